@@ -2,8 +2,12 @@
  * Streaming frame decoder: push bytes in any chunking, frames come out through a sink. It never
  * throws on line data and never allocates per frame: the Frame handed to the sink is reused and
  * valid only during the callback.
+ *
+ * Each byte is visited once by the COBS unstuffer, which runs as a state machine across chunk
+ * boundaries (so a frame split over many reads costs the same as one read whole); the CRC is then
+ * checked over the contiguous unstuffed packet.
  */
-import { cobsDecode, cobsMaxEncodedLength } from './cobs.js';
+import { cobsMaxEncodedLength } from './cobs.js';
 import { CRC_SIZE, HEADER_SIZE, MAX_PACKET, MIN_PACKET, PROTOCOL_MAJOR, isKnownMsgType } from './constants.js';
 import { crc32c } from './crc32c.js';
 
@@ -54,28 +58,31 @@ export class FrameDecoder {
   readonly counters: DecoderCounters = newDecoderCounters();
   private readonly maxPacket: number;
   private readonly maxSegment: number;
-  /** Encoded bytes of a segment that spans chunks; `pendingLen` of them are valid. */
-  private readonly pending: Uint8Array;
-  private pendingLen = 0;
-  /** Invariant: when true, bytes up to the next delimiter are discarded (oversized segment). */
-  private skipping = false;
-  private skippedBytes = 0;
-  private expectedSeq = -1;
   private readonly frame: Frame;
+  private readonly packet: Uint8Array;
+
+  // Unstuffer state for the segment in progress.
+  // Invariant: out <= maxPacket; blockLeft > 0 only while inside a COBS block; zeroPending is true
+  // when the block just finished had a code below 0xFF, whose implied zero is written only once
+  // another block follows (the last block of a segment implies none).
+  private out = 0;
+  private blockLeft = 0;
+  private zeroPending = false;
+  private segmentBytes = 0;
+  /** Set when the segment is already known to be bad; bytes are dropped until the delimiter. */
+  private failed: 'oversized' | null = null;
+  private expectedSeq = -1;
 
   constructor(opts: { maxPacket?: number } = {}) {
     this.maxPacket = opts.maxPacket ?? MAX_PACKET;
     this.maxSegment = cobsMaxEncodedLength(this.maxPacket);
-    this.pending = new Uint8Array(this.maxSegment);
-    const bytes = new Uint8Array(this.maxPacket);
-    this.frame = { version: 0, type: 0, seq: 0, timeUs: 0, bytes, view: new DataView(bytes.buffer), bodyLength: 0 };
+    this.packet = new Uint8Array(this.maxPacket);
+    this.frame = { version: 0, type: 0, seq: 0, timeUs: 0, bytes: this.packet, view: new DataView(this.packet.buffer), bodyLength: 0 };
   }
 
   /** Forgets a partial segment and the sequence history, e.g. after the port was reopened. */
   reset(): void {
-    this.pendingLen = 0;
-    this.skipping = false;
-    this.skippedBytes = 0;
+    this.startSegment();
     this.expectedSeq = -1;
   }
 
@@ -85,66 +92,84 @@ export class FrameDecoder {
     let pos = 0;
     while (pos < n) {
       const z = chunk.indexOf(0, pos);
-      const segEnd = z < 0 ? n : z;
-      if (this.skipping) {
-        this.skippedBytes += segEnd - pos;
-      } else if (this.pendingLen === 0 && z >= 0) {
-        // Fast path: the whole segment lies inside this chunk; decode it in place.
-        if (segEnd > pos) this.segment(chunk, pos, segEnd, sink);
-      } else {
-        const len = segEnd - pos;
-        if (this.pendingLen + len > this.maxSegment) {
-          this.skipping = true;
-          this.skippedBytes = this.pendingLen + len;
-          this.pendingLen = 0;
-        } else {
-          // A byte loop rather than set(subarray()): no view object per chunk.
-          const p = this.pending;
-          let o = this.pendingLen;
-          for (let i = pos; i < segEnd; i++) p[o++] = chunk[i] as number;
-          this.pendingLen = o;
-          if (z >= 0) {
-            const l = this.pendingLen;
-            this.pendingLen = 0;
-            this.segment(this.pending, 0, l, sink);
-          }
-        }
-      }
-      if (z < 0) break;
-      if (this.skipping) {
-        this.skipping = false;
-        this.discard('oversized', this.skippedBytes, sink);
-        this.skippedBytes = 0;
-      }
+      const end = z < 0 ? n : z;
+      this.segmentBytes += end - pos;
+      if (this.failed === null) this.unstuff(chunk, pos, end);
+      if (z < 0) return;
+      if (this.segmentBytes > 0) this.endSegment(sink);
       pos = z + 1;
     }
   }
 
-  private segment(src: Uint8Array, start: number, end: number, sink: FrameSink): void {
-    const c = this.counters;
-    const len = end - start;
-    if (len > this.maxSegment) return this.discard('oversized', len, sink);
-    const f = this.frame;
-    const n = cobsDecode(src, start, end, f.bytes, this.maxPacket);
-    if (n === -2) return this.discard('oversized', len, sink);
-    if (n < 0) return this.discard('cobs', len, sink);
+  private startSegment(): void {
+    this.out = 0;
+    this.blockLeft = 0;
+    this.zeroPending = false;
+    this.segmentBytes = 0;
+    this.failed = null;
+  }
+
+  private unstuff(src: Uint8Array, start: number, end: number): void {
+    const p = this.packet;
+    const limit = this.maxPacket;
+    let o = this.out;
+    let left = this.blockLeft;
+    let zeroPending = this.zeroPending;
+    let i = start;
+    // Finish a block begun in an earlier chunk.
+    if (left > 0) {
+      const stop = end - i < left ? end : i + left;
+      left -= stop - i;
+      while (i < stop) p[o++] = src[i++] as number;
+    }
+    while (i < end) {
+      // Invariant: src[i] is a code byte.
+      if (zeroPending) {
+        if (o >= limit) { this.failed = 'oversized'; return; }
+        p[o++] = 0;
+      }
+      const code = src[i++] as number;
+      zeroPending = code !== 0xff;
+      if (o + code - 1 > limit) { this.failed = 'oversized'; return; }
+      const blockEnd = i + code - 1;
+      if (blockEnd <= end) {
+        while (i < blockEnd) p[o++] = src[i++] as number;
+        left = 0;
+      } else {
+        left = blockEnd - end;
+        while (i < end) p[o++] = src[i++] as number;
+      }
+    }
+    this.out = o;
+    this.blockLeft = left;
+    this.zeroPending = zeroPending;
+  }
+
+  private endSegment(sink: FrameSink): void {
+    const len = this.segmentBytes;
+    const n = this.out;
+    const failed = this.failed;
+    const blockCut = this.blockLeft > 0;
+    this.startSegment();
+    if (failed !== null || len > this.maxSegment) return this.discard('oversized', len, sink);
+    if (blockCut) return this.discard('cobs', len, sink);
     if (n < MIN_PACKET) return this.discard('short', len, sink);
-    const b = f.bytes;
+    const f = this.frame;
+    const b = this.packet;
     const crcAt = n - CRC_SIZE;
-    const want = f.view.getUint32(crcAt, true);
-    if (crc32c(b, 0, crcAt) !== want) return this.discard('crc', len, sink);
+    if (crc32c(b, 0, crcAt) !== f.view.getUint32(crcAt, true)) return this.discard('crc', len, sink);
     const version = b[0] as number;
     const type = b[1] as number;
     if (version !== PROTOCOL_MAJOR) {
-      c.badVersion++;
-      sink.onFrameError?.('version', `frame version ${version}, this side speaks ${PROTOCOL_MAJOR}`);
+      this.counters.badVersion++;
+      if (sink.onFrameError) sink.onFrameError('version', `frame version ${version}, this side speaks ${PROTOCOL_MAJOR}`);
       return;
     }
     const seq = f.view.getUint16(2, true);
     this.trackSeq(seq);
     if (!isKnownMsgType(type)) {
-      c.unknownType++;
-      sink.onFrameError?.('unknown-type', `message type 0x${type.toString(16).padStart(2, '0')} (seq ${seq})`);
+      this.counters.unknownType++;
+      if (sink.onFrameError) sink.onFrameError('unknown-type', `message type 0x${type.toString(16).padStart(2, '0')} (seq ${seq})`);
       return;
     }
     f.version = version;
@@ -152,7 +177,7 @@ export class FrameDecoder {
     f.seq = seq;
     f.timeUs = f.view.getUint32(4, true);
     f.bodyLength = crcAt - HEADER_SIZE;
-    c.frames++;
+    this.counters.frames++;
     sink.onFrame(f);
   }
 
