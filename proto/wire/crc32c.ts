@@ -8,6 +8,9 @@
  */
 const TABLES = buildTables();
 
+/** The eight slicing tables, 256 entries each; shared with the WebAssembly kernel. */
+export const CRC_TABLES: Readonly<Int32Array> = TABLES;
+
 function buildTables(): Int32Array {
   const t = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {

@@ -102,6 +102,29 @@ describe('frame encoder and decoder', () => {
     expect(reference.got.length).toBe(220);
   });
 
+  it('decodes a push larger than the kernel window (64 KiB) and frames straddling its slices', () => {
+    const enc = new FrameEncoder();
+    const parts = [];
+    for (let r = 0; r < 400; r++) for (const { type, msg } of sample()) parts.push(enc.encode(type, msg, r));
+    const stream = Buffer.concat(parts);
+    expect(stream.length).toBeGreaterThan(3 * 65536);
+    const dec = new FrameDecoder();
+    const { got, sink } = collect(dec);
+    dec.push(stream, sink);
+    expect(got.length).toBe(4400);
+    expect(dec.counters).toMatchObject({ frames: 4400, resyncs: 0, seqLost: 0, bytes: stream.length });
+  });
+
+  it('treats frames above its maxPacket as oversized', () => {
+    const errors: FrameErrorKind[] = [];
+    const dec = new FrameDecoder({ maxPacket: 64 });
+    const { got, sink } = collect(dec, errors);
+    const enc = new FrameEncoder();
+    for (const { type, msg } of sample()) dec.push(enc.encode(type, msg, 0), sink);
+    expect(got.map((g) => g.type)).toEqual([MsgType.HELLO, MsgType.HEARTBEAT, MsgType.ESTOP, MsgType.RESET, MsgType.TIME_SYNC_REQ, MsgType.TIME_SYNC_RESP, MsgType.CONFIG, MsgType.ACK, MsgType.LOG]);
+    expect(errors).toEqual(['oversized', 'oversized']);
+  });
+
   it('counts lost frames by sequence number across the 16-bit wrap', () => {
     const enc = new FrameEncoder({ firstSeq: 65530 });
     const frames = Array.from({ length: 12 }, (_, i) => enc.encode(MsgType.HEARTBEAT, { hostState: 0 }, i));

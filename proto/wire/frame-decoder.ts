@@ -3,13 +3,13 @@
  * throws on line data and never allocates per frame: the Frame handed to the sink is reused and
  * valid only during the callback.
  *
- * Each byte is visited once by the COBS unstuffer, which runs as a state machine across chunk
- * boundaries (so a frame split over many reads costs the same as one read whole); the CRC is then
- * checked over the contiguous unstuffed packet.
+ * The byte loop (COBS unstuffing, CRC-32C) runs in a small WebAssembly kernel (kernel/unstuff.wat)
+ * as a state machine across chunk boundaries, so a frame split over many reads decodes the same as
+ * one read whole; this class copies each chunk into the kernel's input window and turns what the
+ * kernel reports into frames, counters and errors.
  */
-import { cobsMaxEncodedLength } from './cobs.js';
-import { CRC_SIZE, HEADER_SIZE, MAX_PACKET, MIN_PACKET, PROTOCOL_MAJOR, isKnownMsgType } from './constants.js';
-import { crc32c } from './crc32c.js';
+import { CRC_SIZE, HEADER_SIZE, MAX_PACKET, PROTOCOL_MAJOR, isKnownMsgType } from './constants.js';
+import { KERNEL_INPUT, KERNEL_INPUT_CAPACITY, KernelStatus, createUnstuffKernel, type UnstuffKernel } from './kernel/unstuff-kernel.js';
 
 export interface Frame {
   version: number;
@@ -56,112 +56,54 @@ export function newDecoderCounters(): DecoderCounters {
 
 export class FrameDecoder {
   readonly counters: DecoderCounters = newDecoderCounters();
-  private readonly maxPacket: number;
-  private readonly maxSegment: number;
+  private readonly kernel: UnstuffKernel;
   private readonly frame: Frame;
-  private readonly packet: Uint8Array;
-
-  // Unstuffer state for the segment in progress.
-  // Invariant: out <= maxPacket; blockLeft > 0 only while inside a COBS block; zeroPending is true
-  // when the block just finished had a code below 0xFF, whose implied zero is written only once
-  // another block follows (the last block of a segment implies none).
-  private out = 0;
-  private blockLeft = 0;
-  private zeroPending = false;
-  private segmentBytes = 0;
-  /** Set when the segment is already known to be bad; bytes are dropped until the delimiter. */
-  private failed: 'oversized' | null = null;
   private expectedSeq = -1;
+  /** The header version of the newest frame refused for speaking another protocol major; -1 if none. */
+  lastForeignVersion = -1;
 
   constructor(opts: { maxPacket?: number } = {}) {
-    this.maxPacket = opts.maxPacket ?? MAX_PACKET;
-    this.maxSegment = cobsMaxEncodedLength(this.maxPacket);
-    this.packet = new Uint8Array(this.maxPacket);
-    this.frame = { version: 0, type: 0, seq: 0, timeUs: 0, bytes: this.packet, view: new DataView(this.packet.buffer), bodyLength: 0 };
+    this.kernel = createUnstuffKernel(opts.maxPacket ?? MAX_PACKET);
+    this.frame = { version: 0, type: 0, seq: 0, timeUs: 0, bytes: this.kernel.packet, view: this.kernel.packetView, bodyLength: 0 };
   }
 
   /** Forgets a partial segment and the sequence history, e.g. after the port was reopened. */
   reset(): void {
-    this.startSegment();
+    this.kernel.exports.reset();
     this.expectedSeq = -1;
   }
 
   push(chunk: Uint8Array, sink: FrameSink): void {
-    const n = chunk.length;
-    this.counters.bytes += n;
-    let pos = 0;
-    while (pos < n) {
-      const z = chunk.indexOf(0, pos);
-      const end = z < 0 ? n : z;
-      this.segmentBytes += end - pos;
-      if (this.failed === null) this.unstuff(chunk, pos, end);
-      if (z < 0) return;
-      if (this.segmentBytes > 0) this.endSegment(sink);
-      pos = z + 1;
+    this.counters.bytes += chunk.length;
+    if (chunk.length <= KERNEL_INPUT_CAPACITY) {
+      this.window(chunk, sink);
+      return;
+    }
+    // Larger than the kernel's window: one view per 64 KiB slice, not per frame.
+    for (let i = 0; i < chunk.length; i += KERNEL_INPUT_CAPACITY) this.window(chunk.subarray(i, i + KERNEL_INPUT_CAPACITY), sink);
+  }
+
+  private window(chunk: Uint8Array, sink: FrameSink): void {
+    const k = this.kernel;
+    k.memory.set(chunk, KERNEL_INPUT);
+    k.exports.feed(chunk.length);
+    for (;;) {
+      const r = k.exports.next();
+      if (r === KernelStatus.NEED_INPUT) return;
+      const status = r & 7;
+      if (status === KernelStatus.OK) this.packet(k.exports.packetLength(), sink);
+      else if (status !== KernelStatus.EMPTY) this.discard(status, r >>> 3, sink);
     }
   }
 
-  private startSegment(): void {
-    this.out = 0;
-    this.blockLeft = 0;
-    this.zeroPending = false;
-    this.segmentBytes = 0;
-    this.failed = null;
-  }
-
-  private unstuff(src: Uint8Array, start: number, end: number): void {
-    const p = this.packet;
-    const limit = this.maxPacket;
-    let o = this.out;
-    let left = this.blockLeft;
-    let zeroPending = this.zeroPending;
-    let i = start;
-    // Finish a block begun in an earlier chunk.
-    if (left > 0) {
-      const stop = end - i < left ? end : i + left;
-      left -= stop - i;
-      while (i < stop) p[o++] = src[i++] as number;
-    }
-    while (i < end) {
-      // Invariant: src[i] is a code byte.
-      if (zeroPending) {
-        if (o >= limit) { this.failed = 'oversized'; return; }
-        p[o++] = 0;
-      }
-      const code = src[i++] as number;
-      zeroPending = code !== 0xff;
-      if (o + code - 1 > limit) { this.failed = 'oversized'; return; }
-      const blockEnd = i + code - 1;
-      if (blockEnd <= end) {
-        while (i < blockEnd) p[o++] = src[i++] as number;
-        left = 0;
-      } else {
-        left = blockEnd - end;
-        while (i < end) p[o++] = src[i++] as number;
-      }
-    }
-    this.out = o;
-    this.blockLeft = left;
-    this.zeroPending = zeroPending;
-  }
-
-  private endSegment(sink: FrameSink): void {
-    const len = this.segmentBytes;
-    const n = this.out;
-    const failed = this.failed;
-    const blockCut = this.blockLeft > 0;
-    this.startSegment();
-    if (failed !== null || len > this.maxSegment) return this.discard('oversized', len, sink);
-    if (blockCut) return this.discard('cobs', len, sink);
-    if (n < MIN_PACKET) return this.discard('short', len, sink);
+  private packet(n: number, sink: FrameSink): void {
     const f = this.frame;
-    const b = this.packet;
-    const crcAt = n - CRC_SIZE;
-    if (crc32c(b, 0, crcAt) !== f.view.getUint32(crcAt, true)) return this.discard('crc', len, sink);
+    const b = f.bytes;
     const version = b[0] as number;
     const type = b[1] as number;
     if (version !== PROTOCOL_MAJOR) {
       this.counters.badVersion++;
+      this.lastForeignVersion = version;
       if (sink.onFrameError) sink.onFrameError('version', `frame version ${version}, this side speaks ${PROTOCOL_MAJOR}`);
       return;
     }
@@ -176,7 +118,7 @@ export class FrameDecoder {
     f.type = type;
     f.seq = seq;
     f.timeUs = f.view.getUint32(4, true);
-    f.bodyLength = crcAt - HEADER_SIZE;
+    f.bodyLength = n - CRC_SIZE - HEADER_SIZE;
     this.counters.frames++;
     sink.onFrame(f);
   }
@@ -190,14 +132,15 @@ export class FrameDecoder {
     this.expectedSeq = (seq + 1) & 0xffff;
   }
 
-  private discard(kind: 'cobs' | 'short' | 'oversized' | 'crc', len: number, sink: FrameSink): void {
+  private discard(status: number, len: number, sink: FrameSink): void {
     const c = this.counters;
     c.resyncs++;
     c.discardedBytes += len;
-    if (kind === 'cobs') c.cobsErrors++;
-    else if (kind === 'short') c.tooShort++;
-    else if (kind === 'oversized') c.oversized++;
-    else c.crcErrors++;
+    let kind: FrameErrorKind;
+    if (status === KernelStatus.COBS) { c.cobsErrors++; kind = 'cobs'; }
+    else if (status === KernelStatus.SHORT) { c.tooShort++; kind = 'short'; }
+    else if (status === KernelStatus.OVERSIZED) { c.oversized++; kind = 'oversized'; }
+    else { c.crcErrors++; kind = 'crc'; }
     if (sink.onFrameError) sink.onFrameError(kind, `${kind} segment of ${len} bytes discarded`);
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * The edge daemon's configuration file (JSON), validated with every error naming its key.
+ * Later capabilities (decoder, control, safety, MQTT, cloud link) add their own sections.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { getProfile, listProfiles, type RobotProfile } from '../hardware/index.js';
+
+const LogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+
+export const EdgeConfigSchema = z.strictObject({
+  robot: z.strictObject({
+    /** Fleet-unique robot id: MQTT topics, certificates and logs use it. */
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 letters, digits, "_" or "-", starting with a letter or digit'),
+    profile: z.string().min(1),
+  }),
+  serial: z.strictObject({
+    path: z.string().min(1),
+    baudRate: z.number().int().positive().optional(),
+    watchdogMs: z.number().int().min(10).max(60_000).optional(),
+    handshakeTimeoutMs: z.number().int().min(50).max(60_000).optional(),
+  }),
+  log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
+});
+
+export type EdgeConfigFile = z.infer<typeof EdgeConfigSchema>;
+export interface EdgeConfig extends EdgeConfigFile {
+  profileData: RobotProfile;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** Validates a parsed configuration object; `source` names it in errors (a file path). */
+export function parseEdgeConfig(raw: unknown, source: string): EdgeConfig {
+  const r = EdgeConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const key = i.path.map(String).join('.') || '(root)';
+      if (i.code === 'unrecognized_keys') return `${key === '(root)' ? '' : `${key}.`}${i.keys.join(', ')}: unknown key`;
+      return `${key}: ${i.message} (got ${describeValue(valueAt(raw, i.path))})`;
+    });
+    throw new ConfigError(`config ${source}: ${lines.join('; ')}`);
+  }
+  let profileData: RobotProfile;
+  try {
+    profileData = getProfile(r.data.robot.profile);
+  } catch {
+    throw new ConfigError(`config ${source}: robot.profile: unknown profile ${JSON.stringify(r.data.robot.profile)} (known: ${listProfiles().join(', ')})`);
+  }
+  return { ...r.data, profileData };
+}
+
+export function loadEdgeConfig(path: string): EdgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`config ${path}: cannot read: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config ${path}: not valid JSON: ${(e as Error).message}`);
+  }
+  return parseEdgeConfig(raw, path);
+}

@@ -1,0 +1,79 @@
+/**
+ * The edge daemon's entry point (`spinal edge`). At this stage it owns the serial link: handshake,
+ * keep-alive, time sync and reconnection, with health in the logs and an optional live terminal view.
+ */
+import { newState, type StateMsg } from '../proto/wire/index.js';
+import type { EdgeConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { renderRobotView } from './monitor/robot-view.js';
+import { SerialLink } from './serial/serial-link.js';
+import type { StateEvent } from './serial/serial-link-types.js';
+
+export const EDGE_SOFTWARE_VERSION = { major: 0, minor: 1, patch: 0 } as const;
+
+export interface EdgeRunOptions {
+  config: EdgeConfig;
+  /** Render a live view of the robot on stdout (logs then go to stderr at warn level). */
+  monitor: boolean;
+}
+
+function copyState(src: StateMsg, dst: StateMsg): void {
+  dst.jointCount = src.jointCount; dst.flags = src.flags; dst.status = src.status;
+  dst.faults = src.faults; dst.jointFaultMask = src.jointFaultMask;
+  dst.position.set(src.position); dst.velocity.set(src.velocity); dst.current.set(src.current);
+  dst.accel.set(src.accel); dst.gyro.set(src.gyro); dst.quat.set(src.quat);
+}
+
+/** Runs until SIGINT or SIGTERM; resolves with the exit code. */
+export async function runEdge(opts: EdgeRunOptions): Promise<number> {
+  const { config } = opts;
+  const logger = createLogger({ level: opts.monitor ? 'warn' : config.log.level, robotId: config.robot.id, fd: opts.monitor ? 2 : 1 });
+  const link = new SerialLink({
+    path: config.serial.path,
+    profile: config.profileData,
+    software: EDGE_SOFTWARE_VERSION,
+    logger,
+    ...(config.serial.baudRate !== undefined ? { baudRate: config.serial.baudRate } : {}),
+    ...(config.serial.watchdogMs !== undefined ? { watchdogMs: config.serial.watchdogMs } : {}),
+    ...(config.serial.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.serial.handshakeTimeoutMs } : {}),
+  });
+
+  const latest = newState();
+  let haveState = false;
+  let framesInWindow = 0;
+  let rateHz = 0;
+  let firmware: string | null = null;
+  link.on('state', (ev: StateEvent) => {
+    framesInWindow++;
+    copyState(ev.msg, latest);
+    haveState = true;
+  });
+  link.on('hello', (h) => { firmware = `${h.fwMajor}.${h.fwMinor}.${h.fwPatch} (protocol ${h.protoMajor}.${h.protoMinor})`; });
+  link.on('incompatible', (ev) => logger.error({ reason: ev.message }, 'firmware refused'));
+  link.on('mcu-estop', (e) => logger.warn({ category: e.category, source: e.source, reason: e.reason }, 'MCU latched a stop'));
+
+  const rateTimer = setInterval(() => { rateHz = framesInWindow; framesInWindow = 0; }, 1000);
+  const healthTimer = opts.monitor ? null : setInterval(() => logger.info({ health: link.health() }, 'serial link health'), 10_000);
+  const render = (): void => {
+    const lines = renderRobotView({
+      robotId: config.robot.id, profile: config.profileData, path: config.serial.path, health: link.health(),
+      state: haveState ? latest : null, stateRateHz: rateHz, firmware,
+    });
+    process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n\n(Ctrl-C to stop)\n`);
+  };
+  const viewTimer = opts.monitor ? setInterval(render, 100) : null;
+
+  link.start();
+  logger.info({ path: config.serial.path, profile: config.profileData.id }, 'edge daemon started');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  clearInterval(rateTimer);
+  if (healthTimer) clearInterval(healthTimer);
+  if (viewTimer) clearInterval(viewTimer);
+  await link.stop();
+  logger.info({ signal }, 'edge daemon stopped');
+  return 0;
+}
