@@ -33,51 +33,53 @@ function checkJoints(p: RobotProfile, issues: ProfileIssue[]): void {
   p.joints.forEach((j, i) => {
     const at = `joints[${i}]`;
     const earlier = firstIndexOfName.get(j.name);
-    if (earlier !== undefined) issueOf(issues, issueGot(`${at}.name`, `duplicates joints[${earlier}].name`, j.name));
+    if (earlier !== undefined) issues.push(issueGot(`${at}.name`, `duplicates joints[${earlier}].name`, j.name));
     else firstIndexOfName.set(j.name, i);
 
     const { positionMin, positionMax } = j.limits;
     if (!(positionMin < positionMax)) {
-      issueOf(issues, issueGot(`${at}.limits.positionMin`, `must be < positionMax ${positionMax}`, positionMin));
+      issues.push(issueGot(`${at}.limits.positionMin`, `must be < positionMax ${positionMax}`, positionMin));
     }
 
     const enc = j.encoder;
-    const perRad = countsPerRad(j);
+    // A single-turn encoder's gear ratio must be 1 (checked below); use 1 here so one mistake
+    // gives one message.
+    const perRad = enc.singleTurn ? enc.countsPerRev / (2 * Math.PI) : countsPerRad(j);
     for (const [field, rad] of [['positionMin', positionMin], ['positionMax', positionMax]] as const) {
-      const counts = Math.round(rad * perRad);
+      const counts = Math.round(enc.direction * rad * perRad);
       if (enc.singleTurn) {
         // The angle must stay strictly inside half a turn of the zero, or the wrap makes it ambiguous.
         if (!(Math.abs(counts) < enc.countsPerRev / 2)) {
-          issueOf(issues, issueGot(`${at}.limits.${field}`, 'must lie inside (-π, π) for a single-turn encoder', rad));
+          issues.push(issueGot(`${at}.limits.${field}`, 'must lie inside (-π, π) for a single-turn encoder', rad));
         }
-      } else if (counts + enc.zeroOffsetCounts > INT32_MAX || -counts + enc.zeroOffsetCounts < INT32_MIN
-        || -counts + enc.zeroOffsetCounts > INT32_MAX || counts + enc.zeroOffsetCounts < INT32_MIN) {
-        issueOf(issues, issueGot(`${at}.limits.${field}`, 'gives encoder counts outside the wire\'s int32 range', rad));
+      } else if (counts + enc.zeroOffsetCounts > INT32_MAX || counts + enc.zeroOffsetCounts < INT32_MIN) {
+        issues.push(issueGot(`${at}.limits.${field}`, 'gives encoder counts outside the wire\'s int32 range', rad));
       }
     }
     if (enc.singleTurn) {
       if (enc.gearRatio !== 1) {
-        issueOf(issues, issueGot(`${at}.encoder.gearRatio`, 'must be 1 for a single-turn encoder (it sits on the joint output)', enc.gearRatio));
+        issues.push(issueGot(`${at}.encoder.gearRatio`, 'must be 1 for a single-turn encoder (it sits on the joint output)', enc.gearRatio));
       }
       if (enc.zeroOffsetCounts < 0 || enc.zeroOffsetCounts >= enc.countsPerRev) {
-        issueOf(issues, issueGot(`${at}.encoder.zeroOffsetCounts`, `must be in 0..${enc.countsPerRev - 1} for a single-turn encoder`, enc.zeroOffsetCounts));
+        issues.push(issueGot(`${at}.encoder.zeroOffsetCounts`, `must be in 0..${enc.countsPerRev - 1} for a single-turn encoder`, enc.zeroOffsetCounts));
       }
     }
   });
 }
 
 function checkPoses(p: RobotProfile, issues: ProfileIssue[]): void {
-  if (!Object.prototype.hasOwnProperty.call(p.poses, 'home')) issueOf(issues, issue('poses.home', 'is missing'));
+  // Poses are only compared with limits that make sense (min < max); the limits' own message suffices.
+  if (!Object.prototype.hasOwnProperty.call(p.poses, 'home')) issues.push(issue('poses.home', 'is missing'));
   for (const [name, pose] of Object.entries(p.poses)) {
     const at = /^[A-Za-z_$][\w$-]*$/.test(name) ? `poses.${name}` : `poses[${JSON.stringify(name)}]`;
     if (pose.length !== p.joints.length) {
-      issueOf(issues, issueGot(at, `must have ${p.joints.length} entries, one per joint (got ${pose.length})`, pose).message.endsWith(')') ? issue(at, `must have ${p.joints.length} entries, one per joint (got ${pose.length})`) : issue(at, ''));
+      issues.push(issue(at, `must have ${p.joints.length} entries, one per joint (got ${pose.length})`));
       continue;
     }
     pose.forEach((q, i) => {
       const lim = p.joints[i]?.limits;
-      if (lim !== undefined && (q < lim.positionMin || q > lim.positionMax)) {
-        issueOf(issues, issueGot(`${at}[${i}]`, `must lie within joints[${i}].limits [${lim.positionMin}, ${lim.positionMax}]`, q));
+      if (lim !== undefined && lim.positionMin < lim.positionMax && (q < lim.positionMin || q > lim.positionMax)) {
+        issues.push(issueGot(`${at}[${i}]`, `must lie within joints[${i}].limits [${lim.positionMin}, ${lim.positionMax}]`, q));
       }
     });
   }
@@ -88,20 +90,15 @@ function checkImu(p: RobotProfile, issues: ProfileIssue[]): void {
   const [w, x, y, z] = p.imu.mount;
   const norm = Math.hypot(w, x, y, z);
   if (!(Math.abs(norm - 1) <= QUAT_NORM_TOLERANCE)) {
-    issueOf(issues, issueGot('imu.mount', `must be a unit quaternion w,x,y,z (norm ${norm.toPrecision(4)})`, p.imu.mount));
+    issues.push(issueGot('imu.mount', `must be a unit quaternion w,x,y,z (norm ${norm.toPrecision(4)})`, p.imu.mount));
   }
 }
 
 function checkSerial(p: RobotProfile, issues: ProfileIssue[]): void {
-  const hasImu = p.imu !== null;
-  const bytes = stateFrameBytes(p.joints.length, hasImu, hasImu && p.imu.fusedOrientation);
+  const bytes = stateFrameBytes(p.joints.length, p.imu !== null, p.imu?.fusedOrientation ?? false);
   const bitsPerSecond = bytes * 10 * p.serial.stateRateHz;
   if (bitsPerSecond > p.serial.baudRate) {
-    issueOf(issues, issueGot('serial.baudRate',
+    issues.push(issueGot('serial.baudRate',
       `is too slow for ${p.serial.stateRateHz} STATE frames/s of ${bytes} bytes (needs >= ${bitsPerSecond})`, p.serial.baudRate));
   }
-}
-
-function issueOf(list: ProfileIssue[], i: ProfileIssue): void {
-  list.push(i);
 }

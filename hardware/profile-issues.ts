@@ -64,8 +64,10 @@ const TYPE_WORDS: Record<string, string> = {
 
 function bound(kind: 'min' | 'max', origin: string, limit: unknown, inclusive: boolean | undefined): string {
   const n = String(limit);
-  if (origin === 'array' || origin === 'set') return kind === 'min' ? `must have at least ${n} entries` : `must have at most ${n} entries`;
-  if (origin === 'string') return kind === 'min' ? `must have at least ${n} characters` : `must have at most ${n} characters`;
+  const entries = limit === 1 ? 'entry' : 'entries';
+  if (origin === 'array' || origin === 'set') return kind === 'min' ? `must have at least ${n} ${entries}` : `must have at most ${n} ${entries}`;
+  const chars = limit === 1 ? 'character' : 'characters';
+  if (origin === 'string') return kind === 'min' ? `must have at least ${n} ${chars}` : `must have at most ${n} ${chars}`;
   const op = kind === 'min' ? (inclusive ? '>=' : '>') : inclusive ? '<=' : '<';
   return `must be ${op} ${n}`;
 }

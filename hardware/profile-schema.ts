@@ -17,10 +17,10 @@ const nonNegative = z.number().gte(0);
 const uint = (max: number) => z.number().int().gte(0).lte(max);
 
 const encoder = z.strictObject({
-  countsPerRev: z.number().int().gt(0),
+  countsPerRev: z.number().int().gt(0).lte(2 ** 30),
   gearRatio: positive,
   direction: z.literal([1, -1]),
-  zeroOffsetCounts: z.number().int(),
+  zeroOffsetCounts: z.number().int().gte(-(2 ** 31)).lte(2 ** 31 - 1),
   singleTurn: z.boolean(),
 });
 

@@ -48,8 +48,9 @@ export function cobsDecode(src: Uint8Array, start: number, end: number, dst: Uin
     const code = src[i++] as number;
     if (code === 0) return -1;
     const blockEnd = i + code - 1;
-    if (blockEnd > end) return -1;
+    // Size first: a segment that would decode past the limit is oversized, whatever else is wrong.
     if (o + code - 1 > limit) return -2;
+    if (blockEnd > end) return -1;
     while (i < blockEnd) {
       const b = src[i++] as number;
       if (b === 0) return -1;

@@ -91,7 +91,7 @@ export class FrameDecoder {
       const r = k.exports.next();
       if (r === KernelStatus.NEED_INPUT) return;
       const status = r & 7;
-      if (status === KernelStatus.OK) this.packet(k.exports.packetLength(), sink);
+      if (status === KernelStatus.OK) this.packet(r >>> 3, sink);
       else if (status !== KernelStatus.EMPTY) this.discard(status, r >>> 3, sink);
     }
   }

@@ -176,6 +176,9 @@ export function bodySize<T extends MsgType>(type: T, msg: MessageMap[T]): number
   }
 }
 
+/** Fatal: a LOG whose text is not valid UTF-8 is refused rather than silently altered. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Thrown by writers when a message must not be put on the wire; names the field and value. */
 export class WireEncodeError extends Error {
   override readonly name = 'WireEncodeError';
@@ -209,6 +212,7 @@ export function writeBody<T extends MsgType>(type: T, msg: MessageMap[T], v: Dat
   switch (type) {
     case MsgType.HELLO: {
       const m = msg as HelloMsg;
+      checkCount('HELLO', m.jointCount);
       v.setUint8(off, m.protoMajor); v.setUint8(off + 1, m.protoMinor);
       v.setUint8(off + 2, m.fwMajor); v.setUint8(off + 3, m.fwMinor); v.setUint16(off + 4, m.fwPatch, true);
       v.setUint8(off + 6, m.jointCount); v.setUint8(off + 7, m.role);
@@ -298,6 +302,11 @@ export function writeBody<T extends MsgType>(type: T, msg: MessageMap[T], v: Dat
       checkInt32('CONFIG', 'posMax', m.posMax, m.jointCount);
       checkFinite('CONFIG', 'velMax', m.velMax, m.jointCount);
       checkFinite('CONFIG', 'currentMax', m.currentMax, m.jointCount);
+      for (let j = 0; j < m.jointCount; j++) {
+        if ((m.posMin[j] as number) > (m.posMax[j] as number)) throw new WireEncodeError(`CONFIG.posMin[${j}]=${m.posMin[j]} is above posMax[${j}]=${m.posMax[j]}`);
+        if ((m.velMax[j] as number) < 0) throw new WireEncodeError(`CONFIG.velMax[${j}]=${m.velMax[j]} is negative`);
+        if ((m.currentMax[j] as number) < 0) throw new WireEncodeError(`CONFIG.currentMax[${j}]=${m.currentMax[j]} is negative`);
+      }
       v.setUint16(off, m.watchdogMs, true); v.setUint16(off + 2, m.stateRateHz, true);
       v.setUint8(off + 4, m.jointCount); v.setUint8(off + 5, 0); v.setUint16(off + 6, 0, true);
       let p = off + CONFIG_FIXED;
@@ -462,8 +471,12 @@ export function readBody<T extends MsgType>(type: T, v: DataView, bytes: Uint8Ar
     case MsgType.LOG: {
       if (len < 2 || len > 2 + MAX_LOG_TEXT) return `LOG body is ${len} bytes, expected 2..${2 + MAX_LOG_TEXT}`;
       const m = out as LogMsg;
+      try {
+        m.text = UTF8.decode(bytes.subarray(off + 2, off + len));
+      } catch {
+        return `LOG text is not valid UTF-8 (${len - 2} bytes)`;
+      }
       m.level = v.getUint8(off);
-      m.text = Buffer.from(bytes.buffer, bytes.byteOffset + off + 2, len - 2).toString('utf8');
       return null;
     }
     default:

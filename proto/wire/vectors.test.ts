@@ -39,6 +39,7 @@ describe('conformance vectors', () => {
     ['estop_bad_category', ['BODY_ERROR ESTOP']],
     ['garbage_then_frame', ['ERROR cobs', 'HEARTBEAT seq=5 t=5 host_state=0']],
     ['oversized_segment', ['ERROR oversized']],
+    ['log_invalid_utf8', ['BODY_ERROR LOG']],
     ['reset_unknown_bits', ['BODY_ERROR RESET']],
     ['state_length_mismatch', ['BODY_ERROR STATE']],
     ['state_too_many_joints', ['BODY_ERROR STATE']],

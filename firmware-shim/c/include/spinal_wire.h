@@ -86,7 +86,9 @@ uint32_t spinal_crc32c(const uint8_t *data, size_t len);
 size_t spinal_cobs_encode(const uint8_t *src, size_t len, uint8_t *dst);
 
 /* Decodes one segment (delimiter excluded) into dst of `limit` bytes. Returns the decoded length,
- * -1 when malformed (a zero inside, a block running past the end), -2 when over `limit`. */
+ * -1 when malformed (a zero inside, a block running past the end), -2 when over `limit`; like
+ * cobs.ts, a last block that runs past both the end and the limit is -1. The frame decoder calls
+ * that segment oversized instead, as the TS FrameDecoder does: it judges the size first. */
 long spinal_cobs_decode(const uint8_t *src, size_t len, uint8_t *dst, size_t limit);
 
 /* ---- message bodies ------------------------------------------------------------------------- */
@@ -160,7 +162,8 @@ typedef enum {
     SPINAL_ERR_LIMITS,      /* CONFIG pos_min above pos_max, or a negative limit */
     SPINAL_ERR_PROFILE,     /* HELLO.profile_id not printable ASCII of at most 24 characters */
     SPINAL_ERR_TYPE,        /* not a known message type */
-    SPINAL_ERR_SPACE        /* destination buffer too small */
+    SPINAL_ERR_SPACE,       /* destination buffer too small */
+    SPINAL_ERR_TEXT         /* LOG text is not valid UTF-8 */
 } spinal_err_t;
 
 /* Reads a body of `len` bytes into out, validating exactly as the TS codec's readBody does.
@@ -209,17 +212,21 @@ typedef struct {
     uint32_t seq_rewinds;    /* arrivals whose seq went backwards (restarted sender) */
 } spinal_rx_counters_t;
 
-/* Streaming decoder. Invariants: pending_len <= SPINAL_COBS_MAX(SPINAL_MAX_PACKET); while
- * `skipping`, bytes up to the next 0x00 are dropped (the segment is already known oversized). */
+/* Streaming decoder: COBS is undone byte by byte into `packet` as bytes arrive, so no copy of
+ * the stuffed segment is kept (it mirrors the TS FrameDecoder's unstuffer, error for error).
+ * Invariants: out <= SPINAL_MAX_PACKET; block_left > 0 only inside a COBS block; zero_pending
+ * when the last block had a code below 0xFF, whose implied 0x00 is written only once another
+ * block follows; once `oversized` is set the rest of the segment is only counted. */
 typedef struct {
     spinal_rx_counters_t counters;
     spinal_frame_t frame;
-    uint16_t pending_len;
-    bool skipping;
+    uint16_t out;
+    uint8_t block_left;
+    bool zero_pending;
+    bool oversized;
     bool seq_known;
     uint16_t expected_seq;
-    uint32_t skipped;
-    uint8_t pending[SPINAL_COBS_MAX(SPINAL_MAX_PACKET)];
+    uint32_t segment_bytes; /* stuffed bytes of the segment so far */
     uint8_t packet[SPINAL_MAX_PACKET];
 } spinal_decoder_t;
 

@@ -11,7 +11,7 @@ export const KERNEL_PACKET_CAPACITY = 8192;
 export const KERNEL_INPUT = 16384;
 export const KERNEL_INPUT_CAPACITY = 65536;
 
-/** next() results: (segment bytes << 3) | status, or NEED_INPUT. */
+/** next() results: (n << 3) | status, n the packet length for OK, else the segment's length; or NEED_INPUT. */
 export const KernelStatus = { NEED_INPUT: 0, OK: 1, COBS: 2, SHORT: 3, OVERSIZED: 4, CRC: 5, EMPTY: 6 } as const;
 
 // The ES2023 lib and @types/node 20 do not declare WebAssembly; these are the few parts used here.

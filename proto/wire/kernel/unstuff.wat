@@ -67,9 +67,9 @@
 
   (func (export "crc") (param $p i32) (param $n i32) (result i32) (call $crc (local.get $p) (local.get $n)))
 
-  ;; Returns 0 when the input is used up, else (segment bytes << 3) | status for the segment that
-  ;; just ended: 1 ok (packet at 8192, packetLength() bytes), 2 cobs, 3 short, 4 oversized, 5 crc,
-  ;; 6 empty (two delimiters in a row: not an event).
+  ;; Returns 0 when the input is used up, else (n << 3) | status for the segment that just ended:
+  ;; status 1 ok, the packet at 8192 and n its length; otherwise n is the segment's encoded length
+  ;; and status is 2 cobs, 3 short, 4 oversized, 5 crc, or 6 empty (two delimiters in a row).
   (func (export "next") (result i32)
     (local $pos i32) (local $end i32) (local $out i32) (local $left i32) (local $b i32) (local $stop i32)
     (local $seg i32) (local $n i32) (local $status i32)
@@ -131,5 +131,7 @@
         (then (i32.const 5)) (else (i32.const 1))))))))))
     (global.set $failed (i32.const 0))
     (global.set $plen (local.get $n))
+    (if (i32.eq (local.get $status) (i32.const 1))
+      (then (return (i32.or (i32.shl (local.get $n) (i32.const 3)) (i32.const 1)))))
     (i32.or (i32.shl (local.get $seg) (i32.const 3)) (local.get $status)))
 )

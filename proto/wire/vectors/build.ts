@@ -85,7 +85,8 @@ export function buildVectors(): Vector[] {
   for (let j = 0; j < 32; j++) { bigConfig.posMin[j] = -(j + 1) * 1000; bigConfig.posMax[j] = (j + 1) * 1000; bigConfig.velMax[j] = j * 10; bigConfig.currentMax[j] = 1 + j / 4; }
 
   const stateFrame = frame(MsgType.STATE, armState(), 7, 1_000_000);
-  const flipped = stateFrame.slice();
+  // A copy: Buffer#slice would return a view and the flip would corrupt stateFrame too.
+  const flipped = Uint8Array.from(stateFrame);
   flipped[20] = (flipped[20] as number) ^ 0x10;
   const cobsBad = Uint8Array.from([0x09, 0x01, 0x02, 0x00]);
   const estopBody = [0, EstopSource.HOST, 0, 0];
@@ -110,6 +111,7 @@ export function buildVectors(): Vector[] {
     build('config_32_joints_long', 'valid', frame(MsgType.CONFIG, bigConfig, 13, 13)),
     build('ack_reset', 'valid', frame(MsgType.ACK, { ackedType: MsgType.RESET, result: 1, ackedSeq: 9, detail: 0x01020304 }, 14, 14)),
     build('log_text', 'valid', frame(MsgType.LOG, { level: LogLevel.WARN, text: 'encoder 3: index pulse missing, µ=0.5' }, 15, 15)),
+    build('log_invalid_utf8', 'invalid', rawFrame(PROTOCOL_MAJOR, MsgType.LOG, 0, 0, [LogLevel.INFO, 0, 0x61, 0xc2])),
     build('stream_three_frames', 'valid', concat(
       frame(MsgType.HEARTBEAT, { hostState: 1 }, 65534, 1),
       frame(MsgType.HEARTBEAT, { hostState: 1 }, 65535, 2),
