@@ -1,11 +1,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import vitest from '@vitest/eslint-plugin';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/bench/results/**', 'firmware-shim/c/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
+  { languageOptions: { globals: globals.node } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',

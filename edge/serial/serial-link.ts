@@ -124,7 +124,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.backoff = new Backoff(opts.backoff ?? DEFAULT_BACKOFF, opts.random);
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 1000;
     this.heartbeatUs = (opts.heartbeatIntervalMs ?? 20) * 1000;
-    this.timeSyncIntervalMs = opts.timeSyncIntervalMs ?? 1000;
+    this.timeSyncIntervalMs = opts.timeSyncIntervalMs ?? 100;
     this.timeSyncFastIntervalMs = opts.timeSyncFastIntervalMs ?? 50;
     const watchdogMs = opts.watchdogMs ?? opts.profile.serial.watchdogMs;
     this.linkTimeoutUs = (opts.linkTimeoutMs ?? 3 * watchdogMs) * 1000;

@@ -13,13 +13,14 @@
 import { McuClockUnwrapper } from './mcu-clock-unwrapper.js';
 
 export interface TimeSyncOptions {
-  /** Samples kept; default 64. */
+  /** Samples kept; default 128 (12.8 s at the link's 10 Hz). */
   window?: number;
   /** Fraction of the lowest-rtt samples fitted; default 0.25. */
   keepFraction?: number;
   /** Samples needed before the estimate counts as converged; default 8. */
   minSamples?: number;
-  /** A drift is fitted only once the used samples span this many µs of host time; default 200 ms. */
+  /** A drift is fitted only once the used samples span this many µs of host time; default 2 s: over a
+   * shorter span, round-trip jitter of tens of µs swamps a drift of tens of ppm. */
   minDriftSpanUs?: number;
 }
 
@@ -60,10 +61,10 @@ export class TimeSync {
   private latestHostUs = 0;
 
   constructor(opts: TimeSyncOptions = {}) {
-    this.window = opts.window ?? 64;
+    this.window = opts.window ?? 128;
     this.keepFraction = opts.keepFraction ?? 0.25;
     this.minSamples = opts.minSamples ?? 8;
-    this.minDriftSpanUs = opts.minDriftSpanUs ?? 200_000;
+    this.minDriftSpanUs = opts.minDriftSpanUs ?? 2_000_000;
     this.ring = Array.from({ length: this.window }, () => ({ hostUs: 0, offsetUs: 0, rttUs: 0 }));
   }
 

@@ -9,6 +9,11 @@ import { nowNs, stats, type BenchResult, type Scenario } from './harness.js';
 
 const LINE_RATE_MBPS = 0.4; // 4 Mbaud at 10 bit times per byte
 const FRAMES = 7000; // about 1 MB of 150-byte STATE frames
+/**
+ * Read sizes a serial port delivers: 62 B is an FTDI full-speed USB packet's payload, 150 B one
+ * STATE frame per wake-up (CDC-ACM, PTY), 510 B an FT232H high-speed packet, 4 KiB a backlog.
+ */
+const CHUNK_SIZES = [62, 150, 510, 4096];
 
 function buildStream(): Buffer {
   const enc = new FrameEncoder();
@@ -39,7 +44,7 @@ export const scenario: Scenario = {
     const rows: (string | number)[][] = [];
     const summary: Record<string, number | string | boolean> = {};
     const reps = 60;
-    for (const chunkSize of [64, 512, 4096]) {
+    for (const chunkSize of CHUNK_SIZES) {
       const parts = chunks(stream, chunkSize);
       const ours: number[] = [];
       const oursFull: number[] = [];

@@ -1,5 +1,7 @@
 /** The benchmark scenarios, registered by name. */
 import type { Scenario } from './harness.js';
 import { scenario as codecDecode } from './codec-decode.bench.js';
+import { scenario as serialRoundtrip } from './serial-roundtrip.bench.js';
+import { scenario as timeSync } from './time-sync.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync];

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * The `spinal` command line. This file is the composition root: it owns no behaviour, it parses
+ * arguments and calls into the layer that owns each subcommand (firmware-shim for sim, edge for
+ * edge, test/bench for bench); the demo composes processes, not modules.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { parseEdgeConfig, loadEdgeConfig, ConfigError, type EdgeConfig } from '../edge/config.js';
+import { EDGE_SOFTWARE_VERSION, runEdge } from '../edge/main.js';
+import { runSim } from '../firmware-shim/virtual/cli.js';
+import { listProfiles } from '../hardware/index.js';
+import { runBenchmarks } from '../test/bench/run.js';
+import { runDemo } from './demo.js';
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer (got ${JSON.stringify(v)})`);
+    return n;
+  };
+}
+
+function fail(message: string, code = 2): never {
+  console.error(`spinal: ${message}`);
+  process.exit(code);
+}
+
+/** Commands of DESIGN.md whose capability is not built yet: they say so instead of pretending. */
+function notYet(name: string, what: string, issue: number): (..._: unknown[]) => never {
+  return () => fail(`${name}: ${what} is not built yet (tracked in issue #${issue})`);
+}
+
+const program = new Command('spinal')
+  .description('Spinal: edge robot firmware bridge with a cloud brain')
+  .version(`${EDGE_SOFTWARE_VERSION.major}.${EDGE_SOFTWARE_VERSION.minor}.${EDGE_SOFTWARE_VERSION.patch}`)
+  .showHelpAfterError();
+
+program
+  .command('demo')
+  .description('everything on embedded defaults: a virtual robot and an edge daemon with a live view (what `npm start` runs)')
+  .option('--profile <name>', `robot profile (${listProfiles().join(', ')})`, 'arm6-gripper')
+  .option('--rate <hz>', 'STATE rate of the virtual robot', positiveInt('--rate'))
+  .action(async (o: { profile: string; rate?: number }) => {
+    process.exitCode = await runDemo({ profile: o.profile, ...(o.rate !== undefined ? { rate: o.rate } : {}) });
+  });
+
+program
+  .command('sim')
+  .description('the virtual firmware on a pseudo-terminal; prints the tty path on the first line of stdout')
+  .requiredOption('--profile <name>', `robot profile (${listProfiles().join(', ')})`)
+  .option('--rate <hz>', 'STATE rate (default: the profile\'s)', positiveInt('--rate'))
+  .option('--link <path>', 'also expose the tty at this stable path (a symlink, like a udev rule)')
+  .option('--seed <n>', 'seed of the simulated sensors', positiveInt('--seed'))
+  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number }) => {
+    await runSim({ profile: o.profile, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.link !== undefined ? { link: o.link } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) });
+  });
+
+program
+  .command('edge')
+  .description('the edge daemon (what the systemd unit runs)')
+  .option('--config <file>', 'configuration file (JSON)')
+  .option('--port <path>', 'serial device, instead of a config file')
+  .option('--profile <name>', 'robot profile, with --port')
+  .option('--id <robot-id>', 'robot id, with --port', 'robot-1')
+  .option('--monitor', 'show a live view of the robot in the terminal', false)
+  .action(async (o: { config?: string; port?: string; profile?: string; id: string; monitor: boolean }) => {
+    let config: EdgeConfig;
+    try {
+      if (o.config !== undefined) {
+        if (o.port !== undefined) fail('edge: give either --config or --port, not both');
+        config = loadEdgeConfig(o.config);
+      } else if (o.port !== undefined && o.profile !== undefined) {
+        config = parseEdgeConfig({ robot: { id: o.id, profile: o.profile }, serial: { path: o.port } }, 'command line');
+      } else {
+        fail('edge: needs --config FILE, or --port PATH with --profile NAME');
+      }
+    } catch (e) {
+      if (e instanceof ConfigError) fail(e.message);
+      throw e;
+    }
+    process.exitCode = await runEdge({ config, monitor: o.monitor });
+  });
+
+program.command('cloud').description('the brain server, the dashboard and the embedded broker').option('--config <file>').action(notYet('cloud', 'the cloud brain', 5));
+program.command('models').description('writes the reference, benchmark and fused ONNX decoders').action(notYet('models', 'the decoder model toolchain', 3));
+program.command('certs').description('a development CA and per-robot certificates').action(notYet('certs', 'certificate tooling', 5));
+
+program
+  .command('bench')
+  .description('the benchmarks (`npm run bench` runs them all); each writes test/bench/results/<scenario>.json')
+  .argument('[scenario...]', 'scenario names; all when none')
+  .action(async (names: string[]) => {
+    process.exitCode = await runBenchmarks(names);
+  });
+
+await program.parseAsync(process.argv);
