@@ -1,13 +1,36 @@
 import { defineConfig } from 'vitest/config';
 
+const shared = {
+  pool: 'forks' as const,
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
+};
+
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
     // PTY and timing tests share two cores with the runner; more workers only add jitter.
     maxWorkers: 2,
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'unit',
+          include: ['**/*.test.ts'],
+          exclude: ['node_modules/**', 'dist/**', 'test/e2e/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // End-to-end runs over real PTYs at 1 kHz: after the unit tests, one file at a time, so a
+        // CPU-bound neighbour cannot stall the firmware loop or the link.
+        test: {
+          ...shared,
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

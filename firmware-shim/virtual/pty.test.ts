@@ -98,6 +98,14 @@ describe('openPty', () => {
     hosts.push(host);
     const hostClosed = new Promise<void>((resolve) => host.on('close', () => resolve()));
     host.on('error', () => undefined);
+    // serialport notices a vanished device cleanly only while its read is parked in the poller
+    // (after a read found no data). Closed while it is between reads, its next read() returns 0
+    // (EOF on a hung-up tty) and serialport retries forever. So: receive a byte, let the line go
+    // quiet, then unplug. VirtualRobot.unplug() does the same.
+    const reading = collect((cb) => host.on('data', cb), 1);
+    first.write(Buffer.from([0x7f]));
+    await reading;
+    await new Promise((r) => setTimeout(r, 30));
     first.close();
     await hostClosed;
     expect(fs.existsSync(link)).toBe(false);

@@ -13,7 +13,10 @@
  *   rewrite 0x0D and ICANON would hold bytes until a newline. serialport sets raw mode again when
  *   it opens, but bytes written before that must not be mangled or echoed.
  * - node-pty's `_slave` reader is destroyed at once: it would steal the bytes meant for the host.
- * - Instead we hold a plain descriptor on the slave, never read, for the PTY's whole life. Reason:
+ * - Instead we hold a plain descriptor on the slave, never read, for the PTY's whole life. It is
+ *   the slave descriptor openpty() returned, which node-pty never closes (libuv reopens the slave
+ *   for its reader and leaves the original open): we find it in /proc/self/fd and adopt it, so
+ *   close() releases it instead of leaking one descriptor per PTY. Reason for holding one:
  *   when no descriptor of the slave is open, reads on the master fail with EIO and the master
  *   stream dies; with ours held, the host may open, close and reopen the port any number of
  *   times, exactly like a real USB-serial adapter that stays plugged in. Bytes written while the
@@ -35,7 +38,7 @@ interface NodePtyOpened {
   _pty: string;
   _fd: number;
   _master: Readable & { destroy(): void };
-  _slave: Readable & { setRawMode(mode: boolean): unknown; destroy(): void };
+  _slave: Readable & { setRawMode(mode: boolean): unknown; destroy(): void; _handle?: { fd?: number } };
 }
 interface NodePtyModule {
   open(opts: { encoding: null; cols?: number; rows?: number }): NodePtyOpened;
@@ -92,6 +95,30 @@ function removeSymlinkIfOurs(linkPath: string, target: string): void {
   }
 }
 
+/**
+ * The descriptor openpty() returned for the slave, which node-pty leaves open and unowned; null
+ * where /proc is not available. Called synchronously right after open: the slave's number is new,
+ * so the only descriptors naming it are that one and the reader's (`readerFd`, excluded).
+ */
+function adoptOrphanSlaveFd(slavePath: string, readerFd: number | undefined): number | null {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc/self/fd');
+  } catch {
+    return null;
+  }
+  for (const e of entries) {
+    const fd = Number(e);
+    if (fd === readerFd) continue;
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${e}`) === slavePath) return fd;
+    } catch {
+      // The readdir descriptor itself, or one closed meanwhile.
+    }
+  }
+  return null;
+}
+
 export function openPty(opts: PtyOptions = {}): PtyPair {
   const t = nodePty.open({ encoding: null });
   const slavePath = t._pty;
@@ -100,7 +127,8 @@ export function openPty(opts: PtyOptions = {}): PtyPair {
   // Raw first (termios belong to the tty, not to a descriptor, so this outlives the reader).
   t._slave.setRawMode(true);
   // Hold the slave open without reading it (see the module comment), then drop the thief.
-  const heldSlaveFd = fs.openSync(slavePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+  const heldSlaveFd = adoptOrphanSlaveFd(slavePath, t._slave._handle?.fd)
+    ?? fs.openSync(slavePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
   t._slave.destroy();
   // node-pty's own error listener rethrows unless a second listener exists; ours keeps errors
   // (EIO after close) from becoming uncaught exceptions. Errors end the PTY like a close.

@@ -91,6 +91,9 @@ export const StopCategory = {
 export const EstopSource = { HOST: 0, MCU_BUTTON: 1, MCU_WATCHDOG: 2, MCU_FAULT: 3, REMOTE: 4 } as const;
 export const MAX_ESTOP_SOURCE = 4;
 
+/** ESTOP.reason codes the MCU uses in its own reports; a host may send any code (it is logged). */
+export const EstopReason = { NONE: 0, WATCHDOG: 1, MALFORMED_ESTOP: 2, BUTTON: 3, FAULT: 4 } as const;
+
 /** RESET.what bits */
 export const ResetWhat = { ESTOP: 1 << 0, FAULTS: 1 << 1, WATCHDOG: 1 << 2 } as const;
 

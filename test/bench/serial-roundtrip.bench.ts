@@ -42,7 +42,7 @@ async function measure(stateRateHz: number): Promise<number[]> {
       await sleep(2 + (i % 3)); // de-correlate from the STATE period
     }
   } finally {
-    await rig.close();
+    await rig.dispose();
   }
   return samples.slice(10);
 }

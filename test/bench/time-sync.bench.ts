@@ -30,7 +30,7 @@ export const scenario: Scenario = {
     });
     await sleep(RUN_MS);
     const ts = link.health().timeSync;
-    await rig.close();
+    await rig.dispose();
     const abs = stats(residuals.map(Math.abs));
     const signed = stats(residuals);
     return {

@@ -83,6 +83,25 @@ describe('serial link over a PTY', () => {
     expect(frames).toBeGreaterThan(50);
   }, 30_000);
 
+  it('notices a device that vanishes mid-stream by its silence, and reconnects when it returns', async () => {
+    rig = await startRig({ profile: 'arm6-gripper', stateRateHz: 1000 });
+    const { link, robot, states } = rig;
+    await waitFor('READY', () => link.state === 'READY');
+    const lost: { reason: string; disconnected: boolean }[] = [];
+    link.on('lost', (ev) => lost.push(ev));
+    states.length = 0;
+    await robot.unplug({ abrupt: true });
+    // Either serialport reports the close, or the link's silence timeout (3 x watchdog) fires.
+    await waitFor('link to notice the vanished device', () => lost.length > 0, 3000);
+    expect(states[0]).toBe('BACKOFF');
+    await robot.replug();
+    await waitFor('READY again', () => link.state === 'READY', 5000);
+    let frames = 0;
+    link.on('state', () => { frames++; });
+    await sleep(200);
+    expect(frames).toBeGreaterThan(100);
+  }, 30_000);
+
   it('stops motion in the firmware within its watchdog timeout when the host goes silent', async () => {
     const profile = getProfile('arm6-gripper');
     rig = await startRig({ profile: 'arm6-gripper', stateRateHz: 500 });

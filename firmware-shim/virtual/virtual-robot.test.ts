@@ -1,0 +1,200 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SerialPort } from 'serialport';
+import { afterEach, describe, expect, it } from 'vitest';
+import { getProfile, radToCounts } from '../../hardware/index.js';
+import {
+  CommandMode, EstopReason, EstopSource, FrameDecoder, FrameEncoder, MsgType, Role, Status, newMessage, readFrame,
+  type Frame, type MessageMap,
+} from '../../proto/wire/index.js';
+import { hostNowUs, VirtualRobot } from './virtual-robot.js';
+
+interface Got { type: number; seq: number; timeUs: number; atUs: number; msg: MessageMap[MsgType] }
+
+/** The edge's side of the link, reduced to what the tests need: real serialport + TS decoder. */
+class Host {
+  readonly frames: Got[] = [];
+  readonly decoder = new FrameDecoder();
+  readonly closed: Promise<void>;
+  private readonly enc = new FrameEncoder();
+  private waiters: Array<{ pred: (g: Got) => boolean; resolve: (g: Got) => void }> = [];
+
+  private constructor(readonly port: SerialPort) {
+    const sink = {
+      onFrame: (f: Frame): void => {
+        const msg = newMessage(f.type as MsgType);
+        if (readFrame(f, f.type as MsgType, msg) !== null) return;
+        const g: Got = { type: f.type, seq: f.seq, timeUs: f.timeUs, atUs: hostNowUs(), msg };
+        this.frames.push(g);
+        this.waiters = this.waiters.filter((w) => (w.pred(g) ? (w.resolve(g), false) : true));
+      },
+    };
+    port.on('data', (chunk: Buffer) => this.decoder.push(chunk, sink));
+    port.on('error', () => undefined);
+    this.closed = new Promise((resolve) => port.on('close', () => resolve()));
+  }
+
+  static open(p: string, baudRate: number): Promise<Host> {
+    return new Promise((resolve, reject) => {
+      const sp = new SerialPort({ path: p, baudRate }, (err) => (err ? reject(err) : resolve(new Host(sp))));
+    });
+  }
+
+  send<T extends MsgType>(type: T, msg: MessageMap[T]): void {
+    this.port.write(this.enc.encode(type, msg, 0));
+  }
+
+  hello(profileId: string, joints: number): void {
+    this.send(MsgType.HELLO, { protoMajor: 1, protoMinor: 0, fwMajor: 0, fwMinor: 1, fwPatch: 0, jointCount: joints, role: Role.HOST, capabilities: 0, profileId, deviceId: 0 });
+  }
+
+  /** The next frame (from now on) matching `pred`; rejects after `ms`. */
+  next(pred: (g: Got) => boolean, ms = 2000): Promise<Got> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no matching frame within ${ms} ms`)), ms);
+      this.waiters.push({ pred, resolve: (g) => { clearTimeout(t); resolve(g); } });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.port.isOpen ? this.port.close(() => resolve()) : resolve()));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('VirtualRobot over a PTY', () => {
+  const robots: VirtualRobot[] = [];
+  const hosts: Host[] = [];
+  afterEach(async () => {
+    for (const h of hosts.splice(0)) await h.close();
+    for (const r of robots.splice(0)) await r.stop();
+  });
+
+  it('answers HELLO and streams STATE at the configured rate, none lost', async () => {
+    const profile = getProfile('arm6-gripper');
+    const robot = new VirtualRobot({ profile: 'arm6-gripper', stateRateHz: 1000 });
+    robots.push(robot);
+    const { ttyPath } = await robot.start();
+    const host = await Host.open(ttyPath, profile.serial.baudRate);
+    hosts.push(host);
+
+    const hello = host.next((g) => g.type === MsgType.HELLO);
+    host.hello('arm6-gripper', 7);
+    const h = (await hello).msg as MessageMap[typeof MsgType.HELLO];
+    expect(h).toMatchObject({ role: Role.MCU, profileId: 'arm6-gripper', jointCount: 7 });
+
+    // Rate: STATE frames the MCU sent over one second of host time (the loop catches up against
+    // the monotonic clock, so this is exact up to the last wake's lateness); and the host got them
+    // all, in sequence.
+    const first = await host.next((g) => g.type === MsgType.STATE);
+    const s0 = robot.mcu.counters.stateSent, t0 = hostNowUs();
+    await sleep(1000);
+    const s1 = robot.mcu.counters.stateSent, t1 = hostNowUs();
+    const rate = ((s1 - s0) * 1e6) / (t1 - t0);
+    expect(rate).toBeGreaterThan(950);
+    expect(rate).toBeLessThan(1050); // a stall just before t0 is caught up inside the window
+    const states = host.frames.filter((g) => g.type === MsgType.STATE && g.atUs >= first.atUs);
+    const last = states.at(-1) as Got;
+    const seqSpan = (last.seq - first.seq) & 0xffff;
+    expect(states).toHaveLength(seqSpan + 1);
+    expect(host.decoder.counters.seqLost).toBe(0);
+    expect(host.decoder.counters.crcErrors).toBe(0);
+    expect(robot.tx.counters.framesDropped).toBe(0);
+    expect(robot.mcu.counters.stateSkipped).toBe(0);
+    const s = last.msg as MessageMap[typeof MsgType.STATE];
+    expect(s.status & Status.HOST_SEEN).toBeTruthy();
+    console.info(`STATE: ${rate.toFixed(1)} Hz over ${((t1 - t0) / 1e3).toFixed(0)} ms; ${seqSpan + 1} received in sequence; loop wakes ${robot.loopWakes}`);
+  });
+
+  it('stops the motors when the host falls silent, within the watchdog timeout', async () => {
+    const profile = getProfile('quadruped12');
+    const robot = new VirtualRobot({ profile, stateRateHz: 500 });
+    robots.push(robot);
+    const { ttyPath } = await robot.start();
+    const host = await Host.open(ttyPath, profile.serial.baudRate);
+    hosts.push(host);
+    const tripped = new Promise<number>((resolve) => robot.once('watchdog', () => resolve(hostNowUs())));
+
+    const c = newMessage(MsgType.COMMAND);
+    c.jointCount = 12; c.mode = CommandMode.HOLD;
+    const enabled = host.next((g) => g.type === MsgType.STATE && ((g.msg as MessageMap[typeof MsgType.STATE]).status & Status.MOTORS_ENABLED) !== 0);
+    host.send(MsgType.COMMAND, c);
+    const sentAt = (await enabled).atUs; // the command has been obeyed by now
+    const estop = host.next((g) => g.type === MsgType.ESTOP);
+    const trippedAt = await tripped;
+    // Trips no earlier than the timeout after the last feed; generous upper bound for scheduling.
+    expect(trippedAt - sentAt).toBeLessThan((profile.serial.watchdogMs + 150) * 1000);
+    expect((await estop).msg).toEqual({ category: 1, source: EstopSource.MCU_WATCHDOG, reason: EstopReason.WATCHDOG });
+    const off = await host.next((g) => g.type === MsgType.STATE && ((g.msg as MessageMap[typeof MsgType.STATE]).status & Status.MOTORS_ENABLED) === 0);
+    expect((off.msg as MessageMap[typeof MsgType.STATE]).status & Status.WATCHDOG_TRIPPED).toBeTruthy();
+    expect(robot.watchdogTripped).toBe(true);
+    expect(robot.lastCommand?.mode).toBe(CommandMode.HOLD);
+  });
+
+  it('answers TIME_SYNC_REQ with MCU times between send and receive', async () => {
+    const robot = new VirtualRobot({ profile: 'quadruped12', stateRateHz: 100 });
+    robots.push(robot);
+    const { ttyPath } = await robot.start();
+    const host = await Host.open(ttyPath, 4_000_000);
+    hosts.push(host);
+    const resp = host.next((g) => g.type === MsgType.TIME_SYNC_RESP);
+    const t0 = hostNowUs();
+    host.send(MsgType.TIME_SYNC_REQ, { id: 5 });
+    const got = await resp;
+    const t3 = got.atUs;
+    const m = got.msg as MessageMap[typeof MsgType.TIME_SYNC_RESP];
+    expect(m.id).toBe(5);
+    const lo = robot.mcuTimeAt(t0), hi = robot.mcuTimeAt(t3);
+    expect((m.mcuRxUs - lo) >>> 0).toBeLessThanOrEqual((hi - lo) >>> 0);
+    expect((m.mcuTxUs - m.mcuRxUs) >>> 0).toBeLessThanOrEqual((hi - lo) >>> 0);
+  });
+
+  it('unplug closes the host port; replug reappears at the same path and says HELLO', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spinal-vr-'));
+    const link = path.join(dir, 'ttyROBOT');
+    const robot = new VirtualRobot({ profile: 'quadruped12', linkPath: link, stateRateHz: 200 });
+    robots.push(robot);
+    const { ttyPath } = await robot.start();
+    expect(ttyPath).toBe(link);
+    const host = await Host.open(link, 4_000_000);
+    hosts.push(host);
+    await host.next((g) => g.type === MsgType.STATE);
+
+    await robot.unplug();
+    await host.closed;
+    expect(fs.existsSync(link)).toBe(false);
+
+    const again = await robot.replug();
+    expect(again.ttyPath).toBe(link);
+    const host2 = await Host.open(link, 4_000_000);
+    hosts.push(host2);
+    const hello = host2.next((g) => g.type === MsgType.HELLO);
+    host2.hello('quadruped12', 12);
+    expect(((await hello).msg as MessageMap[typeof MsgType.HELLO]).profileId).toBe('quadruped12');
+    // A power cycle: the firmware forgot the host until it spoke again.
+    expect(robot.mcu.counters.received['HELLO']).toBe(1);
+    await robot.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('obeys a position COMMAND sent over the link', async () => {
+    const profile = getProfile('arm6-gripper');
+    const robot = new VirtualRobot({ profile, stateRateHz: 200 });
+    robots.push(robot);
+    const { ttyPath } = await robot.start();
+    const host = await Host.open(ttyPath, profile.serial.baudRate);
+    hosts.push(host);
+    const commands: boolean[] = [];
+    robot.on('command', (_c, obeyed) => commands.push(obeyed));
+    const c = newMessage(MsgType.COMMAND);
+    c.jointCount = 7; c.mode = CommandMode.POSITION;
+    const target = profile.joints.map((j) => (j.limits.positionMin + j.limits.positionMax) / 2 + 0.05);
+    profile.joints.forEach((j, i) => { c.position[i] = radToCounts(j, target[i] as number); });
+    for (let k = 0; k < 40; k++) { host.send(MsgType.COMMAND, c); await sleep(20); }
+    expect(commands.length).toBeGreaterThan(30);
+    expect(commands.every(Boolean)).toBe(true);
+    expect(robot.plant.truth.q[0]).toBeCloseTo(target[0] as number, 2);
+  });
+});

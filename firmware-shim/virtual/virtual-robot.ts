@@ -1,0 +1,218 @@
+/**
+ * A whole simulated robot on a serial port: PTY + MCU firmware + plant + a real-time loop. The
+ * edge opens `ttyPath` with the real `serialport` library, as it would a USB-serial adapter.
+ *
+ * Real time: Node's timers cannot hold 1 kHz (setInterval(1) wakes about 917 times a second), so
+ * the loop wakes on a 1 ms interval and, on each wake, catches up against the monotonic clock:
+ * `Mcu.tick(now)` steps the plant and emits every STATE frame due by now, each stamped and sampled
+ * at its own due time. The average rate is therefore exact and no frame is skipped; only the
+ * spacing jitters by the wake latency, as a USB bridge's batching would.
+ *
+ * Output path: MCU frame → line faults (optional) → TxQueue (copied: the encoder's buffer is
+ * reused) → non-blocking write to the PTY master. When the host stops reading, the kernel queue
+ * fills, writes take nothing, the TxQueue fills and whole frames are dropped and counted, like a
+ * UART with no flow control.
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { getProfile, Plant, type RobotProfile } from '../../hardware/index.js';
+import type { CommandMsg, FrameErrorKind } from '../../proto/wire/index.js';
+import { LineFaults, type LineFaultConfig } from './line-faults.js';
+import { Mcu } from './mcu.js';
+import { openPty, type PtyPair } from './pty.js';
+import { TxQueue } from './tx-queue.js';
+
+export interface VirtualRobotOptions {
+  /** A profile id (hardware registry) or a profile object. */
+  profile: string | RobotProfile;
+  /** STATE rate at boot; default the profile's serial.stateRateHz. */
+  stateRateHz?: number;
+  /** Stable path kept pointing at the current PTY, like a udev symlink. */
+  linkPath?: string;
+  /** Seed of the plant's sensor noise and of the line faults. Default 1. */
+  seed?: number;
+  /** MCU clock model; see McuClock. */
+  clockOffsetUs?: number;
+  driftPpm?: number;
+  /** Faults on the MCU → host byte stream; change later with `lineFaults.configure()`. */
+  faults?: LineFaultConfig;
+  /** Advertise and simulate a hardware e-stop button. */
+  hardwareEstop?: boolean;
+  /** Loop wake interval, ms. Default 1. */
+  loopIntervalMs?: number;
+}
+
+export interface EstopEvent {
+  category: number;
+  source: number;
+  reason: number;
+  malformed: boolean;
+}
+
+export interface VirtualRobotEvents {
+  command: [cmd: Readonly<CommandMsg>, obeyed: boolean];
+  estop: [event: EstopEvent];
+  watchdog: [];
+  'frame-error': [kind: FrameErrorKind | 'body', detail: string];
+  /** After boot and after each replug. */
+  boot: [ttyPath: string];
+  unplug: [];
+}
+
+/** Quiet time before an unplug closes the PTY, so the host's read is parked in its poller and
+ * serialport reports the disconnect (closed mid-read, it spins on EOF instead; see pty.test.ts). */
+const UNPLUG_QUIET_MS = 30;
+
+/** The host's clock as the simulation's true time, µs (monotonic, arbitrary epoch). */
+export function hostNowUs(): number {
+  return performance.now() * 1000;
+}
+
+export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
+  readonly profile: RobotProfile;
+  readonly lineFaults: LineFaults;
+  readonly tx = new TxQueue();
+  private readonly opts: VirtualRobotOptions;
+  private pty: PtyPair | null = null;
+  private mcuInstance: Mcu | null = null;
+  private plantInstance: Plant | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private boots = 0;
+  private wakes = 0;
+
+  constructor(opts: VirtualRobotOptions) {
+    super();
+    this.opts = opts;
+    this.profile = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
+    this.lineFaults = new LineFaults((opts.seed ?? 1) ^ 0x51ed, opts.faults ?? {});
+  }
+
+  /** The firmware of the present power cycle. Throws before start(). */
+  get mcu(): Mcu {
+    if (!this.mcuInstance) throw new Error('VirtualRobot: not started');
+    return this.mcuInstance;
+  }
+  /** The plant of the present power cycle. Throws before start(). */
+  get plant(): Plant {
+    if (!this.plantInstance) throw new Error('VirtualRobot: not started');
+    return this.plantInstance;
+  }
+  get ttyPath(): string | null {
+    return this.pty?.ttyPath ?? null;
+  }
+  get running(): boolean {
+    return this.timer !== null;
+  }
+  get estopLatched(): boolean { return this.mcu.isEstopLatched; }
+  get watchdogTripped(): boolean { return this.mcu.isWatchdogTripped; }
+  get motorsEnabled(): boolean { return this.mcu.motorsEnabled; }
+  get lastCommand(): Readonly<CommandMsg> | null { return this.mcu.lastCommand; }
+  /** Loop wakes since the last boot (for rate diagnostics). */
+  get loopWakes(): number { return this.wakes; }
+
+  /** The MCU's wire time at host time `hostUs` (see hostNowUs): time-sync ground truth. */
+  mcuTimeAt(hostUs: number): number {
+    return this.mcu.mcuTimeAt(hostUs);
+  }
+
+  async start(): Promise<{ ttyPath: string }> {
+    if (this.pty) throw new Error('VirtualRobot: already started');
+    return this.powerOn();
+  }
+
+  /** Stops the loop and removes the device (quietly, as unplug does). Idempotent. */
+  async stop(): Promise<void> {
+    this.stopLoop();
+    const pty = this.pty;
+    this.pty = null;
+    if (!pty) return;
+    await new Promise((r) => setTimeout(r, UNPLUG_QUIET_MS));
+    pty.close();
+  }
+
+  /**
+   * Pulls the cable: the MCU loses power and the host sees its port vanish. By default the line
+   * goes quiet for a moment first, so the host's read is parked and serialport reports the close;
+   * `abrupt` closes mid-stream, where serialport 13 on a PTY may miss it (see pty.test.ts) and the
+   * host has to notice the silence instead.
+   */
+  async unplug(opts: { abrupt?: boolean } = {}): Promise<void> {
+    if (!this.pty) return;
+    this.stopLoop();
+    if (!opts.abrupt) await new Promise((r) => setTimeout(r, UNPLUG_QUIET_MS));
+    this.pty.close();
+    this.pty = null;
+    this.emit('unplug');
+  }
+
+  /** Plugs back in: a new PTY (the link, if any, follows it) and a power-cycled MCU that boots,
+   * sending HELLO. The joints stay where they were; the firmware forgets everything. */
+  async replug(): Promise<{ ttyPath: string }> {
+    if (this.pty) await this.unplug();
+    return this.powerOn();
+  }
+
+  private powerOn(): { ttyPath: string } {
+    const pty = openPty(this.opts.linkPath !== undefined ? { linkPath: this.opts.linkPath } : {});
+    this.pty = pty;
+    this.tx.clear();
+    const plant = new Plant(this.profile, { seed: (this.opts.seed ?? 1) + this.boots, initialPose: this.restingPose() });
+    const mcu = new Mcu({
+      profile: this.profile,
+      plant,
+      send: (bytes, length) => this.transmit(bytes, length),
+      ...(this.opts.stateRateHz !== undefined ? { stateRateHz: this.opts.stateRateHz } : {}),
+      ...(this.opts.clockOffsetUs !== undefined ? { clockOffsetUs: this.opts.clockOffsetUs } : {}),
+      ...(this.opts.driftPpm !== undefined ? { driftPpm: this.opts.driftPpm } : {}),
+      ...(this.opts.hardwareEstop !== undefined ? { hardwareEstop: this.opts.hardwareEstop } : {}),
+      hooks: {
+        onCommand: (cmd, obeyed) => this.emit('command', cmd, obeyed),
+        onEstop: (category, source, reason, malformed) => this.emit('estop', { category, source, reason, malformed }),
+        onWatchdog: () => this.emit('watchdog'),
+        onFrameError: (kind, detail) => this.emit('frame-error', kind, detail),
+      },
+    });
+    this.plantInstance = plant;
+    this.mcuInstance = mcu;
+    this.boots++;
+    this.wakes = 0;
+    pty.onData((chunk) => {
+      mcu.handleBytes(chunk, hostNowUs());
+      this.flushTx();
+    });
+    mcu.boot(hostNowUs());
+    this.flushTx();
+    this.timer = setInterval(() => this.wake(), this.opts.loopIntervalMs ?? 1);
+    this.emit('boot', pty.ttyPath);
+    return { ttyPath: pty.ttyPath };
+  }
+
+  /** Joint angles to power up in: where the last plant left them, else the profile's home. */
+  private restingPose(): number[] {
+    const home = this.profile.poses['home'] as number[];
+    const prev = this.plantInstance;
+    if (!prev) return home;
+    return this.profile.joints.map((j, i) => Math.min(j.limits.positionMax, Math.max(j.limits.positionMin, prev.truth.q[i] as number)));
+  }
+
+  private wake(): void {
+    this.wakes++;
+    this.mcu.tick(hostNowUs());
+    this.flushTx();
+  }
+
+  private transmit(bytes: Uint8Array, length: number): void {
+    const out = this.lineFaults.active ? this.lineFaults.apply(bytes, length) : bytes;
+    this.tx.enqueue(out, out === bytes ? length : out.length);
+  }
+
+  private flushTx(): void {
+    const pty = this.pty;
+    if (pty) this.tx.flush((b, off, len) => pty.write(b, off, len));
+  }
+
+  private stopLoop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
