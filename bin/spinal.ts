@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parseEdgeConfig, loadEdgeConfig, ConfigError, type EdgeConfig } from '../edge/config.js';
 import { EDGE_SOFTWARE_VERSION, runEdge } from '../edge/main.js';
 import { runSim } from '../firmware-shim/virtual/cli.js';
-import { listProfiles } from '../hardware/index.js';
+import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
 
@@ -18,6 +18,16 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer (got ${JSON.stringify(v)})`);
     return n;
   };
+}
+
+/** Checks a profile id up front so a typo is one clear line, not a stack trace. */
+function checkProfile(id: string): void {
+  try {
+    getProfile(id);
+  } catch (e) {
+    if (e instanceof ProfileError) fail(`--profile: ${e.message}`);
+    throw e;
+  }
 }
 
 function fail(message: string, code = 2): never {
@@ -41,6 +51,7 @@ program
   .option('--profile <name>', `robot profile (${listProfiles().join(', ')})`, 'arm6-gripper')
   .option('--rate <hz>', 'STATE rate of the virtual robot', positiveInt('--rate'))
   .action(async (o: { profile: string; rate?: number }) => {
+    checkProfile(o.profile);
     process.exitCode = await runDemo({ profile: o.profile, ...(o.rate !== undefined ? { rate: o.rate } : {}) });
   });
 
@@ -52,6 +63,7 @@ program
   .option('--link <path>', 'also expose the tty at this stable path (a symlink, like a udev rule)')
   .option('--seed <n>', 'seed of the simulated sensors', positiveInt('--seed'))
   .action(async (o: { profile: string; rate?: number; link?: string; seed?: number }) => {
+    checkProfile(o.profile);
     await runSim({ profile: o.profile, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.link !== undefined ? { link: o.link } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) });
   });
 
