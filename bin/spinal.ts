@@ -30,6 +30,14 @@ function checkProfile(id: string): void {
   }
 }
 
+function rate(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a probability in 0..1 (got ${JSON.stringify(v)})`);
+    return n;
+  };
+}
+
 function fail(message: string, code = 2): never {
   console.error(`spinal: ${message}`);
   process.exit(code);
@@ -61,10 +69,24 @@ program
   .requiredOption('--profile <name>', `robot profile (${listProfiles().join(', ')})`)
   .option('--rate <hz>', 'STATE rate (default: the profile\'s)', positiveInt('--rate'))
   .option('--link <path>', 'also expose the tty at this stable path (a symlink, like a udev rule)')
-  .option('--seed <n>', 'seed of the simulated sensors', positiveInt('--seed'))
-  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number }) => {
+  .option('--seed <n>', 'seed of the simulated sensors and line faults', positiveInt('--seed'))
+  .option('--ber <p>', 'line fault: probability that a bit sent to the host is flipped', rate('--ber'))
+  .option('--drop-rate <p>', 'line fault: probability that a byte sent to the host is lost', rate('--drop-rate'))
+  .option('--garbage-rate <p>', 'line fault: probability, per byte, of a burst of garbage before it', rate('--garbage-rate'))
+  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number }) => {
     checkProfile(o.profile);
-    await runSim({ profile: o.profile, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.link !== undefined ? { link: o.link } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) });
+    const faults = {
+      ...(o.ber !== undefined ? { bitErrorRate: o.ber } : {}),
+      ...(o.dropRate !== undefined ? { dropRate: o.dropRate } : {}),
+      ...(o.garbageRate !== undefined ? { garbageRate: o.garbageRate } : {}),
+    };
+    await runSim({
+      profile: o.profile,
+      faults,
+      ...(o.rate !== undefined ? { rate: o.rate } : {}),
+      ...(o.link !== undefined ? { link: o.link } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    });
   });
 
 program
