@@ -3,5 +3,6 @@ import type { Scenario } from './harness.js';
 import { scenario as codecDecode } from './codec-decode.bench.js';
 import { scenario as serialRoundtrip } from './serial-roundtrip.bench.js';
 import { scenario as timeSync } from './time-sync.bench.js';
+import { scenario as estimation } from './estimation.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation];
