@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseEdgeConfig, loadEdgeConfig, ConfigError, type EdgeConfig } from '../edge/config.js';
 import { EDGE_SOFTWARE_VERSION, runEdge } from '../edge/main.js';
+import { runModels } from '../edge/decoder/models/cli.js';
 import { runSim } from '../firmware-shim/virtual/cli.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
@@ -116,7 +117,32 @@ program
   });
 
 program.command('cloud').description('the brain server, the dashboard and the embedded broker').option('--config <file>').action(notYet('cloud', 'the cloud brain', 5));
-program.command('models').description('writes the reference, benchmark and fused ONNX decoders').action(notYet('models', 'the decoder model toolchain', 3));
+program
+  .command('models')
+  .description('writes the reference, benchmark and fused ONNX decoders')
+  .argument('[which...]', 'model names, "reference", "benchmark", a DiT preset or "all" (default: all but the GR00T-sized DiT)')
+  .option('--out <dir>', 'output folder', 'models')
+  .option('--list', 'only list what would be written', false)
+  .option('--horizon <H>', 'benchmark chunk length', positiveInt('--horizon'))
+  .option('--action-dim <A>', 'benchmark action dimension', positiveInt('--action-dim'))
+  .option('--latent-dim <Dz>', 'benchmark latent dimension', positiveInt('--latent-dim'))
+  .option('--fused-steps <n>', 'denoising steps baked into the fused variants', positiveInt('--fused-steps'))
+  .option('--parameterization <p>', 'benchmark parameterisation: velocity or epsilon')
+  .action(async (which: string[], o: { out: string; list: boolean; horizon?: number; actionDim?: number; latentDim?: number; fusedSteps?: number; parameterization?: string }) => {
+    if (o.parameterization !== undefined && o.parameterization !== 'velocity' && o.parameterization !== 'epsilon') {
+      fail(`models: --parameterization must be velocity or epsilon (got ${JSON.stringify(o.parameterization)})`);
+    }
+    process.exitCode = await runModels({
+      out: o.out,
+      list: o.list,
+      ...(which.length > 0 ? { which } : {}),
+      ...(o.horizon !== undefined ? { horizon: o.horizon } : {}),
+      ...(o.actionDim !== undefined ? { actionDim: o.actionDim } : {}),
+      ...(o.latentDim !== undefined ? { latentDim: o.latentDim } : {}),
+      ...(o.fusedSteps !== undefined ? { fusedSteps: o.fusedSteps } : {}),
+      ...(o.parameterization !== undefined ? { parameterization: o.parameterization } : {}),
+    });
+  });
 program.command('certs').description('a development CA and per-robot certificates').action(notYet('certs', 'certificate tooling', 5));
 
 program

@@ -4,5 +4,7 @@ import { scenario as codecDecode } from './codec-decode.bench.js';
 import { scenario as serialRoundtrip } from './serial-roundtrip.bench.js';
 import { scenario as timeSync } from './time-sync.bench.js';
 import { scenario as estimation } from './estimation.bench.js';
+import { scenario as decoderLatency } from './decoder-latency.bench.js';
+import { scenario as decoderOverhead } from './decoder-overhead.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead];
