@@ -7,6 +7,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseEdgeConfig, loadEdgeConfig, ConfigError, type EdgeConfig } from '../edge/config.js';
 import { EDGE_SOFTWARE_VERSION, runEdge } from '../edge/main.js';
+import { CloudConfigError, loadCloudConfig, type CloudConfig } from '../cloud/config.js';
+import { runCloud } from '../cloud/main.js';
+import { CertsError, runCerts } from '../cloud/security/dev-certs.js';
 import { runModels } from '../edge/decoder/models/cli.js';
 import { runSim } from '../firmware-shim/virtual/cli.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
@@ -42,11 +45,6 @@ function rate(name: string) {
 function fail(message: string, code = 2): never {
   console.error(`spinal: ${message}`);
   process.exit(code);
-}
-
-/** Commands of DESIGN.md whose capability is not built yet: they say so instead of pretending. */
-function notYet(name: string, what: string, issue: number): (..._: unknown[]) => never {
-  return () => fail(`${name}: ${what} is not built yet (tracked in issue #${issue})`);
 }
 
 const program = new Command('spinal')
@@ -116,7 +114,24 @@ program
     process.exitCode = await runEdge({ config, monitor: o.monitor });
   });
 
-program.command('cloud').description('the brain server, the dashboard and the embedded broker').option('--config <file>').action(notYet('cloud', 'the cloud brain', 5));
+program
+  .command('cloud')
+  .description('the brain server (gRPC) with its model backend, health checking and Prometheus metrics')
+  .requiredOption('--config <file>', 'configuration file (JSON)')
+  .action(async (o: { config: string }) => {
+    let config: CloudConfig;
+    try {
+      config = loadCloudConfig(o.config);
+    } catch (e) {
+      if (e instanceof CloudConfigError) fail(e.message);
+      throw e;
+    }
+    try {
+      process.exitCode = await runCloud({ config });
+    } catch (e) {
+      fail(`cloud: ${(e as Error).message}`, 1);
+    }
+  });
 program
   .command('models')
   .description('writes the reference, benchmark and fused ONNX decoders')
@@ -143,7 +158,29 @@ program
       ...(o.parameterization !== undefined ? { parameterization: o.parameterization } : {}),
     });
   });
-program.command('certs').description('a development CA and per-robot certificates').action(notYet('certs', 'certificate tooling', 5));
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+program
+  .command('certs')
+  .description('a development CA, a server certificate and per-robot (and operator) client certificates, as PEM files')
+  .option('--out <dir>', 'output folder', 'certs')
+  .option('--robot <id>', 'a robot to issue a client certificate for (repeatable)', collect, [] as string[])
+  .option('--operator <name>', 'an operator to issue a client certificate for (repeatable)', collect, [] as string[])
+  .option('--server-name <host>', 'a DNS name or IP the brain server answers on (repeatable; default localhost)', collect, [] as string[])
+  .option('--days <n>', 'validity in days', positiveInt('--days'))
+  .option('--force', 'overwrite existing files', false)
+  .action(async (o: { out: string; robot: string[]; operator: string[]; serverName: string[]; days?: number; force: boolean }) => {
+    try {
+      const r = await runCerts({
+        out: o.out, robots: o.robot, operators: o.operator, force: o.force,
+        ...(o.serverName.length > 0 ? { serverNames: o.serverName } : {}),
+        ...(o.days !== undefined ? { days: o.days } : {}),
+      });
+      for (const f of r.files) console.log(f);
+    } catch (e) {
+      if (e instanceof CertsError) fail(`certs: ${e.message}`);
+      throw e;
+    }
+  });
 
 program
   .command('bench')

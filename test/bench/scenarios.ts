@@ -6,5 +6,6 @@ import { scenario as timeSync } from './time-sync.bench.js';
 import { scenario as estimation } from './estimation.bench.js';
 import { scenario as decoderLatency } from './decoder-latency.bench.js';
 import { scenario as decoderOverhead } from './decoder-overhead.bench.js';
+import { scenario as brainSessions } from './brain-sessions.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions];

@@ -1,0 +1,53 @@
+/**
+ * The seam between the brain server and a model: one interface, several backends (reference,
+ * ONNX, Triton), registered by name in registry.ts. The server batches observations of many
+ * sessions into one `infer` call; a backend answers each request on its own (one result per
+ * request, same order), so one robot's bad input or bad output never affects another's.
+ */
+import type { ErrorCode, Hello, Observation } from '../../proto/brain/index.js';
+
+export interface SessionRef {
+  sessionId: string;
+  hello: Hello;
+}
+
+export interface Task {
+  /** Empty when the robot has no task. */
+  taskId: string;
+  instruction: string;
+}
+
+export interface InferRequest {
+  session: SessionRef;
+  observation: Observation;
+  task: Task;
+}
+
+export interface Notice {
+  code: ErrorCode;
+  message: string;
+}
+
+export type InferResult =
+  /** A latent for the session's latent space; `notice` is sent as an Error beside the plan. */
+  | { ok: true; latent: ArrayLike<number>; notice?: Notice }
+  | { ok: false; code: ErrorCode; message: string };
+
+export interface InferContext {
+  /** Aborted when the deadline passes or the server shuts down; the results are then ignored. */
+  signal: AbortSignal;
+  /** How long the backend has, in ms, from the call. */
+  timeoutMs: number;
+}
+
+export interface BrainBackend {
+  /** "reference", "onnx", "triton": announced in Welcome.backend. */
+  readonly name: string;
+  /** Null when this backend can produce hello's latent space and dims for this robot; else why not. */
+  accepts(hello: Hello): string | null;
+  /** One result per request, in order. A rejection fails the whole batch (BACKEND_FAILED each). */
+  infer(batch: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]>;
+  /** The session ended: forget its state. */
+  endSession(sessionId: string): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,115 @@
+/**
+ * The ONNX backend: a user's exported policy (images + state + instruction -> latent, the contract
+ * of model-contract.ts and ONNX_BACKEND.md) run by onnxruntime-node on the CPU (or a configured
+ * execution provider). The model is read once at load: its inputs, output and the metadata key
+ * "spinal.latent_space" must fit the contract, or loading fails with a message naming the misfit.
+ *
+ * One batch = one run with the batch dimension B = batch size, in a worker thread (ort-worker.mjs):
+ * onnxruntime-node's run occupies the thread that calls it, and the brain's event loop must keep
+ * serving every session meanwhile. Runs are serialised in the worker; a run past the batch's
+ * deadline is answered BACKEND_TIMEOUT by the batcher and its late result dropped.
+ */
+import { readFileSync } from 'node:fs';
+import { readModel } from '../../../proto/onnx/index.js';
+import type { Hello } from '../../../proto/brain/index.js';
+import type { BrainBackend, InferContext, InferRequest, InferResult } from '../backend.js';
+import { contractAccepts, contractFromTensors, OUTPUT_LATENT, type ModelContract } from '../model-contract.js';
+import { buildBatchInputs, DEFAULT_IMAGE_NORM } from '../model-inputs.js';
+import { OrtWorker } from './ort-worker-client.js';
+
+export const META_LATENT_SPACE = 'spinal.latent_space';
+export const META_IMAGE_MEAN = 'spinal.image_mean';
+export const META_IMAGE_STD = 'spinal.image_std';
+
+export interface OnnxBackendOptions {
+  /** A model file path, or its bytes. */
+  model: string | Uint8Array;
+  /** Overrides the model's "spinal.latent_space" metadata. */
+  latentSpace?: string;
+  /** Which camera feeds "images" (default: the observation's first frame). */
+  cameraId?: string;
+  /** onnxruntime execution providers in order (default ['cpu']). */
+  providers?: string[];
+  intraOpThreads?: number;
+}
+
+export class OnnxBackendError extends Error {
+  override readonly name = 'OnnxBackendError';
+}
+
+type Triple = readonly [number, number, number];
+
+function triple(meta: string | undefined, key: string, fallback: Triple): Triple {
+  if (meta === undefined) return fallback;
+  const v = meta.split(',').map(Number);
+  if (v.length !== 3 || !v.every(Number.isFinite)) throw new OnnxBackendError(`metadata "${key}" must be three comma-separated numbers, got "${meta}"`);
+  return v as unknown as Triple;
+}
+
+export class OnnxBackend implements BrainBackend {
+  readonly name = 'onnx';
+
+  private constructor(
+    private readonly worker: OrtWorker,
+    readonly contract: ModelContract,
+    private readonly norm: { mean: Triple; std: Triple },
+    private readonly cameraId: string | undefined,
+  ) {}
+
+  static async load(o: OnnxBackendOptions): Promise<OnnxBackend> {
+    let bytes: Uint8Array;
+    try {
+      bytes = typeof o.model === 'string' ? readFileSync(o.model) : o.model;
+    } catch (e) {
+      throw new OnnxBackendError(`cannot read the model ${String(o.model)}: ${(e as Error).message}`);
+    }
+    let summary;
+    try {
+      summary = readModel(bytes);
+    } catch (e) {
+      throw new OnnxBackendError(`not an ONNX model: ${(e as Error).message}`);
+    }
+    const latentSpace = o.latentSpace ?? summary.metadata[META_LATENT_SPACE] ?? '';
+    const c = contractFromTensors(summary.inputs, summary.outputs, latentSpace);
+    if (!c.ok) throw new OnnxBackendError(`the model does not fit the ONNX backend contract: ${c.message}`);
+    const norm = {
+      mean: triple(summary.metadata[META_IMAGE_MEAN], META_IMAGE_MEAN, DEFAULT_IMAGE_NORM.mean),
+      std: triple(summary.metadata[META_IMAGE_STD], META_IMAGE_STD, DEFAULT_IMAGE_NORM.std),
+    };
+    let worker: OrtWorker;
+    try {
+      worker = await OrtWorker.start(bytes, {
+        providers: o.providers ?? ['cpu'], output: OUTPUT_LATENT,
+        ...(o.intraOpThreads !== undefined ? { intraOpThreads: o.intraOpThreads } : {}),
+      });
+    } catch (e) {
+      throw new OnnxBackendError(`onnxruntime cannot load the model: ${(e as Error).message}`);
+    }
+    return new OnnxBackend(worker, c.contract, norm, o.cameraId);
+  }
+
+  accepts(h: Hello): string | null {
+    return contractAccepts(this.contract, h);
+  }
+
+  async infer(batch: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]> {
+    const { tensors, errors } = buildBatchInputs(batch, this.contract, this.norm, this.cameraId);
+    if (ctx.signal.aborted) throw new Error('aborted before the run');
+    const data = await this.worker.run(tensors);
+    const D = this.contract.latentDim;
+    if (data.length !== batch.length * D) throw new Error(`"latent" has ${data.length} values for a batch of ${batch.length} x ${D}`);
+    return batch.map((_, i): InferResult => {
+      const e = errors[i];
+      if (e !== null && e !== undefined) return { ok: false, code: 'BAD_OBSERVATION', message: e };
+      return { ok: true, latent: data.slice(i * D, (i + 1) * D) };
+    });
+  }
+
+  endSession(_sessionId: string): void {
+    // stateless
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+}

@@ -1,0 +1,23 @@
+/** Backends registered by name: the configuration's backend.kind picks the factory. */
+import type { Clock } from '../clock.js';
+import { dropUndefined, type BackendConfig } from '../config.js';
+import type { BrainBackend } from './backend.js';
+import { OnnxBackend } from './onnx/onnx-backend.js';
+import { ReferenceBackend } from './reference/reference-backend.js';
+import { TritonBackend } from './triton/triton-backend.js';
+
+type Factory<K extends BackendConfig['kind']> = (c: Extract<BackendConfig, { kind: K }>, deps: { clock?: Clock }) => Promise<BrainBackend>;
+
+
+export const BACKENDS: { [K in BackendConfig['kind']]: Factory<K> } = {
+  reference: async (c, deps) => new ReferenceBackend({
+    ...(c.defaultControlHz !== undefined ? { defaultControlHz: c.defaultControlHz } : {}),
+    ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
+  }),
+  onnx: ({ kind: _kind, ...c }) => OnnxBackend.load(dropUndefined(c)),
+  triton: ({ kind: _kind, ...c }) => TritonBackend.connect(dropUndefined(c)),
+};
+
+export function createBackend(c: BackendConfig, deps: { clock?: Clock } = {}): Promise<BrainBackend> {
+  return (BACKENDS[c.kind] as Factory<typeof c.kind>)(c as never, deps);
+}

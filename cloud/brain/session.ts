@@ -1,0 +1,238 @@
+/**
+ * One robot's Brain.Session stream, from Hello to close.
+ *
+ * States: awaiting-hello -> open -> (draining ->) closed; awaiting-hello -> closed on a refused hello.
+ * Invariants:
+ * - at most one observation waits (the slot: newest wins) and at most one is with the backend
+ *   (`inFlight`), so a slow backend or a slow client never builds a queue for this session;
+ * - a plan is requested only while the client's write side accepts data: when a write reports a
+ *   full buffer, nothing more is submitted until 'drain', and errors meanwhile are dropped (counted);
+ * - plan ids strictly increase; every plan names the observation it answers;
+ * - nothing one session does (bad input, backend error, slow reads) touches another's state.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import {
+  BRAIN_PROTOCOL_MAJOR, checkLatent, checkObservation, type BrainError, type BrainMessage, type EdgeMessage,
+  type Hello, type Issue, type Observation, type SessionInfo,
+} from '../../proto/brain/index.js';
+import type { BrainBackend, InferResult, Task } from '../backends/backend.js';
+import type { Clock } from '../clock.js';
+import type { PeerIdentity } from '../security/peer-identity.js';
+import { admit } from './admission.js';
+import type { Batcher } from './batcher.js';
+import type { BrainMetrics } from './brain-metrics.js';
+import { ObservationSlot, type SlotEntry } from './observation-slot.js';
+import type { TaskStore } from './task-store.js';
+
+export type SessionStream = grpc.ServerDuplexStream<EdgeMessage, BrainMessage>;
+
+/** What a session needs from its server (one object, shared by all sessions). */
+export interface SessionHost {
+  readonly backend: BrainBackend;
+  readonly batcher: Batcher;
+  readonly metrics: BrainMetrics;
+  readonly clock: Clock;
+  readonly tasks: TaskStore;
+  readonly robots: ReadonlySet<string>;
+  readonly planValidityMs: number;
+  readonly draining: boolean;
+  newSessionId(): string;
+  /** Registers a session whose hello was admitted; returns the session of the same robot it
+   * replaces, if any. */
+  register(s: BrainSession): BrainSession | null;
+  /** The session closed (whatever its state). */
+  unregister(s: BrainSession): void;
+}
+
+type State = 'awaiting-hello' | 'open' | 'draining' | 'closed';
+
+export class BrainSession {
+  private state: State = 'awaiting-hello';
+  private hello: Hello | null = null;
+  readonly sessionId: string;
+  private readonly slot = new ObservationSlot();
+  private inFlight: Promise<void> | null = null;
+  private writeBlocked = false;
+  private lastSeq: number | null = null;
+  private lastPlanId = 0;
+  private connectedSinceUs = 0;
+  private readonly counts = { observations: 0, plans: 0, errors: 0 };
+
+  constructor(private readonly call: SessionStream, private readonly host: SessionHost, private readonly peer: PeerIdentity | null | 'plaintext') {
+    this.sessionId = host.newSessionId();
+    call.on('data', (m: EdgeMessage) => this.onMessage(m));
+    call.on('end', () => this.endStream()); // the robot half-closed: so do we
+    call.on('error', () => this.close());
+    call.on('cancelled', () => this.close());
+    call.on('close', () => this.close());
+    call.on('drain', () => { this.writeBlocked = false; this.pump(); });
+  }
+
+  get robotId(): string {
+    return this.hello?.robotId ?? '';
+  }
+
+  info(): SessionInfo {
+    const task = this.host.tasks.get(this.robotId);
+    return {
+      robotId: this.robotId, sessionId: this.sessionId, profileId: this.hello?.profileId ?? '',
+      taskId: task.taskId, instruction: task.instruction, observations: this.counts.observations,
+      plans: this.counts.plans, errors: this.counts.errors, connectedSinceUs: this.connectedSinceUs,
+    };
+  }
+
+  /** The operator changed this robot's task. */
+  pushTask(task: Task): void {
+    if (this.state !== 'open') return;
+    this.write({ msg: 'task', task }); // always sent, even to a slow reader: rare and small
+  }
+
+  /** Another session of the same robot took over: tell this one why and end it. */
+  replaced(): void {
+    this.sendError({ code: 'OVERLOADED', message: 'a newer session of this robot replaced this one', observationSeq: 0 }, true);
+    this.endStream();
+  }
+
+  /** Clean shutdown: accept no more observations, let the plan in progress go out, then end. */
+  async drain(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'open') this.state = 'draining';
+    await this.inFlight;
+    if ((this.state as State) === 'closed') return; // the stream ended while the plan was made
+    this.sendError({ code: 'OVERLOADED', message: 'the brain is shutting down; reconnect later', observationSeq: 0 }, true);
+    this.endStream();
+  }
+
+  private onMessage(m: EdgeMessage): void {
+    if (this.state === 'closed' || this.state === 'draining') return;
+    if (m.msg === 'hello') this.onHello(m.hello);
+    else if (m.msg === 'observation') this.onObservation(m.observation);
+  }
+
+  private onHello(hello: Hello): void {
+    if (this.state !== 'awaiting-hello') {
+      this.refuse({ code: 'INCOMPATIBLE', reason: 'second-hello', message: 'hello sent twice in one session' });
+      return;
+    }
+    const refusal = admit({ hello, robots: this.host.robots, peer: this.peer, backend: this.host.backend, draining: this.host.draining });
+    if (refusal !== null) {
+      this.refuse(refusal);
+      return;
+    }
+    this.hello = hello;
+    this.state = 'open';
+    this.connectedSinceUs = this.host.clock.nowUs();
+    this.host.metrics.sessions.inc();
+    this.host.register(this)?.replaced();
+    const task = this.host.tasks.get(hello.robotId);
+    this.write({
+      msg: 'welcome',
+      welcome: { sessionId: this.sessionId, backend: this.host.backend.name, protocolMajor: BRAIN_PROTOCOL_MAJOR, taskId: task.taskId, instruction: task.instruction },
+    });
+  }
+
+  private refuse(i: Issue): void {
+    this.host.metrics.sessionsRefused.inc({ code: i.code });
+    this.sendError({ code: i.code, message: i.message, observationSeq: 0 }, true);
+    this.endStream();
+  }
+
+  private onObservation(o: Observation): void {
+    const hello = this.hello;
+    if (this.state !== 'open' || hello === null) {
+      this.refuse({ code: 'INCOMPATIBLE', reason: 'no-hello', message: 'observation before hello: the first message must be a hello' });
+      return;
+    }
+    const m = this.host.metrics;
+    m.observationsReceived.inc();
+    this.counts.observations++;
+    const issue = checkObservation(o, { stateDim: hello.stateDim, lastSeq: this.lastSeq });
+    if (issue !== null) {
+      m.observationsRejected.inc({ reason: issue.reason });
+      this.sendError({ code: issue.code, message: issue.message, observationSeq: o.seq });
+      return;
+    }
+    this.lastSeq = o.seq;
+    const entry: SlotEntry = { observation: o, receivedTimeUs: this.host.clock.nowUs(), receivedMonoMs: this.host.clock.monoMs() };
+    if (this.slot.put(entry) !== null) m.observationsSuperseded.inc();
+    this.pump();
+  }
+
+  /** Hands the waiting observation to the batcher when nothing is in flight and the client reads. */
+  private pump(): void {
+    if (this.state !== 'open' || this.inFlight !== null || this.writeBlocked || this.hello === null) return;
+    const entry = this.slot.take();
+    if (entry === null) return;
+    const task = this.host.tasks.get(this.hello.robotId);
+    this.inFlight = this.host.batcher
+      .submit({ session: { sessionId: this.sessionId, hello: this.hello }, observation: entry.observation, task })
+      .then((r) => {
+        this.inFlight = null;
+        this.answer(entry, task, r);
+        this.pump();
+      });
+  }
+
+  private answer(entry: SlotEntry, task: Task, r: InferResult): void {
+    const hello = this.hello;
+    if ((this.state !== 'open' && this.state !== 'draining') || hello === null) return;
+    const seq = entry.observation.seq;
+    if (!r.ok) {
+      this.sendError({ code: r.code, message: r.message, observationSeq: seq });
+      return;
+    }
+    const bad = checkLatent(r.latent, hello.latentDim);
+    if (bad !== null) {
+      this.host.metrics.backendErrors.inc({ kind: 'bad-output' });
+      this.sendError({ code: 'BACKEND_FAILED', message: `backend "${this.host.backend.name}" answered observation ${seq} badly: ${bad.message}`, observationSeq: seq });
+      return;
+    }
+    this.lastPlanId++;
+    this.write({
+      msg: 'plan',
+      plan: {
+        planId: this.lastPlanId, observationSeq: seq, latent: Array.from(r.latent), createdTimeUs: this.host.clock.nowUs(),
+        validForMs: this.host.planValidityMs, observationReceivedTimeUs: entry.receivedTimeUs, taskId: task.taskId,
+      },
+    });
+    this.counts.plans++;
+    this.host.metrics.plansSent.inc();
+    this.host.metrics.planLatency.observe((this.host.clock.monoMs() - entry.receivedMonoMs) / 1000);
+    if (r.notice !== undefined) this.sendError({ code: r.notice.code, message: r.notice.message, observationSeq: seq });
+  }
+
+  /** Sends an Error; while the client's buffer is full an error is dropped (counted), unless `force`. */
+  private sendError(e: BrainError, force = false): void {
+    this.counts.errors++;
+    if (this.writeBlocked && !force) {
+      this.host.metrics.errorsDropped.inc({ code: e.code });
+      return;
+    }
+    this.host.metrics.errorsSent.inc({ code: e.code });
+    this.write({ msg: 'error', error: e });
+  }
+
+  private write(m: BrainMessage): void {
+    if (this.state === 'closed') return;
+    if (!this.call.write(m)) this.writeBlocked = true;
+  }
+
+  private endStream(): void {
+    if (this.state === 'closed') return;
+    this.call.end();
+    this.close();
+  }
+
+  /** Idempotent: releases the session's resources and registration. */
+  private close(): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open' || this.state === 'draining';
+    this.state = 'closed';
+    this.slot.take();
+    this.host.unregister(this);
+    if (wasOpen) {
+      this.host.metrics.sessions.dec();
+      this.host.backend.endSession(this.sessionId);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The cloud's configuration file (JSON), validated with zod; every error names its key. Relative
+ * file paths (TLS files, an ONNX model) are resolved against the configuration file's folder.
+ *
+ * {
+ *   "listen":   { "host": "127.0.0.1", "port": 50051 },
+ *   "tls":      { "certFile": "server.pem", "keyFile": "server-key.pem", "caFile": "ca.pem" },  // omit: plaintext, loopback only
+ *   "robots":   ["r1", "r2"],
+ *   "backend":  { "kind": "reference" } | { "kind": "onnx", "model": "policy.onnx" }
+ *             | { "kind": "triton", "address": "triton:8001", "model": "vla", "latentSpace": "acme/1" },
+ *   "batching": { "maxBatch": 64, "maxWaitMs": 2, "maxInFlight": 2 },
+ *   "backendTimeoutMs": 500, "planValidityMs": 1000, "drainTimeoutMs": 5000,
+ *   "keepalive": { "timeMs": 10000, "timeoutMs": 5000 },
+ *   "metrics":  { "host": "127.0.0.1", "port": 9464 },   // null: no /metrics endpoint
+ *   "log":      { "level": "info" }
+ * }
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+const LogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
+const Port = z.number().int().min(0).max(65535);
+const Triple = z.tuple([z.number(), z.number(), z.number()]);
+
+const ReferenceBackendSchema = z.strictObject({
+  kind: z.literal('reference'),
+  /** Control rate assumed for robots whose Hello announces none. */
+  defaultControlHz: z.number().positive().max(10_000).optional(),
+});
+const OnnxBackendSchema = z.strictObject({
+  kind: z.literal('onnx'),
+  model: z.string().min(1),
+  latentSpace: z.string().min(1).optional(),
+  cameraId: z.string().min(1).optional(),
+  providers: z.array(z.string().min(1)).min(1).optional(),
+  intraOpThreads: z.number().int().positive().optional(),
+});
+const TritonBackendSchema = z.strictObject({
+  kind: z.literal('triton'),
+  address: z.string().min(1),
+  model: z.string().min(1),
+  version: z.string().optional(),
+  latentSpace: z.string().min(1),
+  rawContents: z.boolean().optional(),
+  cameraId: z.string().min(1).optional(),
+  imageMean: Triple.optional(),
+  imageStd: Triple.optional(),
+  connectTimeoutMs: z.number().int().positive().optional(),
+});
+
+export const CloudConfigSchema = z.strictObject({
+  listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(50051) }).default({ host: '127.0.0.1', port: 50051 }),
+  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1) }).optional(),
+  robots: z.array(Id).min(1),
+  backend: z.discriminatedUnion('kind', [ReferenceBackendSchema, OnnxBackendSchema, TritonBackendSchema]).default({ kind: 'reference' }),
+  batching: z.strictObject({
+    maxBatch: z.number().int().min(1).max(4096).optional(),
+    maxWaitMs: z.number().min(0).max(1000).optional(),
+    maxInFlight: z.number().int().min(1).max(64).optional(),
+  }).optional(),
+  backendTimeoutMs: z.number().int().min(1).max(60_000).optional(),
+  planValidityMs: z.number().int().min(1).max(60_000).optional(),
+  drainTimeoutMs: z.number().int().min(0).max(60_000).optional(),
+  keepalive: z.strictObject({ timeMs: z.number().int().min(1000).optional(), timeoutMs: z.number().int().min(100).optional() }).optional(),
+  metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port }).nullable().optional(),
+  log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
+});
+
+export type CloudConfig = z.infer<typeof CloudConfigSchema>;
+export type BackendConfig = CloudConfig['backend'];
+
+export class CloudConfigError extends Error {
+  override readonly name = 'CloudConfigError';
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** Validates a parsed configuration; `source` names it in errors; relative paths resolve against `baseDir`. */
+export function parseCloudConfig(raw: unknown, source: string, baseDir = process.cwd()): CloudConfig {
+  const r = CloudConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const key = i.path.map(String).join('.') || '(root)';
+      if (i.code === 'unrecognized_keys') return `${key === '(root)' ? '' : `${key}.`}${i.keys.join(', ')}: unknown key`;
+      return `${key}: ${i.message} (got ${describeValue(valueAt(raw, i.path))})`;
+    });
+    throw new CloudConfigError(`config ${source}: ${lines.join('; ')}`);
+  }
+  const c = r.data;
+  const dup = c.robots.find((id, i) => c.robots.indexOf(id) !== i);
+  if (dup !== undefined) throw new CloudConfigError(`config ${source}: robots: "${dup}" is listed twice`);
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  if (c.tls !== undefined) c.tls = { certFile: abs(c.tls.certFile), keyFile: abs(c.tls.keyFile), caFile: abs(c.tls.caFile) };
+  if (c.backend.kind === 'onnx') c.backend = { ...c.backend, model: abs(c.backend.model) };
+  return c;
+}
+
+export function loadCloudConfig(path: string): CloudConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CloudConfigError(`config ${path}: cannot read: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new CloudConfigError(`config ${path}: not valid JSON: ${(e as Error).message}`);
+  }
+  return parseCloudConfig(raw, path, dirname(resolve(path)));
+}
+
+/** An object type with its `undefined`-able keys made optional and `undefined`-free (zod's
+ * optional fields are `T | undefined`; the project compiles with exactOptionalPropertyTypes). */
+export type NoUndefined<T> =
+  & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] }
+  & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
+
+export function dropUndefined<T extends object>(o: T): NoUndefined<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as NoUndefined<T>;
+}

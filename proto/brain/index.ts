@@ -1,0 +1,3 @@
+export * from './brain-proto.js';
+export * from './brain-messages.js';
+export * from './brain-checks.js';
