@@ -7,5 +7,7 @@ import { scenario as estimation } from './estimation.bench.js';
 import { scenario as decoderLatency } from './decoder-latency.bench.js';
 import { scenario as decoderOverhead } from './decoder-overhead.bench.js';
 import { scenario as brainSessions } from './brain-sessions.bench.js';
+import { scenario as controlLateness } from './control-lateness.bench.js';
+import { scenario as controlSmoothness } from './control-smoothness.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness];

@@ -1,0 +1,30 @@
+/** Messages between the control loop (owner of the decoder and the link) and its tick worker. */
+import type { MailboxMemory } from './command-mailbox.js';
+import type { NextChunkRequest } from './chunk-request.js';
+import type { SchedulerOptions } from './switch-policy.js';
+
+export const TICK_WORKER_MARK = 'spinal-control-tick-worker';
+
+export interface TickWorkerData {
+  mark: typeof TICK_WORKER_MARK;
+  mailbox: MailboxMemory;
+  jointCount: number;
+  /** The estimator's ObservationBuffer memory (read-only here). */
+  observation: SharedArrayBuffer;
+  periodUs: number;
+  scheduler: SchedulerOptions;
+  /** performance.timeOrigin of the owning thread, ms: ticks are stamped on its clock. */
+  hostTimeOriginMs: number;
+}
+
+/** Owner → worker, through the MessagePort the worker polls each tick (receiveMessageOnPort). */
+export type ToTick =
+  | { type: 'chunk'; actions: Float32Array; originUs: number }
+  | { type: 'request-failed' }
+  | { type: 'reset' };
+
+/** Worker → owner. */
+export type FromTick =
+  | { type: 'started' }
+  | { type: 'request'; request: NextChunkRequest }
+  | { type: 'exited'; ticks: number };

@@ -1,0 +1,161 @@
+/**
+ * The last step before the wire (DESIGN.md safety rules 3 and 4). Once per control tick the loop
+ * submits a target (rad, one per joint, or null when no action covers now); the gate decides, by
+ * the supervisor's state, what goes out:
+ *   ACTIVE          the target, checked (finite, right dimension), limited (CommandLimiter), as
+ *                   a POSITION command with feed-forward velocity
+ *   HOLD, IDLE      a controlled stop: the last sent position as target, limited, so the joints
+ *                   decelerate within their acceleration limits and hold
+ *   BOOT/ESTOP/FAULT nothing (the link's heartbeat keeps the watchdog fed; the MCU is latched)
+ * Bad numbers never reach the wire: they put the supervisor in HOLD and raise `bad-numbers`.
+ * `lastSent` is what telemetry reports: the command as it went out, with a clamp flag per joint.
+ * Allocation-free per tick (events are made only on changes).
+ */
+import { EventEmitter } from 'node:events';
+import { radPerSecToCps, radToCounts, type JointProfile, type RobotProfile } from '../../hardware/index.js';
+import { CommandMode, newCommand, type CommandMsg } from '../../proto/wire/index.js';
+import type { Clock } from '../clock.js';
+import { CommandLimiter } from './command-limiter.js';
+import { SafetyState } from './safety-state.js';
+import type { SafetySupervisor } from './safety-supervisor.js';
+
+/** Where commands go; a SerialLink satisfies it. */
+export interface CommandSink {
+  sendCommand(cmd: CommandMsg): boolean;
+}
+
+/** The command as it went out. Reused: copy what you keep. */
+export interface LastSent {
+  /** Commands accepted by the sink since start. */
+  count: number;
+  /** µs (gate clock) of the latest one; NaN before the first. */
+  atUs: number;
+  mode: number;
+  /** rad and rad/s, as sent (after limits). */
+  position: Float64Array;
+  velocity: Float64Array;
+  /** ClampFlag bits per joint for the latest command. */
+  clampFlags: Uint8Array;
+  /** Joints clamped in the latest command. */
+  clampedJoints: number;
+  /** Commands in which at least one joint was clamped, since start. */
+  clampedCommands: number;
+}
+
+export interface ClampEvent {
+  /** ClampFlag bits per joint (a copy). */
+  flags: number[];
+  target: number[];
+  sent: number[];
+  at: number;
+}
+
+export type CommandGateEvents = {
+  /** A run of clamped commands began (emitted on the first clamped command after an unclamped one). */
+  clamped: [ev: ClampEvent];
+  'bad-numbers': [ev: { detail: string; at: number }];
+};
+
+export class CommandGate extends EventEmitter<CommandGateEvents> {
+  readonly limiter: CommandLimiter;
+  readonly lastSent: LastSent;
+  private readonly joints: readonly JointProfile[];
+  private readonly n: number;
+  private readonly cmd: CommandMsg = newCommand();
+  private readonly outPos: Float64Array;
+  private readonly outVel: Float64Array;
+  private readonly flags: Uint8Array;
+  private wasClamped = false;
+
+  /** `periodMs`: the control tick period. */
+  constructor(profile: RobotProfile, private readonly sink: CommandSink, private readonly supervisor: SafetySupervisor, private readonly clock: Clock, periodMs: number) {
+    super();
+    this.joints = profile.joints;
+    this.n = profile.joints.length;
+    this.limiter = new CommandLimiter(profile.joints.map((j) => j.limits), periodMs / 1000);
+    this.outPos = new Float64Array(this.n);
+    this.outVel = new Float64Array(this.n);
+    this.flags = new Uint8Array(this.n);
+    this.cmd.jointCount = this.n;
+    this.lastSent = {
+      count: 0, atUs: Number.NaN, mode: CommandMode.DISABLE,
+      position: new Float64Array(this.n), velocity: new Float64Array(this.n), clampFlags: new Uint8Array(this.n),
+      clampedJoints: 0, clampedCommands: 0,
+    };
+  }
+
+  /**
+   * One tick. `target`: rad per joint from the scheduler, or null when no action covers now.
+   * `measured`: the latest measured joint positions (rad), used to seed the limiter after a stop;
+   * null when there is no observation yet. Returns true when a command went on the wire.
+   */
+  submit(target: ArrayLike<number> | null, measured: ArrayLike<number> | null): boolean {
+    const state = this.supervisor.state;
+    if (state === SafetyState.BOOT || state === SafetyState.ESTOP || state === SafetyState.FAULT) {
+      this.limiter.unprime();
+      return false;
+    }
+    if (!this.limiter.primed) {
+      if (measured === null || !this.finite(measured, this.n)) return false;
+      this.limiter.prime(measured);
+    }
+    let goal: ArrayLike<number> = this.limiter.lastPosition;
+    if (state === SafetyState.HOLD && target !== null && this.supervisor.holdReason === 'chunk-exhausted') {
+      this.supervisor.chunkResumed(); // may move to ACTIVE: takes effect from the next tick
+    }
+    if (state === SafetyState.ACTIVE) {
+      if (target === null) {
+        this.supervisor.chunkExhausted();
+      } else if (target.length !== this.n || !this.finite(target, this.n)) {
+        const detail = target.length !== this.n
+          ? `command has ${target.length} values, robot has ${this.n} joints`
+          : `command value ${this.firstBad(target)} is not finite`;
+        this.emit('bad-numbers', { detail, at: this.clock.nowUs() });
+        this.supervisor.badNumbers(detail);
+      } else {
+        goal = target;
+      }
+    }
+    const clamped = this.limiter.limit(goal, this.outPos, this.outVel, this.flags);
+    return this.send(clamped, goal);
+  }
+
+  private send(clamped: number, goal: ArrayLike<number>): boolean {
+    const c = this.cmd;
+    c.mode = CommandMode.POSITION;
+    for (let j = 0; j < this.n; j++) {
+      const jp = this.joints[j] as JointProfile;
+      c.position[j] = radToCounts(jp, this.outPos[j] as number);
+      c.velocity[j] = radPerSecToCps(jp, this.outVel[j] as number);
+      c.feedforward[j] = 0;
+    }
+    if (!this.sink.sendCommand(c)) return false;
+    this.limiter.commit(this.outPos, this.outVel);
+    const ls = this.lastSent;
+    ls.count++;
+    ls.atUs = this.clock.nowUs();
+    ls.mode = c.mode;
+    ls.position.set(this.outPos);
+    ls.velocity.set(this.outVel);
+    ls.clampFlags.set(this.flags);
+    ls.clampedJoints = clamped;
+    if (clamped > 0) {
+      ls.clampedCommands++;
+      if (!this.wasClamped) {
+        this.emit('clamped', { flags: Array.from(this.flags), target: Array.from({ length: this.n }, (_, j) => goal[j] as number), sent: Array.from(this.outPos), at: ls.atUs });
+      }
+    }
+    this.wasClamped = clamped > 0;
+    return true;
+  }
+
+  private finite(a: ArrayLike<number>, n: number): boolean {
+    for (let j = 0; j < n; j++) if (!Number.isFinite(a[j])) return false;
+    return true;
+  }
+
+  private firstBad(a: ArrayLike<number>): string {
+    for (let j = 0; j < a.length; j++) if (!Number.isFinite(a[j])) return `[${j}]=${String(a[j])}`;
+    return '?';
+  }
+}

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { AckResult, EstopSource, Status, type AckMsg } from '../../proto/wire/index.js';
+import { ManualClock } from '../clock.js';
+import { IllegalSafetyTransitionError, SafetyStateMachine } from './safety-state.js';
+import { SafetySupervisor } from './safety-supervisor.js';
+import type { SafetyActuator, SafetySupervisorOptions, TransitionEvent } from './safety-types.js';
+
+class FakeActuator implements SafetyActuator {
+  estops: { category: number; source: number; reason: number }[] = [];
+  resets: number[] = [];
+  ackResult: number = AckResult.OK;
+  sendEstop(category: number, source: number, reason: number): boolean {
+    this.estops.push({ category, source, reason });
+    return true;
+  }
+  sendReset(what: number, token: number): Promise<AckMsg> {
+    this.resets.push(what);
+    return Promise.resolve({ ackedType: 6, result: this.ackResult, ackedSeq: 0, detail: token } as unknown as AckMsg);
+  }
+}
+
+const OP = { id: 'alice', role: 'operator' };
+const GUEST = { id: 'mallory', role: 'viewer' };
+
+function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; act: FakeActuator; clock: ManualClock; seq: () => string[]; events: TransitionEvent[] } {
+  const clock = new ManualClock();
+  const act = new FakeActuator();
+  const sup = new SafetySupervisor(act, clock, opts);
+  const events: TransitionEvent[] = [];
+  sup.on('transition', (e) => events.push(e));
+  return { sup, act, clock, events, seq: () => events.map((e) => `${e.from}>${e.to}:${e.cause}`) };
+}
+
+/** BOOT → IDLE → ACTIVE with a plan valid for 1 s. */
+function active(r: ReturnType<typeof rig>): void {
+  r.sup.linkReady();
+  r.sup.planReceived(r.clock.nowUs() + 1_000_000);
+  expect(r.sup.resume(OP)).toBe(true);
+}
+
+describe('SafetyStateMachine', () => {
+  it('refuses illegal moves and moves whose expected state is wrong', () => {
+    const sm = new SafetyStateMachine(() => {});
+    expect(() => sm.transition(['BOOT'], 'ACTIVE')).toThrow(IllegalSafetyTransitionError);
+    expect(() => sm.transition(['IDLE'], 'ACTIVE')).toThrow(/expected state IDLE/);
+    sm.transition(['BOOT'], 'ESTOP');
+    expect(() => sm.transition(['ESTOP'], 'ACTIVE')).toThrow(/not legal/);
+  });
+});
+
+describe('SafetySupervisor stop sources: exact transition sequences', () => {
+  it('remote robot e-stop: ESTOP frame with its category, latched', () => {
+    const r = rig();
+    active(r);
+    r.sup.remoteEstop({ scope: 'robot', category: 2, operator: 'bob', malformed: false });
+    expect(r.seq()).toEqual(['BOOT>IDLE:link-ready', 'IDLE>ACTIVE:resume', 'ACTIVE>ESTOP:remote-estop']);
+    expect(r.act.estops).toEqual([{ category: 2, source: EstopSource.REMOTE, reason: 0x10 }]);
+    expect(r.events[2]?.source).toEqual({ kind: 'remote', id: 'bob' });
+    expect(r.sup.latchedCause).toBe('remote-estop');
+  });
+
+  it('fleet e-stop, and a malformed one, stop as category 0 when malformed', () => {
+    const r = rig();
+    active(r);
+    r.sup.remoteEstop({ scope: 'fleet', category: 7, malformed: true });
+    expect(r.seq().at(-1)).toBe('ACTIVE>ESTOP:fleet-estop');
+    expect(r.act.estops[0]?.category).toBe(0);
+    // A second e-stop while latched: on the wire again, no transition.
+    r.sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
+    expect(r.act.estops).toHaveLength(2);
+    expect(r.events).toHaveLength(3);
+  });
+
+  it('MCU e-stop: latched, nothing echoed', () => {
+    const r = rig();
+    active(r);
+    r.sup.mcuEstop({ category: 0, source: EstopSource.MCU_BUTTON, reason: 3 });
+    expect(r.seq().at(-1)).toBe('ACTIVE>ESTOP:mcu-estop');
+    expect(r.act.estops).toEqual([]);
+  });
+
+  it('MCU status latch without an ESTOP frame still stops; new fault bits → FAULT with an ESTOP sent', () => {
+    const r = rig();
+    active(r);
+    r.sup.mcuStatus(Status.MOTORS_ENABLED, 0);
+    r.sup.mcuStatus(Status.MOTORS_ENABLED, 0x4);
+    expect(r.seq().at(-1)).toBe('ACTIVE>FAULT:mcu-fault');
+    expect(r.act.estops).toHaveLength(1);
+    const r2 = rig();
+    active(r2);
+    r2.sup.mcuStatus(Status.ESTOP_LATCHED, 0);
+    expect(r2.seq().at(-1)).toBe('ACTIVE>ESTOP:mcu-estop');
+  });
+
+  it('fall → ESTOP (category 1 by default); tilt warning → HOLD', () => {
+    const r = rig();
+    active(r);
+    r.sup.tiltWarning();
+    r.sup.fall();
+    expect(r.seq().slice(2)).toEqual(['ACTIVE>HOLD:tilt-warning', 'HOLD>ESTOP:fall']);
+    expect(r.act.estops[0]?.category).toBe(1);
+  });
+
+  it('dead-man: silence for the timeout → ESTOP', () => {
+    const r = rig({ deadmanTimeoutMs: 200 });
+    r.sup.operatorHeartbeat();
+    active(r);
+    r.clock.advance(150);
+    r.sup.operatorHeartbeat();
+    r.clock.advance(150);
+    expect(r.sup.state).toBe('ACTIVE');
+    r.clock.advance(60);
+    expect(r.seq().at(-1)).toBe('ACTIVE>ESTOP:deadman-timeout');
+    expect(r.events.at(-1)?.at).toBe(1_000_000 + 350_000);
+  });
+
+  it('plan TTL → HOLD, and a new plan resumes by itself', () => {
+    const r = rig();
+    active(r);
+    r.clock.advance(999);
+    expect(r.sup.state).toBe('ACTIVE');
+    r.clock.advance(1);
+    expect(r.seq().at(-1)).toBe('ACTIVE>HOLD:plan-expired');
+    r.sup.planReceived(r.clock.nowUs() + 500_000);
+    expect(r.seq().at(-1)).toBe('HOLD>ACTIVE:new-plan');
+  });
+
+  it('decoder failure and bad numbers → HOLD; link lost → ESTOP with nothing sent', () => {
+    const r = rig();
+    active(r);
+    r.sup.decoderFailed('worker-failed');
+    r.sup.planReceived(r.clock.nowUs() + 500_000);
+    r.sup.badNumbers('NaN');
+    r.sup.linkLost('timeout');
+    expect(r.seq().slice(2)).toEqual(['ACTIVE>HOLD:decoder-failed', 'HOLD>ACTIVE:new-plan', 'ACTIVE>HOLD:bad-numbers', 'HOLD>ESTOP:link-lost']);
+    expect(r.act.estops).toEqual([]);
+  });
+});
+
+describe('SafetySupervisor reset and resume', () => {
+  it('refuses an unauthorised reset, and one while unsafe, and reports both', async () => {
+    const r = rig();
+    active(r);
+    const refused: string[] = [];
+    r.sup.on('refused', (e) => refused.push(`${e.request}:${e.reason}`));
+    r.sup.fall();
+    expect(await r.sup.reset(GUEST)).toBe(false);
+    expect(await r.sup.reset(OP)).toBe(false);
+    expect(refused).toEqual(['reset:unauthorised', 'reset:unsafe']);
+    expect(r.act.resets).toEqual([]);
+    r.sup.linkLost('unplugged');
+    r.sup.tiltCleared();
+    expect(await r.sup.reset(OP)).toBe(false);
+    expect(refused.at(-1)).toBe('reset:unsafe');
+    r.sup.linkReady();
+    expect(await r.sup.reset(OP)).toBe(true);
+    expect(r.sup.state).toBe('IDLE');
+  });
+
+  it('reports the MCU refusing the reset (button still pressed) and stays latched', async () => {
+    const r = rig();
+    active(r);
+    r.sup.mcuEstop({ category: 0, source: EstopSource.MCU_BUTTON, reason: 3 });
+    r.act.ackResult = AckResult.REFUSED_UNSAFE;
+    const refused: string[] = [];
+    r.sup.on('refused', (e) => refused.push(e.reason));
+    expect(await r.sup.reset(OP)).toBe(false);
+    expect(refused).toEqual(['mcu-refused']);
+    expect(r.sup.state).toBe('ESTOP');
+  });
+
+  it('never resumes after a reset without a new plan and an explicit resume', async () => {
+    const r = rig();
+    active(r);
+    r.sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
+    expect(await r.sup.reset(OP)).toBe(true);
+    expect(r.sup.state).toBe('IDLE');
+    expect(r.sup.motionAllowed).toBe(false);
+    // The old plan is still inside its validity, but predates the stop.
+    expect(r.sup.resume(OP)).toBe(false);
+    r.sup.planReceived(r.clock.nowUs() + 500_000);
+    expect(r.sup.state).toBe('IDLE'); // a plan alone does not move the robot
+    expect(r.sup.resume(GUEST)).toBe(false);
+    expect(r.sup.resume(OP)).toBe(true);
+    expect(r.seq().slice(2)).toEqual(['ACTIVE>ESTOP:remote-estop', 'ESTOP>IDLE:reset', 'IDLE>ACTIVE:resume']);
+  });
+});

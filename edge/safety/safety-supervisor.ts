@@ -1,0 +1,344 @@
+/**
+ * The safety supervisor: the last software authority over motion. It folds every stop source into
+ * one guarded state machine (safety-state.ts), puts ESTOP frames on the wire, latches, and lets
+ * the robot move again only after an authorised reset while safe, a plan received after that
+ * reset, and an explicit resume (DESIGN.md safety rule 1). Every transition is logged and emitted
+ * as a typed `transition` event (for MQTT).
+ *
+ * Invariants:
+ * - `latchedCause` is non-null iff the state is ESTOP or FAULT.
+ * - `planFresh()` is true only for a plan received after the latest latch (estop or fault) and
+ *   still inside its validity; resume() needs it.
+ * - The plan TTL timer exists iff a plan is held; the dead-man timer iff the dead-man is enabled
+ *   and an operator heartbeat has been seen.
+ * Reads time only through the injected Clock (Habit 5).
+ */
+import { EventEmitter } from 'node:events';
+import { AckResult, EstopSource, ResetWhat, Status, StopCategory, type EstopMsg } from '../../proto/wire/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { SafetyState, SafetyStateMachine } from './safety-state.js';
+import type {
+  OperatorIdentity, RefusalEvent, RemoteEstopInput, SafetyActuator, SafetyCause, SafetyLogger, SafetySource,
+  SafetySupervisorEvents, SafetySupervisorOptions, StopCategories,
+} from './safety-types.js';
+
+const S = SafetyState;
+const MOVING_OR_READY: SafetyState[] = [S.BOOT, S.IDLE, S.ACTIVE, S.HOLD];
+const NOT_ESTOP: SafetyState[] = [S.BOOT, S.IDLE, S.ACTIVE, S.HOLD, S.FAULT];
+
+/** ESTOP.reason codes this host sends (SPEC.md: a host may send any code; the MCU logs it). */
+export const HostEstopReason = {
+  REMOTE: 0x10, FLEET: 0x11, MALFORMED_REMOTE: 0x12, FALL: 0x13, DEADMAN: 0x14, MCU_FAULT: 0x15, CONTROL_FAILED: 0x16,
+} as const;
+
+/** HOLD causes that a new plan clears by itself (the others need resume()). */
+const PLAN_CLEARED_HOLDS: ReadonlySet<SafetyCause> = new Set(['plan-expired', 'decoder-failed', 'bad-numbers', 'chunk-exhausted']);
+
+const silent: SafetyLogger = { info() {}, warn() {}, error() {} };
+const EDGE: SafetySource = { kind: 'edge', id: 'supervisor' };
+
+export function defaultAuthorise(op: OperatorIdentity): boolean {
+  return op.id.length > 0 && (op.role === 'operator' || op.role === 'admin');
+}
+
+export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
+  private readonly sm: SafetyStateMachine;
+  private readonly authorise: (op: OperatorIdentity) => boolean;
+  private readonly deadmanUs: number;
+  private readonly cats: StopCategories;
+  private readonly log: SafetyLogger;
+
+  private pendingCause: SafetyCause = 'link-ready';
+  private pendingSource: SafetySource = EDGE;
+  private pendingDetail = '';
+  private holdCause: SafetyCause | null = null;
+  private latched: SafetyCause | null = null;
+
+  private linkUp = false;
+  private fallen = false;
+  private mcuStatusBits = 0;
+  private mcuFaultBits = 0;
+  private planSeq = 0;
+  private latchPlanSeq = 0;
+  private planValidUntilUs = Number.NEGATIVE_INFINITY;
+  private planTimer: TimerHandle | null = null;
+  private lastHeartbeatUs = Number.NaN;
+  private deadmanTimer: TimerHandle | null = null;
+  private resetInFlight = false;
+  private resetToken = 1;
+
+  constructor(private readonly actuator: SafetyActuator, private readonly clock: Clock, opts: SafetySupervisorOptions = {}) {
+    super();
+    this.authorise = opts.authorise ?? defaultAuthorise;
+    this.deadmanUs = (opts.deadmanTimeoutMs ?? 0) * 1000;
+    this.cats = { fall: 1, deadman: 1, linkLost: 1, mcuFault: 1, ...opts.categories };
+    this.log = opts.logger ?? silent;
+    this.sm = new SafetyStateMachine((from, to) => {
+      const ev = { from, to, cause: this.pendingCause, source: this.pendingSource, at: this.clock.nowUs(), detail: this.pendingDetail };
+      const level = to === S.ESTOP || to === S.FAULT ? 'warn' : 'info';
+      this.log[level](ev, 'safety transition');
+      this.emit('transition', ev);
+    });
+  }
+
+  get state(): SafetyState {
+    return this.sm.state;
+  }
+
+  /** True only in ACTIVE: the one state in which motion commands may reach the wire. */
+  get motionAllowed(): boolean {
+    return this.sm.state === S.ACTIVE;
+  }
+
+  /** What latched ESTOP or FAULT; null otherwise. */
+  get latchedCause(): SafetyCause | null {
+    return this.latched;
+  }
+
+  /** Why the robot is in HOLD; null otherwise. */
+  get holdReason(): SafetyCause | null {
+    return this.sm.state === S.HOLD ? this.holdCause : null;
+  }
+
+  /** What stands in the way of a reset (empty: safe). */
+  unsafeReasons(): string[] {
+    const r: string[] = [];
+    if (!this.linkUp) r.push('serial link down');
+    if (this.fallen) r.push('robot fallen');
+    if (this.mcuFaultBits !== 0) r.push(`MCU faults 0x${this.mcuFaultBits.toString(16)}`);
+    if (this.deadmanUs > 0 && !this.deadmanAlive()) r.push('operator dead-man heartbeat silent');
+    return r;
+  }
+
+  /** A plan received after the latest latch and still valid. */
+  planFresh(): boolean {
+    return this.planSeq > this.latchPlanSeq && this.clock.nowUs() < this.planValidUntilUs;
+  }
+
+  // ---- stop sources ---------------------------------------------------------------------------
+
+  /** The serial link reached READY (BOOT → IDLE the first time). */
+  linkReady(): void {
+    this.linkUp = true;
+    if (this.sm.is(S.BOOT)) this.move([S.BOOT], S.IDLE, 'link-ready', { kind: 'mcu', id: 'link' }, 'serial link ready');
+  }
+
+  /** The link is gone: nothing can be sent; the MCU watchdog stops the robot and latches. Before
+   * the first READY (BOOT) it only marks the link down. */
+  linkLost(reason: string): void {
+    this.linkUp = false;
+    if (this.sm.is(S.BOOT)) return; // never ready: nothing moved, nothing to latch
+    this.stop('link-lost', { kind: 'edge', id: 'serial' }, this.cats.linkLost, EstopSource.HOST, 0, reason, false);
+  }
+
+  /** An e-stop from MQTT (or any remote device). Malformed → category 0 (fail safe). */
+  remoteEstop(input: RemoteEstopInput): void {
+    const valid = !input.malformed && Number.isInteger(input.category) && input.category >= 0 && input.category <= 2;
+    const cat = valid ? input.category : StopCategory.CAT0;
+    const reason = !valid ? HostEstopReason.MALFORMED_REMOTE : input.scope === 'fleet' ? HostEstopReason.FLEET : HostEstopReason.REMOTE;
+    const cause: SafetyCause = input.scope === 'fleet' ? 'fleet-estop' : 'remote-estop';
+    const detail = input.malformed ? `malformed ${input.scope} e-stop: stopping as category 0` : `${input.scope} e-stop category ${input.category}`;
+    this.stop(cause, { kind: 'remote', id: input.operator ?? 'unknown' }, cat, EstopSource.REMOTE, reason, detail, true);
+  }
+
+  /** The MCU latched a stop of its own (button, watchdog, fault, or a malformed host ESTOP). */
+  mcuEstop(msg: EstopMsg): void {
+    this.stop('mcu-estop', { kind: 'mcu', id: `source ${msg.source}` }, msg.category, msg.source, msg.reason,
+      `MCU e-stop: category ${msg.category}, source ${msg.source}, reason ${msg.reason}`, false);
+  }
+
+  /**
+   * STATE.status and STATE.faults, per sample (cheap: acts on changes only). A latch the MCU shows
+   * that we did not see as an ESTOP frame still stops; new fault bits → FAULT.
+   */
+  mcuStatus(status: number, faults: number): void {
+    const latchBits = Status.ESTOP_LATCHED | Status.WATCHDOG_TRIPPED;
+    const newLatch = (status & latchBits) & ~(this.mcuStatusBits & latchBits);
+    const newFaults = faults & ~this.mcuFaultBits;
+    this.mcuStatusBits = status;
+    this.mcuFaultBits = faults;
+    if (newFaults !== 0 && !this.sm.is(S.ESTOP, S.FAULT)) {
+      this.latch('mcu-fault', S.FAULT, { kind: 'mcu', id: 'faults' }, `MCU fault bits 0x${faults.toString(16)}`);
+      this.sendEstop(this.cats.mcuFault, EstopSource.HOST, HostEstopReason.MCU_FAULT, 'mcu-fault');
+    } else if (newLatch !== 0 && !this.sm.is(S.ESTOP)) {
+      this.stop('mcu-estop', { kind: 'mcu', id: 'status' }, StopCategory.CAT1, EstopSource.MCU_FAULT, 0, `MCU status 0x${status.toString(16)} shows a latch`, false);
+    }
+  }
+
+  /** The estimator detected a fall. */
+  fall(detail = 'fall detected'): void {
+    this.fallen = true;
+    this.stop('fall', { kind: 'estimator', id: 'tilt' }, this.cats.fall, EstopSource.HOST, HostEstopReason.FALL, detail, true);
+  }
+
+  /** Tilt above the warning threshold: stop moving (HOLD), keep power. */
+  tiltWarning(detail = 'tilt warning'): void {
+    if (this.sm.is(S.ACTIVE)) this.hold('tilt-warning', { kind: 'estimator', id: 'tilt' }, detail);
+  }
+
+  /** Tilt back below warning − hysteresis: no longer fallen (a reset or resume may follow). */
+  tiltCleared(): void {
+    this.fallen = false;
+  }
+
+  /** The operator's dead-man heartbeat. The first one arms the dead-man (when configured). */
+  operatorHeartbeat(): void {
+    if (this.deadmanUs <= 0) return;
+    this.lastHeartbeatUs = this.clock.nowUs();
+    if (this.deadmanTimer !== null) this.clock.clearTimeout(this.deadmanTimer);
+    this.deadmanTimer = this.clock.setTimeout(this.onDeadman, this.deadmanUs / 1000);
+  }
+
+  /** A new latent plan, valid until `validUntilUs` (supervisor clock). HOLD for a plan-related
+   * cause resumes by itself; after a latch the plan only makes resume() possible. */
+  planReceived(validUntilUs: number): void {
+    this.planSeq++;
+    this.planValidUntilUs = validUntilUs;
+    if (this.planTimer !== null) this.clock.clearTimeout(this.planTimer);
+    this.planTimer = this.clock.setTimeout(this.onPlanExpired, (validUntilUs - this.clock.nowUs()) / 1000);
+    if (this.sm.is(S.HOLD) && this.holdCause !== null && PLAN_CLEARED_HOLDS.has(this.holdCause) && this.planFresh()) {
+      this.move([S.HOLD], S.ACTIVE, 'new-plan', { kind: 'remote', id: 'brain' }, 'new plan after hold');
+    }
+  }
+
+  decoderFailed(detail: string): void {
+    if (this.sm.is(S.ACTIVE)) this.hold('decoder-failed', { kind: 'edge', id: 'decoder' }, detail);
+  }
+
+  /** NaN, Inf or a wrong dimension before the wire: HOLD and report (safety rule 4). */
+  badNumbers(detail: string): void {
+    if (this.sm.is(S.ACTIVE)) this.hold('bad-numbers', { kind: 'edge', id: 'command-gate' }, detail);
+  }
+
+  /** The scheduler has no action for now (every chunk ran out). */
+  chunkExhausted(): void {
+    if (this.sm.is(S.ACTIVE)) this.hold('chunk-exhausted', { kind: 'edge', id: 'scheduler' }, 'no action covers the present time');
+  }
+
+  /** Actions cover the present time again: a HOLD for chunk-exhausted ends while the plan is fresh. */
+  chunkResumed(): void {
+    if (this.sm.is(S.HOLD) && this.holdCause === 'chunk-exhausted' && this.planFresh()) {
+      this.move([S.HOLD], S.ACTIVE, 'chunk-resumed', { kind: 'edge', id: 'scheduler' }, 'actions available again');
+    }
+  }
+
+  /** The control loop's worker died or stalled beyond recovery. */
+  controlFailed(detail: string): void {
+    if (this.sm.is(...MOVING_OR_READY)) {
+      this.latch('control-failed', S.FAULT, { kind: 'edge', id: 'control' }, detail);
+      this.sendEstop(StopCategory.CAT1, EstopSource.HOST, HostEstopReason.CONTROL_FAILED, 'control-failed');
+    }
+  }
+
+  // ---- operator requests ----------------------------------------------------------------------
+
+  /** Start or continue motion: IDLE|HOLD → ACTIVE. Needs authorisation, safety and a fresh plan. */
+  resume(op: OperatorIdentity): boolean {
+    if (!this.authorise(op)) return this.refuse('resume', op, 'unauthorised', `operator "${op.id}" with role "${op.role}" may not resume`);
+    if (!this.sm.is(S.IDLE, S.HOLD)) return this.refuse('resume', op, 'wrong-state', `resume needs IDLE or HOLD; state is ${this.sm.state}`);
+    const unsafe = this.unsafeReasons();
+    if (unsafe.length > 0) return this.refuse('resume', op, 'unsafe', unsafe.join('; '));
+    if (!this.planFresh()) return this.refuse('resume', op, 'no-fresh-plan', 'no valid plan received since the last stop');
+    this.move([S.IDLE, S.HOLD], S.ACTIVE, 'resume', { kind: 'operator', id: op.id }, 'operator resume');
+    return true;
+  }
+
+  /** A deliberate, non-latching stop: ACTIVE|HOLD → IDLE (the robot holds its position). */
+  operatorStop(op: OperatorIdentity): void {
+    if (this.sm.is(S.ACTIVE, S.HOLD)) this.move([S.ACTIVE, S.HOLD], S.IDLE, 'operator-stop', { kind: 'operator', id: op.id }, 'operator stop');
+  }
+
+  /**
+   * Clears a latched ESTOP or FAULT: authorised operator, robot safe, then RESET on the wire; IDLE
+   * only when the MCU acknowledges. Never resumes motion. Resolves true on success; a refusal is
+   * emitted as `refused` and resolves false.
+   */
+  async reset(op: OperatorIdentity): Promise<boolean> {
+    if (!this.authorise(op)) return this.refuse('reset', op, 'unauthorised', `operator "${op.id}" with role "${op.role}" may not reset`);
+    if (!this.sm.is(S.ESTOP, S.FAULT)) return this.refuse('reset', op, 'wrong-state', `nothing to reset; state is ${this.sm.state}`);
+    if (this.resetInFlight) return this.refuse('reset', op, 'wrong-state', 'a reset is already in progress');
+    const unsafe = this.unsafeReasons();
+    if (unsafe.length > 0) return this.refuse('reset', op, 'unsafe', unsafe.join('; '));
+    this.resetInFlight = true;
+    const latchedAt = this.latchPlanSeq;
+    try {
+      const ack = await this.actuator.sendReset(ResetWhat.ESTOP | ResetWhat.FAULTS | ResetWhat.WATCHDOG, this.resetToken++);
+      if (ack.result !== AckResult.OK) return this.refuse('reset', op, 'mcu-refused', `MCU refused RESET (ACK result ${ack.result}${ack.result === AckResult.REFUSED_UNSAFE ? ': unsafe, e.g. its button is still pressed' : ''})`);
+    } catch (e) {
+      return this.refuse('reset', op, 'link-error', (e as Error).message);
+    } finally {
+      this.resetInFlight = false;
+    }
+    // A new stop that latched while the RESET was on the wire wins.
+    if (!this.sm.is(S.ESTOP, S.FAULT) || this.latchPlanSeq !== latchedAt) return this.refuse('reset', op, 'wrong-state', 'a new stop latched during the reset');
+    this.latched = null;
+    this.move([S.ESTOP, S.FAULT], S.IDLE, 'reset', { kind: 'operator', id: op.id }, 'authorised reset');
+    return true;
+  }
+
+  /** Cancels timers (daemon shutdown). */
+  dispose(): void {
+    if (this.planTimer !== null) this.clock.clearTimeout(this.planTimer);
+    if (this.deadmanTimer !== null) this.clock.clearTimeout(this.deadmanTimer);
+    this.planTimer = this.deadmanTimer = null;
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private readonly onPlanExpired = (): void => {
+    this.planTimer = null;
+    if (this.sm.is(S.ACTIVE)) this.hold('plan-expired', { kind: 'edge', id: 'plan-ttl' }, 'plan older than its validity');
+  };
+
+  private readonly onDeadman = (): void => {
+    this.deadmanTimer = null;
+    this.stop('deadman-timeout', { kind: 'edge', id: 'deadman' }, this.cats.deadman, EstopSource.HOST, HostEstopReason.DEADMAN,
+      `no operator heartbeat for ${this.deadmanUs / 1000} ms`, true);
+  };
+
+  private deadmanAlive(): boolean {
+    return Number.isFinite(this.lastHeartbeatUs) && this.clock.nowUs() - this.lastHeartbeatUs < this.deadmanUs;
+  }
+
+  /** Any stop source: ESTOP frame on the wire (when `send`), then latch ESTOP (or record it). */
+  private stop(cause: SafetyCause, source: SafetySource, category: number, wireSource: number, reason: number, detail: string, send: boolean): void {
+    if (send) this.sendEstop(category, wireSource, reason, cause);
+    if (this.sm.is(S.ESTOP)) {
+      this.latchPlanSeq = this.planSeq;
+      this.emit('stop-while-latched', { cause, source, at: this.clock.nowUs() });
+      return;
+    }
+    this.latch(cause, S.ESTOP, source, detail);
+  }
+
+  private latch(cause: SafetyCause, to: typeof S.ESTOP | typeof S.FAULT, source: SafetySource, detail: string): void {
+    this.latched = cause;
+    this.latchPlanSeq = this.planSeq;
+    this.move(to === S.ESTOP ? NOT_ESTOP : MOVING_OR_READY, to, cause, source, detail);
+  }
+
+  private sendEstop(category: number, source: number, reason: number, cause: SafetyCause): void {
+    const onWire = this.actuator.sendEstop(category, source, reason);
+    this.emit('estop-sent', { category, source, reason, onWire, cause, at: this.clock.nowUs() });
+    if (!onWire) this.log.error({ category, cause }, 'ESTOP could not be put on the wire; the MCU watchdog is the remaining stop');
+  }
+
+  private hold(cause: SafetyCause, source: SafetySource, detail: string): void {
+    this.holdCause = cause;
+    this.move([S.ACTIVE], S.HOLD, cause, source, detail);
+  }
+
+  private move(from: SafetyState[], to: SafetyState, cause: SafetyCause, source: SafetySource, detail: string): void {
+    this.pendingCause = cause;
+    this.pendingSource = source;
+    this.pendingDetail = detail;
+    this.sm.transition(from, to);
+  }
+
+  private refuse(request: RefusalEvent['request'], op: OperatorIdentity | null, reason: RefusalEvent['reason'], detail: string): false {
+    const ev: RefusalEvent = { request, operator: op, reason, detail, at: this.clock.nowUs() };
+    this.log.warn(ev, `${request} refused`);
+    this.emit('refused', ev);
+    return false;
+  }
+}

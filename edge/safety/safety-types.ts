@@ -1,0 +1,107 @@
+/** Inputs, causes and typed events of the safety supervisor. Events are data (Habit 8): a
+ * `transition` names what moved the robot and who asked, for the log and for MQTT. */
+import type { AckMsg } from '../../proto/wire/index.js';
+import type { SafetyState } from './safety-state.js';
+
+/** What moved the supervisor. */
+export type SafetyCause =
+  | 'link-ready' | 'link-lost'
+  | 'remote-estop' | 'fleet-estop' | 'mcu-estop' | 'mcu-fault'
+  | 'fall' | 'tilt-warning' | 'deadman-timeout'
+  | 'plan-expired' | 'decoder-failed' | 'bad-numbers' | 'chunk-exhausted'
+  | 'control-failed'
+  | 'resume' | 'new-plan' | 'chunk-resumed' | 'operator-stop' | 'reset';
+
+/** Who asked: 'operator' (a person, with their id), 'mcu', 'estimator', 'edge' (this daemon). */
+export interface SafetySource {
+  kind: 'operator' | 'mcu' | 'estimator' | 'edge' | 'remote';
+  /** Operator id, remote device id, or the module name. */
+  id: string;
+}
+
+export interface TransitionEvent {
+  from: SafetyState;
+  to: SafetyState;
+  cause: SafetyCause;
+  source: SafetySource;
+  /** µs on the supervisor's clock. */
+  at: number;
+  /** Human-readable detail naming the offending value where there is one. */
+  detail: string;
+}
+
+/** Who is asking for a reset or a resume. The authoriser decides from the role. */
+export interface OperatorIdentity {
+  id: string;
+  role: string;
+}
+
+export interface RemoteEstopInput {
+  /** 'robot': addressed to this robot; 'fleet': fleet-wide. */
+  scope: 'robot' | 'fleet';
+  /** 0, 1 or 2; anything else (or malformed) stops as category 0. */
+  category: number;
+  operator?: string;
+  /** The message could not be parsed: still stops (fail safe), as category 0. */
+  malformed: boolean;
+}
+
+/** A refused request, reported as data. */
+export interface RefusalEvent {
+  request: 'reset' | 'resume';
+  operator: OperatorIdentity | null;
+  reason: 'unauthorised' | 'unsafe' | 'wrong-state' | 'no-fresh-plan' | 'mcu-refused' | 'link-error';
+  detail: string;
+  at: number;
+}
+
+/** An e-stop that was put on the wire (or could not be). */
+export interface EstopSentEvent {
+  category: number;
+  source: number;
+  reason: number;
+  onWire: boolean;
+  cause: SafetyCause;
+  at: number;
+}
+
+export type SafetySupervisorEvents = {
+  transition: [ev: TransitionEvent];
+  refused: [ev: RefusalEvent];
+  'estop-sent': [ev: EstopSentEvent];
+  /** A fresh stop request arrived while already latched (recorded, no transition). */
+  'stop-while-latched': [ev: { cause: SafetyCause; source: SafetySource; at: number }];
+};
+
+/** The part of SerialLink the supervisor drives; a SerialLink satisfies it. */
+export interface SafetyActuator {
+  sendEstop(category: number, source: number, reason: number): boolean;
+  sendReset(what: number, token: number): Promise<AckMsg>;
+}
+
+/** The part of a logger the supervisor uses (a pino Logger fits). */
+export interface SafetyLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface StopCategories {
+  /** Default 1. */
+  fall: number;
+  /** Default 1. */
+  deadman: number;
+  /** Default 1: what the MCU watchdog does anyway. */
+  linkLost: number;
+  /** Default 1. */
+  mcuFault: number;
+}
+
+export interface SafetySupervisorOptions {
+  /** Decides whether an operator may reset and resume. Default: role 'operator' or 'admin'. */
+  authorise?: (op: OperatorIdentity) => boolean;
+  /** Optional dead-man: no operatorHeartbeat() for this long while moving → stop. 0/absent: off. */
+  deadmanTimeoutMs?: number;
+  categories?: Partial<StopCategories>;
+  logger?: SafetyLogger;
+}
