@@ -9,5 +9,6 @@ import { scenario as decoderOverhead } from './decoder-overhead.bench.js';
 import { scenario as brainSessions } from './brain-sessions.bench.js';
 import { scenario as controlLateness } from './control-lateness.bench.js';
 import { scenario as controlSmoothness } from './control-smoothness.bench.js';
+import { scenario as estopLatency } from './estop-latency.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness, estopLatency];

@@ -1,0 +1,40 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pbkdf2Sync } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { brokerUsers } from './broker-users.js';
+import { mosquittoPasswordHash, renderAcl, writeMosquittoConfig } from './mosquitto-config.js';
+
+const accounts = { fleet: 'f', robots: [{ id: 'r1', password: 'p1' }], operators: [{ name: 'alice', password: 'pa' }], viewers: [{ name: 'vic', password: 'pv' }] };
+const dir = mkdtempSync(join(tmpdir(), 'spinal-mosq-conf-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('Mosquitto configuration', () => {
+  it('hashes passwords in mosquitto_passwd\'s PBKDF2-SHA512 format', () => {
+    const salt = Buffer.alloc(12, 7);
+    const h = mosquittoPasswordHash('secret', salt);
+    const [, kind, iterations, s, hash] = h.split('$');
+    expect([kind, iterations, s]).toEqual(['7', '101', salt.toString('base64')]);
+    expect(hash).toBe(pbkdf2Sync('secret', salt, 101, 64, 'sha512').toString('base64'));
+  });
+  it('writes one ACL block per account from the shared rules', () => {
+    const acl = renderAcl(accounts);
+    expect(acl).toContain('user r1\ntopic write spinal/v1/f/r1/status\ntopic write spinal/v1/f/r1/state\ntopic write spinal/v1/f/r1/event\ntopic read spinal/v1/f/r1/cmd/#\ntopic read spinal/v1/f/all/cmd/#');
+    expect(acl).toContain('user alice\ntopic read spinal/v1/f/#\ntopic write spinal/v1/f/+/cmd/#');
+    expect(acl).toContain('user vic\ntopic read spinal/v1/f/#');
+  });
+  it('writes conf, passwd and acl readable by the owner only, anonymous access off', () => {
+    const files = writeMosquittoConfig({ ...accounts, dir, port: 18830 });
+    const conf = readFileSync(files.conf, 'utf8');
+    expect(conf).toMatch(/^allow_anonymous false$/m);
+    expect(conf).toMatch(/^listener 18830 127\.0\.0\.1$/m);
+    expect(conf).toMatch(/^set_tcp_nodelay true$/m);
+    expect(readFileSync(files.passwd, 'utf8').split('\n')[0]).toMatch(/^r1:\$7\$101\$/);
+    expect(statSync(files.passwd).mode & 0o777).toBe(0o600);
+  });
+  it('refuses duplicate usernames and the reserved robot name, naming them', () => {
+    expect(() => brokerUsers({ ...accounts, viewers: [{ name: 'alice', password: 'x' }] })).toThrow(/"alice" is defined twice/);
+    expect(() => brokerUsers({ ...accounts, robots: [{ id: 'all', password: 'x' }] })).toThrow(/"all" is reserved/);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * Routes commands arriving on a robot's subscriptions. The e-stop path is synchronous from the
+ * MQTT 'message' callback to the serial write: decode (fail safe), SerialLink.sendEstop, then the
+ * supervisor, then reporting. No timer, queue or await sits before the wire.
+ *
+ * Invariants:
+ * - every message on an e-stop topic that is not a well-formed release puts ESTOP on the wire;
+ * - `fleetLatch` is true from a fleet e-stop (malformed included) until a well-formed release;
+ * - a reset reaches the supervisor only when live (not retained), well-formed, from the operator
+ *   role (and an allowed operator when a list is configured), fresh, and with no fleet latch.
+ */
+import { decodeEstopMessage, decodeHeartbeat, decodeReset, fleetTopics, parseTopic, RemoteEstopReason, type ResetCommand } from '../../proto/mqtt/index.js';
+import { EstopSource } from '../../proto/wire/index.js';
+import type { DeadmanWatch } from './deadman-watch.js';
+import { silentLogger, type EstopSink, type HeartbeatSink, type ResetOutcome, type EventReporter, type MqttLogger, type ResetSink, type WireStop } from './ports.js';
+
+export interface CommandHandlerOptions {
+  fleet: string;
+  robot: string;
+  wire: WireStop;
+  estop: EstopSink;
+  reset: ResetSink;
+  events: EventReporter;
+  deadman?: DeadmanWatch | null;
+  /** Also told of every well-formed heartbeat (a supervisor that keeps its own dead-man timer). */
+  heartbeat?: HeartbeatSink;
+  /** Operators allowed to reset, checked on top of the broker's ACL; empty or absent: any operator. */
+  operators?: readonly string[];
+  /** A reset older (or further in the future) than this is refused; 0 disables. Default 30 s. */
+  resetMaxAgeMs?: number;
+  /** Wall clock, epoch ms. */
+  now?: () => number;
+  logger?: MqttLogger;
+}
+
+export class CommandHandler {
+  private latched = false;
+  private readonly logger: MqttLogger;
+  private readonly now: () => number;
+  private readonly maxAgeMs: number;
+  private readonly fleetEstopTopic: string;
+
+  constructor(private readonly opts: CommandHandlerOptions) {
+    this.logger = opts.logger ?? silentLogger;
+    this.now = opts.now ?? Date.now;
+    this.maxAgeMs = opts.resetMaxAgeMs ?? 30_000;
+    this.fleetEstopTopic = fleetTopics(opts.fleet).estop;
+  }
+
+  /** True while the retained fleet e-stop is asserted (as last seen). */
+  get fleetLatch(): boolean {
+    return this.latched;
+  }
+
+  /** Handles one message; never throws. */
+  handle(topic: string, payload: Uint8Array, retained: boolean): void {
+    const t = parseTopic(topic);
+    const mine = t?.kind === 'command' && t.fleet === this.opts.fleet && (t.scope === 'fleet' || t.robot === this.opts.robot);
+    if (!t || t.kind !== 'command' || !mine) {
+      this.logger.warn({ topic }, 'message on a topic this robot does not handle: ignored');
+      return;
+    }
+    if (t.command === 'estop') this.onEstop(t.scope, payload, topic);
+    else if (t.command === 'reset') void this.onReset(payload, retained);
+    else this.onHeartbeat(payload);
+  }
+
+  private onEstop(scope: 'robot' | 'fleet', payload: Uint8Array, topic: string): void {
+    const d = decodeEstopMessage(payload);
+    if (d.kind === 'release') {
+      if (scope === 'fleet') this.setLatch(false, d.release.operator);
+      return;
+    }
+    const reason = d.malformed ? RemoteEstopReason.MALFORMED : scope === 'fleet' ? RemoteEstopReason.FLEET_TOPIC : RemoteEstopReason.ROBOT_TOPIC;
+    // The wire first: this is the whole point of the fast path.
+    const wireSent = this.opts.wire.sendEstop(d.category, EstopSource.REMOTE, reason);
+    const operator = d.malformed ? undefined : d.command.operator;
+    try {
+      this.opts.estop.remoteEstop({ scope, category: d.category, malformed: d.malformed, ...(operator !== undefined ? { operator } : {}) });
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, topic }, 'supervisor remoteEstop threw; ESTOP was already on the wire');
+    }
+    if (scope === 'fleet') this.setLatch(true, operator);
+    this.opts.events.report({
+      kind: 'estop-received', at: this.now(), scope, category: d.category, malformed: d.malformed, wireSent,
+      ...(d.malformed ? { problem: d.problem } : { id: d.command.id, operator: d.command.operator }),
+    });
+    const log = { topic, category: d.category, malformed: d.malformed, wireSent, ...(d.malformed ? { problem: d.problem } : {}) };
+    if (wireSent) this.logger.warn(log, 'remote e-stop');
+    else this.logger.error(log, 'remote e-stop: serial port not open, ESTOP not on the wire (the MCU watchdog stops the robot)');
+  }
+
+  private setLatch(asserted: boolean, operator: string | undefined): void {
+    if (this.latched === asserted) return;
+    this.latched = asserted;
+    this.logger.warn({ topic: this.fleetEstopTopic, asserted, operator }, 'fleet e-stop latch');
+    this.opts.events.report({ kind: 'fleet-latch', at: this.now(), asserted, ...(operator !== undefined ? { operator } : {}) });
+  }
+
+  private async onReset(payload: Uint8Array, retained: boolean): Promise<void> {
+    if (retained) return this.refuse('a retained reset is never applied: resets must be live commands');
+    const r = decodeReset(payload);
+    if (!r.ok) return this.refuse(r.problem);
+    const cmd = r.value;
+    const problem = this.resetProblem(cmd);
+    if (problem) return this.refuse(problem, cmd);
+    let outcome: ResetOutcome;
+    try {
+      const r = await this.opts.reset.reset({ id: cmd.operator, role: cmd.role });
+      outcome = typeof r !== 'boolean' ? r : r ? { accepted: true } : { accepted: false, reason: 'see the supervisor\'s refusal' };
+    } catch (err) {
+      return this.refuse(`supervisor failed: ${(err as Error).message}`, cmd);
+    }
+    if (!outcome.accepted) return this.refuse(`supervisor refused: ${outcome.reason}`, cmd);
+    this.logger.warn({ operator: cmd.operator, id: cmd.id }, 'reset accepted');
+    this.opts.events.report({ kind: 'reset-accepted', at: this.now(), id: cmd.id, operator: cmd.operator });
+  }
+
+  private resetProblem(cmd: ResetCommand): string | null {
+    if (cmd.role !== 'operator') return `role ${JSON.stringify(cmd.role)} may not reset (operators only)`;
+    const allowed = this.opts.operators;
+    if (allowed && allowed.length > 0 && !allowed.includes(cmd.operator)) return `operator ${JSON.stringify(cmd.operator)} is not authorised to reset this robot`;
+    const ageMs = this.now() - cmd.at;
+    if (this.maxAgeMs > 0 && Math.abs(ageMs) > this.maxAgeMs) return `reset.at=${cmd.at} is ${Math.round(ageMs)} ms from now (limit ${this.maxAgeMs} ms)`;
+    if (this.latched) return `fleet e-stop latch is asserted on ${this.fleetEstopTopic}; release it first`;
+    return null;
+  }
+
+  private refuse(reason: string, cmd?: ResetCommand): void {
+    this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, 'reset refused');
+    this.opts.events.report({
+      kind: 'reset-refused', at: this.now(), reason,
+      ...(cmd ? { id: cmd.id, operator: cmd.operator } : {}),
+    });
+  }
+
+  private onHeartbeat(payload: Uint8Array): void {
+    const r = decodeHeartbeat(payload);
+    if (!r.ok) {
+      this.logger.debug({ problem: r.problem }, 'malformed heartbeat ignored (it does not keep the robot alive)');
+      return;
+    }
+    this.opts.deadman?.beat();
+    this.opts.heartbeat?.operatorHeartbeat();
+  }
+}

@@ -1,0 +1,10 @@
+export * from './ports.js';
+export { CommandHandler, type CommandHandlerOptions } from './command-handler.js';
+export { DeadmanWatch, type DeadmanWatchOptions } from './deadman-watch.js';
+export { TelemetryPublisher, type TelemetryPublisherOptions } from './telemetry-publisher.js';
+export { RobotMqtt, type RobotMqttOptions } from './robot-mqtt.js';
+export { MqttConfigSchema, type MqttConfig } from './mqtt-config.js';
+export { EmbeddedBroker, type EmbeddedBrokerOptions, type Denial } from './broker/embedded-broker.js';
+export { brokerUsers, type BrokerUser, type FleetAccounts } from './broker/broker-users.js';
+export { writeMosquittoConfig, mosquittoPasswordHash, renderAcl, type MosquittoConfigOptions, type MosquittoFiles } from './broker/mosquitto-config.js';
+export { MosquittoProcess, findMosquitto, freePort } from './broker/mosquitto-process.js';

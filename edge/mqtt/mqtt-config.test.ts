@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { MqttConfigSchema } from './mqtt-config.js';
+
+describe('mqtt config section', () => {
+  it('fills defaults', () => {
+    expect(MqttConfigSchema.parse({ fleet: 'f' })).toMatchObject({ url: 'mqtt://127.0.0.1:1883', telemetryHz: 20, operators: [], resetMaxAgeMs: 30_000 });
+  });
+  it('names every offending key', () => {
+    const r = MqttConfigSchema.safeParse({ fleet: 'f/x', url: 'http://x', telemetryHz: 200, deadman: { timeoutMs: 1 } });
+    expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['url', 'fleet', 'telemetryHz', 'deadman.timeoutMs']);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * The small interfaces the MQTT side needs from the rest of the daemon. Each is a subset of what
+ * the serial link and the safety supervisor offer, so wiring is one object literal each.
+ */
+import type { SafetyEventBody, StateSummary, StopCategory } from '../../proto/mqtt/index.js';
+
+/** The serial link's fast path (SerialLink.sendEstop fits): writes ESTOP now, no queue, no timer. */
+export interface WireStop {
+  sendEstop(category: number, source: number, reason: number): boolean;
+}
+
+/** The supervisor's remote e-stop input; called right AFTER the ESTOP frame went to the wire. */
+export interface EstopSink {
+  remoteEstop(input: { scope: 'robot' | 'fleet'; category: StopCategory; operator?: string; malformed: boolean }): void;
+}
+
+export type ResetOutcome = { accepted: true } | { accepted: false; reason: string };
+
+/**
+ * The supervisor's reset input. It decides whether the robot is safe to reset; a plain `false`
+ * is reported as a refusal without detail (the supervisor reports its own reason too).
+ */
+export interface ResetSink {
+  reset(operator: { id: string; role: string }): ResetOutcome | boolean | Promise<ResetOutcome | boolean>;
+}
+
+/** The supervisor's own dead-man input, when it keeps the timer itself: one call per heartbeat. */
+export interface HeartbeatSink {
+  operatorHeartbeat(): void;
+}
+
+/** The supervisor's dead-man input: the operator heartbeat went silent. */
+export interface DeadmanSink {
+  deadmanExpired(input: { timeoutMs: number; lastHeartbeatAgeMs: number | null }): void;
+}
+
+/** A supervisor transition as the supervisor emits it. */
+export interface SafetyTransition {
+  from: string;
+  to: string;
+  cause: string;
+  /** A name, or the supervisor's {kind, id} (published as "kind:id"). */
+  source: string | { kind: string; id: string };
+  /** Wall-clock ms, or the supervisor's own time; published as is only when it looks like epoch ms. */
+  at: number;
+  detail?: string;
+}
+
+/** Where safety transitions come from (the supervisor, an EventEmitter, fits). */
+export interface SafetyEventSource {
+  on(event: 'transition', listener: (t: SafetyTransition) => void): unknown;
+  off(event: 'transition', listener: (t: SafetyTransition) => void): unknown;
+}
+
+/** What the state summary reports; called at the telemetry rate. */
+export type SummaryBody = Omit<StateSummary, 'v' | 'robot' | 'at' | 'seq' | 'fleetLatch'>;
+export interface TelemetrySource {
+  summary(): SummaryBody;
+}
+
+/** Publishes safety events at QoS 1 (the MQTT client's, or a recorder in tests). */
+export interface EventReporter {
+  report(event: SafetyEventBody): void;
+}
+
+/** The subset of pino used here. */
+export interface MqttLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: MqttLogger = { debug() {}, info() {}, warn() {}, error() {} };

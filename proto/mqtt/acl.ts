@@ -1,0 +1,59 @@
+/**
+ * Who may publish and subscribe where: one rule set, evaluated by the embedded broker's hooks and
+ * written out as a Mosquitto ACL file, so both brokers enforce the same contract.
+ *
+ * - robot R:    writes only its own status/state/event; reads only its own commands and the fleet's.
+ * - operator:   writes any command of the fleet (e-stop, reset, heartbeat); reads everything of it.
+ * - viewer:     reads everything of the fleet; writes nothing.
+ * Invariant: no rule ever grants a write on another robot's telemetry, and only operators write
+ * any `cmd/` topic.
+ */
+import { filterCovers, isValidFilter, topicMatchesFilter } from './filters.js';
+import { TOPIC_ROOT, checkName, fleetTopics, robotTopics } from './topics.js';
+
+export type Role = 'robot' | 'operator' | 'viewer';
+
+export interface Identity {
+  /** The MQTT username; a robot's username is its robot id. */
+  username: string;
+  role: Role;
+  fleet: string;
+}
+
+export interface AclRule {
+  access: 'read' | 'write';
+  filter: string;
+}
+
+export function aclRules(id: Identity): AclRule[] {
+  checkName(id.role === 'robot' ? 'robot' : 'user', id.username);
+  const fleet = fleetTopics(id.fleet);
+  switch (id.role) {
+    case 'robot': {
+      const own = robotTopics(id.fleet, id.username);
+      return [
+        { access: 'write', filter: own.status },
+        { access: 'write', filter: own.state },
+        { access: 'write', filter: own.event },
+        { access: 'read', filter: own.commands },
+        { access: 'read', filter: fleet.commands },
+      ];
+    }
+    case 'operator':
+      return [
+        { access: 'read', filter: fleet.everything },
+        { access: 'write', filter: `${TOPIC_ROOT}/${id.fleet}/+/cmd/#` },
+      ];
+    case 'viewer':
+      return [{ access: 'read', filter: fleet.everything }];
+  }
+}
+
+export function mayPublish(rules: readonly AclRule[], topic: string): boolean {
+  if (topic.includes('+') || topic.includes('#')) return false;
+  return rules.some((r) => r.access === 'write' && topicMatchesFilter(topic, r.filter));
+}
+
+export function maySubscribe(rules: readonly AclRule[], filter: string): boolean {
+  return isValidFilter(filter) && rules.some((r) => r.access === 'read' && filterCovers(r.filter, filter));
+}

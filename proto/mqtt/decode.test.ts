@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEstopMessage, decodeHeartbeat, decodeReset, encodePayload } from './decode.js';
+import { SafetyEventSchema, StateSummarySchema } from './payloads.js';
+
+const estop = { v: 1, kind: 'estop', id: 'e1', category: 1, operator: 'alice', at: 1 };
+const reset = { v: 1, kind: 'reset', id: 'r1', operator: 'alice', role: 'operator', at: 1 };
+
+describe('e-stop decoding is fail safe', () => {
+  it('reads a well-formed stop with its category', () => {
+    const d = decodeEstopMessage(encodePayload(estop));
+    expect(d).toMatchObject({ kind: 'estop', category: 1, malformed: false });
+  });
+  it.each([
+    ['garbage bytes', Buffer.from([0xff, 0x00, 0x13, 0x37])],
+    ['an empty payload', Buffer.alloc(0)],
+    ['JSON of the wrong shape', encodePayload({ hello: 'world' })],
+    ['a category out of range', encodePayload({ ...estop, category: 3 })],
+    ['a stop missing its id', encodePayload({ ...estop, id: undefined })],
+    ['an unknown extra key', encodePayload({ ...estop, resume: true })],
+    ['a truncated message', encodePayload(estop).subarray(0, 20)],
+    ['an oversized payload', Buffer.alloc(5000, 0x20)],
+  ])('turns %s into a category-0 stop naming the problem', (_what, bytes) => {
+    expect(decodeEstopMessage(bytes)).toEqual({ kind: 'estop', category: 0, malformed: true, problem: expect.stringMatching(/^e-stop: /) });
+  });
+  it('reads a release of the fleet latch', () => {
+    expect(decodeEstopMessage(encodePayload({ v: 1, kind: 'release', id: 'x', operator: 'alice', at: 2 })).kind).toBe('release');
+  });
+});
+
+describe('reset and heartbeat decoding refuse anything malformed', () => {
+  it('accepts a well-formed reset', () => {
+    expect(decodeReset(encodePayload(reset))).toMatchObject({ ok: true, value: { operator: 'alice' } });
+  });
+  it('names the offending key of a malformed reset', () => {
+    expect(decodeReset(encodePayload({ ...reset, role: 'admin' }))).toMatchObject({ ok: false, problem: expect.stringMatching(/^reset: role: /) });
+    expect(decodeReset(Buffer.from('{'))).toMatchObject({ ok: false, problem: expect.stringMatching(/not UTF-8 JSON/) });
+  });
+  it('ignores a heartbeat that is not well-formed', () => {
+    expect(decodeHeartbeat(encodePayload({ v: 1, kind: 'heartbeat', operator: 'alice', at: 5 })).ok).toBe(true);
+    expect(decodeHeartbeat(Buffer.from('beat')).ok).toBe(false);
+  });
+});
+
+describe('published payloads', () => {
+  it('state summary and safety event schemas accept what the edge publishes', () => {
+    expect(StateSummarySchema.safeParse({
+      v: 1, robot: 'r1', at: 1, seq: 0, safety: { state: 'ESTOP', latched: true }, sent: null, link: { state: 'READY' }, fleetLatch: false,
+    }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 2, kind: 'reset-refused', reason: 'x' }).success).toBe(true);
+  });
+});

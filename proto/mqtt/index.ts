@@ -1,0 +1,6 @@
+export * from './topics.js';
+export * from './filters.js';
+export * from './acl.js';
+export * from './payloads.js';
+export * from './decode.js';
+export * from './wire-reasons.js';

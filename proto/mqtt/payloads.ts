@@ -1,0 +1,119 @@
+/**
+ * MQTT payloads: UTF-8 JSON, version field `v: 1`, validated with zod at the receiver.
+ * JSON rather than protobuf: the dashboard reads it in a browser without a codec, operators can
+ * read and send it with mosquitto_pub/sub, it needs nothing from MQTT 5, and the messages are tiny
+ * (a state summary of 12 joints is about 600 bytes at 50 Hz).
+ */
+import { z } from 'zod';
+
+const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/);
+const Id = z.string().min(1).max(64);
+/** Wall-clock milliseconds since the epoch. */
+const EpochMs = z.number().int().nonnegative();
+export const StopCategorySchema = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+export type StopCategory = z.infer<typeof StopCategorySchema>;
+
+/** An operator's e-stop. On the fleet topic it is published retained: the fleet latch. */
+export const EstopCommandSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('estop'),
+  id: Id,
+  category: StopCategorySchema,
+  operator: Name,
+  at: EpochMs,
+  reason: z.string().max(200).optional(),
+});
+export type EstopCommand = z.infer<typeof EstopCommandSchema>;
+
+/**
+ * Releases the retained fleet latch (published retained in place of the e-stop). It clears no
+ * robot's latch: each robot still needs an authorised reset.
+ */
+export const EstopReleaseSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('release'),
+  id: Id,
+  operator: Name,
+  at: EpochMs,
+});
+export type EstopRelease = z.infer<typeof EstopReleaseSchema>;
+
+export const EstopTopicMessageSchema = z.discriminatedUnion('kind', [EstopCommandSchema, EstopReleaseSchema]);
+
+export const ResetWhatSchema = z.enum(['estop', 'faults', 'watchdog']);
+export const ResetCommandSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('reset'),
+  id: Id,
+  operator: Name,
+  /** The role the sender claims; the broker's ACL is the enforcement, this is checked again. */
+  role: z.enum(['operator', 'viewer', 'robot']),
+  at: EpochMs,
+  what: z.array(ResetWhatSchema).min(1).max(3).optional(),
+});
+export type ResetCommand = z.infer<typeof ResetCommandSchema>;
+
+export const HeartbeatSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('heartbeat'),
+  operator: Name,
+  at: EpochMs,
+  seq: z.number().int().nonnegative().optional(),
+});
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+
+/** Retained on `<robot>/status`: online on connect (birth), offline from the will or a clean stop. */
+export const RobotStatusSchema = z.strictObject({
+  v: z.literal(1),
+  robot: Name,
+  online: z.boolean(),
+  at: EpochMs,
+  reason: z.string().max(200).optional(),
+  software: z.string().max(64).optional(),
+});
+export type RobotStatus = z.infer<typeof RobotStatusSchema>;
+
+const FiniteArray = z.array(z.number()).max(64);
+/** The state summary: what was actually sent to the motors, the safety state, the link's health. */
+export const StateSummarySchema = z.strictObject({
+  v: z.literal(1),
+  robot: Name,
+  at: EpochMs,
+  seq: z.number().int().nonnegative(),
+  safety: z.strictObject({
+    state: z.string().max(32),
+    latched: z.boolean(),
+    cause: z.string().max(200).optional(),
+  }),
+  /** The last COMMAND written to the wire (after clamping), or null when none went out yet. */
+  sent: z.strictObject({
+    mode: z.string().max(16),
+    position: FiniteArray,
+    velocity: FiniteArray,
+    ageMs: z.number().nonnegative(),
+  }).nullable(),
+  link: z.strictObject({
+    state: z.string().max(32),
+    rxFrames: z.number().int().nonnegative().optional(),
+    errors: z.number().int().nonnegative().optional(),
+    lastFrameAgeMs: z.number().nonnegative().nullable().optional(),
+  }),
+  fleetLatch: z.boolean(),
+});
+export type StateSummary = z.infer<typeof StateSummarySchema>;
+
+const EventBase = { v: z.literal(1), robot: Name, at: EpochMs, seq: z.number().int().nonnegative() };
+export const SafetyEventSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ ...EventBase, kind: z.literal('transition'), from: z.string(), to: z.string(), cause: z.string(), source: z.string(), detail: z.string().max(500).optional() }),
+  z.strictObject({
+    ...EventBase, kind: z.literal('estop-received'), scope: z.enum(['robot', 'fleet']), category: StopCategorySchema,
+    malformed: z.boolean(), wireSent: z.boolean(), id: z.string().optional(), operator: z.string().optional(), problem: z.string().optional(),
+  }),
+  z.strictObject({ ...EventBase, kind: z.literal('fleet-latch'), asserted: z.boolean(), operator: z.string().optional() }),
+  z.strictObject({ ...EventBase, kind: z.literal('reset-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),
+  z.strictObject({ ...EventBase, kind: z.literal('reset-accepted'), id: z.string(), operator: z.string() }),
+  z.strictObject({ ...EventBase, kind: z.literal('deadman-expired'), timeoutMs: z.number(), lastHeartbeatAgeMs: z.number().nullable() }),
+]);
+export type SafetyEvent = z.infer<typeof SafetyEventSchema>;
+/** A safety event before the publisher stamps it (v, robot, seq). */
+export type SafetyEventBody = SafetyEvent extends infer E ? (E extends SafetyEvent ? Omit<E, 'v' | 'robot' | 'seq'> : never) : never;

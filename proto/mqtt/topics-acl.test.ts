@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { aclRules, mayPublish, maySubscribe, type Identity } from './acl.js';
+import { filterCovers, topicMatchesFilter } from './filters.js';
+import { fleetTopics, parseTopic, robotTopics, TopicNameError } from './topics.js';
+
+const robot: Identity = { username: 'r1', role: 'robot', fleet: 'f' };
+const operator: Identity = { username: 'alice', role: 'operator', fleet: 'f' };
+const viewer: Identity = { username: 'vic', role: 'viewer', fleet: 'f' };
+
+describe('topics', () => {
+  it('builds one versioned tree per fleet and robot and parses it back', () => {
+    const t = robotTopics('f', 'r1');
+    expect(t.estop).toBe('spinal/v1/f/r1/cmd/estop');
+    expect(fleetTopics('f').estop).toBe('spinal/v1/f/all/cmd/estop');
+    expect(parseTopic(t.estop)).toEqual({ kind: 'command', fleet: 'f', scope: 'robot', robot: 'r1', command: 'estop' });
+    expect(parseTopic('spinal/v1/f/all/cmd/estop')).toEqual({ kind: 'command', fleet: 'f', scope: 'fleet', command: 'estop' });
+    expect(parseTopic(t.state)).toEqual({ kind: 'channel', fleet: 'f', robot: 'r1', channel: 'state' });
+    expect(parseTopic('spinal/v1/f/all/cmd/reset')).toBeNull();
+    expect(parseTopic('spinal/v2/f/r1/state')).toBeNull();
+    expect(parseTopic('spinal/v1/f/all/state')).toBeNull();
+  });
+
+  it('refuses names that would break the tree, naming the value', () => {
+    expect(() => robotTopics('f', 'all')).toThrow(/"all" is reserved/);
+    expect(() => robotTopics('f', 'a/b')).toThrow(TopicNameError);
+    expect(() => robotTopics('f+', 'r1')).toThrow(/fleet name "f\+"/);
+  });
+});
+
+describe('filters', () => {
+  it('matches topics per MQTT 3.1.1', () => {
+    expect(topicMatchesFilter('a/b/c', 'a/+/c')).toBe(true);
+    expect(topicMatchesFilter('a/b/c', 'a/#')).toBe(true);
+    expect(topicMatchesFilter('a', 'a/#')).toBe(true);
+    expect(topicMatchesFilter('a/b', 'a/+/c')).toBe(false);
+    expect(topicMatchesFilter('$SYS/x', '#')).toBe(false);
+  });
+  it('covers a filter only when every topic it matches is allowed', () => {
+    expect(filterCovers('a/+/cmd/#', 'a/x/cmd/estop')).toBe(true);
+    expect(filterCovers('a/x/cmd/#', 'a/+/cmd/#')).toBe(false);
+    expect(filterCovers('a/x/cmd/#', 'a/#')).toBe(false);
+    expect(filterCovers('a/#', 'a/+/b')).toBe(true);
+    expect(filterCovers('a/+', 'a/#')).toBe(false);
+  });
+});
+
+describe('ACL', () => {
+  const r = aclRules(robot);
+  const o = aclRules(operator);
+  const v = aclRules(viewer);
+  it('a robot publishes only its own telemetry and reads only its own and fleet commands', () => {
+    expect(mayPublish(r, 'spinal/v1/f/r1/state')).toBe(true);
+    expect(mayPublish(r, 'spinal/v1/f/r1/status')).toBe(true);
+    expect(mayPublish(r, 'spinal/v1/f/r2/state')).toBe(false);
+    expect(mayPublish(r, 'spinal/v1/f/r1/cmd/reset')).toBe(false);
+    expect(mayPublish(r, 'spinal/v1/f/all/cmd/estop')).toBe(false);
+    expect(maySubscribe(r, 'spinal/v1/f/r1/cmd/#')).toBe(true);
+    expect(maySubscribe(r, 'spinal/v1/f/all/cmd/#')).toBe(true);
+    expect(maySubscribe(r, 'spinal/v1/f/r2/cmd/#')).toBe(false);
+    expect(maySubscribe(r, 'spinal/v1/f/+/cmd/#')).toBe(false);
+    expect(maySubscribe(r, '#')).toBe(false);
+  });
+  it('operators command the fleet and read it; viewers only read', () => {
+    expect(mayPublish(o, 'spinal/v1/f/r1/cmd/reset')).toBe(true);
+    expect(mayPublish(o, 'spinal/v1/f/all/cmd/estop')).toBe(true);
+    expect(mayPublish(o, 'spinal/v1/f/r1/state')).toBe(false);
+    expect(mayPublish(o, 'spinal/v1/g/r1/cmd/estop')).toBe(false);
+    expect(maySubscribe(o, 'spinal/v1/f/#')).toBe(true);
+    expect(mayPublish(v, 'spinal/v1/f/r1/cmd/reset')).toBe(false);
+    expect(mayPublish(v, 'spinal/v1/f/r1/cmd/estop')).toBe(false);
+    expect(maySubscribe(v, 'spinal/v1/f/+/state')).toBe(true);
+    expect(maySubscribe(v, 'spinal/v1/#')).toBe(false);
+  });
+  it('never lets a wildcard through as a publish topic', () => {
+    expect(mayPublish(o, 'spinal/v1/f/+/cmd/estop')).toBe(false);
+  });
+});

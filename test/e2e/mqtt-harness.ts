@@ -1,0 +1,160 @@
+/**
+ * MQTT end-to-end fixtures: a broker (embedded aedes or a Mosquitto child process) with the
+ * generated accounts and ACL, a TCP proxy to cut connections abruptly, user clients, and a robot
+ * (virtual firmware + SerialLink + RobotMqtt) wired to a recording supervisor.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect, createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MqttClient } from 'mqtt';
+import { topicMatchesFilter } from '../../proto/mqtt/index.js';
+import { newMessage, MsgType, CommandMode } from '../../proto/wire/index.js';
+import { EmbeddedBroker, MosquittoProcess, RobotMqtt, type FleetAccounts, type ResetOutcome, type SafetyTransition } from '../../edge/mqtt/index.js';
+import { startRig, waitFor, type Rig } from './link-harness.js';
+
+export const FLEET = 'f';
+export const ACCOUNTS: FleetAccounts = {
+  fleet: FLEET,
+  robots: [{ id: 'r1', password: 'r1-secret' }, { id: 'r2', password: 'r2-secret' }],
+  operators: [{ name: 'alice', password: 'alice-secret' }],
+  viewers: [{ name: 'vic', password: 'vic-secret' }],
+};
+export const PASSWORDS: Record<string, string> = { r1: 'r1-secret', r2: 'r2-secret', alice: 'alice-secret', vic: 'vic-secret' };
+
+export type BrokerKind = 'embedded' | 'mosquitto';
+export interface TestBroker {
+  kind: BrokerKind;
+  url: string;
+  port: number;
+  /** Stops the broker process (Mosquitto saves retained messages first) and starts it again. */
+  restart(downMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBroker(kind: BrokerKind): Promise<TestBroker> {
+  if (kind === 'embedded') {
+    const b = await EmbeddedBroker.start({ ...ACCOUNTS });
+    return {
+      kind, url: b.url, port: b.port,
+      restart: () => { throw new Error('the embedded broker keeps its retained store in-process; cut connections with a proxy instead'); },
+      stop: () => b.close(),
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'spinal-mosquitto-'));
+  let proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, persistence: true });
+  const port = proc.port;
+  return {
+    kind, url: proc.url, port,
+    async restart(downMs) {
+      await proc.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, port, persistence: true });
+    },
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A TCP relay in front of the broker: `cut()` kills every relayed connection without a DISCONNECT. */
+export async function startProxy(targetPort: number): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ noDelay: true }, (down) => {
+    const up = tcpConnect({ host: '127.0.0.1', port: targetPort, noDelay: true });
+    for (const s of [down, up]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => undefined); }
+    down.pipe(up); up.pipe(down);
+    down.on('close', () => up.destroy()); up.on('close', () => down.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    cut: () => { for (const s of sockets) s.resetAndDestroy(); },
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+/** A user's client (operator, viewer, or a robot's credentials), connected, TCP_NODELAY. */
+export async function connectUser(url: string, username: string, password = PASSWORDS[username] ?? ''): Promise<MqttClient> {
+  const u = new URL(url);
+  const client = new MqttClient(() => createConnection({ host: u.hostname, port: Number(u.port), noDelay: true }), {
+    protocolVersion: 4, username, password, reconnectPeriod: 0, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`,
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+    client.once('close', () => reject(new Error(`${username} could not connect to ${url}`)));
+  });
+  client.removeAllListeners('close');
+  client.removeAllListeners('error');
+  client.on('error', () => undefined);
+  return client;
+}
+
+export class RecordingSupervisor extends EventEmitter<{ transition: [SafetyTransition] }> {
+  readonly stops: { scope: string; category: number; malformed: boolean }[] = [];
+  readonly resets: { id: string; role: string }[] = [];
+  readonly deadmans: unknown[] = [];
+  resetOutcome: ResetOutcome = { accepted: true };
+  remoteEstop(i: { scope: string; category: number; malformed: boolean }): void { this.stops.push(i); }
+  reset(i: { id: string; role: string }): ResetOutcome { this.resets.push(i); return this.resetOutcome; }
+  deadmanExpired(i: unknown): void { this.deadmans.push(i); }
+}
+
+export interface MqttRobot {
+  rig: Rig;
+  mqtt: RobotMqtt;
+  supervisor: RecordingSupervisor;
+  /** Sends POSITION commands at 100 Hz so the plant is moving under host control. */
+  drive(): void;
+  dispose(): Promise<void>;
+}
+
+export async function startMqttRobot(url: string, opts: { robot?: string; deadmanTimeoutMs?: number; telemetryHz?: number } = {}): Promise<MqttRobot> {
+  const robot = opts.robot ?? 'r1';
+  const rig = await startRig({ profile: 'arm6-gripper' });
+  await waitFor('serial link READY', () => rig.link.state === 'READY', 10_000);
+  const supervisor = new RecordingSupervisor();
+  const mqtt = new RobotMqtt({
+    url, fleet: FLEET, robot, username: robot, password: PASSWORDS[robot] ?? '', software: '0.1.0',
+    wire: rig.link, estop: supervisor, reset: supervisor, safety: supervisor, keepaliveS: 1, reconnectPeriodMs: 100,
+    telemetry: {
+      rateHz: opts.telemetryHz ?? 20,
+      source: { summary: () => ({ safety: { state: rig.robot.estopLatched ? 'ESTOP' : 'ACTIVE', latched: rig.robot.estopLatched }, sent: null, link: { state: rig.link.state } }) },
+    },
+    ...(opts.deadmanTimeoutMs !== undefined ? { deadman: { timeoutMs: opts.deadmanTimeoutMs, sink: supervisor } } : {}),
+  });
+  mqtt.start();
+  let driver: NodeJS.Timeout | null = null;
+  const cmd = newMessage(MsgType.COMMAND);
+  const n = rig.link.profile.joints.length;
+  cmd.jointCount = n; cmd.mode = CommandMode.VELOCITY;
+  cmd.position = new Int32Array(n); cmd.velocity = new Float32Array(n).fill(200); cmd.feedforward = new Float32Array(n);
+  return {
+    rig, mqtt, supervisor,
+    drive() { driver ??= setInterval(() => rig.link.sendCommand(cmd), 10); },
+    async dispose() {
+      if (driver) clearInterval(driver);
+      await mqtt.stop();
+      await rig.dispose();
+    },
+  };
+}
+
+/** Collects messages of `filter` as a user sees them. */
+export async function watch(client: MqttClient, filter: string): Promise<{ topic: string; payload: Buffer; retain: boolean }[]> {
+  const seen: { topic: string; payload: Buffer; retain: boolean }[] = [];
+  client.on('message', (topic, payload, packet) => {
+    if (topicMatchesFilter(topic, filter)) seen.push({ topic, payload, retain: packet.retain });
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return seen;
+}
+
+/** Closes a user's client without waiting (a broker may already have closed a denied client). */
+export function dropUser(client: MqttClient): void {
+  client.end(true);
+}
