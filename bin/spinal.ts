@@ -111,7 +111,9 @@ program
       if (e instanceof ConfigError) fail(e.message);
       throw e;
     }
-    process.exitCode = await runEdge({ config, monitor: o.monitor });
+    // Exit explicitly: the controlled stop has run, and a straggling handle must not keep a
+    // stopped daemon alive until systemd's stop timeout.
+    process.exit(await runEdge({ config, monitor: o.monitor }));
   });
 
 program

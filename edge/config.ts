@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { getProfile, listProfiles, type RobotProfile } from '../hardware/index.js';
+import { MqttConfigSchema } from './mqtt/mqtt-config.js';
+import { SystemdConfigSchema } from './systemd/systemd-config.js';
 
 const LogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
@@ -21,7 +23,37 @@ export const EdgeConfigSchema = z.strictObject({
     handshakeTimeoutMs: z.number().int().min(50).max(60_000).optional(),
   }),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
-});
+  decoder: z.strictObject({
+    /** "reference" builds the profile's reference decoder in memory; otherwise an .onnx path. */
+    model: z.string().min(1).default('reference'),
+    /** Execution providers in order of preference; the first that loads is used and reported. */
+    providers: z.array(z.enum(['tensorrt', 'cuda', 'cpu'])).min(1).default(['cpu']),
+    steps: z.number().int().min(1).max(100).optional(),
+    sampler: z.enum(['ddpm', 'ddim', 'euler', 'heun']).optional(),
+  }).default({ model: 'reference', providers: ['cpu'] }),
+  control: z.strictObject({
+    rateHz: z.number().int().min(1).max(1000).default(200),
+    policy: z.enum(['hard', 'crossfade', 'ensemble', 'inpaint']).default('crossfade'),
+    /** Time between rows of a decoded chunk (the decoder's action period). */
+    stepMs: z.number().min(1).max(1000).default(20),
+    /** Decode latency assumed before any is measured. */
+    initialLatencyMs: z.number().min(0).max(5000).default(30),
+  }).default({ rateHz: 200, policy: 'crossfade', stepMs: 20, initialLatencyMs: 30 }),
+  safety: z.strictObject({
+    /** Operator dead-man: stop when no heartbeat arrives for this long; 0 turns it off. */
+    deadmanTimeoutMs: z.number().int().min(0).max(60_000).default(0),
+  }).default({ deadmanTimeoutMs: 0 }),
+  cloud: z.strictObject({
+    /** host:port of the brain. Plaintext only to a loopback address. */
+    target: z.string().min(1),
+    tls: z.strictObject({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1), serverName: z.string().min(1).optional() }).optional(),
+    observationRateHz: z.number().min(5).max(30).default(10),
+    /** Camera sources: "sim" renders the robot from its own state; "/dev/videoN" reads a V4L2 device. */
+    cameras: z.array(z.string().min(1)).default([]),
+  }).optional(),
+  mqtt: MqttConfigSchema.optional(),
+  systemd: SystemdConfigSchema.default({ healthMaxAgeMs: 1000, stopTimeoutMs: 3000 }),
+}).refine((c) => c.robot.id !== 'all', { message: '"all" is reserved for fleet-wide topics', path: ['robot', 'id'] });
 
 export type EdgeConfigFile = z.infer<typeof EdgeConfigSchema>;
 export interface EdgeConfig extends EdgeConfigFile {

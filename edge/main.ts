@@ -1,15 +1,17 @@
 /**
- * The edge daemon's entry point (`spinal edge`). At this stage it owns the serial link: handshake,
- * keep-alive, time sync and reconnection, with health in the logs and an optional live terminal view.
+ * The edge daemon's entry point (`spinal edge`): starts the composed daemon, installs the controlled
+ * stop for SIGTERM/SIGINT (a stop on the wire first, then STOPPING=1, then cleanup), and optionally
+ * renders a live view of the robot in the terminal.
  */
 import { newState, type StateMsg } from '../proto/wire/index.js';
 import type { EdgeConfig } from './config.js';
+import { startEdgeDaemon } from './daemon.js';
 import { createLogger } from './logger.js';
 import { renderRobotView } from './monitor/robot-view.js';
-import { SerialLink } from './serial/serial-link.js';
 import type { StateEvent } from './serial/serial-link-types.js';
+import { installShutdown } from './systemd/shutdown.js';
 
-export const EDGE_SOFTWARE_VERSION = { major: 0, minor: 1, patch: 0 } as const;
+export { EDGE_SOFTWARE_VERSION } from './daemon.js';
 
 export interface EdgeRunOptions {
   config: EdgeConfig;
@@ -28,15 +30,8 @@ function copyState(src: StateMsg, dst: StateMsg): void {
 export async function runEdge(opts: EdgeRunOptions): Promise<number> {
   const { config } = opts;
   const logger = createLogger({ level: opts.monitor ? 'warn' : config.log.level, robotId: config.robot.id, fd: opts.monitor ? 2 : 1 });
-  const link = new SerialLink({
-    path: config.serial.path,
-    profile: config.profileData,
-    software: EDGE_SOFTWARE_VERSION,
-    logger,
-    ...(config.serial.baudRate !== undefined ? { baudRate: config.serial.baudRate } : {}),
-    ...(config.serial.watchdogMs !== undefined ? { watchdogMs: config.serial.watchdogMs } : {}),
-    ...(config.serial.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.serial.handshakeTimeoutMs } : {}),
-  });
+  const daemon = await startEdgeDaemon(config, logger);
+  const { link, supervisor } = daemon;
 
   const latest = newState();
   let haveState = false;
@@ -53,27 +48,32 @@ export async function runEdge(opts: EdgeRunOptions): Promise<number> {
   link.on('mcu-estop', (e) => logger.warn({ category: e.category, source: e.source, reason: e.reason }, 'MCU latched a stop'));
 
   const rateTimer = setInterval(() => { rateHz = framesInWindow; framesInWindow = 0; }, 1000);
-  const healthTimer = opts.monitor ? null : setInterval(() => logger.info({ health: link.health() }, 'serial link health'), 10_000);
+  const healthTimer = opts.monitor ? null : setInterval(() => logger.info({ health: link.health(), safety: supervisor.state, cloud: daemon.cloud?.health() }, 'edge health'), 10_000);
   const render = (): void => {
     const lines = renderRobotView({
       robotId: config.robot.id, profile: config.profileData, path: config.serial.path, health: link.health(),
       state: haveState ? latest : null, stateRateHz: rateHz, firmware,
     });
+    lines.push('', `safety ${supervisor.state}${supervisor.latchedCause !== null ? ` (latched: ${String(supervisor.latchedCause)})` : ''}  cloud ${daemon.cloud?.linkState ?? 'off'}  mqtt ${daemon.mqtt ? (daemon.mqtt.connected ? 'connected' : 'down') : 'off'}`);
     process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n\n(Ctrl-C to stop)\n`);
   };
   const viewTimer = opts.monitor ? setInterval(render, 100) : null;
-
-  link.start();
   logger.info({ path: config.serial.path, profile: config.profileData.id }, 'edge daemon started');
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+  const shutdown = installShutdown({
+    stopOnWire: () => daemon.stopOnWire(),
+    onStop: async () => {
+      clearInterval(rateTimer);
+      if (healthTimer) clearInterval(healthTimer);
+      if (viewTimer) clearInterval(viewTimer);
+      await daemon.close();
+    },
+    notifier: daemon.notifier,
+    logger,
+    timeoutMs: config.systemd.stopTimeoutMs,
+    exit: () => undefined,
   });
-  clearInterval(rateTimer);
-  if (healthTimer) clearInterval(healthTimer);
-  if (viewTimer) clearInterval(viewTimer);
-  await link.stop();
-  logger.info({ signal }, 'edge daemon stopped');
-  return 0;
+  const code = await shutdown.done;
+  logger.info({ code }, 'edge daemon stopped');
+  return code;
 }

@@ -163,6 +163,11 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
     await this.pumping;
   }
 
+  /** Ticks handed over so far: cheap, for liveness checks (stats() copies its sample rings). */
+  get ticks(): number {
+    return this.lastTick + 1;
+  }
+
   stats(): ControlLoopStats {
     const w = this.mailbox.words;
     return {

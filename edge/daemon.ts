@@ -1,0 +1,237 @@
+/**
+ * The edge daemon, composed: serial link → state estimator → control loop (tick worker + action
+ * decoder) → safety supervisor → back onto the wire; optionally the cloud link (plans in,
+ * observations out), MQTT (telemetry out, e-stop and reset in) and systemd (READY, WATCHDOG).
+ *
+ * Start-up order matters: the decoder is loaded and the tick worker started before the serial
+ * link opens, because both block this thread for a while, and a host that is silent beyond the
+ * MCU's watchdog (rightly) gets an MCU e-stop. The supervisor and the loop reach the link through
+ * a forwarding object until it exists.
+ *
+ * Invariant: only this thread writes to the serial port (the link owns it); the tick worker hands
+ * targets over through shared memory and the e-stop fast path (MQTT) calls the link directly.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Logger } from 'pino';
+import { EstopSource, Status, StopCategory, type AckMsg, type CommandMsg } from '../proto/wire/index.js';
+import type { CameraSource } from './camera/camera-source.js';
+import { SimulatedCamera } from './camera/simulated-camera.js';
+import { V4l2Camera } from './camera/v4l2-camera.js';
+import { systemClock } from './clock.js';
+import { CloudLink } from './cloud-link/cloud-link.js';
+import type { EdgeConfig } from './config.js';
+import { ControlLoop } from './control/control-loop.js';
+import { WorkerDecoder } from './decoder/worker-decoder.js';
+import { robotDimsFromProfile } from './decoder/robot-dims.js';
+import { modelCatalog } from './decoder/models/catalog.js';
+import { StateEstimator } from './estimation/state-estimator.js';
+import { EmbeddedBroker } from './mqtt/broker/embedded-broker.js';
+import type { FleetAccounts } from './mqtt/broker/broker-users.js';
+import { RobotMqtt } from './mqtt/robot-mqtt.js';
+import type { SummaryBody } from './mqtt/ports.js';
+import { SafetySupervisor } from './safety/safety-supervisor.js';
+import { bindSupervisor } from './safety/supervisor-bindings.js';
+import { SerialLink } from './serial/serial-link.js';
+import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
+import { SystemdWatchdog, watchdogPeriodUs } from './systemd/watchdog.js';
+
+export const EDGE_SOFTWARE_VERSION = { major: 0, minor: 2, patch: 0 } as const;
+const VERSION_STRING = `${EDGE_SOFTWARE_VERSION.major}.${EDGE_SOFTWARE_VERSION.minor}.${EDGE_SOFTWARE_VERSION.patch}`;
+
+export class DaemonConfigError extends Error {
+  override readonly name = 'DaemonConfigError';
+}
+
+export interface EdgeDaemon {
+  readonly link: SerialLink;
+  readonly estimator: StateEstimator;
+  readonly supervisor: SafetySupervisor;
+  readonly loop: ControlLoop;
+  readonly cloud: CloudLink | null;
+  readonly mqtt: RobotMqtt | null;
+  /** The in-process broker when `mqtt.embedded` is configured. */
+  readonly broker: EmbeddedBroker | null;
+  readonly notifier: Notifier;
+  /** Puts a category-1 stop on the wire and waits (bounded) for the MCU to report the latch. */
+  stopOnWire(): Promise<boolean>;
+  /** Releases everything; the MCU watchdog covers whatever the wire stop did not. */
+  close(): Promise<void>;
+}
+
+const MODE_NAMES = ['disable', 'hold', 'position', 'velocity', 'current'];
+
+function readFileNamed(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new DaemonConfigError(`${key}: cannot read ${JSON.stringify(path)}: ${(e as Error).message}`);
+  }
+}
+
+/** The decoder model's bytes: the profile's reference decoder, built in memory, or a file. */
+function decoderBytes(config: EdgeConfig): Uint8Array {
+  if (config.decoder.model !== 'reference') return readFileNamed(config.decoder.model, 'decoder.model');
+  const name = `reference-${config.profileData.id}-velocity`;
+  const entry = modelCatalog().find((e) => e.name === name);
+  if (!entry) throw new DaemonConfigError(`decoder.model: no reference decoder for profile ${JSON.stringify(config.profileData.id)}`);
+  return entry.build();
+}
+
+function cameras(config: EdgeConfig, estimator: StateEstimator, logger: Logger): CameraSource[] {
+  return (config.cloud?.cameras ?? []).map((spec) => {
+    if (spec === 'sim') return new SimulatedCamera({ state: estimator.buffer, profile: config.profileData });
+    const cam = new V4l2Camera({ id: basename(spec), device: spec });
+    const probe = cam.start();
+    logger.info({ camera: spec, probe }, 'V4L2 camera');
+    return cam;
+  });
+}
+
+export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promise<EdgeDaemon> {
+  const profile = config.profileData;
+  const clock = systemClock;
+
+  const decoder = await WorkerDecoder.load({ bytes: decoderBytes(config) }, { providers: config.decoder.providers, robot: robotDimsFromProfile(profile) });
+  const spec = decoder.info.spec;
+  logger.info({ model: config.decoder.model, name: spec.name, provider: decoder.info.provider, fallbacks: decoder.info.fallbacks, loadMs: decoder.info.loadMs }, 'decoder loaded');
+
+  let link: SerialLink | null = null;
+  const wire = {
+    sendCommand: (c: CommandMsg): boolean => link?.sendCommand(c) ?? false,
+    sendEstop: (cat: number, src: number, reason: number): boolean => link?.sendEstop(cat, src, reason) ?? false,
+    sendReset: (what: number, token: number): Promise<AckMsg> => link?.sendReset(what, token) ?? Promise.reject(new Error('serial link not open')),
+  };
+  const estimator = new StateEstimator(profile);
+  const supervisor = new SafetySupervisor(wire, clock, {
+    logger,
+    ...(config.safety.deadmanTimeoutMs > 0 ? { deadmanTimeoutMs: config.safety.deadmanTimeoutMs } : {}),
+  });
+  supervisor.on('transition', (e) => logger.info({ from: e.from, to: e.to, cause: e.cause, source: e.source, detail: e.detail }, 'safety transition'));
+  supervisor.on('refused', (e) => logger.warn({ refusal: e }, 'safety request refused'));
+
+  let latent: Float32Array | null = null;
+  const loop = new ControlLoop({
+    profile, rateHz: config.control.rateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
+    latent: () => latent,
+    scheduler: { horizon: spec.horizon, stepUs: config.control.stepMs * 1000, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
+    feeder: { ...(config.decoder.steps !== undefined ? { steps: config.decoder.steps } : {}) },
+  });
+  loop.gate.on('clamped', (e) => logger.debug({ clamp: e }, 'command clamped to the profile limits'));
+  loop.gate.on('bad-numbers', (e) => logger.warn({ event: e }, 'bad numbers kept off the wire'));
+  loop.on('worker-failed', (e) => logger.error(e, 'control tick worker failed'));
+  await loop.start();
+
+  link = new SerialLink({
+    path: config.serial.path, profile, software: EDGE_SOFTWARE_VERSION, logger,
+    ...(config.serial.baudRate !== undefined ? { baudRate: config.serial.baudRate } : {}),
+    ...(config.serial.watchdogMs !== undefined ? { watchdogMs: config.serial.watchdogMs } : {}),
+    ...(config.serial.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.serial.handshakeTimeoutMs } : {}),
+  });
+  const serial = link;
+  serial.on('state', (ev) => estimator.update(ev));
+  const unbind = bindSupervisor(supervisor, serial, estimator);
+
+  const notifier = createNotifier({
+    ...(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {}),
+    ...(config.systemd.helperCacheDir !== undefined ? { cacheDir: config.systemd.helperCacheDir } : {}),
+  });
+  serial.once('ready', () => void notifier.notify({ READY: 1, STATUS: `serial link READY on ${config.serial.path}` }).catch((e: Error) => logger.warn({ err: e.message }, 'READY not sent')));
+  let watchdog: SystemdWatchdog | null = null;
+  const periodUs = watchdogPeriodUs();
+  if (periodUs !== null) {
+    // Healthy while the control loop keeps ticking and the event loop runs this check.
+    let lastTicks = -1;
+    watchdog = new SystemdWatchdog({
+      notifier, periodUs, clock, logger,
+      healthy: () => {
+        const t = loop.ticks;
+        const ok = t !== lastTicks;
+        lastTicks = t;
+        return ok;
+      },
+    });
+    watchdog.start();
+  }
+  serial.start();
+
+  let cloud: CloudLink | null = null;
+  if (config.cloud) {
+    const tls = config.cloud.tls;
+    cloud = new CloudLink({
+      target: config.cloud.target, robotId: config.robot.id, profile, softwareVersion: VERSION_STRING,
+      decoder: { latentSpace: spec.latentSpace, latentDim: spec.latentDim, stateDim: spec.stateDim, actionDim: spec.actionDim, horizon: spec.horizon, controlHz: 1000 / config.control.stepMs },
+      state: estimator.buffer, cameras: cameras(config, estimator, logger), observationRateHz: config.cloud.observationRateHz, clock, logger,
+      ...(tls ? { tls: { ca: readFileNamed(tls.ca, 'cloud.tls.ca'), cert: readFileNamed(tls.cert, 'cloud.tls.cert'), key: readFileNamed(tls.key, 'cloud.tls.key'), ...(tls.serverName !== undefined ? { serverName: tls.serverName } : {}) } } : {}),
+    });
+    cloud.on('plan', (p) => {
+      latent = p.latent;
+      supervisor.planReceived(p.expiresAtUs);
+    });
+    cloud.on('task', (t) => logger.info(t, 'task from the brain'));
+    cloud.on('error', (e) => logger.warn(e, 'brain error'));
+    cloud.start();
+  }
+
+  let broker: EmbeddedBroker | null = null;
+  let mqtt: RobotMqtt | null = null;
+  const m = config.mqtt;
+  if (m) {
+    let url = m.url;
+    if (m.embedded) {
+      let accounts: FleetAccounts;
+      try {
+        accounts = JSON.parse(readFileNamed(m.embedded.accountsFile, 'mqtt.embedded.accountsFile').toString('utf8')) as FleetAccounts;
+      } catch (e) {
+        if (e instanceof DaemonConfigError) throw e;
+        throw new DaemonConfigError(`mqtt.embedded.accountsFile: not valid JSON: ${(e as Error).message}`);
+      }
+      broker = await EmbeddedBroker.start({ ...accounts, host: m.embedded.host, port: m.embedded.port, logger });
+      url = `mqtt://${m.embedded.host}:${broker.port}`;
+    }
+    const password = m.passwordFile !== undefined ? readFileNamed(m.passwordFile, 'mqtt.passwordFile').toString('utf8').trim() : undefined;
+    const summary = (): SummaryBody => {
+      const s = loop.gate.lastSent;
+      const h = serial.health();
+      return {
+        safety: { state: supervisor.state, latched: supervisor.latchedCause !== null, ...(supervisor.latchedCause !== null ? { cause: String(supervisor.latchedCause) } : {}) },
+        sent: s.count === 0 ? null : { mode: MODE_NAMES[s.mode] ?? String(s.mode), position: Array.from(s.position), velocity: Array.from(s.velocity), ageMs: Math.max(0, (clock.nowUs() - s.atUs) / 1000) },
+        link: { state: h.state, rxFrames: h.decoder.frames, errors: h.decoder.crcErrors + h.decoder.cobsErrors + h.bodyErrors, lastFrameAgeMs: h.lastFrameAgeMs },
+      };
+    };
+    mqtt = new RobotMqtt({
+      url, fleet: m.fleet, robot: config.robot.id, username: config.robot.id, wire: serial, estop: supervisor, reset: supervisor,
+      safety: supervisor, heartbeat: supervisor, telemetry: { source: { summary }, rateHz: m.telemetryHz },
+      operators: m.operators, resetMaxAgeMs: m.resetMaxAgeMs, keepaliveS: m.keepaliveS, reconnectPeriodMs: m.reconnectMs,
+      software: VERSION_STRING, logger,
+      ...(password !== undefined ? { password } : {}),
+    });
+    mqtt.start();
+  }
+
+  let status = 0;
+  serial.on('state', (ev) => { status = ev.msg.status; });
+  return {
+    link: serial, estimator, supervisor, loop, cloud, mqtt, broker, notifier,
+    async stopOnWire(): Promise<boolean> {
+      watchdog?.stop();
+      if (serial.state !== 'READY') return false;
+      if (!serial.sendEstop(StopCategory.CAT1, EstopSource.HOST, 0)) return false;
+      const deadline = Date.now() + 300;
+      while ((status & Status.ESTOP_LATCHED) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      return (status & Status.ESTOP_LATCHED) !== 0;
+    },
+    async close(): Promise<void> {
+      watchdog?.stop();
+      await mqtt?.stop('shutdown');
+      cloud?.close();
+      await loop.stop();
+      await decoder.close();
+      unbind();
+      supervisor.dispose();
+      await serial.stop();
+      await broker?.close();
+      await notifier.close();
+    },
+  };
+}
