@@ -11,6 +11,11 @@ import { CloudConfigError, loadCloudConfig, type CloudConfig } from '../cloud/co
 import { runCloud } from '../cloud/main.js';
 import { CertsError, runCerts } from '../cloud/security/dev-certs.js';
 import { runModels } from '../edge/decoder/models/cli.js';
+import type { FleetAccounts } from '../edge/mqtt/broker/broker-users.js';
+import { writeMosquittoConfig } from '../edge/mqtt/broker/mosquitto-config.js';
+import { renderUnitFile } from '../edge/systemd/unit-file.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { runSim } from '../firmware-shim/virtual/cli.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
@@ -181,6 +186,48 @@ program
     } catch (e) {
       if (e instanceof CertsError) fail(`certs: ${e.message}`);
       throw e;
+    }
+  });
+
+program
+  .command('mosquitto')
+  .description('writes a Mosquitto config, password file and topic ACL for a fleet (robots publish only their own telemetry; only operators reset)')
+  .requiredOption('--accounts <file>', 'JSON: {"fleet", "robots": [{"id","password"}], "operators": [{"name","password"}], "viewers": [...]}')
+  .option('--out <dir>', 'output folder', 'mosquitto')
+  .option('--port <n>', 'listener port', positiveInt('--port'), 1883)
+  .option('--host <addr>', 'listener address', '127.0.0.1')
+  .option('--user <name>', 'the user mosquitto drops privileges to (must be able to read the files)')
+  .action((o: { accounts: string; out: string; port: number; host: string; user?: string }) => {
+    let accounts: FleetAccounts;
+    try {
+      accounts = JSON.parse(readFileSync(o.accounts, 'utf8')) as FleetAccounts;
+    } catch (e) {
+      fail(`mosquitto: --accounts ${o.accounts}: ${(e as Error).message}`);
+    }
+    try {
+      const files = writeMosquittoConfig({ ...accounts, dir: o.out, port: o.port, host: o.host, ...(o.user !== undefined ? { runAsUser: o.user } : {}) });
+      console.log(`${files.conf}\n${files.passwd}\n${files.acl}\nrun: mosquitto -c ${files.conf}`);
+    } catch (e) {
+      fail(`mosquitto: ${(e as Error).message}`);
+    }
+  });
+
+program
+  .command('unit')
+  .description('prints the systemd unit for the edge daemon (Type=notify, watchdog, hardening, the serial device allowed)')
+  .requiredOption('--config <file>', 'absolute path of the edge configuration')
+  .requiredOption('--device <path>', 'the stable serial device from the udev rules, e.g. /dev/spinal/FT9XK2AB')
+  .option('--node <path>', 'absolute path of node', process.execPath)
+  .option('--user <name>', 'the service user (in the dialout group)', 'spinal')
+  .option('--watchdog-sec <n>', 'WatchdogSec=', positiveInt('--watchdog-sec'))
+  .action((o: { config: string; device: string; node: string; user: string; watchdogSec?: number }) => {
+    try {
+      process.stdout.write(renderUnitFile({
+        node: o.node, cli: fileURLToPath(import.meta.url), configPath: o.config, serialDevice: o.device, user: o.user,
+        ...(o.watchdogSec !== undefined ? { watchdogSec: o.watchdogSec } : {}),
+      }));
+    } catch (e) {
+      fail(`unit: ${(e as Error).message}`);
     }
   });
 
