@@ -1,8 +1,9 @@
 /**
  * The composed edge daemon end to end: virtual firmware on a PTY, the reference brain over gRPC,
  * the embedded MQTT broker; the daemon as `spinal edge --config` builds it. A task given to the
- * brain moves the plant after an operator's resume; an operator's MQTT e-stop puts ESTOP on the
- * wire and the plant comes to rest.
+ * brain moves the plant after an operator's resume; the brain killed mid-motion makes the robot
+ * hold when its plan expires, with no jump, and the link reconnects when the brain returns; an
+ * operator's MQTT e-stop puts ESTOP on the wire and the plant comes to rest.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,11 +33,14 @@ afterAll(async () => {
 });
 
 describe('edge daemon, composed', () => {
-  it('moves on a brain task after resume and stops on an operator\'s MQTT e-stop', async () => {
+  it('moves on a brain task after resume, holds without a jump when the cloud dies, resumes when it returns, stops on an MQTT e-stop', async () => {
     const ttyPath = join(dir, 'robot.tty');
     robot = new VirtualRobot({ profile: 'arm6-gripper', stateRateHz: 500, linkPath: ttyPath });
     await robot.start();
-    brain = await BrainServer.start({ host: '127.0.0.1', port: 0, tls: null, robots: ['r1'], backend: new ReferenceBackend(), planValidityMs: 2000 });
+    const startBrain = (port: number): Promise<BrainServer> =>
+      BrainServer.start({ host: '127.0.0.1', port, tls: null, robots: ['r1'], backend: new ReferenceBackend(), planValidityMs: 800, drainTimeoutMs: 200 });
+    brain = await startBrain(0);
+    const brainPort = brain.port;
     const accounts = { fleet: 'lab', robots: [{ id: 'r1', password: 'robot-secret' }], operators: [{ name: 'alice', password: 'op-secret' }], viewers: [] };
     writeFileSync(join(dir, 'accounts.json'), JSON.stringify(accounts));
     writeFileSync(join(dir, 'mqtt-password'), 'robot-secret\n');
@@ -65,6 +69,36 @@ describe('edge daemon, composed', () => {
     const r = robot;
     await waitFor('joints 0 and 2 near the goal', () => Math.abs((r.plant.truth.q[0] as number) - 0.5) < 0.1 && Math.abs((r.plant.truth.q[2] as number) + 0.4) < 0.1, 15_000);
     expect(d.supervisor.state).toBe('ACTIVE');
+
+    // The cloud dies mid-motion: the robot follows the valid part of its plan, then holds, with no
+    // jump in what goes on the wire; when the brain returns, the link reconnects and motion resumes.
+    brain.setTask('r1', `joints ${start.map((q) => q.toFixed(3)).join(' ')}`);
+    await waitFor('moving back', () => Math.abs(r.plant.truth.qd[0] as number) > 0.1, 5000);
+    const period = 1 / config.control.rateHz;
+    const vmax = config.profileData.joints[0]?.limits.velocityMax ?? 0;
+    let prev = Number.NaN;
+    let maxStep = 0;
+    const probe = setInterval(() => {
+      const p0 = d.loop.gate.lastSent.position[0] as number;
+      if (Number.isFinite(prev)) maxStep = Math.max(maxStep, Math.abs(p0 - prev));
+      prev = p0;
+    }, 1000 * period);
+    const killedAt = performance.now();
+    await brain.stop();
+    brain = null;
+    await waitFor('HOLD on plan expiry', () => d.supervisor.state === 'HOLD', 3000);
+    expect(d.supervisor.holdReason).toBe('plan-expired');
+    // Held no earlier than the plan allowed (800 ms from its observation, which predates the kill).
+    expect(performance.now() - killedAt).toBeLessThan(800 + 500);
+    await waitFor('plant at rest in HOLD', () => Math.abs(r.plant.truth.qd[0] as number) < 0.01, 3000);
+    clearInterval(probe);
+    // Sampled every tick period (timer jitter may merge two ticks): never more than the velocity
+    // limit allows in two periods, i.e. no jump.
+    expect(maxStep).toBeLessThanOrEqual(2 * vmax * period * 1.01);
+    brain = await startBrain(brainPort);
+    await waitFor('cloud session back', () => d.cloud?.linkState === 'ACTIVE', 10_000);
+    brain.setTask('r1', `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`);
+    await waitFor('ACTIVE again on a new plan', () => d.supervisor.state === 'ACTIVE', 5000);
 
     // An operator's e-stop over MQTT reaches the firmware.
     const brokerUrl = d.broker?.url ?? 'mqtt://embedded-broker-missing';
