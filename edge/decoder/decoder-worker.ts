@@ -7,14 +7,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { setThreadNice } from '../thread-priority.js';
 import type { ChunkRequest } from './decode-request.js';
 import { toErrorData } from './decoder-error.js';
 import { loadDecoder, type LoadedDecoder } from './decoder-loader.js';
 import { runRequest } from './request-runner.js';
 import { WORKER_MARK, type FromWorker, type ToWorker } from './worker-protocol.js';
 
+/** Nice value of the decoder thread: lower priority than control, always permitted. */
+export const DECODER_THREAD_NICE = 5;
+
 /** Serves the protocol on `port` until 'close'. */
 export function serveDecoder(port: MessagePort): void {
+  // Below the control tick thread and the serial link's thread; set before the session is made so
+  // onnxruntime's own pool threads inherit it (see thread-priority.ts).
+  setThreadNice(DECODER_THREAD_NICE);
   let loaded: LoadedDecoder | null = null;
   let control: Int32Array = new Int32Array(2);
   const queue: { id: number; request: ChunkRequest }[] = [];

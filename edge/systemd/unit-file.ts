@@ -66,8 +66,10 @@ RestrictRealtime=no
 RestrictSUIDSGID=yes
 LockPersonality=yes
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-CapabilityBoundingSet=
-AmbientCapabilities=
+# Only CAP_SYS_NICE: the control tick thread raises its own priority above the decoder's
+# (edge/thread-priority.ts); without it the daemon runs, at default priority.
+CapabilityBoundingSet=CAP_SYS_NICE
+AmbientCapabilities=CAP_SYS_NICE
 DevicePolicy=closed
 DeviceAllow=${o.serialDevice} rw
 DeviceAllow=char-ttyUSB rw
