@@ -1,7 +1,7 @@
 /**
  * The edge daemon, composed: serial link → state estimator → control loop (tick worker + action
  * decoder) → safety supervisor → back onto the wire; optionally the cloud link (plans in,
- * observations out), MQTT (telemetry out, e-stop and reset in) and systemd (READY, WATCHDOG).
+ * observations out), MQTT (telemetry out, e-stop, reset and resume in) and systemd (READY, WATCHDOG).
  *
  * Start-up order matters: the decoder is loaded and the tick worker started before the serial
  * link opens, because both block this thread for a while, and a host that is silent beyond the
@@ -31,6 +31,7 @@ import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
 import type { SummaryBody } from './mqtt/ports.js';
 import { SafetySupervisor } from './safety/safety-supervisor.js';
+import type { RefusalEvent } from './safety/safety-types.js';
 import { bindSupervisor } from './safety/supervisor-bindings.js';
 import { SerialLink } from './serial/serial-link.js';
 import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
@@ -86,6 +87,23 @@ function cameras(config: EdgeConfig, estimator: StateEstimator, logger: Logger):
     logger.info({ camera: spec, probe }, 'V4L2 camera');
     return cam;
   });
+}
+
+/** Resume over MQTT with the supervisor's own reason in the refusal it publishes. The supervisor
+ * emits 'refused' synchronously inside resume(), so the listener sees exactly this call's reason. */
+function resumeWithReason(sup: SafetySupervisor): { resume(op: { id: string; role: string }): { accepted: true } | { accepted: false; reason: string } } {
+  return {
+    resume(op) {
+      let why: string | null = null;
+      const onRefused = (e: RefusalEvent): void => { why = `${e.reason}: ${e.detail}`; };
+      sup.on('refused', onRefused);
+      try {
+        return sup.resume(op) ? { accepted: true } : { accepted: false, reason: why ?? 'refused by the safety supervisor' };
+      } finally {
+        sup.off('refused', onRefused);
+      }
+    },
+  };
 }
 
 export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promise<EdgeDaemon> {
@@ -200,7 +218,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       };
     };
     mqtt = new RobotMqtt({
-      url, fleet: m.fleet, robot: config.robot.id, username: config.robot.id, wire: serial, estop: supervisor, reset: supervisor,
+      url, fleet: m.fleet, robot: config.robot.id, username: config.robot.id, wire: serial, estop: supervisor, reset: supervisor, resume: resumeWithReason(supervisor),
       safety: supervisor, heartbeat: supervisor, telemetry: { source: { summary }, rateHz: m.telemetryHz },
       operators: m.operators, resetMaxAgeMs: m.resetMaxAgeMs, keepaliveS: m.keepaliveS, reconnectPeriodMs: m.reconnectMs,
       software: VERSION_STRING, logger,

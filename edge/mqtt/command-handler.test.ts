@@ -4,27 +4,30 @@ import { EstopSource } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { CommandHandler } from './command-handler.js';
 import { DeadmanWatch } from './deadman-watch.js';
-import type { ResetOutcome } from './ports.js';
+import type { ResetOutcome, ResumeOutcome } from './ports.js';
 
 const NOW = 1_700_000_000_000;
-function setup(opts: { resetOutcome?: ResetOutcome; operators?: string[] } = {}) {
+function setup(opts: { resetOutcome?: ResetOutcome; resumeOutcome?: ResumeOutcome | boolean; operators?: string[]; noResume?: boolean } = {}) {
   const order: string[] = [];
   const wire: [number, number, number][] = [];
   const stops: unknown[] = [];
   const resets: unknown[] = [];
+  const resumes: unknown[] = [];
   const events: SafetyEventBody[] = [];
   const handler = new CommandHandler({
     fleet: 'f', robot: 'r1', now: () => NOW,
     wire: { sendEstop: (c, s, r) => { order.push('wire'); wire.push([c, s, r]); return true; } },
     estop: { remoteEstop: (i) => { order.push('supervisor'); stops.push(i); } },
     reset: { reset: (i) => { resets.push(i); return opts.resetOutcome ?? { accepted: true }; } },
+    ...(opts.noResume ? {} : { resume: { resume: (i: unknown) => { resumes.push(i); return opts.resumeOutcome ?? true; } } }),
     events: { report: (e) => events.push(e) },
     ...(opts.operators ? { operators: opts.operators } : {}),
   });
-  return { handler, order, wire, stops, resets, events };
+  return { handler, order, wire, stops, resets, resumes, events };
 }
 const estop = (category: number) => encodePayload({ v: 1, kind: 'estop', id: 'e1', category, operator: 'alice', at: NOW });
 const reset = (extra: object = {}) => encodePayload({ v: 1, kind: 'reset', id: 'x1', operator: 'alice', role: 'operator', at: NOW, ...extra });
+const resume = (extra: object = {}) => encodePayload({ v: 1, kind: 'resume', id: 'm1', operator: 'alice', role: 'operator', at: NOW, ...extra });
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('CommandHandler e-stop path', () => {
@@ -97,6 +100,71 @@ describe('CommandHandler reset path', () => {
     s.handler.handle('spinal/v1/f/r1/cmd/reset', reset(), false);
     await settle();
     expect(s.events[0]).toMatchObject({ kind: 'reset-refused', reason: 'supervisor refused: tilted' });
+  });
+});
+
+describe('CommandHandler resume path', () => {
+  it('passes a valid operator resume to the supervisor synchronously and reports it', () => {
+    const s = setup();
+    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(s.resumes).toEqual([{ id: 'alice', role: 'operator' }]);
+    expect(s.events).toEqual([expect.objectContaining({ kind: 'resume-accepted', id: 'm1', operator: 'alice' })]);
+    expect(s.resets).toEqual([]);
+  });
+  it.each([
+    ['malformed', Buffer.from('{"kind":"resume"'), false, /^resume: not UTF-8 JSON/],
+    ['from a viewer', resume({ role: 'viewer' }), false, /role "viewer" may not resume/],
+    ['from a robot', resume({ role: 'robot' }), false, /role "robot" may not resume/],
+    ['retained', resume(), true, /retained resume/],
+    ['stale', resume({ at: NOW - 60_000 }), false, /resume.at=.* 60000 ms from now/],
+    ['from the future', resume({ at: NOW + 60_000 }), false, /resume.at=.* -60000 ms from now/],
+    ['with an unknown key', resume({ force: true }), false, /Unrecognized key/i],
+    ['of the wrong kind', resume({ kind: 'reset' }), false, /^resume: kind: /],
+    ['without an operator', resume({ operator: undefined }), false, /^resume: operator: /],
+  ])('refuses and reports a %s resume', (_what, payload, retained, reason) => {
+    const s = setup();
+    s.handler.handle('spinal/v1/f/r1/cmd/resume', payload, retained);
+    expect(s.resumes).toEqual([]);
+    expect(s.events).toEqual([expect.objectContaining({ kind: 'resume-refused', reason: expect.stringMatching(reason) })]);
+  });
+  it('refuses an operator not on the allow list, and any resume while the fleet latch is asserted', () => {
+    const s = setup({ operators: ['bob'] });
+    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(s.events[0]).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/"alice" is not authorised to resume/), id: 'm1', operator: 'alice' });
+    const t = setup();
+    t.handler.handle('spinal/v1/f/all/cmd/estop', estop(0), true);
+    t.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(t.events.at(-1)).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/fleet e-stop latch is asserted/) });
+    expect(t.resumes).toEqual([]);
+    // Released: the same resume goes through.
+    t.handler.handle('spinal/v1/f/all/cmd/estop', encodePayload({ v: 1, kind: 'release', id: 'r', operator: 'alice', at: NOW }), true);
+    t.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(t.resumes).toHaveLength(1);
+  });
+  it('reports the supervisor refusing (plain false, or with a reason) and a supervisor that throws', () => {
+    const s = setup({ resumeOutcome: false });
+    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(s.events[0]).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/^supervisor refused/) });
+    const t = setup({ resumeOutcome: { accepted: false, reason: 'no fresh plan' } });
+    t.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(t.events[0]).toMatchObject({ kind: 'resume-refused', reason: 'supervisor refused: no fresh plan' });
+    const events: SafetyEventBody[] = [];
+    const u = new CommandHandler({
+      fleet: 'f', robot: 'r1', now: () => NOW, wire: { sendEstop: () => true }, estop: { remoteEstop() {} }, reset: { reset: () => true },
+      resume: { resume: () => { throw new Error('boom'); } }, events: { report: (e) => events.push(e) },
+    });
+    u.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(events[0]).toMatchObject({ kind: 'resume-refused', reason: 'supervisor failed: boom' });
+  });
+  it('refuses when no resume sink is wired, and never takes a fleet-wide or another robot\'s resume', () => {
+    const s = setup({ noResume: true });
+    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    expect(s.events[0]).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/does not accept a remote resume/) });
+    const t = setup();
+    t.handler.handle('spinal/v1/f/all/cmd/resume', resume(), false);
+    t.handler.handle('spinal/v1/f/r2/cmd/resume', resume(), false);
+    expect(t.resumes).toEqual([]);
+    expect(t.events).toEqual([]);
   });
 });
 

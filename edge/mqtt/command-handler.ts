@@ -6,13 +6,18 @@
  * Invariants:
  * - every message on an e-stop topic that is not a well-formed release puts ESTOP on the wire;
  * - `fleetLatch` is true from a fleet e-stop (malformed included) until a well-formed release;
- * - a reset reaches the supervisor only when live (not retained), well-formed, from the operator
- *   role (and an allowed operator when a list is configured), fresh, and with no fleet latch.
+ * - a reset or a resume reaches the supervisor only when live (not retained), well-formed, from
+ *   the operator role (and an allowed operator when a list is configured), fresh, and with no
+ *   fleet latch. Both are per robot: a fleet-wide topic for either does not parse (ignored).
  */
-import { decodeEstopMessage, decodeHeartbeat, decodeReset, fleetTopics, parseTopic, RemoteEstopReason, type ResetCommand } from '../../proto/mqtt/index.js';
+import {
+  decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, fleetTopics, parseTopic, RemoteEstopReason, type ResetCommand, type ResumeCommand,
+} from '../../proto/mqtt/index.js';
 import { EstopSource } from '../../proto/wire/index.js';
 import type { DeadmanWatch } from './deadman-watch.js';
-import { silentLogger, type EstopSink, type HeartbeatSink, type ResetOutcome, type EventReporter, type MqttLogger, type ResetSink, type WireStop } from './ports.js';
+import {
+  silentLogger, type EstopSink, type EventReporter, type HeartbeatSink, type MqttLogger, type ResetOutcome, type ResetSink, type ResumeOutcome, type ResumeSink, type WireStop,
+} from './ports.js';
 
 export interface CommandHandlerOptions {
   fleet: string;
@@ -20,13 +25,15 @@ export interface CommandHandlerOptions {
   wire: WireStop;
   estop: EstopSink;
   reset: ResetSink;
+  /** Remote resume; absent: every resume is refused (reported) and motion starts in-process only. */
+  resume?: ResumeSink;
   events: EventReporter;
   deadman?: DeadmanWatch | null;
   /** Also told of every well-formed heartbeat (a supervisor that keeps its own dead-man timer). */
   heartbeat?: HeartbeatSink;
-  /** Operators allowed to reset, checked on top of the broker's ACL; empty or absent: any operator. */
+  /** Operators allowed to reset and resume, checked on top of the broker's ACL; empty or absent: any operator. */
   operators?: readonly string[];
-  /** A reset older (or further in the future) than this is refused; 0 disables. Default 30 s. */
+  /** A reset or resume older (or further in the future) than this is refused; 0 disables. Default 30 s. */
   resetMaxAgeMs?: number;
   /** Wall clock, epoch ms. */
   now?: () => number;
@@ -62,6 +69,7 @@ export class CommandHandler {
     }
     if (t.command === 'estop') this.onEstop(t.scope, payload, topic);
     else if (t.command === 'reset') void this.onReset(payload, retained);
+    else if (t.command === 'resume') this.onResume(payload, retained);
     else this.onHeartbeat(payload);
   }
 
@@ -102,7 +110,7 @@ export class CommandHandler {
     const r = decodeReset(payload);
     if (!r.ok) return this.refuse(r.problem);
     const cmd = r.value;
-    const problem = this.resetProblem(cmd);
+    const problem = this.commandProblem('reset', cmd);
     if (problem) return this.refuse(problem, cmd);
     let outcome: ResetOutcome;
     try {
@@ -116,12 +124,13 @@ export class CommandHandler {
     this.opts.events.report({ kind: 'reset-accepted', at: this.now(), id: cmd.id, operator: cmd.operator });
   }
 
-  private resetProblem(cmd: ResetCommand): string | null {
-    if (cmd.role !== 'operator') return `role ${JSON.stringify(cmd.role)} may not reset (operators only)`;
+  /** Why a reset or resume may not reach the supervisor; null when it may. */
+  private commandProblem(what: 'reset' | 'resume', cmd: ResetCommand | ResumeCommand): string | null {
+    if (cmd.role !== 'operator') return `role ${JSON.stringify(cmd.role)} may not ${what} (operators only)`;
     const allowed = this.opts.operators;
-    if (allowed && allowed.length > 0 && !allowed.includes(cmd.operator)) return `operator ${JSON.stringify(cmd.operator)} is not authorised to reset this robot`;
+    if (allowed && allowed.length > 0 && !allowed.includes(cmd.operator)) return `operator ${JSON.stringify(cmd.operator)} is not authorised to ${what} this robot`;
     const ageMs = this.now() - cmd.at;
-    if (this.maxAgeMs > 0 && Math.abs(ageMs) > this.maxAgeMs) return `reset.at=${cmd.at} is ${Math.round(ageMs)} ms from now (limit ${this.maxAgeMs} ms)`;
+    if (this.maxAgeMs > 0 && Math.abs(ageMs) > this.maxAgeMs) return `${what}.at=${cmd.at} is ${Math.round(ageMs)} ms from now (limit ${this.maxAgeMs} ms)`;
     if (this.latched) return `fleet e-stop latch is asserted on ${this.fleetEstopTopic}; release it first`;
     return null;
   }
@@ -130,6 +139,36 @@ export class CommandHandler {
     this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, 'reset refused');
     this.opts.events.report({
       kind: 'reset-refused', at: this.now(), reason,
+      ...(cmd ? { id: cmd.id, operator: cmd.operator } : {}),
+    });
+  }
+
+  /** Synchronous: the supervisor's resume() is (nothing sits between the message and ACTIVE). */
+  private onResume(payload: Uint8Array, retained: boolean): void {
+    if (retained) return this.refuseResume('a retained resume is never applied: resumes must be live commands');
+    const r = decodeResume(payload);
+    if (!r.ok) return this.refuseResume(r.problem);
+    const cmd = r.value;
+    const problem = this.commandProblem('resume', cmd);
+    if (problem) return this.refuseResume(problem, cmd);
+    const sink = this.opts.resume;
+    if (!sink) return this.refuseResume('this robot does not accept a remote resume', cmd);
+    let outcome: ResumeOutcome;
+    try {
+      const o = sink.resume({ id: cmd.operator, role: cmd.role });
+      outcome = typeof o !== 'boolean' ? o : o ? { accepted: true } : { accepted: false, reason: 'see the supervisor\'s refusal' };
+    } catch (err) {
+      return this.refuseResume(`supervisor failed: ${(err as Error).message}`, cmd);
+    }
+    if (!outcome.accepted) return this.refuseResume(`supervisor refused: ${outcome.reason}`, cmd);
+    this.logger.warn({ operator: cmd.operator, id: cmd.id }, 'resume accepted');
+    this.opts.events.report({ kind: 'resume-accepted', at: this.now(), id: cmd.id, operator: cmd.operator });
+  }
+
+  private refuseResume(reason: string, cmd?: ResumeCommand): void {
+    this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, 'resume refused');
+    this.opts.events.report({
+      kind: 'resume-refused', at: this.now(), reason,
       ...(cmd ? { id: cmd.id, operator: cmd.operator } : {}),
     });
   }

@@ -16,8 +16,9 @@ export const MqttConfigSchema = z.strictObject({
   telemetryHz: z.number().min(10).max(50).default(20),
   keepaliveS: z.number().int().min(1).max(300).default(5),
   reconnectMs: z.number().int().min(50).max(60_000).default(500),
-  /** Operators allowed to reset this robot, on top of the broker's ACL; empty: any operator. */
+  /** Operators allowed to reset and resume this robot, on top of the broker's ACL; empty: any operator. */
   operators: z.array(Name).default([]),
+  /** A reset or resume older (or further in the future) than this is refused; 0 disables. */
   resetMaxAgeMs: z.number().int().min(0).max(3_600_000).default(30_000),
   deadman: z.strictObject({
     timeoutMs: z.number().int().min(50).max(60_000),

@@ -24,6 +24,17 @@ export interface ResetSink {
   reset(operator: { id: string; role: string }): ResetOutcome | boolean | Promise<ResetOutcome | boolean>;
 }
 
+export type ResumeOutcome = ResetOutcome;
+
+/**
+ * The supervisor's resume input (SafetySupervisor.resume fits): IDLE|HOLD → ACTIVE when the
+ * operator is authorised, the robot safe and a fresh plan held. A plain `false` is reported as a
+ * refusal without detail (the supervisor emits its own `refused` event with the reason).
+ */
+export interface ResumeSink {
+  resume(operator: { id: string; role: string }): ResumeOutcome | boolean;
+}
+
 /** The supervisor's own dead-man input, when it keeps the timer itself: one call per heartbeat. */
 export interface HeartbeatSink {
   operatorHeartbeat(): void;

@@ -14,7 +14,9 @@ import { encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTo
 import { systemClock, type Clock } from '../clock.js';
 import { CommandHandler } from './command-handler.js';
 import { DeadmanWatch } from './deadman-watch.js';
-import { silentLogger, type DeadmanSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop } from './ports.js';
+import {
+  silentLogger, type DeadmanSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type ResumeSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop,
+} from './ports.js';
 import { TelemetryPublisher } from './telemetry-publisher.js';
 
 export interface RobotMqttOptions {
@@ -27,6 +29,8 @@ export interface RobotMqttOptions {
   wire: WireStop;
   estop: EstopSink;
   reset: ResetSink;
+  /** Remote resume (`cmd/resume`); absent: every resume is refused and reported. */
+  resume?: ResumeSink;
   safety?: SafetyEventSource;
   telemetry?: { source: TelemetrySource; rateHz: number };
   /** Dead-man kept here: silence for timeoutMs → sink.deadmanExpired(). */
@@ -70,6 +74,7 @@ export class RobotMqtt {
       fleet: opts.fleet, robot: opts.robot, wire: opts.wire, estop: opts.estop, reset: opts.reset,
       events: { report: (e) => this.publishEvent(e) }, deadman: this.deadman, now: this.now, logger: this.logger,
       ...(opts.heartbeat ? { heartbeat: opts.heartbeat } : {}),
+      ...(opts.resume ? { resume: opts.resume } : {}),
       ...(opts.operators ? { operators: opts.operators } : {}),
       ...(opts.resetMaxAgeMs !== undefined ? { resetMaxAgeMs: opts.resetMaxAgeMs } : {}),
     });

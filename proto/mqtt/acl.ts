@@ -3,7 +3,7 @@
  * written out as a Mosquitto ACL file, so both brokers enforce the same contract.
  *
  * - robot R:    writes only its own status/state/event; reads only its own commands and the fleet's.
- * - operator:   writes any command of the fleet (e-stop, reset, heartbeat); reads everything of it.
+ * - operator:   writes any command of the fleet (e-stop, reset, resume, heartbeat); reads everything of it.
  * - viewer:     reads everything of the fleet; writes nothing.
  * Invariant: no rule ever grants a write on another robot's telemetry, and only operators write
  * any `cmd/` topic.

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEstopMessage, decodeHeartbeat, decodeReset, encodePayload } from './decode.js';
+import { decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, encodePayload } from './decode.js';
 import { SafetyEventSchema, StateSummarySchema } from './payloads.js';
 
 const estop = { v: 1, kind: 'estop', id: 'e1', category: 1, operator: 'alice', at: 1 };
 const reset = { v: 1, kind: 'reset', id: 'r1', operator: 'alice', role: 'operator', at: 1 };
+const resume = { v: 1, kind: 'resume', id: 'm1', operator: 'alice', role: 'operator', at: 1 };
 
 describe('e-stop decoding is fail safe', () => {
   it('reads a well-formed stop with its category', () => {
@@ -35,6 +36,28 @@ describe('reset and heartbeat decoding refuse anything malformed', () => {
     expect(decodeReset(encodePayload({ ...reset, role: 'admin' }))).toMatchObject({ ok: false, problem: expect.stringMatching(/^reset: role: /) });
     expect(decodeReset(Buffer.from('{'))).toMatchObject({ ok: false, problem: expect.stringMatching(/not UTF-8 JSON/) });
   });
+  it('accepts a well-formed resume', () => {
+    expect(decodeResume(encodePayload(resume))).toEqual({ ok: true, value: resume });
+  });
+  it.each([
+    ['role', { ...resume, role: 'admin' }],
+    ['kind', { ...resume, kind: 'reset' }],
+    ['id', { ...resume, id: '' }],
+    ['operator', { ...resume, operator: 'a b' }],
+    ['at', { ...resume, at: -1 }],
+    ['at', { ...resume, at: undefined }],
+    ['v', { ...resume, v: 2 }],
+    ['(root)', { ...resume, what: ['estop'] }],
+  ])('names the offending key (%s) of a malformed resume', (key, value) => {
+    const d = decodeResume(encodePayload(value));
+    expect(d.ok).toBe(false);
+    expect(d).toMatchObject({ problem: expect.stringMatching(new RegExp(`^resume: ${key.replace(/[()]/g, '\\$&')}: `)) });
+  });
+  it('refuses a resume that is not JSON, empty or oversized', () => {
+    expect(decodeResume(Buffer.from('resume!'))).toMatchObject({ ok: false, problem: expect.stringMatching(/^resume: not UTF-8 JSON/) });
+    expect(decodeResume(Buffer.alloc(0))).toMatchObject({ ok: false, problem: 'resume: empty payload' });
+    expect(decodeResume(Buffer.alloc(5000, 0x20))).toMatchObject({ ok: false, problem: expect.stringMatching(/exceeds 4096/) });
+  });
   it('ignores a heartbeat that is not well-formed', () => {
     expect(decodeHeartbeat(encodePayload({ v: 1, kind: 'heartbeat', operator: 'alice', at: 5 })).ok).toBe(true);
     expect(decodeHeartbeat(Buffer.from('beat')).ok).toBe(false);
@@ -47,5 +70,8 @@ describe('published payloads', () => {
       v: 1, robot: 'r1', at: 1, seq: 0, safety: { state: 'ESTOP', latched: true }, sent: null, link: { state: 'READY' }, fleetLatch: false,
     }).success).toBe(true);
     expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 2, kind: 'reset-refused', reason: 'x' }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 3, kind: 'resume-refused', reason: 'x', id: 'm1', operator: 'alice' }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 4, kind: 'resume-accepted', id: 'm1', operator: 'alice' }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 5, kind: 'resume-accepted', id: 'm1' }).success).toBe(false);
   });
 });

@@ -3,10 +3,13 @@
  *
  * Fail-safe rule for e-stop topics: ANY message that is not a well-formed e-stop or release is an
  * e-stop of category 0 (`malformed: true`); an empty payload (MQTT's "clear retained") included.
- * Resets and heartbeats are the opposite: anything not well-formed is refused / ignored.
+ * Resets, resumes and heartbeats are the opposite: anything not well-formed is refused / ignored.
  */
 import type { z } from 'zod';
-import { EstopTopicMessageSchema, HeartbeatSchema, ResetCommandSchema, type EstopCommand, type EstopRelease, type Heartbeat, type ResetCommand, type StopCategory } from './payloads.js';
+import {
+  EstopTopicMessageSchema, HeartbeatSchema, ResetCommandSchema, ResumeCommandSchema,
+  type EstopCommand, type EstopRelease, type Heartbeat, type ResetCommand, type ResumeCommand, type StopCategory,
+} from './payloads.js';
 
 export type EstopDecision =
   | { kind: 'estop'; category: StopCategory; malformed: false; command: EstopCommand }
@@ -48,6 +51,10 @@ export function decodeEstopMessage(bytes: Uint8Array): EstopDecision {
 
 export function decodeReset(bytes: Uint8Array): Decoded<ResetCommand> {
   return decodeJson(ResetCommandSchema, bytes, 'reset');
+}
+
+export function decodeResume(bytes: Uint8Array): Decoded<ResumeCommand> {
+  return decodeJson(ResumeCommandSchema, bytes, 'resume');
 }
 
 export function decodeHeartbeat(bytes: Uint8Array): Decoded<Heartbeat> {

@@ -53,6 +53,21 @@ export const ResetCommandSchema = z.strictObject({
 });
 export type ResetCommand = z.infer<typeof ResetCommandSchema>;
 
+/**
+ * Starts or continues motion of one robot (IDLE|HOLD → ACTIVE in its supervisor). Like a reset:
+ * one robot only, never retained, operators only; the supervisor still needs a fresh plan.
+ */
+export const ResumeCommandSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('resume'),
+  id: Id,
+  operator: Name,
+  /** The role the sender claims; the broker's ACL is the enforcement, this is checked again. */
+  role: z.enum(['operator', 'viewer', 'robot']),
+  at: EpochMs,
+});
+export type ResumeCommand = z.infer<typeof ResumeCommandSchema>;
+
 export const HeartbeatSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('heartbeat'),
@@ -112,6 +127,8 @@ export const SafetyEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...EventBase, kind: z.literal('fleet-latch'), asserted: z.boolean(), operator: z.string().optional() }),
   z.strictObject({ ...EventBase, kind: z.literal('reset-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),
   z.strictObject({ ...EventBase, kind: z.literal('reset-accepted'), id: z.string(), operator: z.string() }),
+  z.strictObject({ ...EventBase, kind: z.literal('resume-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),
+  z.strictObject({ ...EventBase, kind: z.literal('resume-accepted'), id: z.string(), operator: z.string() }),
   z.strictObject({ ...EventBase, kind: z.literal('deadman-expired'), timeoutMs: z.number(), lastHeartbeatAgeMs: z.number().nullable() }),
 ]);
 export type SafetyEvent = z.infer<typeof SafetyEventSchema>;

@@ -16,6 +16,10 @@ describe('topics', () => {
     expect(parseTopic('spinal/v1/f/all/cmd/estop')).toEqual({ kind: 'command', fleet: 'f', scope: 'fleet', command: 'estop' });
     expect(parseTopic(t.state)).toEqual({ kind: 'channel', fleet: 'f', robot: 'r1', channel: 'state' });
     expect(parseTopic('spinal/v1/f/all/cmd/reset')).toBeNull();
+    expect(t.resume).toBe('spinal/v1/f/r1/cmd/resume');
+    expect(parseTopic(t.resume)).toEqual({ kind: 'command', fleet: 'f', scope: 'robot', robot: 'r1', command: 'resume' });
+    // A resume is per robot: there is no fleet-wide resume.
+    expect(parseTopic('spinal/v1/f/all/cmd/resume')).toBeNull();
     expect(parseTopic('spinal/v2/f/r1/state')).toBeNull();
     expect(parseTopic('spinal/v1/f/all/state')).toBeNull();
   });
@@ -70,6 +74,16 @@ describe('ACL', () => {
     expect(mayPublish(v, 'spinal/v1/f/r1/cmd/estop')).toBe(false);
     expect(maySubscribe(v, 'spinal/v1/f/+/state')).toBe(true);
     expect(maySubscribe(v, 'spinal/v1/#')).toBe(false);
+  });
+  it('only operators may publish a resume; robots and viewers may not; robots receive their own', () => {
+    const t = robotTopics('f', 'r1');
+    expect(mayPublish(o, t.resume)).toBe(true);
+    expect(mayPublish(o, 'spinal/v1/g/r1/cmd/resume')).toBe(false);
+    expect(mayPublish(r, t.resume)).toBe(false);
+    expect(mayPublish(r, robotTopics('f', 'r2').resume)).toBe(false);
+    expect(mayPublish(v, t.resume)).toBe(false);
+    expect(maySubscribe(r, t.resume)).toBe(true);
+    expect(maySubscribe(r, robotTopics('f', 'r2').resume)).toBe(false);
   });
   it('never lets a wildcard through as a publish topic', () => {
     expect(mayPublish(o, 'spinal/v1/f/+/cmd/estop')).toBe(false);

@@ -6,6 +6,7 @@
  *   spinal/v1/<fleet>/<robot>/event          safety events, QoS 1
  *   spinal/v1/<fleet>/<robot>/cmd/estop      e-stop for one robot, QoS 1
  *   spinal/v1/<fleet>/<robot>/cmd/reset      reset for one robot, QoS 1, never retained
+ *   spinal/v1/<fleet>/<robot>/cmd/resume     resume for one robot, QoS 1, never retained
  *   spinal/v1/<fleet>/<robot>/cmd/heartbeat  operator dead-man heartbeat for one robot
  *   spinal/v1/<fleet>/all/cmd/estop          fleet e-stop, QoS 1, RETAINED: the fleet latch
  *   spinal/v1/<fleet>/all/cmd/heartbeat      operator dead-man heartbeat for the whole fleet
@@ -21,10 +22,10 @@ export const FLEET_TARGET = 'all';
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export type RobotChannel = 'status' | 'state' | 'event';
-export type CommandKind = 'estop' | 'reset' | 'heartbeat';
-export const COMMAND_KINDS: readonly CommandKind[] = ['estop', 'reset', 'heartbeat'];
+export type CommandKind = 'estop' | 'reset' | 'resume' | 'heartbeat';
+export const COMMAND_KINDS: readonly CommandKind[] = ['estop', 'reset', 'resume', 'heartbeat'];
 export const ROBOT_CHANNELS: readonly RobotChannel[] = ['status', 'state', 'event'];
-/** Commands an operator may send fleet-wide (a fleet reset is deliberately not one of them). */
+/** Commands an operator may send fleet-wide (a fleet reset or resume is deliberately not one of them). */
 export const FLEET_COMMANDS: readonly CommandKind[] = ['estop', 'heartbeat'];
 
 export class TopicNameError extends Error {
@@ -48,6 +49,7 @@ export interface RobotTopics {
   event: string;
   estop: string;
   reset: string;
+  resume: string;
   heartbeat: string;
   /** Subscription filter for this robot's own commands. */
   commands: string;
@@ -70,6 +72,7 @@ export function robotTopics(fleet: string, robot: string): RobotTopics {
     event: `${base}/event`,
     estop: `${base}/cmd/estop`,
     reset: `${base}/cmd/reset`,
+    resume: `${base}/cmd/resume`,
     heartbeat: `${base}/cmd/heartbeat`,
     commands: `${base}/cmd/#`,
   };

@@ -1,6 +1,7 @@
 /**
  * Remote e-stop end to end, with the embedded broker and with Mosquitto: an operator's publish
- * puts an ESTOP frame on the serial wire (seen by the virtual firmware) and the plant stops.
+ * puts an ESTOP frame on the serial wire (seen by the virtual firmware) and the plant stops; an
+ * operator's reset and resume reach the supervisor, a viewer's never do.
  */
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
@@ -12,6 +13,7 @@ import { sleep, waitFor } from './link-harness.js';
 
 const estop = (category: number) => encodePayload({ v: 1, kind: 'estop', id: `e-${Math.random()}`, category, operator: 'alice', at: Date.now() });
 const reset = () => encodePayload({ v: 1, kind: 'reset', id: `r-${Math.random()}`, operator: 'alice', role: 'operator', at: Date.now() });
+const resume = (role = 'operator') => encodePayload({ v: 1, kind: 'resume', id: `m-${Math.random()}`, operator: 'alice', role, at: Date.now() });
 const release = () => encodePayload({ v: 1, kind: 'release', id: 'rel', operator: 'alice', at: Date.now() });
 const r1 = robotTopics('f', 'r1');
 const fleet = fleetTopics('f');
@@ -103,6 +105,35 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop through the 
     dropUser(vic);
     await alice.publishAsync(r1.reset, reset(), { qos: 1 });
     await waitFor('operator reset delivered', () => r.supervisor.resets.length === 1);
+  });
+
+  it('a resume from an operator reaches the supervisor; a viewer\'s never does; a retained one is refused', async () => {
+    const events = await watch(alice, r1.event);
+    const refusals = (): string[] => events.map((e) => SafetyEventSchema.parse(JSON.parse(e.payload.toString())))
+      .flatMap((e) => (e.kind === 'resume-refused' ? [e.reason] : []));
+    // A resume left retained on the broker reaches a starting robot flagged retained: refused.
+    await alice.publishAsync(r1.resume, resume(), { qos: 1, retain: true });
+    const r = await startMqttRobot(broker.url);
+    robot = r;
+    await waitFor('retained resume refused', () => refusals().some((x) => /retained resume/.test(x)), 5000);
+    await alice.publishAsync(r1.resume, Buffer.alloc(0), { qos: 1, retain: true }); // cleared again
+    await waitFor('empty payload refused', () => refusals().some((x) => /empty payload/.test(x)));
+    expect(r.supervisor.resumes).toEqual([]);
+
+    const vic = await connectUser(broker.url, 'vic');
+    vic.publish(r1.resume, resume(), { qos: 0 });
+    await sleep(300);
+    expect(r.supervisor.resumes).toEqual([]);
+    dropUser(vic);
+    // Claiming a viewer's role from an operator's account is refused by the robot, and reported.
+    await alice.publishAsync(r1.resume, resume('viewer'), { qos: 1 });
+    await waitFor('role refusal reported', () => refusals().some((x) => /role "viewer" may not resume/.test(x)));
+    expect(r.supervisor.resumes).toEqual([]);
+
+    await alice.publishAsync(r1.resume, resume(), { qos: 1 });
+    await waitFor('operator resume delivered', () => r.supervisor.resumes.length === 1);
+    expect(r.supervisor.resumes[0]).toEqual({ id: 'alice', role: 'operator' });
+    await waitFor('resume acceptance reported', () => events.some((e) => /"kind":"resume-accepted"/.test(e.payload.toString())));
   });
 
   it('a robot can neither publish as another robot nor read its commands', async () => {

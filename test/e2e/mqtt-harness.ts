@@ -97,10 +97,12 @@ export async function connectUser(url: string, username: string, password = PASS
 export class RecordingSupervisor extends EventEmitter<{ transition: [SafetyTransition] }> {
   readonly stops: { scope: string; category: number; malformed: boolean }[] = [];
   readonly resets: { id: string; role: string }[] = [];
+  readonly resumes: { id: string; role: string }[] = [];
   readonly deadmans: unknown[] = [];
   resetOutcome: ResetOutcome = { accepted: true };
   remoteEstop(i: { scope: string; category: number; malformed: boolean }): void { this.stops.push(i); }
   reset(i: { id: string; role: string }): ResetOutcome { this.resets.push(i); return this.resetOutcome; }
+  resume(i: { id: string; role: string }): boolean { this.resumes.push(i); return true; }
   deadmanExpired(i: unknown): void { this.deadmans.push(i); }
 }
 
@@ -120,7 +122,7 @@ export async function startMqttRobot(url: string, opts: { robot?: string; deadma
   const supervisor = new RecordingSupervisor();
   const mqtt = new RobotMqtt({
     url, fleet: FLEET, robot, username: robot, password: PASSWORDS[robot] ?? '', software: '0.1.0',
-    wire: rig.link, estop: supervisor, reset: supervisor, safety: supervisor, keepaliveS: 1, reconnectPeriodMs: 100,
+    wire: rig.link, estop: supervisor, reset: supervisor, resume: supervisor, safety: supervisor, keepaliveS: 1, reconnectPeriodMs: 100,
     telemetry: {
       rateHz: opts.telemetryHz ?? 20,
       source: { summary: () => ({ safety: { state: rig.robot.estopLatched ? 'ESTOP' : 'ACTIVE', latched: rig.robot.estopLatched }, sent: null, link: { state: rig.link.state } }) },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pbkdf2Sync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { robotTopics, topicMatchesFilter } from '../../../proto/mqtt/index.js';
 import { brokerUsers } from './broker-users.js';
 import { mosquittoPasswordHash, renderAcl, writeMosquittoConfig } from './mosquitto-config.js';
 
@@ -23,6 +24,22 @@ describe('Mosquitto configuration', () => {
     expect(acl).toContain('user r1\ntopic write spinal/v1/f/r1/status\ntopic write spinal/v1/f/r1/state\ntopic write spinal/v1/f/r1/event\ntopic read spinal/v1/f/r1/cmd/#\ntopic read spinal/v1/f/all/cmd/#');
     expect(acl).toContain('user alice\ntopic read spinal/v1/f/#\ntopic write spinal/v1/f/+/cmd/#');
     expect(acl).toContain('user vic\ntopic read spinal/v1/f/#');
+  });
+  it('lets operators only write a robot\'s resume (as Mosquitto reads the file: write rules per user)', () => {
+    const writes = new Map<string, string[]>();
+    let user = '';
+    for (const line of renderAcl(accounts).split('\n')) {
+      const u = /^user (\S+)$/.exec(line);
+      if (u) { user = u[1] as string; writes.set(user, []); continue; }
+      const w = /^topic (?:write|readwrite) (\S+)$/.exec(line);
+      if (w) writes.get(user)?.push(w[1] as string);
+    }
+    const mayWrite = (who: string, topic: string): boolean => (writes.get(who) ?? []).some((f) => topicMatchesFilter(topic, f));
+    const resume = robotTopics('f', 'r1').resume;
+    expect(mayWrite('alice', resume)).toBe(true);
+    expect(mayWrite('r1', resume)).toBe(false);
+    expect(mayWrite('vic', resume)).toBe(false);
+    expect(renderAcl(accounts)).toMatch(/^user r1\n(?:topic .*\n)*topic read spinal\/v1\/f\/r1\/cmd\/#$/m);
   });
   it('writes conf, passwd and acl readable by the owner only, anonymous access off', () => {
     const files = writeMosquittoConfig({ ...accounts, dir, port: 18830 });
