@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { setThreadNice } from './thread-priority.js';
+import { spawnSync } from 'node:child_process';
+import { setThreadNice, setThreadRealtime } from './thread-priority.js';
 
 /** Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value. */
 function niceOf(tid: number): number {
@@ -8,6 +9,27 @@ function niceOf(tid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[16]);
 }
+
+/** Field 41 of the stat line is the scheduling policy: 0 SCHED_OTHER, 1 SCHED_FIFO. */
+function policyOf(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+}
+
+describe('setThreadRealtime', () => {
+  it('puts this thread under SCHED_FIFO when permitted (root here, CAP_SYS_NICE under systemd)', () => {
+    const r = setThreadRealtime(10);
+    expect(r.applied).toBe(true);
+    const tid = r.tid as number;
+    expect(policyOf(tid)).toBe(1);
+    spawnSync('chrt', ['--other', '--pid', '0', String(tid)]);
+    expect(policyOf(tid)).toBe(0);
+  });
+
+  it('refuses a priority outside 1..99 without calling out', () => {
+    expect(setThreadRealtime(0)).toMatchObject({ applied: false, reason: 'priority 0 is outside 1..99' });
+  });
+});
 
 describe('setThreadNice', () => {
   it('changes this thread only', () => {

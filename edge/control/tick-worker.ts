@@ -14,9 +14,12 @@ import { CommandMailbox, Slot, Word } from './command-mailbox.js';
 import { schedulerTick } from './chunk-request.js';
 import { ChunkScheduler } from './chunk-scheduler.js';
 import { TICK_WORKER_MARK, type FromTick, type TickWorkerData, type ToTick } from './tick-protocol.js';
-import { setThreadNice } from '../thread-priority.js';
+import { setThreadNice, setThreadRealtime } from '../thread-priority.js';
 
-/** Nice value the tick thread asks for; without CAP_SYS_NICE it keeps the default (0). */
+/** SCHED_FIFO priority the tick thread asks for (it sleeps most of each period). */
+export const TICK_THREAD_RT_PRIORITY = 20;
+
+/** Nice value the tick thread falls back to; without CAP_SYS_NICE it keeps the default (0). */
 export const TICK_THREAD_NICE = -10;
 
 export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTick) => void): number {
@@ -31,8 +34,9 @@ export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTic
   const out = mb.target;
   const request = (r: FromTick & { type: 'request' }): void => post(r);
   let ticks = 0;
-  // Ahead of the decoder and the main thread when the scheduler has to choose (see thread-priority.ts).
-  setThreadNice(TICK_THREAD_NICE);
+  // Ahead of the decoder and the main thread when the scheduler has to choose: real-time when
+  // permitted, else a higher nice priority (see thread-priority.ts).
+  if (!setThreadRealtime(TICK_THREAD_RT_PRIORITY).applied) setThreadNice(TICK_THREAD_NICE);
   post({ type: 'started' });
   let deadline = nowUs() + periodUs;
   for (;;) {
