@@ -66,8 +66,8 @@ RestrictRealtime=no
 RestrictSUIDSGID=yes
 LockPersonality=yes
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-# Only CAP_SYS_NICE: the control tick thread raises its own priority above the decoder's
-# (edge/thread-priority.ts); without it the daemon runs, at default priority.
+# Only CAP_SYS_NICE: the control tick thread puts itself under SCHED_FIFO (chrt; RestrictRealtime=no)
+# and the decoder thread below normal (edge/thread-priority.ts); without it the daemon runs at default priority.
 CapabilityBoundingSet=CAP_SYS_NICE
 AmbientCapabilities=CAP_SYS_NICE
 DevicePolicy=closed
