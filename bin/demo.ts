@@ -1,15 +1,40 @@
 /**
- * `spinal demo`: a virtual robot and an edge daemon as two processes, wired by a pseudo-terminal,
- * with the edge's live view in this terminal. Ctrl-C stops both.
+ * `spinal demo` (what `npm start` runs): a fleet on one machine, as separate processes wired the
+ * way they are in production — the brain (`spinal cloud`, reference backend), and per robot a
+ * virtual firmware on a pseudo-terminal (`spinal sim`) and an edge daemon (`spinal edge --config`)
+ * — plus, in this process, the embedded MQTT broker and an operator that gives every robot a
+ * task and resumes it. The terminal shows the fleet as the robots report it over MQTT. Ctrl-C stops
+ * everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import mqtt from 'mqtt';
+import { EmbeddedBroker } from '../edge/mqtt/broker/embedded-broker.js';
+import { freePort } from '../edge/mqtt/broker/mosquitto-process.js';
+import { brainServiceDefinitions } from '../proto/brain/index.js';
+import { StateSummarySchema, robotTopics, type StateSummary } from '../proto/mqtt/index.js';
 
 const SELF = fileURLToPath(new URL('./spinal.js', import.meta.url));
+const FLEET = 'demo';
+const OPERATOR = 'demo-operator';
+const PROFILES = ['arm6-gripper', 'quadruped12'];
+/** The virtual firmware's STATE rate in the demo: enough to see, light enough for a laptop. */
+const DEMO_STATE_HZ = 250;
+
+interface RobotProc {
+  id: string;
+  profile: string;
+  sim: ChildProcess;
+  edge: ChildProcess | null;
+  summary: StateSummary | null;
+  tasked: boolean;
+}
 
 function waitExit(child: ChildProcess, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -19,45 +44,184 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
-/** Reads the first stdout line of a child (the sim prints its tty path there). */
-function firstLine(child: ChildProcess, ms: number): Promise<string> {
+/** The first stdout line of a child (the sim prints its tty path there). */
+function firstLine(child: ChildProcess, what: string, ms: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    if (!child.stdout) return reject(new Error('child has no stdout'));
+    if (!child.stdout) return reject(new Error(`${what}: no stdout`));
     const rl = createInterface({ input: child.stdout });
-    const t = setTimeout(() => reject(new Error(`no tty path from the virtual robot within ${ms} ms`)), ms);
+    const t = setTimeout(() => reject(new Error(`${what}: nothing printed within ${ms} ms`)), ms);
     rl.once('line', (line) => { clearTimeout(t); resolve(line.trim()); });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`virtual robot exited with code ${code} before printing its tty path`)); });
+    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`${what} exited with code ${code}`)); });
   });
 }
 
-export async function runDemo(opts: { profile: string; rate?: number }): Promise<number> {
+function operatorClient(address: string): grpc.Client & Record<string, (req: object, cb: (e: grpc.ServiceError | null, r?: unknown) => void) => void> {
+  const Ctor = grpc.makeGenericClientConstructor(brainServiceDefinitions().operator as unknown as grpc.ServiceDefinition, 'Operator');
+  return new Ctor(address, grpc.credentials.createInsecure()) as never;
+}
+
+function call<T>(client: ReturnType<typeof operatorClient>, method: string, req: object): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const fn = client[method];
+    if (!fn) return reject(new Error(`no method ${method}`));
+    fn.call(client, req, (e, r) => (e ? reject(e) : resolve(r as T)));
+  });
+}
+
+function deg(rad: number): string {
+  return ((rad * 180) / Math.PI).toFixed(0).padStart(5);
+}
+
+function render(robots: RobotProc[], brain: string, broker: string, logs: string): string {
+  const lines = [
+    `spinal demo — fleet "${FLEET}": ${robots.length} robots · brain ${brain} · MQTT ${broker}`,
+    `logs: ${logs}`,
+    '',
+    `${'robot'.padEnd(8)}${'profile'.padEnd(15)}${'safety'.padEnd(10)}${'link'.padEnd(10)}sent joint positions (deg)`,
+  ];
+  for (const r of robots) {
+    const s = r.summary;
+    const pos = s?.sent ? s.sent.position.slice(0, 8).map(deg).join('') : '  (nothing sent yet)';
+    lines.push(`${r.id.padEnd(8)}${r.profile.padEnd(15)}${(s?.safety.state ?? 'starting').padEnd(10)}${(s?.link.state ?? '-').padEnd(10)}${pos}`);
+  }
+  lines.push('', 'Every robot is given the task "wave" and resumed by the demo operator. Ctrl-C stops everything.');
+  return lines.join('\n');
+}
+
+export async function runDemo(opts: { robots: number; rate?: number }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'spinal-demo-'));
-  const link = join(dir, `${opts.profile}.tty`);
-  const simLog = openSync(join(dir, 'sim.log'), 'a');
-  console.log(`spinal demo: starting a virtual ${opts.profile} (log: ${join(dir, 'sim.log')})`);
-  const sim = spawn(process.execPath, [SELF, 'sim', '--profile', opts.profile, '--link', link, ...(opts.rate ? ['--rate', String(opts.rate)] : [])], { stdio: ['ignore', 'pipe', simLog] });
-  const children: ChildProcess[] = [sim];
+  const children: ChildProcess[] = [];
+  let broker: EmbeddedBroker | null = null;
+  let op: mqtt.MqttClient | null = null;
+  let view: NodeJS.Timeout | null = null;
+  let driver: NodeJS.Timeout | null = null;
   let stopping = false;
   const stopAll = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => waitExit(c, 3000)));
+    if (view) clearInterval(view);
+    if (driver) clearInterval(driver);
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => waitExit(c, 5000)));
+    await op?.endAsync().catch(() => undefined);
+    await broker?.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  process.once('SIGINT', () => void stopAll());
-  process.once('SIGTERM', () => void stopAll());
+  const interrupted = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  const log = (m: string): void => console.log(`spinal demo: ${m}`);
+  const out = (name: string): number => openSync(join(dir, `${name}.log`), 'a');
+
   try {
-    const tty = await firstLine(sim, 10_000);
-    console.log(`spinal demo: virtual robot on ${tty}; starting the edge daemon`);
-    const edge = spawn(process.execPath, [SELF, 'edge', '--port', link, '--profile', opts.profile, '--id', `demo-${opts.profile}`, '--monitor'], { stdio: 'inherit' });
-    children.push(edge);
-    const code = await new Promise<number>((resolve) => edge.once('exit', (c) => resolve(c ?? 0)));
+    const ids = Array.from({ length: opts.robots }, (_, i) => `robot${i + 1}`);
+    const secret = (): string => randomBytes(12).toString('hex');
+    const accounts = {
+      fleet: FLEET,
+      robots: ids.map((id) => ({ id, password: secret() })),
+      operators: [{ name: OPERATOR, password: secret() }],
+      viewers: [],
+    };
+    broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0 });
+    log(`embedded MQTT broker on ${broker.url}`);
+
+    const brainPort = await freePort();
+    writeFileSync(join(dir, 'cloud.json'), JSON.stringify({ listen: { host: '127.0.0.1', port: brainPort }, robots: ids, planValidityMs: 1500, metrics: null, log: { level: 'warn' } }));
+    const brain = spawn(process.execPath, [SELF, 'cloud', '--config', join(dir, 'cloud.json')], { stdio: ['ignore', out('brain'), out('brain')] });
+    children.push(brain);
+    const brainAddr = `127.0.0.1:${brainPort}`;
+    const client = operatorClient(brainAddr);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try { await call(client, 'ListSessions', {}); break; } catch (e) {
+        if (Date.now() > deadline || brain.exitCode !== null) throw new Error(`the brain did not start (see ${join(dir, 'brain.log')}): ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    log(`brain (reference backend) on ${brainAddr}`);
+
+    const robots: RobotProc[] = [];
+    for (const [i, id] of ids.entries()) {
+      const profile = PROFILES[i % PROFILES.length] as string;
+      const tty = join(dir, `${id}.tty`);
+      const sim = spawn(process.execPath, [SELF, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
+      children.push(sim);
+      await firstLine(sim, `virtual ${profile} for ${id}`, 10_000);
+      const password = accounts.robots[i]?.password ?? '';
+      writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
+      writeFileSync(join(dir, `${id}.json`), JSON.stringify({
+        robot: { id, profile },
+        serial: { path: tty },
+        cloud: { target: brainAddr, observationRateHz: 10 },
+        mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
+        log: { level: 'info' },
+      }));
+      const edge = spawn(process.execPath, [SELF, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
+      children.push(edge);
+      robots.push({ id, profile, sim, edge, summary: null, tasked: false });
+      log(`${id}: virtual ${profile} on ${tty}, edge daemon started`);
+    }
+
+    const opPassword = accounts.operators[0]?.password ?? '';
+    op = await mqtt.connectAsync(broker.url, { username: OPERATOR, password: opPassword, clientId: `${OPERATOR}-${process.pid}` });
+    await op.subscribeAsync(`spinal/v1/${FLEET}/+/state`);
+    op.on('message', (topic, payload) => {
+      const id = topic.split('/')[3];
+      const r = robots.find((x) => x.id === id);
+      if (!r) return;
+      const parsed = StateSummarySchema.safeParse(JSON.parse(payload.toString('utf8')));
+      if (parsed.success) r.summary = parsed.data;
+    });
+
+    // The operator: a task for each robot once its daemon is up, and a resume while it waits.
+    let seq = 0;
+    driver = setInterval(() => {
+      for (const r of robots) {
+        const s = r.summary;
+        if (!s || s.link.state !== 'READY') continue;
+        if (!r.tasked) {
+          r.tasked = true;
+          call(client, 'SetTask', { robotId: r.id, instruction: 'wave' }).catch(() => { r.tasked = false; });
+        }
+        if (s.safety.state === 'IDLE' && op) {
+          const msg = { v: 1, kind: 'resume', id: `resume-${++seq}`, operator: OPERATOR, role: 'operator', at: Date.now() };
+          void op.publishAsync(robotTopics(FLEET, r.id).resume, JSON.stringify(msg), { qos: 1 }).catch(() => undefined);
+        }
+      }
+    }, 500);
+    view = setInterval(() => {
+      process.stdout.write(`\x1b[H\x1b[2J${render(robots, brainAddr, broker?.url ?? '-', dir)}\n`);
+    }, 250);
+
+    const died = new Promise<string>((resolve) => {
+      for (const c of children) c.once('exit', (code, sig) => { if (!stopping) resolve(`a child process exited (code ${code}, signal ${sig}); logs in ${dir}`); });
+    });
+    const reason = await Promise.race([interrupted.then(() => null), died]);
+    if (reason !== null) {
+      console.error(`\nspinal demo: ${reason}`);
+      const keep = dir;
+      stopping = false;
+      await stopAllKeepingLogs();
+      console.error(`spinal demo: logs kept in ${keep}`);
+      return 1;
+    }
     await stopAll();
-    return code;
+    console.log('\nspinal demo: stopped');
+    return 0;
   } catch (e) {
     console.error(`spinal demo: ${(e as Error).message}`);
-    await stopAll();
+    await stopAllKeepingLogs();
     return 1;
+  }
+
+  async function stopAllKeepingLogs(): Promise<void> {
+    if (view) clearInterval(view);
+    if (driver) clearInterval(driver);
+    stopping = true;
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => waitExit(c, 5000)));
+    await op?.endAsync().catch(() => undefined);
+    await broker?.close();
   }
 }

@@ -59,12 +59,12 @@ const program = new Command('spinal')
 
 program
   .command('demo')
-  .description('everything on embedded defaults: a virtual robot and an edge daemon with a live view (what `npm start` runs)')
-  .option('--profile <name>', `robot profile (${listProfiles().join(', ')})`, 'arm6-gripper')
-  .option('--rate <hz>', 'STATE rate of the virtual robot', positiveInt('--rate'))
-  .action(async (o: { profile: string; rate?: number }) => {
-    checkProfile(o.profile);
-    process.exitCode = await runDemo({ profile: o.profile, ...(o.rate !== undefined ? { rate: o.rate } : {}) });
+  .description('a fleet on embedded defaults: brain, MQTT broker, and per robot a virtual firmware and an edge daemon; robots are given a task and move (what `npm start` runs)')
+  .option('--robots <n>', 'number of robots (profiles alternate: arm6-gripper, quadruped12)', positiveInt('--robots'), 3)
+  .option('--rate <hz>', 'STATE rate of the virtual robots (default 250)', positiveInt('--rate'))
+  .action(async (o: { robots: number; rate?: number }) => {
+    if (o.robots > 20) fail(`demo: --robots ${o.robots} is more than this launcher runs on one machine (at most 20)`);
+    process.exit(await runDemo({ robots: o.robots, ...(o.rate !== undefined ? { rate: o.rate } : {}) }));
   });
 
 program
