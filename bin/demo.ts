@@ -7,7 +7,7 @@
  * everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,7 +20,13 @@ import { freePort } from '../edge/mqtt/broker/mosquitto-process.js';
 import { brainServiceDefinitions } from '../proto/brain/index.js';
 import { StateSummarySchema, robotTopics, type StateSummary } from '../proto/mqtt/index.js';
 
-const SELF = fileURLToPath(new URL('./spinal.js', import.meta.url));
+// Compiled: dist/bin/spinal.js. From the sources (tests), spinal.ts, run with this process's own
+// loader flags (execArgv), which the children inherit.
+const SELF = ((): string => {
+  const js = fileURLToPath(new URL('./spinal.js', import.meta.url));
+  return existsSync(js) ? js : fileURLToPath(new URL('./spinal.ts', import.meta.url));
+})();
+const NODE_ARGS = [...process.execArgv, SELF];
 const FLEET = 'demo';
 const OPERATOR = 'demo-operator';
 const PROFILES = ['arm6-gripper', 'quadruped12'];
@@ -128,7 +134,7 @@ export async function runDemo(opts: { robots: number; rate?: number }): Promise<
 
     const brainPort = await freePort();
     writeFileSync(join(dir, 'cloud.json'), JSON.stringify({ listen: { host: '127.0.0.1', port: brainPort }, robots: ids, planValidityMs: 1500, metrics: null, log: { level: 'warn' } }));
-    const brain = spawn(process.execPath, [SELF, 'cloud', '--config', join(dir, 'cloud.json')], { stdio: ['ignore', out('brain'), out('brain')] });
+    const brain = spawn(process.execPath, [...NODE_ARGS, 'cloud', '--config', join(dir, 'cloud.json')], { stdio: ['ignore', out('brain'), out('brain')] });
     children.push(brain);
     const brainAddr = `127.0.0.1:${brainPort}`;
     const client = operatorClient(brainAddr);
@@ -145,7 +151,7 @@ export async function runDemo(opts: { robots: number; rate?: number }): Promise<
     for (const [i, id] of ids.entries()) {
       const profile = PROFILES[i % PROFILES.length] as string;
       const tty = join(dir, `${id}.tty`);
-      const sim = spawn(process.execPath, [SELF, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
+      const sim = spawn(process.execPath, [...NODE_ARGS, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
       children.push(sim);
       await firstLine(sim, `virtual ${profile} for ${id}`, 10_000);
       const password = accounts.robots[i]?.password ?? '';
@@ -157,7 +163,7 @@ export async function runDemo(opts: { robots: number; rate?: number }): Promise<
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
         log: { level: 'info' },
       }));
-      const edge = spawn(process.execPath, [SELF, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
+      const edge = spawn(process.execPath, [...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
       children.push(edge);
       robots.push({ id, profile, sim, edge, summary: null, tasked: false });
       log(`${id}: virtual ${profile} on ${tty}, edge daemon started`);
