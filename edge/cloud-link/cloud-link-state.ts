@@ -12,6 +12,8 @@
  * INCOMPATIBLE is held (not passed through to BACKOFF) while the link waits to retry, so that
  * `state` tells an operator the brain refused this robot rather than that the network is down.
  */
+import { GuardedStateMachine, IllegalTransitionError } from '../guarded-state-machine.js';
+
 export const CloudLinkState = {
   IDLE: 'IDLE',
   CONNECTING: 'CONNECTING',
@@ -39,33 +41,12 @@ export function hasStream(s: CloudLinkState): boolean {
   return s === S.HELLO || s === S.ACTIVE;
 }
 
-export class IllegalCloudTransitionError extends Error {
-  override readonly name = 'IllegalCloudTransitionError';
+export class IllegalCloudTransitionError extends IllegalTransitionError {
+  override readonly name: string = 'IllegalCloudTransitionError';
 }
 
-export class CloudLinkStateMachine {
-  private current: CloudLinkState = S.IDLE;
-  private readonly onTransition: (from: CloudLinkState, to: CloudLinkState) => void;
-
+export class CloudLinkStateMachine extends GuardedStateMachine<CloudLinkState> {
   constructor(onTransition: (from: CloudLinkState, to: CloudLinkState) => void) {
-    this.onTransition = onTransition;
-  }
-
-  get state(): CloudLinkState {
-    return this.current;
-  }
-
-  is(...states: CloudLinkState[]): boolean {
-    return states.includes(this.current);
-  }
-
-  /** Moves to `to` when the present state is one of `from` and the move is legal; throws otherwise.
-   * The listener runs after the state has changed. */
-  transition(from: readonly CloudLinkState[], to: CloudLinkState): void {
-    const cur = this.current;
-    if (!from.includes(cur)) throw new IllegalCloudTransitionError(`cloud link transition to ${to} expected state ${from.join('|')}, but state is ${cur}`);
-    if (!LEGAL[cur].includes(to)) throw new IllegalCloudTransitionError(`cloud link transition ${cur} -> ${to} is not legal`);
-    this.current = to;
-    this.onTransition(cur, to);
+    super('cloud link', S.IDLE, LEGAL, onTransition, (m) => new IllegalCloudTransitionError(m));
   }
 }

@@ -14,6 +14,8 @@
  * Invariant: motion commands reach the wire only in ACTIVE; HOLD sends hold-position commands;
  * nothing but ESTOP, RESET and heartbeats is sent in BOOT, ESTOP and FAULT.
  */
+import { GuardedStateMachine, IllegalTransitionError } from '../guarded-state-machine.js';
+
 export const SafetyState = {
   BOOT: 'BOOT',
   IDLE: 'IDLE',
@@ -34,30 +36,12 @@ const LEGAL: Record<SafetyState, readonly SafetyState[]> = {
   FAULT: [S.IDLE, S.ESTOP],
 };
 
-export class IllegalSafetyTransitionError extends Error {
-  override readonly name = 'IllegalSafetyTransitionError';
+export class IllegalSafetyTransitionError extends IllegalTransitionError {
+  override readonly name: string = 'IllegalSafetyTransitionError';
 }
 
-export class SafetyStateMachine {
-  private current: SafetyState = S.BOOT;
-
-  constructor(private readonly onTransition: (from: SafetyState, to: SafetyState) => void) {}
-
-  get state(): SafetyState {
-    return this.current;
-  }
-
-  is(...states: SafetyState[]): boolean {
-    return states.includes(this.current);
-  }
-
-  /** Moves to `to` when the present state is one of `from` and the move is legal; throws otherwise.
-   * The listener runs after the state has changed. */
-  transition(from: readonly SafetyState[], to: SafetyState): void {
-    const cur = this.current;
-    if (!from.includes(cur)) throw new IllegalSafetyTransitionError(`safety transition to ${to} expected state ${from.join('|')}, but state is ${cur}`);
-    if (!LEGAL[cur].includes(to)) throw new IllegalSafetyTransitionError(`safety transition ${cur} -> ${to} is not legal`);
-    this.current = to;
-    this.onTransition(cur, to);
+export class SafetyStateMachine extends GuardedStateMachine<SafetyState> {
+  constructor(onTransition: (from: SafetyState, to: SafetyState) => void) {
+    super('safety', S.BOOT, LEGAL, onTransition, (m) => new IllegalSafetyTransitionError(m));
   }
 }

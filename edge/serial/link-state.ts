@@ -9,6 +9,8 @@
  *   CONFIGURING | READY ─MCU sent a new HELLO (it restarted)→ HANDSHAKE
  *   any ─stop()→ CLOSED (terminal)
  */
+import { GuardedStateMachine, IllegalTransitionError } from '../guarded-state-machine.js';
+
 export const LinkState = {
   IDLE: 'IDLE',
   OPENING: 'OPENING',
@@ -38,35 +40,10 @@ export function isPortOpenState(s: LinkState): boolean {
   return s === S.HANDSHAKE || s === S.CONFIGURING || s === S.READY;
 }
 
-export class IllegalTransitionError extends Error {
-  override readonly name = 'IllegalTransitionError';
-}
+export { IllegalTransitionError };
 
-export class LinkStateMachine {
-  private current: LinkState = S.IDLE;
-  private readonly onTransition: (from: LinkState, to: LinkState) => void;
-
+export class LinkStateMachine extends GuardedStateMachine<LinkState> {
   constructor(onTransition: (from: LinkState, to: LinkState) => void) {
-    this.onTransition = onTransition;
-  }
-
-  get state(): LinkState {
-    return this.current;
-  }
-
-  is(...states: LinkState[]): boolean {
-    return states.includes(this.current);
-  }
-
-  /**
-   * Moves to `to` when the present state is one of `from` and the move is legal; throws
-   * IllegalTransitionError otherwise. The listener runs after the state has changed.
-   */
-  transition(from: readonly LinkState[], to: LinkState): void {
-    const cur = this.current;
-    if (!from.includes(cur)) throw new IllegalTransitionError(`link transition to ${to} expected state ${from.join('|')}, but state is ${cur}`);
-    if (!LEGAL[cur].includes(to)) throw new IllegalTransitionError(`link transition ${cur} -> ${to} is not legal`);
-    this.current = to;
-    this.onTransition(cur, to);
+    super('link', S.IDLE, LEGAL, onTransition);
   }
 }
