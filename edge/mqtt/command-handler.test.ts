@@ -36,14 +36,14 @@ describe('CommandHandler e-stop path', () => {
     s.handler.handle('spinal/v1/f/r1/cmd/estop', estop(2), false);
     expect(s.order).toEqual(['wire', 'supervisor']);
     expect(s.wire).toEqual([[2, EstopSource.REMOTE, 16]]);
-    expect(s.stops).toEqual([{ scope: 'robot', category: 2, malformed: false, operator: 'alice' }]);
+    expect(s.stops).toEqual([{ scope: 'robot', category: 2, malformed: false, onWire: true, operator: 'alice' }]);
     expect(s.events[0]).toMatchObject({ kind: 'estop-received', wireSent: true, id: 'e1' });
   });
   it('stops with category 0 on a malformed e-stop and reports the problem', () => {
     const s = setup();
     s.handler.handle('spinal/v1/f/all/cmd/estop', Buffer.from('STOP!!'), false);
     expect(s.wire).toEqual([[0, EstopSource.REMOTE, 2]]);
-    expect(s.stops).toEqual([{ scope: 'fleet', category: 0, malformed: true }]);
+    expect(s.stops).toEqual([{ scope: 'fleet', category: 0, malformed: true, onWire: true }]);
     expect(s.events.find((e) => e.kind === 'estop-received')).toMatchObject({ malformed: true, problem: expect.stringMatching(/not UTF-8 JSON/) });
     expect(s.handler.fleetLatch).toBe(true);
   });

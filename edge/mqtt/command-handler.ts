@@ -11,9 +11,9 @@
  *   fleet latch. Both are per robot: a fleet-wide topic for either does not parse (ignored).
  */
 import {
-  decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, fleetTopics, parseTopic, RemoteEstopReason, type ResetCommand, type ResumeCommand,
+  decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, fleetTopics, parseTopic, type ResetCommand, type ResumeCommand,
 } from '../../proto/mqtt/index.js';
-import { EstopSource } from '../../proto/wire/index.js';
+import { EstopReason, EstopSource } from '../../proto/wire/index.js';
 import type { DeadmanWatch } from './deadman-watch.js';
 import {
   silentLogger, type EstopSink, type EventReporter, type HeartbeatSink, type MqttLogger, type ResetOutcome, type ResetSink, type ResumeOutcome, type ResumeSink, type WireStop,
@@ -79,12 +79,13 @@ export class CommandHandler {
       if (scope === 'fleet') this.setLatch(false, d.release.operator);
       return;
     }
-    const reason = d.malformed ? RemoteEstopReason.MALFORMED : scope === 'fleet' ? RemoteEstopReason.FLEET_TOPIC : RemoteEstopReason.ROBOT_TOPIC;
+    const reason = d.malformed ? EstopReason.MALFORMED_ESTOP : scope === 'fleet' ? EstopReason.FLEET : EstopReason.REMOTE;
     // The wire first: this is the whole point of the fast path.
     const wireSent = this.opts.wire.sendEstop(d.category, EstopSource.REMOTE, reason);
     const operator = d.malformed ? undefined : d.command.operator;
     try {
-      this.opts.estop.remoteEstop({ scope, category: d.category, malformed: d.malformed, ...(operator !== undefined ? { operator } : {}) });
+      // The supervisor latches and records the frame already sent; it does not send a second one.
+      this.opts.estop.remoteEstop({ scope, category: d.category, malformed: d.malformed, onWire: wireSent, ...(operator !== undefined ? { operator } : {}) });
     } catch (err) {
       this.logger.error({ err: (err as Error).message, topic }, 'supervisor remoteEstop threw; ESTOP was already on the wire');
     }

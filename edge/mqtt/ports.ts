@@ -9,9 +9,10 @@ export interface WireStop {
   sendEstop(category: number, source: number, reason: number): boolean;
 }
 
-/** The supervisor's remote e-stop input; called right AFTER the ESTOP frame went to the wire. */
+/** The supervisor's remote e-stop input; called right AFTER the ESTOP frame went to the wire, with
+ * `onWire` saying whether it did, so the supervisor records that frame instead of sending another. */
 export interface EstopSink {
-  remoteEstop(input: { scope: 'robot' | 'fleet'; category: StopCategory; operator?: string; malformed: boolean }): void;
+  remoteEstop(input: { scope: 'robot' | 'fleet'; category: StopCategory; operator?: string; malformed: boolean; onWire: boolean }): void;
 }
 
 export type ResetOutcome = { accepted: true } | { accepted: false; reason: string };

@@ -1,6 +1,6 @@
 /** Public API of the safety layer (edge/safety). */
 export { SafetyState, SafetyStateMachine, IllegalSafetyTransitionError } from './safety-state.js';
-export { SafetySupervisor, HostEstopReason, defaultAuthorise } from './safety-supervisor.js';
+export { SafetySupervisor, defaultAuthorise } from './safety-supervisor.js';
 export type {
   EstopSentEvent, OperatorIdentity, RefusalEvent, RemoteEstopInput, SafetyActuator, SafetyCause, SafetyLogger, SafetySource,
   SafetySupervisorEvents, SafetySupervisorOptions, StopCategories, TransitionEvent,

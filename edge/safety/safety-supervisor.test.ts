@@ -71,6 +71,17 @@ describe('SafetySupervisor stop sources: exact transition sequences', () => {
     expect(r.events).toHaveLength(3);
   });
 
+  it('remote e-stop already written by the caller (MQTT fast path): latched, recorded, not sent twice', () => {
+    const r = rig();
+    active(r);
+    const sent: boolean[] = [];
+    r.sup.on('estop-sent', (e) => sent.push(e.onWire));
+    r.sup.remoteEstop({ scope: 'robot', category: 1, operator: 'bob', malformed: false, onWire: true });
+    expect(r.seq().at(-1)).toBe('ACTIVE>ESTOP:remote-estop');
+    expect(r.act.estops).toEqual([]);
+    expect(sent).toEqual([true]);
+  });
+
   it('MCU e-stop: latched, nothing echoed', () => {
     const r = rig();
     active(r);

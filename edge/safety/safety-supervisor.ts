@@ -14,7 +14,7 @@
  * Reads time only through the injected Clock (Habit 5).
  */
 import { EventEmitter } from 'node:events';
-import { AckResult, EstopSource, ResetWhat, Status, StopCategory, type EstopMsg } from '../../proto/wire/index.js';
+import { AckResult, EstopReason, EstopSource, ResetWhat, Status, StopCategory, type EstopMsg } from '../../proto/wire/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { SafetyState, SafetyStateMachine } from './safety-state.js';
 import type {
@@ -25,11 +25,6 @@ import type {
 const S = SafetyState;
 const MOVING_OR_READY: SafetyState[] = [S.BOOT, S.IDLE, S.ACTIVE, S.HOLD];
 const NOT_ESTOP: SafetyState[] = [S.BOOT, S.IDLE, S.ACTIVE, S.HOLD, S.FAULT];
-
-/** ESTOP.reason codes this host sends (SPEC.md: a host may send any code; the MCU logs it). */
-export const HostEstopReason = {
-  REMOTE: 0x10, FLEET: 0x11, MALFORMED_REMOTE: 0x12, FALL: 0x13, DEADMAN: 0x14, MCU_FAULT: 0x15, CONTROL_FAILED: 0x16,
-} as const;
 
 /** HOLD causes that a new plan clears by itself (the others need resume()). */
 const PLAN_CLEARED_HOLDS: ReadonlySet<SafetyCause> = new Set(['plan-expired', 'decoder-failed', 'bad-numbers', 'chunk-exhausted']);
@@ -135,10 +130,10 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   remoteEstop(input: RemoteEstopInput): void {
     const valid = !input.malformed && Number.isInteger(input.category) && input.category >= 0 && input.category <= 2;
     const cat = valid ? input.category : StopCategory.CAT0;
-    const reason = !valid ? HostEstopReason.MALFORMED_REMOTE : input.scope === 'fleet' ? HostEstopReason.FLEET : HostEstopReason.REMOTE;
+    const reason = !valid ? EstopReason.MALFORMED_ESTOP : input.scope === 'fleet' ? EstopReason.FLEET : EstopReason.REMOTE;
     const cause: SafetyCause = input.scope === 'fleet' ? 'fleet-estop' : 'remote-estop';
     const detail = input.malformed ? `malformed ${input.scope} e-stop: stopping as category 0` : `${input.scope} e-stop category ${input.category}`;
-    this.stop(cause, { kind: 'remote', id: input.operator ?? 'unknown' }, cat, EstopSource.REMOTE, reason, detail, true);
+    this.stop(cause, { kind: 'remote', id: input.operator ?? 'unknown' }, cat, EstopSource.REMOTE, reason, detail, true, input.onWire);
   }
 
   /** The MCU latched a stop of its own (button, watchdog, fault, or a malformed host ESTOP). */
@@ -159,7 +154,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     this.mcuFaultBits = faults;
     if (newFaults !== 0 && !this.sm.is(S.ESTOP, S.FAULT)) {
       this.latch('mcu-fault', S.FAULT, { kind: 'mcu', id: 'faults' }, `MCU fault bits 0x${faults.toString(16)}`);
-      this.sendEstop(this.cats.mcuFault, EstopSource.HOST, HostEstopReason.MCU_FAULT, 'mcu-fault');
+      this.sendEstop(this.cats.mcuFault, EstopSource.HOST, EstopReason.MCU_FAULT, 'mcu-fault');
     } else if (newLatch !== 0 && !this.sm.is(S.ESTOP)) {
       this.stop('mcu-estop', { kind: 'mcu', id: 'status' }, StopCategory.CAT1, EstopSource.MCU_FAULT, 0, `MCU status 0x${status.toString(16)} shows a latch`, false);
     }
@@ -168,7 +163,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   /** The estimator detected a fall. */
   fall(detail = 'fall detected'): void {
     this.fallen = true;
-    this.stop('fall', { kind: 'estimator', id: 'tilt' }, this.cats.fall, EstopSource.HOST, HostEstopReason.FALL, detail, true);
+    this.stop('fall', { kind: 'estimator', id: 'tilt' }, this.cats.fall, EstopSource.HOST, EstopReason.FALL, detail, true);
   }
 
   /** Tilt above the warning threshold: stop moving (HOLD), keep power. */
@@ -226,7 +221,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   controlFailed(detail: string): void {
     if (this.sm.is(...MOVING_OR_READY)) {
       this.latch('control-failed', S.FAULT, { kind: 'edge', id: 'control' }, detail);
-      this.sendEstop(StopCategory.CAT1, EstopSource.HOST, HostEstopReason.CONTROL_FAILED, 'control-failed');
+      this.sendEstop(StopCategory.CAT1, EstopSource.HOST, EstopReason.CONTROL_FAILED, 'control-failed');
     }
   }
 
@@ -292,7 +287,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
 
   private readonly onDeadman = (): void => {
     this.deadmanTimer = null;
-    this.stop('deadman-timeout', { kind: 'edge', id: 'deadman' }, this.cats.deadman, EstopSource.HOST, HostEstopReason.DEADMAN,
+    this.stop('deadman-timeout', { kind: 'edge', id: 'deadman' }, this.cats.deadman, EstopSource.HOST, EstopReason.DEADMAN,
       `no operator heartbeat for ${this.deadmanUs / 1000} ms`, true);
   };
 
@@ -301,8 +296,10 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   }
 
   /** Any stop source: ESTOP frame on the wire (when `send`), then latch ESTOP (or record it). */
-  private stop(cause: SafetyCause, source: SafetySource, category: number, wireSource: number, reason: number, detail: string, send: boolean): void {
-    if (send) this.sendEstop(category, wireSource, reason, cause);
+  /** `send`: put an ESTOP on the wire (false for stops the MCU made itself). `alreadyOnWire`: the
+   * caller wrote that frame already (with this outcome); it is recorded, not sent twice. */
+  private stop(cause: SafetyCause, source: SafetySource, category: number, wireSource: number, reason: number, detail: string, send: boolean, alreadyOnWire?: boolean): void {
+    if (send) this.sendEstop(category, wireSource, reason, cause, alreadyOnWire);
     if (this.sm.is(S.ESTOP)) {
       this.latchPlanSeq = this.planSeq;
       this.emit('stop-while-latched', { cause, source, at: this.clock.nowUs() });
@@ -317,8 +314,8 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     this.move(to === S.ESTOP ? NOT_ESTOP : MOVING_OR_READY, to, cause, source, detail);
   }
 
-  private sendEstop(category: number, source: number, reason: number, cause: SafetyCause): void {
-    const onWire = this.actuator.sendEstop(category, source, reason);
+  private sendEstop(category: number, source: number, reason: number, cause: SafetyCause, alreadyOnWire?: boolean): void {
+    const onWire = alreadyOnWire ?? this.actuator.sendEstop(category, source, reason);
     this.emit('estop-sent', { category, source, reason, onWire, cause, at: this.clock.nowUs() });
     if (!onWire) this.log.error({ category, cause }, 'ESTOP could not be put on the wire; the MCU watchdog is the remaining stop');
   }

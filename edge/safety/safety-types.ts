@@ -44,6 +44,12 @@ export interface RemoteEstopInput {
   operator?: string;
   /** The message could not be parsed: still stops (fail safe), as category 0. */
   malformed: boolean;
+  /**
+   * Set when the caller already put this stop on the wire (the MQTT fast path writes the ESTOP
+   * frame before anything else): whether that write succeeded. The supervisor then records it
+   * instead of sending a second frame. Absent: the supervisor sends it.
+   */
+  onWire?: boolean;
 }
 
 /** A refused request, reported as data. */

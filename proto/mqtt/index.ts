@@ -3,4 +3,3 @@ export * from './filters.js';
 export * from './acl.js';
 export * from './payloads.js';
 export * from './decode.js';
-export * from './wire-reasons.js';

@@ -91,8 +91,15 @@ export const StopCategory = {
 export const EstopSource = { HOST: 0, MCU_BUTTON: 1, MCU_WATCHDOG: 2, MCU_FAULT: 3, REMOTE: 4 } as const;
 export const MAX_ESTOP_SOURCE = 4;
 
-/** ESTOP.reason codes the MCU uses in its own reports; a host may send any code (it is logged). */
-export const EstopReason = { NONE: 0, WATCHDOG: 1, MALFORMED_ESTOP: 2, BUTTON: 3, FAULT: 4 } as const;
+/**
+ * ESTOP.reason codes, one table for both directions. Below 0x10 the MCU's own reports (and 2 also
+ * for a malformed remote e-stop message, the host-side twin of a malformed ESTOP frame); from 0x10
+ * the host's stop causes. The receiving side only logs them.
+ */
+export const EstopReason = {
+  NONE: 0, WATCHDOG: 1, MALFORMED_ESTOP: 2, BUTTON: 3, FAULT: 4,
+  REMOTE: 0x10, FLEET: 0x11, FALL: 0x13, DEADMAN: 0x14, MCU_FAULT: 0x15, CONTROL_FAILED: 0x16,
+} as const;
 
 /** RESET.what bits */
 export const ResetWhat = { ESTOP: 1 << 0, FAULTS: 1 << 1, WATCHDOG: 1 << 2 } as const;

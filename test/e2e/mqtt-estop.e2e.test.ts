@@ -68,7 +68,7 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop through the 
     const { r, estops } = await movingRobot();
     await alice.publishAsync(r1.estop, Buffer.from([0xde, 0xad, 0xbe, 0xef]), { qos: 1 });
     await expectStopped(r, estops, 0, true);
-    expect(r.supervisor.stops).toEqual([{ scope: 'robot', category: 0, malformed: true }]);
+    expect(r.supervisor.stops).toEqual([{ scope: 'robot', category: 0, malformed: true, onWire: true }]);
   });
 
   it('the retained fleet e-stop stops a running robot and latches one that starts later', async () => {
