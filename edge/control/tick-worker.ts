@@ -11,7 +11,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { ObservationBuffer } from '../estimation/observation-buffer.js';
 import { newObservation } from '../estimation/observation.js';
 import { CommandMailbox, Slot, Word } from './command-mailbox.js';
-import { schedulerTick } from './chunk-request.js';
+import { schedulerTick, type NextChunkRequest } from './chunk-request.js';
 import { ChunkScheduler } from './chunk-scheduler.js';
 import { TICK_WORKER_MARK, type FromTick, type TickWorkerData, type ToTick } from './tick-protocol.js';
 import { setThreadNice, setThreadRealtime } from '../thread-priority.js';
@@ -32,7 +32,11 @@ export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTic
   const sleepCell = new Int32Array(d.mailbox.words);
   const periodUs = d.periodUs;
   const out = mb.target;
-  const request = (r: FromTick & { type: 'request' }): void => post(r);
+  // Made once: a closure per tick would be an allocation on every tick.
+  const onRequest = (req: NextChunkRequest): void => {
+    Atomics.add(sleepCell, Word.REQUESTS, 1);
+    post({ type: 'request', request: req });
+  };
   let ticks = 0;
   // Ahead of the decoder and the main thread when the scheduler has to choose: real-time when
   // permitted, else a higher nice priority (see thread-priority.ts).
@@ -54,19 +58,16 @@ export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTic
       else if (msg.type === 'request-failed') sched.requestFailed(t);
       else sched.reset();
     }
-    const haveObs = obsBuf.read(obs) && obs.sampleCount > 0;
+    const obsTimeUs = obsBuf.read(obs) && obs.sampleCount > 0 ? obs.hostTimeUs : 0;
     mb.beginWrite();
-    const ok = schedulerTick(sched, t, out, obs.position, haveObs ? obs.hostTimeUs : 0, (req) => {
-      Atomics.add(sleepCell, Word.REQUESTS, 1);
-      request({ type: 'request', request: req });
-    });
+    const ok = schedulerTick(sched, t, out, obs.position, obsTimeUs, onRequest);
     mb.measured.set(obs.position);
     const s = mb.slots;
     s[Slot.TICK] = ticks;
     s[Slot.TIME_US] = t;
     s[Slot.OK] = ok ? 1 : 0;
     s[Slot.LATENESS_US] = late;
-    s[Slot.OBS_TIME_US] = haveObs ? obs.hostTimeUs : 0;
+    s[Slot.OBS_TIME_US] = obsTimeUs;
     mb.endWrite();
     ticks++;
     deadline += periodUs;
