@@ -43,7 +43,7 @@ interface Sample {
 }
 
 export class TimeSync {
-  readonly unwrapper = new McuClockUnwrapper();
+  private readonly unwrapper = new McuClockUnwrapper();
   private readonly window: number;
   private readonly keepFraction: number;
   private readonly minSamples: number;

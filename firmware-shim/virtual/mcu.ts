@@ -248,8 +248,8 @@ export class Mcu {
         this.nextStateMcuUs += behind * this.statePeriodMcuUs;
         break;
       }
-      const dueHostUs = this.clock.hostAt(this.nextStateMcuUs);
-      this.advanceTo(Math.max(dueHostUs, this.plantHostUs));
+      // advanceTo never steps back: a STATE due before the plant's time is sampled at that time.
+      this.advanceTo(this.clock.hostAt(this.nextStateMcuUs));
       this.sendState();
       this.nextStateMcuUs += this.statePeriodMcuUs;
       emitted++;
@@ -401,77 +401,67 @@ export class Mcu {
   // ---- receive ---------------------------------------------------------------------------
 
   private onFrame(f: Frame): void {
-    const c = this.counters;
-    const name = msgTypeName(f.type);
     switch (f.type) {
       case MsgType.HELLO:
-        if (this.bodyOk(f, MsgType.HELLO, this.rxHello)) { this.hostSeen = true; this.sendHello(); }
+        if (this.readBody(f, MsgType.HELLO, this.rxHello) === null) { this.hostSeen = true; this.sendHello(); }
         return;
       case MsgType.COMMAND:
-        if (this.bodyOk(f, MsgType.COMMAND, this.rxCommand)) this.onCommand(this.rxCommand);
+        if (this.readBody(f, MsgType.COMMAND, this.rxCommand) === null) this.onCommand(this.rxCommand);
         return;
       case MsgType.HEARTBEAT:
-        if (this.bodyOk(f, MsgType.HEARTBEAT, this.rxHeartbeat)) this.feedWatchdog();
+        if (this.readBody(f, MsgType.HEARTBEAT, this.rxHeartbeat) === null) this.feedWatchdog();
         return;
       case MsgType.ESTOP: {
-        const err = readFrame(f, MsgType.ESTOP, this.rxEstop);
-        count(err === null ? c.received : c.bodyErrors, name);
+        const err = this.readBody(f, MsgType.ESTOP, this.rxEstop);
         // Fail-safe (SPEC §3 ESTOP): a malformed body still stops, as category 0, and is reported
         // back as an ESTOP of the MCU's own so the host knows the stop took effect.
-        const m = this.rxEstop;
-        const category = err === null ? m.category : StopCategory.CAT0;
-        if (err !== null) {
-          this.hooks.onFrameError?.('body', err);
+        if (err === null) {
+          const m = this.rxEstop;
+          this.latchStop(m.category, m.source, m.reason, false, false);
+        } else {
           this.sendLog(2, `malformed ESTOP (${err}): stopped as category 0`);
+          this.latchStop(StopCategory.CAT0, EstopSource.HOST, EstopReason.MALFORMED_ESTOP, true, true);
         }
-        if (err === null) this.latchStop(category, m.source, m.reason, false, false);
-        else this.latchStop(category, EstopSource.HOST, EstopReason.MALFORMED_ESTOP, true, true);
         return;
       }
       case MsgType.RESET: {
-        const err = readFrame(f, MsgType.RESET, this.rxReset);
-        count(err === null ? c.received : c.bodyErrors, name);
-        if (err !== null) {
-          this.hooks.onFrameError?.('body', err);
+        if (this.readBody(f, MsgType.RESET, this.rxReset) !== null) {
           this.sendAck(MsgType.RESET, AckResult.BAD_VALUE, f.seq, 0);
-          c.resetsRefused++;
+          this.counters.resetsRefused++;
           return;
         }
         this.onReset(this.rxReset.what, this.rxReset.token, f.seq);
         return;
       }
       case MsgType.TIME_SYNC_REQ: {
-        if (!this.bodyOk(f, MsgType.TIME_SYNC_REQ, this.rxTimeSync)) return;
+        if (this.readBody(f, MsgType.TIME_SYNC_REQ, this.rxTimeSync) !== null) return;
         // t1: the chunk's arrival stands for the delimiter's; t2: now, as the reply is built.
         const resp = this.timeSyncResp;
         resp.id = this.rxTimeSync.id;
-        resp.mcuRxUs = this.mcuTimeAt(this.nowHostUs);
-        resp.mcuTxUs = this.mcuTimeAt(this.nowHostUs);
+        resp.mcuRxUs = resp.mcuTxUs = this.mcuTimeAt(this.nowHostUs);
         this.emit(MsgType.TIME_SYNC_RESP, resp);
         return;
       }
       case MsgType.CONFIG: {
-        const err = readFrame(f, MsgType.CONFIG, this.rxConfig);
-        count(err === null ? c.received : c.bodyErrors, name);
-        if (err !== null) this.hooks.onFrameError?.('body', err);
+        const err = this.readBody(f, MsgType.CONFIG, this.rxConfig);
         this.sendAck(MsgType.CONFIG, err === null ? this.applyConfig() : AckResult.BAD_VALUE, f.seq, 0);
         return;
       }
       default:
-        count(c.unexpected, name);
+        count(this.counters.unexpected, msgTypeName(f.type));
     }
   }
 
-  private bodyOk<T extends MsgType>(f: Frame, type: T, out: MessageMap[T]): boolean {
+  /** Reads the body into `out` and counts it (received or body error, reported); returns the error or null. */
+  private readBody<T extends MsgType>(f: Frame, type: T, out: MessageMap[T]): string | null {
     const err = readFrame(f, type, out);
-    const name = msgTypeName(type);
-    if (err !== null) {
-      count(this.counters.bodyErrors, name);
-      this.hooks.onFrameError?.('body', err);
-      return false;
+    if (err === null) {
+      count(this.counters.received, msgTypeName(type));
+      return null;
     }
-    count(this.counters.received, name);
-    return true;
+    count(this.counters.bodyErrors, msgTypeName(type));
+    this.hooks.onFrameError?.('body', err);
+    return err;
   }
 
   private feedWatchdog(): void {
