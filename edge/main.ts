@@ -35,19 +35,26 @@ export async function runEdge(opts: EdgeRunOptions): Promise<number> {
 
   const latest = newState();
   let haveState = false;
+  let wantState = true;
   let framesInWindow = 0;
   let rateHz = 0;
   let firmware: string | null = null;
-  link.on('state', (ev: StateEvent) => {
-    framesInWindow++;
-    copyState(ev.msg, latest);
-    haveState = true;
-  });
+  // Only the live view needs STATE here: it counts frames and copies one per render (10 Hz), not
+  // every frame (up to 1 kHz) on the serial receive path.
+  if (opts.monitor) {
+    link.on('state', (ev: StateEvent) => {
+      framesInWindow++;
+      if (!wantState) return;
+      copyState(ev.msg, latest);
+      haveState = true;
+      wantState = false;
+    });
+  }
   link.on('hello', (h) => { firmware = `${h.fwMajor}.${h.fwMinor}.${h.fwPatch} (protocol ${h.protoMajor}.${h.protoMinor})`; });
   link.on('incompatible', (ev) => logger.error({ reason: ev.message }, 'firmware refused'));
   link.on('mcu-estop', (e) => logger.warn({ category: e.category, source: e.source, reason: e.reason }, 'MCU latched a stop'));
 
-  const rateTimer = setInterval(() => { rateHz = framesInWindow; framesInWindow = 0; }, 1000);
+  const rateTimer = opts.monitor ? setInterval(() => { rateHz = framesInWindow; framesInWindow = 0; }, 1000) : null;
   const healthTimer = opts.monitor ? null : setInterval(() => logger.info({ health: link.health(), safety: supervisor.state, cloud: daemon.cloud?.health() }, 'edge health'), 10_000);
   const render = (): void => {
     const lines = renderRobotView({
@@ -56,6 +63,7 @@ export async function runEdge(opts: EdgeRunOptions): Promise<number> {
     });
     lines.push('', `safety ${supervisor.state}${supervisor.latchedCause !== null ? ` (latched: ${String(supervisor.latchedCause)})` : ''}  cloud ${daemon.cloud?.linkState ?? 'off'}  mqtt ${daemon.mqtt ? (daemon.mqtt.connected ? 'connected' : 'down') : 'off'}`);
     process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n\n(Ctrl-C to stop)\n`);
+    wantState = true;
   };
   const viewTimer = opts.monitor ? setInterval(render, 100) : null;
   logger.info({ path: config.serial.path, profile: config.profileData.id }, 'edge daemon started');
@@ -63,7 +71,7 @@ export async function runEdge(opts: EdgeRunOptions): Promise<number> {
   const shutdown = installShutdown({
     stopOnWire: () => daemon.stopOnWire(),
     onStop: async () => {
-      clearInterval(rateTimer);
+      if (rateTimer) clearInterval(rateTimer);
       if (healthTimer) clearInterval(healthTimer);
       if (viewTimer) clearInterval(viewTimer);
       await daemon.close();
