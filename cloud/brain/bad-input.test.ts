@@ -1,35 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type * as grpc from '@grpc/grpc-js';
-import { TestSession, brainClient, testHello, testObservation } from '../testing/brain-test-client.js';
-import { ScriptedBackend } from '../testing/scripted-backend.js';
-import { BrainServer, type BrainServerOptions } from './brain-server.js';
+import { describe, expect, it } from 'vitest';
+import { testHello, testObservation } from '../testing/brain-test-client.js';
+import { brainServerHarness } from '../testing/brain-server-harness.js';
 
-const open: BrainServer[] = [];
-const clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(open.splice(0).map((s) => s.stop()));
-});
-
-async function start(over: Partial<BrainServerOptions> = {}): Promise<{ server: BrainServer; backend: ScriptedBackend; address: string }> {
-  const backend = new ScriptedBackend();
-  const server = await BrainServer.start({ host: '127.0.0.1', port: 0, tls: null, robots: ['r1', 'r2'], backend, drainTimeoutMs: 1000, ...over });
-  open.push(server);
-  return { server, backend, address: `127.0.0.1:${server.port}` };
-}
-
-function session(address: string): TestSession {
-  const c = brainClient(address);
-  clients.push(c);
-  return new TestSession(c);
-}
-
-async function opened(address: string, robotId: string): Promise<TestSession> {
-  const s = session(address);
-  s.hello(testHello(robotId));
-  await s.next('welcome');
-  return s;
-}
+const { start, session, opened } = brainServerHarness({ robots: ['r1', 'r2'], drainTimeoutMs: 1000 });
 
 describe('refused hellos: Error with a code, then the stream ends', () => {
   const cases: [string, (h: ReturnType<typeof testHello>) => ReturnType<typeof testHello>, string, RegExp][] = [

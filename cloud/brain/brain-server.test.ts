@@ -1,41 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { decodeGoal, goalRangeFromLimits } from '../../proto/latent/reference-goal.js';
 import { ReferenceBackend } from '../backends/reference/reference-backend.js';
-import {
-  TestSession, brainClient, listSessions, operatorClient, setTask, testHello, testObservation,
-} from '../testing/brain-test-client.js';
+import { listSessions, operatorClient, setTask, testHello, testObservation } from '../testing/brain-test-client.js';
+import { brainServerHarness } from '../testing/brain-server-harness.js';
 import { ScriptedBackend } from '../testing/scripted-backend.js';
-import { BrainServer, type BrainServerOptions } from './brain-server.js';
 
-const open: BrainServer[] = [];
-const clients: grpc.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(open.splice(0).map((s) => s.stop()));
+const { start, session, opened, track } = brainServerHarness({
+  robots: ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8'], drainTimeoutMs: 2000,
 });
-
-async function start(over: Partial<BrainServerOptions> = {}): Promise<{ server: BrainServer; address: string }> {
-  const server = await BrainServer.start({
-    host: '127.0.0.1', port: 0, tls: null, robots: ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8'],
-    backend: new ScriptedBackend(), drainTimeoutMs: 2000, ...over,
-  });
-  open.push(server);
-  return { server, address: `127.0.0.1:${server.port}` };
-}
-
-function session(address: string): TestSession {
-  const c = brainClient(address);
-  clients.push(c);
-  return new TestSession(c);
-}
-
-async function opened(address: string, robotId: string): Promise<TestSession> {
-  const s = session(address);
-  s.hello(testHello(robotId));
-  await s.next('welcome');
-  return s;
-}
 
 describe('brain server sessions', () => {
   it('hello -> welcome -> observation -> a plan that names it, with validity', async () => {
@@ -94,7 +67,7 @@ describe('brain server sessions', () => {
     const a = await opened(address, 'r1');
     const b = await opened(address, 'r2');
     const op = operatorClient(address);
-    clients.push(op);
+    track(op);
     const taskId = await setTask(op, 'r2', 'go to ready');
     const { task } = await b.next('task');
     expect(task).toEqual({ taskId, instruction: 'go to ready' });
@@ -114,7 +87,7 @@ describe('brain server sessions', () => {
   it('a task set before the robot connects is announced in its welcome', async () => {
     const { address } = await start({ backend: new ReferenceBackend() });
     const op = operatorClient(address);
-    clients.push(op);
+    track(op);
     const taskId = await setTask(op, 'r3', 'wave');
     const s = session(address);
     s.hello(testHello('r3'));
@@ -134,7 +107,7 @@ describe('brain server sessions', () => {
     const { service: healthService } = await import('grpc-health-check');
     const Health = grpc.makeClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
     const h = new Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { check(r: object, cb: (e: Error | null, r?: { status: string }) => void): void };
-    clients.push(h);
+    track(h);
     const st = await new Promise<{ status: string } | undefined>((resolve, reject) => h.check({ service: 'spinal.brain.v1.Brain' }, (e, r) => (e !== null ? reject(e) : resolve(r))));
     expect(st?.status).toBe('SERVING');
   });

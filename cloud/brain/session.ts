@@ -12,7 +12,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import {
-  BRAIN_PROTOCOL_MAJOR, checkLatent, checkObservation, type BrainError, type BrainMessage, type EdgeMessage,
+  BRAIN_PROTOCOL_MAJOR, checkLatent, checkObservation, issueToError, type BrainError, type BrainMessage, type EdgeMessage,
   type Hello, type Issue, type Observation, type SessionInfo,
 } from '../../proto/brain/index.js';
 import type { BrainBackend, InferResult, Task } from '../backends/backend.js';
@@ -133,7 +133,7 @@ export class BrainSession {
 
   private refuse(i: Issue): void {
     this.host.metrics.sessionsRefused.inc({ code: i.code });
-    this.sendError({ code: i.code, message: i.message, observationSeq: 0 }, true);
+    this.sendError(issueToError(i), true);
     this.endStream();
   }
 
@@ -149,7 +149,7 @@ export class BrainSession {
     const issue = checkObservation(o, { stateDim: hello.stateDim, lastSeq: this.lastSeq });
     if (issue !== null) {
       m.observationsRejected.inc({ reason: issue.reason });
-      this.sendError({ code: issue.code, message: issue.message, observationSeq: o.seq });
+      this.sendError(issueToError(issue, o.seq));
       return;
     }
     this.lastSeq = o.seq;
