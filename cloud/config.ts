@@ -12,6 +12,10 @@
  *   "backendTimeoutMs": 500, "planValidityMs": 1000, "drainTimeoutMs": 5000,
  *   "keepalive": { "timeMs": 10000, "timeoutMs": 5000 },
  *   "metrics":  { "host": "127.0.0.1", "port": 9464 },   // null: no /metrics endpoint
+ *   "dashboard": { "listen": { "host": "127.0.0.1", "port": 8080 }, "fleet": "demo",
+ *                  "accountsFile": "accounts.json",            // the fleet's accounts (proto/mqtt/accounts.ts)
+ *                  "mqttUrl": "ws://127.0.0.1:9001/mqtt",      // the broker's WebSocket listener, as browsers reach it
+ *                  "sessionTtlS": 43200 },                     // omit the section: no dashboard
  *   "log":      { "level": "info" }
  * }
  */
@@ -66,6 +70,13 @@ export const CloudConfigSchema = z.strictObject({
   keepalive: z.strictObject({ timeMs: z.number().int().min(1000).optional(), timeoutMs: z.number().int().min(100).optional() }).optional(),
   metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port }).nullable().optional(),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
+  dashboard: z.strictObject({
+    listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
+    fleet: z.string().min(1),
+    accountsFile: z.string().min(1),
+    mqttUrl: z.string().regex(/^wss?:\/\/[^/\s]+/, 'must be a ws:// or wss:// URL'),
+    sessionTtlS: z.number().int().min(60).max(30 * 24 * 3600).default(12 * 3600),
+  }).optional(),
 });
 
 export type CloudConfig = z.infer<typeof CloudConfigSchema>;
@@ -104,6 +115,7 @@ export function parseCloudConfig(raw: unknown, source: string, baseDir = process
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   if (c.tls !== undefined) c.tls = { certFile: abs(c.tls.certFile), keyFile: abs(c.tls.keyFile), caFile: abs(c.tls.caFile) };
   if (c.backend.kind === 'onnx') c.backend = { ...c.backend, model: abs(c.backend.model) };
+  if (c.dashboard !== undefined) c.dashboard = { ...c.dashboard, accountsFile: abs(c.dashboard.accountsFile) };
   return c;
 }
 

@@ -1,24 +1,45 @@
 /**
  * The cloud's entry point (`spinal cloud --config FILE`): the brain server with its configured
- * backend, until SIGINT or SIGTERM, then a clean shutdown. (The dashboard and the embedded MQTT
- * broker are other issues' work and compose here when they exist.)
+ * backend and, when configured, the fleet dashboard (task entry goes straight to this brain), until
+ * SIGINT or SIGTERM, then a clean shutdown. The MQTT broker is not the cloud's: the dashboard's
+ * browsers reach it over WebSocket at `dashboard.mqttUrl`.
  */
 import { pino, type Logger } from 'pino';
+import { readFileSync } from 'node:fs';
+import { parseFleetAccounts } from '../proto/mqtt/index.js';
 import { createBackend } from './backends/registry.js';
 import { BrainServer } from './brain/brain-server.js';
 import type { Clock } from './clock.js';
-import { dropUndefined, type CloudConfig } from './config.js';
+import { CloudConfigError, dropUndefined, type CloudConfig } from './config.js';
+import { DashboardServer } from './dashboard/dashboard-server.js';
+import { DashboardUsers } from './dashboard/users.js';
 import { readTlsFiles } from './security/server-credentials.js';
 
 export interface RunningCloud {
   brain: BrainServer;
+  dashboard: DashboardServer | null;
   stop(): Promise<void>;
+}
+
+/** The dashboard's logins from the accounts file; errors name the file and key. */
+function dashboardUsers(file: string, fleet: string): DashboardUsers {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CloudConfigError(`dashboard.accountsFile ${file}: ${(e as Error).message}`);
+  }
+  const accounts = parseFleetAccounts(raw, file);
+  if (accounts.fleet !== fleet) throw new CloudConfigError(`dashboard.fleet is ${JSON.stringify(fleet)} but ${file} is for fleet ${JSON.stringify(accounts.fleet)}`);
+  return new DashboardUsers(accounts);
 }
 
 /** Starts everything the configuration asks for; rejects with a clear error when it cannot. */
 export async function startCloud(config: CloudConfig, opts: { logger?: Logger; clock?: Clock } = {}): Promise<RunningCloud> {
   const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'brain' } }, pino.destination({ fd: 1, sync: true }));
   const tls = config.tls !== undefined ? readTlsFiles(config.tls) : null;
+  const d = config.dashboard;
+  const users = d !== undefined ? dashboardUsers(d.accountsFile, d.fleet) : null;
   const backend = await createBackend(config.backend, opts.clock !== undefined ? { clock: opts.clock } : {});
   try {
     const brain = await BrainServer.start({
@@ -31,7 +52,19 @@ export async function startCloud(config: CloudConfig, opts: { logger?: Logger; c
       ...(config.keepalive !== undefined ? { keepalive: dropUndefined(config.keepalive) } : {}),
       ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     });
-    return { brain, stop: () => brain.stop() };
+    let dashboard: DashboardServer | null = null;
+    if (d !== undefined && users !== null) {
+      try {
+        dashboard = await DashboardServer.start({
+          host: d.listen.host, port: d.listen.port, fleet: d.fleet, robots: config.robots, users, mqttUrl: d.mqttUrl, brain,
+          sessionTtlMs: d.sessionTtlS * 1000, logger: logger.child({ component: 'dashboard' }),
+        });
+      } catch (e) {
+        await brain.stop();
+        throw e;
+      }
+    }
+    return { brain, dashboard, stop: async () => { await dashboard?.close(); await brain.stop(); } };
   } catch (e) {
     await backend.close();
     throw e;

@@ -3,3 +3,4 @@ export * from './filters.js';
 export * from './acl.js';
 export * from './payloads.js';
 export * from './decode.js';
+export * from './accounts.js';
