@@ -2,14 +2,16 @@
  * `spinal demo` (what `npm start` runs): a fleet on one machine, as separate processes wired the
  * way they are in production — the brain (`spinal cloud`, reference backend), and per robot a
  * virtual firmware on a pseudo-terminal (`spinal sim`) and an edge daemon (`spinal edge --config`)
- * — plus, in this process, the embedded MQTT broker and an operator that gives every robot a
- * task and resumes it. The terminal shows the fleet as the robots report it over MQTT. Ctrl-C stops
- * everything.
+ * — plus, in this process, the embedded MQTT broker (TCP for robots, WebSocket for browsers) and
+ * an operator that gives every robot a task and resumes it once. The brain serves the fleet
+ * dashboard; its URL and two logins (operator, viewer; fresh passwords each run) are printed. The
+ * terminal shows the fleet as the robots report it over MQTT. Ctrl-C stops everything.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +42,18 @@ interface RobotProc {
   edge: ChildProcess | null;
   summary: StateSummary | null;
   tasked: boolean;
+  /** The demo operator resumes each robot once; after that only people do. */
+  resumed: boolean;
+}
+
+/** `preferred` when it is free on 127.0.0.1, else any free port. */
+async function portOr(preferred: number): Promise<number> {
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(preferred, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  return free ? preferred : freePort();
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<void> {
@@ -78,9 +92,10 @@ function deg(rad: number): string {
   return ((rad * 180) / Math.PI).toFixed(0).padStart(5);
 }
 
-function render(robots: RobotProc[], brain: string, broker: string, logs: string): string {
+function render(robots: RobotProc[], brain: string, broker: string, logs: string, dashboard: string): string {
   const lines = [
     `spinal demo — fleet "${FLEET}": ${robots.length} robots · brain ${brain} · MQTT ${broker}`,
+    dashboard,
     `logs: ${logs}`,
     '',
     `${'robot'.padEnd(8)}${'profile'.padEnd(15)}${'safety'.padEnd(10)}${'link'.padEnd(10)}sent joint positions (deg)`,
@@ -90,11 +105,11 @@ function render(robots: RobotProc[], brain: string, broker: string, logs: string
     const pos = s?.sent ? s.sent.position.slice(0, 8).map(deg).join('') : '  (nothing sent yet)';
     lines.push(`${r.id.padEnd(8)}${r.profile.padEnd(15)}${(s?.safety.state ?? 'starting').padEnd(10)}${(s?.link.state ?? '-').padEnd(10)}${pos}`);
   }
-  lines.push('', 'Every robot is given the task "wave" and resumed by the demo operator. Ctrl-C stops everything.');
+  lines.push('', 'Every robot is given the task "wave" and resumed once by the demo operator; after a stop, reset and resume from the dashboard. Ctrl-C stops everything.');
   return lines.join('\n');
 }
 
-export async function runDemo(opts: { robots: number; rate?: number }): Promise<number> {
+export async function runDemo(opts: { robots: number; rate?: number; dashboardPort?: number }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'spinal-demo-'));
   const children: ChildProcess[] = [];
   let broker: EmbeddedBroker | null = null;
@@ -126,14 +141,18 @@ export async function runDemo(opts: { robots: number; rate?: number }): Promise<
     const accounts = {
       fleet: FLEET,
       robots: ids.map((id) => ({ id, password: secret() })),
-      operators: [{ name: OPERATOR, password: secret() }],
-      viewers: [],
+      operators: [{ name: OPERATOR, password: secret() }, { name: 'operator', password: secret() }],
+      viewers: [{ name: 'viewer', password: secret() }],
     };
-    broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0 });
-    log(`embedded MQTT broker on ${broker.url}`);
+    writeFileSync(join(dir, 'accounts.json'), JSON.stringify(accounts), { mode: 0o600 });
+    broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0, ws: { port: 0 } });
+    const wsUrl = broker.wsUrl ?? '';
+    log(`embedded MQTT broker on ${broker.url} (WebSocket ${wsUrl})`);
 
     const brainPort = await freePort();
-    writeFileSync(join(dir, 'cloud.json'), JSON.stringify({ listen: { host: '127.0.0.1', port: brainPort }, robots: ids, planValidityMs: 1500, metrics: null, log: { level: 'warn' } }));
+    const dashboardPort = await portOr(opts.dashboardPort ?? 8080);
+    const dashboard = { listen: { host: '127.0.0.1', port: dashboardPort }, fleet: FLEET, accountsFile: join(dir, 'accounts.json'), mqttUrl: wsUrl };
+    writeFileSync(join(dir, 'cloud.json'), JSON.stringify({ listen: { host: '127.0.0.1', port: brainPort }, robots: ids, planValidityMs: 1500, metrics: null, log: { level: 'warn' }, dashboard }));
     const brain = spawn(process.execPath, [...NODE_ARGS, 'cloud', '--config', join(dir, 'cloud.json')], { stdio: ['ignore', out('brain'), out('brain')] });
     children.push(brain);
     const brainAddr = `127.0.0.1:${brainPort}`;
@@ -146,6 +165,12 @@ export async function runDemo(opts: { robots: number; rate?: number }): Promise<
       }
     }
     log(`brain (reference backend) on ${brainAddr}`);
+    const login = (role: 'operator' | 'viewer'): string => {
+      const a = role === 'operator' ? accounts.operators[1] : accounts.viewers[0];
+      return `${a?.name ?? '?'} / ${a?.password ?? '?'}`;
+    };
+    const dashboardLine = `dashboard: http://127.0.0.1:${dashboardPort}/ — log in as ${login('operator')} (commands) or ${login('viewer')} (watch only)`;
+    log(dashboardLine);
 
     const robots: RobotProc[] = [];
     for (const [i, id] of ids.entries()) {
@@ -158,14 +183,14 @@ export async function runDemo(opts: { robots: number; rate?: number }): Promise<
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({
         robot: { id, profile },
-        serial: { path: tty },
+        serial: { path: tty, stateRateHz: opts.rate ?? DEMO_STATE_HZ },
         cloud: { target: brainAddr, observationRateHz: 10 },
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
         log: { level: 'info' },
       }));
       const edge = spawn(process.execPath, [...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
       children.push(edge);
-      robots.push({ id, profile, sim, edge, summary: null, tasked: false });
+      robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false });
       log(`${id}: virtual ${profile} on ${tty}, edge daemon started`);
     }
 
@@ -190,14 +215,15 @@ export async function runDemo(opts: { robots: number; rate?: number }): Promise<
           r.tasked = true;
           call(client, 'SetTask', { robotId: r.id, instruction: 'wave' }).catch(() => { r.tasked = false; });
         }
-        if (s.safety.state === 'IDLE' && op) {
+        if (s.safety.state === 'ACTIVE') r.resumed = true;
+        if (!r.resumed && s.safety.state === 'IDLE' && op) {
           const msg = { v: 1, kind: 'resume', id: `resume-${++seq}`, operator: OPERATOR, role: 'operator', at: Date.now() };
           void op.publishAsync(robotTopics(FLEET, r.id).resume, JSON.stringify(msg), { qos: 1 }).catch(() => undefined);
         }
       }
     }, 500);
     view = setInterval(() => {
-      process.stdout.write(`\x1b[H\x1b[2J${render(robots, brainAddr, broker?.url ?? '-', dir)}\n`);
+      process.stdout.write(`\x1b[H\x1b[2J${render(robots, brainAddr, broker?.url ?? '-', dir, dashboardLine)}\n`);
     }, 250);
 
     const died = new Promise<string>((resolve) => {

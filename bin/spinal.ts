@@ -62,9 +62,11 @@ program
   .description('a fleet on embedded defaults: brain, MQTT broker, and per robot a virtual firmware and an edge daemon; robots are given a task and move (what `npm start` runs)')
   .option('--robots <n>', 'number of robots (profiles alternate: arm6-gripper, quadruped12)', positiveInt('--robots'), 3)
   .option('--rate <hz>', 'STATE rate of the virtual robots (default 250)', positiveInt('--rate'))
-  .action(async (o: { robots: number; rate?: number }) => {
+  .option('--dashboard-port <port>', 'the dashboard\'s port on 127.0.0.1 (default 8080; a free port when 8080 is taken)', positiveInt('--dashboard-port'))
+  .action(async (o: { robots: number; rate?: number; dashboardPort?: number }) => {
     if (o.robots > 20) fail(`demo: --robots ${o.robots} is more than this launcher runs on one machine (at most 20)`);
-    process.exit(await runDemo({ robots: o.robots, ...(o.rate !== undefined ? { rate: o.rate } : {}) }));
+    if (o.dashboardPort !== undefined && o.dashboardPort > 65535) fail(`demo: --dashboard-port ${o.dashboardPort} is not a TCP port (1..65535)`);
+    process.exit(await runDemo({ robots: o.robots, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.dashboardPort !== undefined ? { dashboardPort: o.dashboardPort } : {}) }));
   });
 
 program

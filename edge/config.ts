@@ -20,6 +20,8 @@ export const EdgeConfigSchema = z.strictObject({
     path: z.string().min(1),
     baudRate: z.number().int().positive().optional(),
     watchdogMs: z.number().int().min(10).max(60_000).optional(),
+    /** STATE rate the MCU is asked for in CONFIG; default the profile's (1 kHz for the built-in ones). */
+    stateRateHz: z.number().int().min(10).max(1000).optional(),
     handshakeTimeoutMs: z.number().int().min(50).max(60_000).optional(),
   }),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),

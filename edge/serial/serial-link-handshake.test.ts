@@ -26,6 +26,15 @@ describe('SerialLink handshake', () => {
     expect(h.transport().closedDeliberately).toBe(true);
   });
 
+  it('asks for the configured STATE rate instead of the profile\'s, and refuses one CONFIG cannot carry', async () => {
+    const h = linkHarness({ link: { stateRateHz: 250 } });
+    h.link.start();
+    await h.clock.advanceAsync(10);
+    expect(h.mcu().lastConfig?.stateRateHz).toBe(250);
+    await h.link.stop();
+    expect(() => linkHarness({ link: { stateRateHz: 70_000 } })).toThrow('serial stateRateHz=70000 must be an integer within 1..65535 (a u16 in CONFIG)');
+  });
+
   it('refuses firmware with another protocol major in its HELLO, naming both versions, and retries at the max backoff', async () => {
     const h = linkHarness({ mcu: { protoMajor: 2, protoMinor: 0 } });
     const refusals: string[] = [];

@@ -41,6 +41,8 @@ export interface SerialLinkOptions {
   timeSyncFastIntervalMs?: number;
   /** MCU watchdog sent in CONFIG; default profile.serial.watchdogMs. */
   watchdogMs?: number;
+  /** STATE rate asked for in CONFIG; default profile.serial.stateRateHz. */
+  stateRateHz?: number;
   /** READY link declared lost after this long without a valid frame; default 3 × watchdogMs. */
   linkTimeoutMs?: number;
   /** sendReset() rejects after this long without its ACK; default 500 ms. */

@@ -134,7 +134,9 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
     this.hostHello = buildHostHello(opts.profile, opts.software);
     const notes: string[] = [];
-    this.config = buildConfig(opts.profile, watchdogMs, opts.profile.serial.stateRateHz, notes);
+    const stateRateHz = opts.stateRateHz ?? opts.profile.serial.stateRateHz;
+    if (!Number.isInteger(stateRateHz) || stateRateHz < 1 || stateRateHz > 65535) throw new RangeError(`serial stateRateHz=${stateRateHz} must be an integer within 1..65535 (a u16 in CONFIG)`);
+    this.config = buildConfig(opts.profile, watchdogMs, stateRateHz, notes);
     for (const note of notes) this.logger.warn({ path: this.path }, note);
     // Fail at construction, not on the wire, when the profile makes a frame that cannot be encoded.
     const probe = new FrameEncoder();
