@@ -1,0 +1,146 @@
+/**
+ * The dashboard in headless Chromium against a fleet in this process: every robot shows online and
+ * ACTIVE with moving plots; STOP ALL puts every virtual firmware into ESTOP and the page shows it;
+ * a viewer cannot reset (the page offers nothing, and the broker refuses the publish); an operator's
+ * release, reset and resume bring one robot back while the others stay stopped.
+ * Screenshots are left in test-results/ as artifacts.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { robotTopics } from '../../proto/mqtt/index.js';
+import { launchChromium } from '../bench/browser.js';
+import { startFleetRig, type FleetRig } from '../bench/fleet-rig.js';
+import { repoRoot } from '../bench/harness.js';
+import { sleep, waitFor } from './link-harness.js';
+
+const ARTIFACTS = join(repoRoot(), 'test-results');
+let rig: FleetRig;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  rig = await startFleetRig({ robots: 3 });
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await rig?.close();
+}, 30_000);
+
+async function logIn(who: { name: string; password: string }): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(rig.dashboard.url);
+  await page.fill('#login-user', who.name);
+  await page.fill('#login-password', who.password);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('body[data-mqtt="connected"]', { timeout: 10_000 });
+  return page;
+}
+
+/** Waits for a robot's row to show `safety` (and online); a timeout says what the row and the robot showed. */
+async function waitRow(page: Page, id: string, safety: string, ms = 10_000): Promise<void> {
+  try {
+    await page.waitForSelector(`#fleet tr[data-robot="${id}"][data-presence="online"][data-safety="${safety}"]`, { timeout: ms });
+  } catch (e) {
+    const sel = `#fleet tr[data-robot="${id}"]`;
+    const row = (await page.locator(sel).count()) === 0 ? 'no row'
+      : `${await page.getAttribute(sel, 'data-presence')}/${await page.getAttribute(sel, 'data-safety')}: ${await page.textContent(sel)}`;
+    const d = rig.robots.find((r) => r.id === id)?.daemon;
+    throw new Error(`${id}: row never showed online/${safety} (row: ${row}; daemon: ${d?.supervisor.state}, cause ${String(d?.supervisor.latchedCause)}): ${(e as Error).message}`);
+  }
+}
+
+async function confirmWith(page: Page, button: string): Promise<void> {
+  await page.click(button);
+  await page.waitForSelector('dialog#confirm[open]');
+  await page.click('#confirm-ok');
+}
+
+describe('fleet dashboard in Chromium', () => {
+  let operatorPage: Page;
+
+  it('shows every robot online and ACTIVE, with plots that move', async () => {
+    for (const r of rig.robots) rig.brain.setTask(r.id, 'wave');
+    await waitFor('plans for every robot', () => rig.robots.every((r) => (r.daemon.cloud?.currentPlan()?.taskId ?? '') !== ''), 15_000);
+    for (const r of rig.robots) expect(r.daemon.supervisor.resume({ id: 'olga', role: 'operator' })).toBe(true);
+
+    operatorPage = await logIn(rig.operator);
+    const page = operatorPage;
+    await expect(page.textContent('#who')).resolves.toBe('olga (operator)');
+    for (const r of rig.robots) {
+      await waitRow(page, r.id, 'ACTIVE');
+    }
+    await page.click('#fleet tr[data-robot="robot2"]');
+    await page.waitForSelector('#detail:not([hidden])[data-samples]');
+    const t0 = Number(await page.getAttribute('#detail', 'data-last-t'));
+    await expect(page.locator('#plot-joints canvas').count()).resolves.toBe(1);
+    await sleep(1000);
+    const t1 = Number(await page.getAttribute('#detail', 'data-last-t'));
+    expect(t1 - t0).toBeGreaterThan(0.5);
+    expect(Number(await page.getAttribute('#detail', 'data-samples'))).toBeGreaterThan(10);
+    // The commanded-vs-measured chart has both series, and the plant really moves under them.
+    await expect(page.locator('#plot-cmd .u-legend .u-series .u-label').allTextContents()).resolves.toEqual(['commanded', 'measured']);
+    const plant = rig.robots[1]?.robot.plant.truth.q;
+    const before = Array.from(plant ?? []);
+    await sleep(300);
+    expect(Array.from(plant ?? []).some((q, j) => Math.abs(q - (before[j] ?? q)) > 1e-4)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-active.png') });
+  });
+
+  it('STOP ALL puts every virtual firmware into ESTOP, and the page shows it', async () => {
+    const page = operatorPage;
+    await page.click('#stop-all');
+    await waitFor('ESTOP latched at every virtual firmware', () => rig.robots.every((r) => r.robot.estopLatched), 5000);
+    for (const r of rig.robots) {
+      await waitRow(page, r.id, 'ESTOP', 5000);
+      expect(r.daemon.supervisor.state).toBe('ESTOP');
+    }
+    await page.waitForSelector('#latch:not([hidden])');
+    await page.waitForSelector('#ack[data-acked-at]');
+    await page.waitForSelector('#events li[data-kind="estop-received"]');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-stop-all.png') });
+  });
+
+  it('a viewer sees the fleet but cannot reset: no control in the page, and the broker refuses the publish', async () => {
+    const page = await logIn(rig.viewer);
+    await waitRow(page, 'robot1', 'ESTOP');
+    await page.click('#fleet tr[data-robot="robot1"]');
+    await expect(page.isDisabled('#detail-reset')).resolves.toBe(true);
+    await expect(page.isDisabled('#stop-all')).resolves.toBe(true);
+    const denied = rig.broker.denials.length;
+    const client = await mqtt.connectAsync(rig.broker.wsUrl ?? '', { username: rig.viewer.name, password: rig.viewer.password, reconnectPeriod: 0 });
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const reset = { v: 1, kind: 'reset', id: 'viewer-try', operator: rig.viewer.name, role: 'operator', at: Date.now() };
+    client.publish(robotTopics(rig.fleet, 'robot1').reset, JSON.stringify(reset), { qos: 1 });
+    await closed;
+    client.end(true);
+    expect(rig.broker.denials.slice(denied)).toContainEqual({ username: 'vic', action: 'publish', topic: robotTopics(rig.fleet, 'robot1').reset });
+    await sleep(300);
+    expect(rig.robots[0]?.daemon.supervisor.state).toBe('ESTOP');
+    expect(rig.robots[0]?.robot.estopLatched).toBe(true);
+    await page.close();
+  });
+
+  it('an operator releases the latch, then resets and resumes one robot; the others stay stopped', async () => {
+    const page = operatorPage;
+    await confirmWith(page, '#release');
+    await page.waitForSelector('#latch[hidden]', { state: 'attached' });
+    await page.click('#fleet tr[data-robot="robot1"]');
+    await confirmWith(page, '#detail-reset');
+    const r1 = rig.robots[0];
+    await waitFor('robot1 reset at the firmware and IDLE', () => r1?.robot.estopLatched === false && r1.daemon.supervisor.state === 'IDLE', 5000);
+    await confirmWith(page, '#detail-resume');
+    await waitRow(page, 'robot1', 'ACTIVE', 5000);
+    expect(r1?.daemon.supervisor.state).toBe('ACTIVE');
+    for (const other of rig.robots.slice(1)) {
+      expect(other.daemon.supervisor.state).toBe('ESTOP');
+      expect(other.robot.estopLatched).toBe(true);
+    }
+    await page.waitForSelector('#events li[data-kind="resume-accepted"]');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-reset-resume.png') });
+  });
+});
