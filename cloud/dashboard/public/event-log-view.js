@@ -26,6 +26,12 @@ export class EventLogView {
       li.append(t, `${e.robot}: ${e.text}`);
       frag.appendChild(li);
     }
+    if (events.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'empty';
+      li.textContent = 'No events yet: transitions, stops, resets and operators\' commands appear here.';
+      frag.appendChild(li);
+    }
     this.list.replaceChildren(frag);
   }
 }
