@@ -7,4 +7,4 @@ export { MqttConfigSchema, type MqttConfig } from './mqtt-config.js';
 export { EmbeddedBroker, type EmbeddedBrokerOptions, type Denial } from './broker/embedded-broker.js';
 export { brokerUsers, type BrokerUser, type FleetAccounts } from './broker/broker-users.js';
 export { writeMosquittoConfig, mosquittoPasswordHash, renderAcl, type MosquittoConfigOptions, type MosquittoFiles } from './broker/mosquitto-config.js';
-export { MosquittoProcess, findMosquitto, freePort } from './broker/mosquitto-process.js';
+export { MosquittoProcess, findMosquitto, freePort, type MosquittoStartOptions } from './broker/mosquitto-process.js';

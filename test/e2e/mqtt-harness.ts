@@ -28,29 +28,32 @@ export interface TestBroker {
   kind: BrokerKind;
   url: string;
   port: number;
+  /** `ws://127.0.0.1:port/mqtt` when started with `websockets`, else null. */
+  wsUrl: string | null;
   /** Stops the broker process (Mosquitto saves retained messages first) and starts it again. */
   restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startBroker(kind: BrokerKind): Promise<TestBroker> {
+/** `websockets`: also listen for MQTT over WebSocket (same accounts and ACL), on a free port. */
+export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean } = {}): Promise<TestBroker> {
   if (kind === 'embedded') {
-    const b = await EmbeddedBroker.start({ ...ACCOUNTS });
+    const b = await EmbeddedBroker.start({ ...ACCOUNTS, ...(opts.websockets ? { ws: { port: 0 } } : {}) });
     return {
-      kind, url: b.url, port: b.port,
+      kind, url: b.url, port: b.port, wsUrl: b.wsUrl,
       restart: () => { throw new Error('the embedded broker keeps its retained store in-process; cut connections with a proxy instead'); },
       stop: () => b.close(),
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'spinal-mosquitto-'));
-  let proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, persistence: true });
-  const port = proc.port;
+  let proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, persistence: true, ...(opts.websockets ? { websockets: {} } : {}) });
+  const { port, wsPort } = proc;
   return {
-    kind, url: proc.url, port,
+    kind, url: proc.url, port, wsUrl: proc.wsUrl,
     async restart(downMs) {
       await proc.stop();
       await new Promise((r) => setTimeout(r, downMs));
-      proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, port, persistence: true });
+      proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, port, persistence: true, ...(wsPort !== null ? { websockets: { port: wsPort } } : {}) });
     },
     async stop() {
       await proc.stop();

@@ -4,6 +4,8 @@
  * Denials are refused per MQTT 3.1.1 (a refused subscription gets SUBACK 0x80; a refused publish
  * closes that client's connection, as aedes does) and recorded in `denials` and the log.
  * TCP_NODELAY is set on every connection (the e-stop path is latency-bound).
+ * With `ws`, a WebSocket listener (for browser dashboards) feeds the same aedes instance, so its
+ * clients pass the same authentication and ACL hooks as TCP clients.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -11,12 +13,15 @@ import { Aedes, type Client } from 'aedes';
 import { aclRules, mayPublish, maySubscribe, type AclRule } from '../../../proto/mqtt/index.js';
 import { silentLogger, type MqttLogger } from '../ports.js';
 import { brokerUsers, type FleetAccounts } from './broker-users.js';
+import { WsListener } from './ws-listener.js';
 
 export interface EmbeddedBrokerOptions extends FleetAccounts {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
   logger?: MqttLogger;
+  /** Also listen for MQTT over WebSocket. host defaults to `host`, port 0 (default) picks a free one, path defaults to '/mqtt'. */
+  ws?: { host?: string; port?: number; path?: string };
 }
 
 export interface Denial {
@@ -31,7 +36,13 @@ const AUTH_BAD_CREDENTIALS = 4;
 export class EmbeddedBroker {
   /** The last 1000 refused connections, publishes and subscriptions, oldest first. */
   readonly denials: readonly Denial[];
-  private constructor(private readonly aedes: Aedes, private readonly server: Server, readonly host: string, denials: Denial[]) {
+  private constructor(
+    private readonly aedes: Aedes,
+    private readonly server: Server,
+    private readonly ws: WsListener | null,
+    readonly host: string,
+    denials: Denial[],
+  ) {
     this.denials = denials;
   }
 
@@ -41,6 +52,16 @@ export class EmbeddedBroker {
 
   get url(): string {
     return `mqtt://${this.host}:${this.port}`;
+  }
+
+  /** The WebSocket listener's port; null without the `ws` option. */
+  get wsPort(): number | null {
+    return this.ws?.port ?? null;
+  }
+
+  /** `ws://host:port/path` for mqtt.connect(); null without the `ws` option. */
+  get wsUrl(): string | null {
+    return this.ws?.url ?? null;
   }
 
   static async start(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
@@ -85,14 +106,31 @@ export class EmbeddedBroker {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => resolve());
     });
-    const broker = new EmbeddedBroker(aedes, server, host, denials);
-    logger.info({ url: broker.url }, 'embedded MQTT broker listening');
+    let ws: WsListener | null = null;
+    if (opts.ws) {
+      try {
+        ws = await WsListener.start({
+          host: opts.ws.host ?? host, port: opts.ws.port ?? 0, path: opts.ws.path ?? '/mqtt', logger,
+          onStream: (stream, req) => aedes.handle(stream, req),
+        });
+      } catch (err) {
+        // No half-started broker: a WebSocket port that cannot be bound fails the whole start.
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        throw err;
+      }
+    }
+    const broker = new EmbeddedBroker(aedes, server, ws, host, denials);
+    logger.info({ url: broker.url, wsUrl: broker.wsUrl }, 'embedded MQTT broker listening');
     return broker;
   }
 
-  /** Closes the listener and every client connection (robots see the broker go down). */
+  /** Closes the listeners and every client connection, TCP and WebSocket (robots see the broker go down). */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([
+      this.ws?.close(),
+      new Promise<void>((resolve) => this.server.close(() => resolve())),
+    ]);
   }
 }

@@ -50,6 +50,28 @@ describe('Mosquitto configuration', () => {
     expect(readFileSync(files.passwd, 'utf8').split('\n')[0]).toMatch(/^r1:\$7\$101\$/);
     expect(statSync(files.passwd).mode & 0o777).toBe(0o600);
   });
+  it('adds a websockets listener that shares the one password file and ACL', () => {
+    const files = writeMosquittoConfig({ ...accounts, dir, port: 18830, websockets: { port: 18831 } });
+    const conf = readFileSync(files.conf, 'utf8');
+    // Global (not per-listener) auth: one password_file and acl_file, before any listener.
+    expect(conf.match(/^password_file /gm)).toHaveLength(1);
+    expect(conf.match(/^acl_file /gm)).toHaveLength(1);
+    expect(conf).toMatch(/^per_listener_settings false$/m);
+    expect(conf.search(/^acl_file /m)).toBeLessThan(conf.search(/^listener /m));
+    // Listener-scoped options follow their own listener: the TCP one stays plain MQTT.
+    expect(conf).toMatch(/^listener 18830 127\.0\.0\.1\n(?!protocol )/m);
+    expect(conf).toMatch(/^listener 18831 127\.0\.0\.1\nprotocol websockets\nsocket_domain ipv4$/m);
+    expect(conf.match(/^listener /gm)).toHaveLength(2);
+    expect(readFileSync(writeMosquittoConfig({ ...accounts, dir, port: 18830, websockets: { port: 18831, host: '::1' } }).conf, 'utf8'))
+      .toMatch(/^listener 18831 ::1\nprotocol websockets\nsocket_domain ipv6$/m);
+    expect(readFileSync(writeMosquittoConfig({ ...accounts, dir, port: 18830 }).conf, 'utf8')).not.toMatch(/websockets/);
+  });
+  it('refuses a websockets listener it cannot bind as asked, naming the value', () => {
+    expect(() => writeMosquittoConfig({ ...accounts, dir, port: 18830, websockets: { port: 18831, host: 'localhost' } })).toThrow(/"localhost" must be an IP address/);
+    expect(() => writeMosquittoConfig({ ...accounts, dir, host: 'localhost', port: 18830, websockets: { port: 18831 } })).toThrow(/"localhost" must be an IP address/);
+    expect(() => writeMosquittoConfig({ ...accounts, dir, port: 18830, websockets: { port: 18830 } })).toThrow(/18830 is also the MQTT port/);
+    expect(() => writeMosquittoConfig({ ...accounts, dir, port: 18830, websockets: { port: 70000 } })).toThrow(/websockets port 70000 must be within/);
+  });
   it('refuses duplicate usernames and the reserved robot name, naming them', () => {
     expect(() => brokerUsers({ ...accounts, viewers: [{ name: 'alice', password: 'x' }] })).toThrow(/"alice" is defined twice/);
     expect(() => brokerUsers({ ...accounts, robots: [{ id: 'all', password: 'x' }] })).toThrow(/"all" is reserved/);

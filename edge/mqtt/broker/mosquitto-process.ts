@@ -1,11 +1,12 @@
 /**
  * Runs a Mosquitto broker as a child process on a generated configuration (tests, benchmarks and
- * `spinal cloud` when configured to manage one). Resolves once the listener accepts connections.
+ * `spinal cloud` when configured to manage one). Resolves once every listener accepts connections.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { writeMosquittoConfig, type MosquittoConfigOptions } from './mosquitto-config.js';
+import { wsUrlOf } from './ws-listener.js';
 
 export const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
 
@@ -29,9 +30,24 @@ function canConnect(host: string, port: number): Promise<boolean> {
   });
 }
 
+export interface MosquittoStartOptions extends Omit<MosquittoConfigOptions, 'port' | 'websockets'> {
+  /** Default: a free port. */
+  port?: number;
+  /** MQTT over WebSocket as well; port default: a free one, host default: `host`. */
+  websockets?: { port?: number; host?: string };
+  /** How long to wait for the listeners to accept, in ms. Default 5000. */
+  timeoutMs?: number;
+}
+
 export class MosquittoProcess {
   private exited = false;
-  private constructor(private readonly child: ChildProcess, readonly host: string, readonly port: number, private readonly stderr: string[]) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly host: string,
+    readonly port: number,
+    private readonly ws: { host: string; port: number } | null,
+    private readonly stderr: string[],
+  ) {
     child.once('exit', () => { this.exited = true; });
   }
 
@@ -39,30 +55,55 @@ export class MosquittoProcess {
     return `mqtt://${this.host}:${this.port}`;
   }
 
+  /** The WebSocket listener's port; null when started without `websockets`. */
+  get wsPort(): number | null {
+    return this.ws?.port ?? null;
+  }
+
+  /** `ws://host:port/mqtt` (Mosquitto serves MQTT on any path; '/mqtt' is the clients' convention). */
+  get wsUrl(): string | null {
+    return this.ws ? wsUrlOf(this.ws.host, this.ws.port, '/mqtt') : null;
+  }
+
   get log(): string {
     return this.stderr.join('');
   }
 
-  /** Writes the configuration into `dir` (port: a free one unless given) and starts mosquitto. */
-  static async start(opts: Omit<MosquittoConfigOptions, 'port'> & { port?: number; timeoutMs?: number }): Promise<MosquittoProcess> {
+  /** Writes the configuration into `dir` (ports: free ones unless given) and starts mosquitto. */
+  static async start(opts: MosquittoStartOptions): Promise<MosquittoProcess> {
     const bin = findMosquitto();
     if (!bin) throw new Error(`mosquitto not found at ${MOSQUITTO_PATHS.join(', ')}: apt-get install mosquitto`);
     const host = opts.host ?? '127.0.0.1';
     const port = opts.port ?? (await freePort(host));
+    let ws: { host: string; port: number } | null = null;
+    if (opts.websockets) {
+      const wsHost = opts.websockets.host ?? host;
+      let wsPort = opts.websockets.port ?? (await freePort(wsHost));
+      while (wsPort === port) wsPort = await freePort(wsHost);
+      ws = { host: wsHost, port: wsPort };
+    }
     const runAsUser = opts.runAsUser ?? (process.getuid?.() === 0 ? 'root' : undefined);
-    const files = writeMosquittoConfig({ ...opts, host, port, ...(runAsUser !== undefined ? { runAsUser } : {}) });
+    const { websockets: _asGiven, timeoutMs, ...config } = opts;
+    const files = writeMosquittoConfig({
+      ...config, host, port,
+      ...(runAsUser !== undefined ? { runAsUser } : {}),
+      ...(ws ? { websockets: ws } : {}),
+    });
     const stderr: string[] = [];
     const child = spawn(bin, ['-c', files.conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => stderr.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
-    const proc = new MosquittoProcess(child, host, port, stderr);
-    const deadline = Date.now() + (opts.timeoutMs ?? 5000);
-    while (!(await canConnect(host, port))) {
-      if (proc.exited || Date.now() > deadline) {
-        await proc.stop();
-        throw new Error(`mosquitto on ${host}:${port} did not come up: ${stderr.join('').trim() || '(no output)'}`);
+    const proc = new MosquittoProcess(child, host, port, ws, stderr);
+    const deadline = Date.now() + (timeoutMs ?? 5000);
+    // Mosquitto may start with a listener missing (a websockets one it could not bind): wait for each.
+    for (const l of [{ host, port }, ...(ws ? [ws] : [])]) {
+      while (!(await canConnect(l.host, l.port))) {
+        if (proc.exited || Date.now() > deadline) {
+          await proc.stop();
+          throw new Error(`mosquitto on ${l.host}:${l.port} did not come up: ${stderr.join('').trim() || '(no output)'}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
       }
-      await new Promise((r) => setTimeout(r, 20));
     }
     return proc;
   }
