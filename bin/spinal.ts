@@ -12,6 +12,7 @@ import { runCloud } from '../cloud/main.js';
 import { CertsError, runCerts } from '../cloud/security/dev-certs.js';
 import { runModels } from '../edge/decoder/models/cli.js';
 import type { FleetAccounts } from '../edge/mqtt/broker/broker-users.js';
+import { parseFleetAccounts } from '../proto/mqtt/index.js';
 import { writeMosquittoConfig } from '../edge/mqtt/broker/mosquitto-config.js';
 import { renderUnitFile } from '../edge/systemd/unit-file.js';
 import { readFileSync } from 'node:fs';
@@ -199,15 +200,19 @@ program
   .option('--port <n>', 'listener port', positiveInt('--port'), 1883)
   .option('--host <addr>', 'listener address', '127.0.0.1')
   .option('--user <name>', 'the user mosquitto drops privileges to (must be able to read the files)')
-  .action((o: { accounts: string; out: string; port: number; host: string; user?: string }) => {
+  .option('--websockets-port <n>', 'also a MQTT-over-WebSocket listener on this port (for the dashboard\'s browsers), same host, accounts and ACL', positiveInt('--websockets-port'))
+  .action((o: { accounts: string; out: string; port: number; host: string; user?: string; websocketsPort?: number }) => {
     let accounts: FleetAccounts;
     try {
-      accounts = JSON.parse(readFileSync(o.accounts, 'utf8')) as FleetAccounts;
+      accounts = parseFleetAccounts(JSON.parse(readFileSync(o.accounts, 'utf8')), o.accounts);
     } catch (e) {
       fail(`mosquitto: --accounts ${o.accounts}: ${(e as Error).message}`);
     }
     try {
-      const files = writeMosquittoConfig({ ...accounts, dir: o.out, port: o.port, host: o.host, ...(o.user !== undefined ? { runAsUser: o.user } : {}) });
+      const files = writeMosquittoConfig({
+        ...accounts, dir: o.out, port: o.port, host: o.host, ...(o.user !== undefined ? { runAsUser: o.user } : {}),
+        ...(o.websocketsPort !== undefined ? { websockets: { port: o.websocketsPort, host: o.host } } : {}),
+      });
       console.log(`${files.conf}\n${files.passwd}\n${files.acl}\nrun: mosquitto -c ${files.conf}`);
     } catch (e) {
       fail(`mosquitto: ${(e as Error).message}`);
