@@ -73,15 +73,21 @@ describe('CloudLink plans', () => {
     track(link);
     let n = 0;
     link.on('plan', () => n++);
+    expect(link.roundTripMs).toBeNull(); // no session yet
     link.start();
     await waitFor(() => n >= 20, 'twenty plans');
     const h = link.health();
+    // The telemetry accessor: this session's latest round trip, at least the brain's delay.
+    expect(link.roundTripMs).toBeGreaterThanOrEqual(15);
+    expect(link.roundTripMs).toBeLessThanOrEqual(h.roundTrip.maxMs as number);
     expect(h.clockOffset.offsetUs).not.toBeNull();
     expect(Math.abs((h.clockOffset.offsetUs as number) - offsetUs)).toBeLessThan(1_000);
     expect(h.clockOffset.delayUs).toBeLessThan(5_000); // the 15 ms of compute is not network delay
     expect(h.roundTrip.count).toBeGreaterThanOrEqual(20);
     expect(h.roundTrip.p50Ms).toBeGreaterThanOrEqual(15);
     expect(h.roundTrip.p99Ms).toBeGreaterThanOrEqual(h.roundTrip.p50Ms as number);
+    link.close();
+    expect(link.roundTripMs).toBeNull(); // no session: no current latency
     console.log(`loopback, 15 ms brain delay: offset error ${((h.clockOffset.offsetUs as number) - offsetUs).toFixed(0)} µs, ` +
       `min delay ${h.clockOffset.delayUs?.toFixed(0)} µs, round trip p50 ${h.roundTrip.p50Ms?.toFixed(2)} ms p99 ${h.roundTrip.p99Ms?.toFixed(2)} ms`);
   });

@@ -111,6 +111,8 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
   private seq = 0;
   private lastPlanId = -1;
   private lastPlanObservationSeq = -1;
+  /** µs: the latest accepted plan's round trip in this session; NaN until its first (see roundTripMs). */
+  private sessionRoundTripUs = Number.NaN;
   private plan: AcceptedPlan | null = null;
   private task = { taskId: '', instruction: '' };
   private session: { sessionId: string; backend: string } | null = null;
@@ -178,6 +180,15 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
   /** The task the edge believes is current ("" when none). */
   get taskId(): string {
     return this.task.taskId;
+  }
+
+  /**
+   * ms: this session's latest observation → plan round trip; null while no session is up (not
+   * ACTIVE) or before the session's first accepted plan. O(1), unlike health(), for telemetry at
+   * tens of Hz.
+   */
+  get roundTripMs(): number | null {
+    return this.sm.is(S.ACTIVE) && !Number.isNaN(this.sessionRoundTripUs) ? this.sessionRoundTripUs / 1000 : null;
   }
 
   /** The last accepted plan (it may have lapsed: see health().currentPlan or 'plan-expired'). */
@@ -355,6 +366,7 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
         this.counters.sessions++;
         this.session = { sessionId: w.sessionId, backend: w.backend };
         this.lastPlanId = -1; // plan ids are per session
+        this.sessionRoundTripUs = Number.NaN;
         this.lastFrameSeq.fill(-1);
         this.move([S.HELLO], S.ACTIVE, '');
         this.emit('welcome', { sessionId: w.sessionId, backend: w.backend, taskId: w.taskId, instruction: w.instruction });
@@ -407,7 +419,8 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
     if (p.observationReceivedTimeUs !== 0 && p.createdTimeUs !== 0) {
       this.offset.add(v.sendUs + this.epochOffsetUs, p.observationReceivedTimeUs, p.createdTimeUs, now + this.epochOffsetUs);
     }
-    this.roundTrip.add(now - v.sendUs);
+    this.sessionRoundTripUs = now - v.sendUs;
+    this.roundTrip.add(this.sessionRoundTripUs);
     this.planAge.add(now - v.captureUs);
     const plan: AcceptedPlan = {
       planId: p.planId, observationSeq: p.observationSeq, latent: Float32Array.from(p.latent), taskId: p.taskId,

@@ -4,8 +4,9 @@
  * tick lateness samples. Nothing is allocated per tick on either side.
  *
  * Int32 words: STOP (main → worker: 1 = exit), SEQ (odd while the worker writes; Atomics.notify'd
- * after each publish), LATE_IDX (lateness samples written, total), OVERRUNS (ticks skipped because
- * the worker woke later than a whole period).
+ * after each publish), LATE_IDX (lateness samples written, total, read as uint32: it wraps after
+ * 2^32 ticks, 49 days at 1 kHz), OVERRUNS (ticks skipped because the worker woke later than a
+ * whole period).
  * Float64 slots: TICK, TIME_US (host µs of the tick), OK (1 when a chunk covered the tick),
  * LATENESS_US, OBS_TIME_US, then target[N] (rad), measured[N] (rad: the observation the tick read).
  * Invariant: SEQ is even iff no write is in progress.
@@ -60,14 +61,33 @@ export class CommandMailbox {
   }
 
   recordLateness(us: number): void {
-    const i = Atomics.add(this.words, Word.LATE_IDX, 1);
+    // uint32: the Int32 counter turns negative after 2^31 ticks, and a negative index is no slot.
+    const i = Atomics.add(this.words, Word.LATE_IDX, 1) >>> 0;
     this.lateness[i % this.lateness.length] = us;
   }
 
   /** Lateness samples recorded so far (the most recent `capacity` are kept). */
   latenessSamples(): Float64Array {
-    const n = Math.min(Atomics.load(this.words, Word.LATE_IDX), this.lateness.length);
+    const n = Math.min(Atomics.load(this.words, Word.LATE_IDX) >>> 0, this.lateness.length);
     return this.lateness.slice(0, n);
+  }
+
+  /**
+   * Copies up to `out.length` of the most recent finite lateness samples (µs, newest first) into
+   * `out` and returns how many; allocation-free, for a reader at telemetry rate. The worker keeps
+   * writing meanwhile: a slot it overwrites during the copy yields a newer sample, and a torn or
+   * non-finite value is skipped, so the window stays a set of real recent samples.
+   */
+  recentLateness(out: Float64Array): number {
+    const total = Atomics.load(this.words, Word.LATE_IDX) >>> 0;
+    const cap = this.lateness.length;
+    const m = Math.min(total, cap, out.length);
+    let n = 0;
+    for (let k = 0; k < m; k++) {
+      const v = this.lateness[(total - 1 - k) % cap] as number;
+      if (Number.isFinite(v)) out[n++] = v;
+    }
+    return n;
   }
 
   /** Copies the latest published tick into the caller's arrays; false if every try overlapped a write. */

@@ -60,6 +60,10 @@ describe('ControlLoop (tick worker)', () => {
     expect(wire.commands).toBeGreaterThan(50);
     expect(sup.state).toBe('ACTIVE');
     expect(st.lateness.length).toBeGreaterThan(100);
+    // The telemetry statistic reads the same ring the worker writes.
+    const p99 = loop.recentLatenessUs(0.99);
+    expect(p99).not.toBeNull();
+    expect(p99).toBeGreaterThanOrEqual(loop.recentLatenessUs(0.5) as number);
     sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
     const after = wire.commands;
     await sleep(100);

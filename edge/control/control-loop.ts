@@ -23,6 +23,7 @@ import type { SafetySupervisor } from '../safety/safety-supervisor.js';
 import { ChunkFeeder, type ChunkFeederOptions, type FeedResult } from './chunk-feeder.js';
 import type { NextChunkRequest } from './chunk-request.js';
 import { CommandMailbox, MAILBOX_HEADER, Slot, Word } from './command-mailbox.js';
+import { quantileInPlace } from './quantile.js';
 import type { SchedulerOptions } from './switch-policy.js';
 import { TICK_WORKER_MARK, type FromTick, type TickWorkerData, type ToTick } from './tick-protocol.js';
 import { tickWorkerUrl } from './tick-worker-url.js';
@@ -33,6 +34,9 @@ const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number,
 
 export const MAX_RATE_HZ = 1000;
 export const DEFAULT_RATE_HZ = 200;
+/** The window of recentLatenessUs(): this many seconds of ticks, at least RECENT_MIN_SAMPLES. */
+const RECENT_WINDOW_S = 2;
+const RECENT_MIN_SAMPLES = 100;
 
 export interface ControlLoopOptions {
   profile: RobotProfile;
@@ -87,6 +91,8 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
   private readonly head = new Float64Array(MAILBOX_HEADER);
   private readonly handoff: Float64Array;
   private handoffCount = 0;
+  /** Scratch for recentLatenessUs(), sized once: the window, bounded by the lateness ring. */
+  private readonly recentLate: Float64Array;
   private worker: Worker | null = null;
   private port: MessagePort | null = null;
   private running = false;
@@ -107,6 +113,7 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
     this.target = new Float64Array(this.n);
     this.measured = new Float64Array(this.n);
     this.handoff = new Float64Array(o.latenessCapacity ?? 1 << 16);
+    this.recentLate = new Float64Array(Math.min(this.mailbox.lateness.length, Math.max(RECENT_MIN_SAMPLES, Math.ceil(RECENT_WINDOW_S * rate))));
     o.supervisor.on('transition', (ev) => {
       if (ev.to === SafetyState.ESTOP || ev.to === SafetyState.FAULT) this.toWorker({ type: 'reset' });
     });
@@ -166,6 +173,17 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
   /** Ticks handed over so far: cheap, for liveness checks (stats() copies its sample rings). */
   get ticks(): number {
     return this.lastTick + 1;
+  }
+
+  /**
+   * µs: the q-quantile (nearest rank) of the tick lateness over the last ~2 s of ticks (at least
+   * 100 ticks, at most the ring), or null before the first tick. For telemetry at tens of Hz: it
+   * copies one window into preallocated scratch and selects (O(window), no allocation, nothing
+   * added to the tick), where stats() copies the whole ring.
+   */
+  recentLatenessUs(q: number): number | null {
+    const n = this.mailbox.recentLateness(this.recentLate);
+    return n === 0 ? null : quantileInPlace(this.recentLate, n, q);
   }
 
   stats(): ControlLoopStats {

@@ -76,6 +76,16 @@ describe.each(imuProfiles)('orientation, %s', (id) => {
     expect(obs.validity & Valid.ORIENTATION).toBe(Valid.ORIENTATION);
   });
 
+  test('the calibrated accelerometer reads gravity as specific force, up in the base frame, when still', () => {
+    const { est } = runOrientation(profile, [{ seconds: 0.5, measure: false }]);
+    const a = est.baseAccel(new Float64Array(3));
+    expect(a).not.toBeNull();
+    const [x, y, z] = a as Float64Array;
+    expect(Math.abs(x as number)).toBeLessThan(0.3);
+    expect(Math.abs(y as number)).toBeLessThan(0.3);
+    expect(Math.abs((z as number) - 9.80665)).toBeLessThan(0.3);
+  });
+
   test('gyro bias converges to the plant\'s true bias within 3e-4 rad/s per axis after 5 s still', () => {
     const { est, feed } = runOrientation(profile, [{ seconds: 5, measure: false }]);
     const b = est.gyroBiasSensor(new Float64Array(3));
@@ -104,5 +114,6 @@ test('without an IMU (profile imu null), orientation and rate are never valid an
   est.read(obs);
   expect(obs.validity & (Valid.ORIENTATION | Valid.ANGULAR_RATE)).toBe(0);
   expect(obs.validity & Valid.JOINT_POSITION).toBe(Valid.JOINT_POSITION);
+  expect(est.baseAccel(new Float64Array(3))).toBeNull();
   expect(events).toEqual([]);
 });

@@ -120,6 +120,18 @@ export class StateEstimator extends EventEmitter<StateEstimatorEvents> {
     return this.cal.toSensor(out, this.filter.bias);
   }
 
+  /**
+   * The calibrated accelerometer reading (m/s², base frame, specific force: gravity included) of
+   * the last IMU sample that reached the orientation filter, into `out` (length 3); zeros before
+   * the first. Null when the profile has no IMU. Not in the published snapshot (no consumer on
+   * another thread needs it), so read it on the thread that calls update().
+   */
+  baseAccel(out: Float64Array): Float64Array | null {
+    if (this.cal === null) return null;
+    out.set(this.cal.accel);
+    return out;
+  }
+
   /** Copies the latest snapshot into `out` (newObservation(jointCount)); see ObservationBuffer.read. */
   read(out: Observation): boolean {
     return this.buffer.read(out);

@@ -1,8 +1,11 @@
 /**
  * MQTT payloads: UTF-8 JSON, version field `v: 1`, validated with zod at the receiver.
  * JSON rather than protobuf: the dashboard reads it in a browser without a codec, operators can
- * read and send it with mosquitto_pub/sub, it needs nothing from MQTT 5, and the messages are tiny
- * (a state summary of 12 joints is about 600 bytes at 50 Hz).
+ * read and send it with mosquitto_pub/sub, it needs nothing from MQTT 5, and the messages are small:
+ * a state summary of 12 joints is about 850 bytes (quadruped12 moving, measured: 840 without a
+ * task, 920 with an 85-character one; about 1.2 kB at most with a 200-character task), 7 joints
+ * about 650-730, at 10-50 Hz per robot. That holds because the edge rounds what it publishes (to
+ * 1e-4 rad, 1e-3 rad/s of a joint, 1e-3 m/s², 1 µs); full-precision doubles would nearly double it.
  */
 import { z } from 'zod';
 
@@ -88,8 +91,16 @@ export const RobotStatusSchema = z.strictObject({
 });
 export type RobotStatus = z.infer<typeof RobotStatusSchema>;
 
+/** z.number() refuses NaN and ±Infinity (zod 4), so every number below is finite. */
 const FiniteArray = z.array(z.number()).max(64);
-/** The state summary: what was actually sent to the motors, the safety state, the link's health. */
+const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
+/** Milliseconds, or null when the statistic has no sample (or no source) yet. */
+const MsOrNull = z.number().nonnegative().nullable();
+/**
+ * The state summary: what was actually sent to the motors, what was measured, the safety state,
+ * the link's health and the loop's timing. The fields after `fleetLatch` are optional so that a
+ * receiver accepts a summary from an older edge; the edge always sends them.
+ */
 export const StateSummarySchema = z.strictObject({
   v: z.literal(1),
   robot: Name,
@@ -114,6 +125,36 @@ export const StateSummarySchema = z.strictObject({
     lastFrameAgeMs: z.number().nonnegative().nullable().optional(),
   }),
   fleetLatch: z.boolean(),
+  /** The state estimator's latest snapshot: joint positions (rad) and velocities (rad/s); null before the first STATE. */
+  measured: z.strictObject({
+    position: FiniteArray,
+    velocity: FiniteArray,
+  }).nullable().optional(),
+  /**
+   * The estimator's base orientation as ZYX Euler angles (rad; yaw relative to where the estimator
+   * started unless the MCU fuses a heading), base angular rate without gyro bias (rad/s) and
+   * calibrated specific force (m/s², includes gravity), all in the base frame. Null when the
+   * profile has no IMU or the orientation is not valid now (none yet, or an IMU fault).
+   */
+  imu: z.strictObject({
+    roll: z.number(),
+    pitch: z.number(),
+    yaw: z.number(),
+    gyro: Vec3,
+    accel: Vec3,
+  }).nullable().optional(),
+  metrics: z.strictObject({
+    /** p99 (nearest rank) of the control tick's wake-up lateness over its last ~2 s of ticks. */
+    loopLatenessP99Ms: MsOrNull,
+    /** Decode time of the latest action chunk, in the decoder's worker. */
+    decoderMs: MsOrNull,
+    /** Observation sent → plan received, the latest while a brain session is up; null otherwise. */
+    cloudLatencyMs: MsOrNull,
+    /** Age of the plan in use, from the capture of the observation it answers; null when none is valid. */
+    planAgeMs: MsOrNull,
+  }).optional(),
+  /** The instruction the brain last reported for this robot; null when none. */
+  task: z.string().max(200).nullable().optional(),
 });
 export type StateSummary = z.infer<typeof StateSummarySchema>;
 

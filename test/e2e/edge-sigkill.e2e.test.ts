@@ -111,9 +111,13 @@ describe('edge daemon killed with SIGKILL', () => {
     const topics = robotTopics(FLEET, 'r1');
     alice = await connectUser(broker.url, 'alice');
     const states: StateSummary[] = [];
+    const stateBytes: number[] = [];
     const events: SafetyEvent[] = [];
     alice.on('message', (topic, payload) => {
-      if (topic === topics.state) states.push(StateSummarySchema.parse(JSON.parse(payload.toString())));
+      if (topic === topics.state) {
+        states.push(StateSummarySchema.parse(JSON.parse(payload.toString())));
+        stateBytes.push(payload.length);
+      }
       else if (topic === topics.event) events.push(SafetyEventSchema.parse(JSON.parse(payload.toString())));
     });
     await alice.subscribeAsync([topics.state, topics.event], { qos: 1 });
@@ -132,7 +136,8 @@ describe('edge daemon killed with SIGKILL', () => {
     const goal = start.slice();
     goal[0] = 0.5;
     goal[2] = -0.4;
-    brain.setTask('r1', `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`);
+    const instruction = `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`;
+    brain.setTask('r1', instruction);
     const accepted = (): boolean => events.some((e) => e.kind === 'resume-accepted');
     const deadline = Date.now() + 10_000;
     while (!accepted()) {
@@ -144,6 +149,38 @@ describe('edge daemon killed with SIGKILL', () => {
     await waitForDaemon(first, 'the plant moving towards the goal', () => Math.abs((r.plant.truth.q[0] as number) - (start[0] as number)) > 0.05 && Math.abs(r.plant.truth.qd[0] as number) > 0.05, 10_000);
     expect(r.motorsEnabled).toBe(true);
     expect(r.watchdogTripped).toBe(false);
+
+    // The dashboard's view while it moves: measured state, IMU, loop and link timing, the task.
+    await waitForDaemon(first, 'a state summary with the decoder and cloud timings', () => {
+      const m = states.at(-1)?.metrics;
+      return m?.decoderMs != null && m.cloudLatencyMs != null && m.planAgeMs != null;
+    }, 3000);
+    const moving = states.at(-1) as StateSummary;
+    const jointCount = profile.joints.length;
+    expect(moving.measured?.position).toHaveLength(jointCount);
+    expect(moving.measured?.velocity).toHaveLength(jointCount);
+    // Joint 0 has left its start towards the goal (0.5 rad), as the plant has.
+    const q0 = moving.measured?.position[0] as number;
+    expect(Math.abs(q0 - (start[0] as number))).toBeGreaterThan(0.01);
+    expect(Math.sign(q0 - (start[0] as number))).toBe(Math.sign(0.5 - (start[0] as number)));
+    // The arm's base stands still and upright: level attitude, gravity up in the base frame.
+    expect(moving.imu).not.toBeNull();
+    expect(Math.abs(moving.imu?.roll as number)).toBeLessThan(0.05);
+    expect(Math.abs(moving.imu?.pitch as number)).toBeLessThan(0.05);
+    expect(moving.imu?.accel[2]).toBeGreaterThan(9.3);
+    expect(moving.imu?.accel[2]).toBeLessThan(10.3);
+    const mt = moving.metrics;
+    expect(mt?.loopLatenessP99Ms).not.toBeNull();
+    expect(mt?.decoderMs).toBeGreaterThan(0);
+    expect(mt?.cloudLatencyMs).toBeGreaterThan(0);
+    // The plan in use is still valid, so younger than the brain's validity (2 s).
+    expect(mt?.planAgeMs).toBeLessThan(2000);
+    expect(moving.task).toBe(instruction);
+    // Published at a bounded precision: every measured position is a multiple of 1e-4 rad.
+    for (const v of moving.measured?.position ?? []) expect(Math.abs(v * 1e4 - Math.round(v * 1e4))).toBeLessThan(1e-6);
+    const bytes = stateBytes.at(-1) as number;
+    console.log(`state summary, ${jointCount} joints, moving: ${bytes} bytes`);
+    expect(bytes).toBeLessThan(1500);
 
     // SIGKILL mid-motion: nothing more goes on the wire; only the firmware's watchdog can stop it.
     let trippedAt = 0;
