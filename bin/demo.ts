@@ -157,7 +157,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
     children.push(brain);
     const brainAddr = `127.0.0.1:${brainPort}`;
     const client = operatorClient(brainAddr);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       try { await call(client, 'ListSessions', {}); break; } catch (e) {
         if (Date.now() > deadline || brain.exitCode !== null) throw new Error(`the brain did not start (see ${join(dir, 'brain.log')}): ${(e as Error).message}`);

@@ -38,6 +38,7 @@ import { bindSupervisor } from './safety/supervisor-bindings.js';
 import { SerialLink } from './serial/serial-link.js';
 import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
 import { SystemdWatchdog, watchdogPeriodUs } from './systemd/watchdog.js';
+import { parseFleetAccounts } from '../proto/mqtt/index.js';
 
 export const EDGE_SOFTWARE_VERSION = { major: 0, minor: 2, patch: 0 } as const;
 const VERSION_STRING = `${EDGE_SOFTWARE_VERSION.major}.${EDGE_SOFTWARE_VERSION.minor}.${EDGE_SOFTWARE_VERSION.patch}`;
@@ -276,10 +277,11 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     if (m.embedded) {
       let accounts: FleetAccounts;
       try {
-        accounts = JSON.parse(readFileNamed(m.embedded.accountsFile, 'mqtt.embedded.accountsFile').toString('utf8')) as FleetAccounts;
+        const text = readFileNamed(m.embedded.accountsFile, 'mqtt.embedded.accountsFile').toString('utf8');
+        accounts = parseFleetAccounts(JSON.parse(text), m.embedded.accountsFile);
       } catch (e) {
         if (e instanceof DaemonConfigError) throw e;
-        throw new DaemonConfigError(`mqtt.embedded.accountsFile: not valid JSON: ${(e as Error).message}`);
+        throw new DaemonConfigError(`mqtt.embedded.accountsFile: ${(e as Error).message}`);
       }
       broker = await EmbeddedBroker.start({ ...accounts, host: m.embedded.host, port: m.embedded.port, logger });
       url = `mqtt://${m.embedded.host}:${broker.port}`;

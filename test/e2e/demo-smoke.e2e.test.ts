@@ -1,7 +1,8 @@
 /**
  * `npm start` smoke test: the demo (from the sources, through the .ts module hooks) brings up its
  * brain, broker, virtual robots and edge daemons; every robot goes ACTIVE and sends motion within a
- * bounded time; SIGINT stops everything cleanly and leaves no process behind.
+ * bounded time; the dashboard it prints answers and its operator login works; SIGINT stops
+ * everything cleanly and leaves no process behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -54,6 +55,14 @@ describe('npm start (spinal demo)', () => {
     const logs = /logs: (\S+)/.exec(screen)?.[1];
     expect(logs).toBeDefined();
     expect(processesMentioning(logs as string).length).toBeGreaterThanOrEqual(5); // brain + 2 sims + 2 edges
+
+    // The dashboard URL and logins it printed work: the page loads and the operator logs in.
+    const dash = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/) — log in as operator \/ (\w+) \(commands\) or viewer \/ (\w+)/.exec(all);
+    expect(dash, all.slice(-2000)).not.toBeNull();
+    const [, url, opPassword] = dash as RegExpExecArray;
+    expect((await fetch(url as string)).status).toBe(200);
+    const login = await fetch(`${url as string}api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: opPassword }) });
+    expect(await login.json()).toMatchObject({ user: 'operator', role: 'operator', fleet: 'demo', robots: ['robot1', 'robot2'], mqttUrl: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/) });
 
     d.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => d.once('exit', (c) => resolve(c)));
