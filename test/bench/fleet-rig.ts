@@ -38,6 +38,8 @@ export interface FleetRig {
   robots: FleetRobot[];
   operator: Account;
   viewer: Account;
+  /** Stops the broker (every client sees it go), waits `downMs`, starts it again on the same ports. */
+  restartBroker(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,7 +97,17 @@ export async function startFleetRig(opts: FleetRigOptions): Promise<FleetRig> {
     await waitFor('every robot READY and IDLE', ready, 20_000).catch((e: Error) => {
       throw new Error(`${e.message}: ${robots.map((r) => `${r.id} link ${r.daemon.link.state}, safety ${r.daemon.supervisor.state}`).join('; ')}`);
     });
-    return { fleet, broker, brain, dashboard, robots, operator, viewer, close };
+    const rig: FleetRig = {
+      fleet, broker, brain, dashboard, robots, operator, viewer, close,
+      async restartBroker(downMs: number): Promise<void> {
+        const { port, wsPort } = rig.broker;
+        await rig.broker.close();
+        await new Promise((r) => setTimeout(r, downMs));
+        broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port, ws: { port: wsPort ?? 0 } });
+        rig.broker = broker;
+      },
+    };
+    return rig;
   } catch (e) {
     await close();
     throw e;

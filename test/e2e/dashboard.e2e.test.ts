@@ -91,6 +91,21 @@ describe('fleet dashboard in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-active.png') });
   });
 
+  it('reconnects by itself when the broker goes away and comes back, and a reload keeps the login', async () => {
+    const page = operatorPage;
+    const restarted = rig.restartBroker(2000);
+    await page.waitForSelector('body:not([data-mqtt="connected"])', { timeout: 5000 });
+    await expect(page.textContent('#conn')).resolves.toMatch(/reconnecting|unreachable/);
+    await restarted;
+    await page.waitForSelector('body[data-mqtt="connected"]', { timeout: 15_000 });
+    for (const r of rig.robots) await waitRow(page, r.id, 'ACTIVE', 15_000);
+    await page.reload();
+    await page.waitForSelector('body[data-mqtt="connected"]', { timeout: 10_000 });
+    await expect(page.isVisible('#login')).resolves.toBe(false);
+    for (const r of rig.robots) await waitRow(page, r.id, 'ACTIVE');
+    await page.click('#fleet tr[data-robot="robot2"]');
+  });
+
   it('STOP ALL puts every virtual firmware into ESTOP, and the page shows it', async () => {
     const page = operatorPage;
     await page.click('#stop-all');
