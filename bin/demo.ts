@@ -178,7 +178,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       const tty = join(dir, `${id}.tty`);
       const sim = spawn(process.execPath, [...NODE_ARGS, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
       children.push(sim);
-      await firstLine(sim, `virtual ${profile} for ${id}`, 10_000);
+      await firstLine(sim, `virtual ${profile} for ${id}`, 30_000);
       const password = accounts.robots[i]?.password ?? '';
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({

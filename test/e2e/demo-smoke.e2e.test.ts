@@ -49,6 +49,7 @@ describe('npm start (spinal demo)', () => {
     const d = demo;
     const rows = (): string[] => screen.split('\n').filter((l) => /^robot\d/.test(l));
     await waitFor('both robots ACTIVE and sending', () => {
+      if (d.exitCode !== null) throw new Error(`the demo exited with code ${d.exitCode}`);
       const r = rows();
       return r.length === 2 && r.every((l) => /ACTIVE\s+READY/.test(l) && !l.includes('nothing sent'));
     }, 100_000).catch((e: Error) => { throw new Error(`${e.message}\n--- demo output ---\n${all.slice(-3000)}`); });
