@@ -54,7 +54,7 @@ export const EdgeConfigSchema = z.strictObject({
     cameras: z.array(z.string().min(1)).default([]),
   }).optional(),
   mqtt: MqttConfigSchema.optional(),
-  systemd: SystemdConfigSchema.default({ healthMaxAgeMs: 1000, stopTimeoutMs: 3000 }),
+  systemd: SystemdConfigSchema.default({ stopTimeoutMs: 3000 }),
 }).refine((c) => c.robot.id !== 'all', { message: '"all" is reserved for fleet-wide topics', path: ['robot', 'id'] });
 
 export type EdgeConfigFile = z.infer<typeof EdgeConfigSchema>;

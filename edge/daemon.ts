@@ -25,6 +25,7 @@ import { ControlLoop } from './control/control-loop.js';
 import { WorkerDecoder } from './decoder/worker-decoder.js';
 import { robotDimsFromProfile } from './decoder/robot-dims.js';
 import { modelCatalog } from './decoder/models/catalog.js';
+import { samplerMismatch } from './decoder/sampler-types.js';
 import { Valid } from './estimation/estimation-flags.js';
 import { newObservation, type Observation } from './estimation/observation.js';
 import { StateEstimator } from './estimation/state-estimator.js';
@@ -184,6 +185,11 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
 
   const decoder = await WorkerDecoder.load({ bytes: decoderBytes(config) }, { providers: config.decoder.providers, robot: robotDimsFromProfile(profile) });
   const spec = decoder.info.spec;
+  const samplerProblem = config.decoder.sampler === undefined ? null : samplerMismatch(config.decoder.sampler, spec);
+  if (samplerProblem !== null) {
+    await decoder.close();
+    throw new DaemonConfigError(`decoder.sampler: ${samplerProblem}`);
+  }
   logger.info({ model: config.decoder.model, name: spec.name, provider: decoder.info.provider, fallbacks: decoder.info.fallbacks, loadMs: decoder.info.loadMs }, 'decoder loaded');
 
   let link: SerialLink | null = null;
@@ -205,7 +211,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     profile, rateHz: config.control.rateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
     latent: () => latent,
     scheduler: { horizon: spec.horizon, stepUs: config.control.stepMs * 1000, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
-    feeder: { ...(config.decoder.steps !== undefined ? { steps: config.decoder.steps } : {}) },
+    feeder: {
+      ...(config.decoder.steps !== undefined ? { steps: config.decoder.steps } : {}),
+      ...(config.decoder.sampler !== undefined ? { sampler: config.decoder.sampler } : {}),
+    },
   });
   loop.gate.on('clamped', (e) => logger.debug({ clamp: e }, 'command clamped to the profile limits'));
   loop.gate.on('bad-numbers', (e) => logger.warn({ event: e }, 'bad numbers kept off the wire'));

@@ -4,7 +4,7 @@
  * result (finite, right size: bad numbers never reach the scheduler) and reports the outcome as
  * data. A newer request supersedes an older one (the decoder's default).
  */
-import type { ActionDecoder, ChunkRequest } from '../decoder/index.js';
+import type { ActionDecoder, ChunkRequest, SamplerName } from '../decoder/index.js';
 import type { NextChunkRequest } from './chunk-request.js';
 
 export type FeedResult =
@@ -16,6 +16,8 @@ export type FeedResult =
 export interface ChunkFeederOptions {
   /** Denoising steps (default: the model's). */
   steps?: number;
+  /** Sampler (default: ddim for epsilon models, euler for velocity models); checked against the model at load. */
+  sampler?: SamplerName;
   /** prefix soft weight for the uncommitted rows (default 0.5). */
   prefixSoftWeight?: number;
 }
@@ -33,6 +35,7 @@ export class ChunkFeeder {
     const info = this.decoder.info.spec;
     const cr: ChunkRequest = { latent, state: req.state };
     if (this.o.steps !== undefined) cr.steps = this.o.steps;
+    if (this.o.sampler !== undefined) cr.sampler = this.o.sampler;
     // Denoisers inpaint training-free in the runtime; fused graphs only when built for it.
     if (req.prefix !== null && (info.kind === 'denoiser' || info.supportsPrefix)) {
       cr.prefix = { actions: req.prefix.actions, committed: Math.min(req.prefix.committed, req.prefix.actions.length / this.jointCount), softWeight: this.o.prefixSoftWeight ?? 0.5 };

@@ -18,7 +18,7 @@ export { DEFAULT_PROVIDERS, type ProviderFailure } from './ort-session.js';
 export { DecoderCore, type CoreResult, type DecoderModel } from './decoder-core.js';
 export type { Denoiser, DenoiserIO } from './denoiser.js';
 export type { FusedIO, FusedModel } from './fused-model.js';
-export { SAMPLER_PARAMETERIZATION, evaluationsFor, type SamplerName, type SamplingOptions } from './sampler-types.js';
+export { SAMPLER_PARAMETERIZATION, evaluationsFor, samplerMismatch, type SamplerName, type SamplingOptions } from './sampler-types.js';
 export { alphasCumprod, ddimTimesteps, flowTimes, type EpsilonSchedule } from './noise-schedule.js';
 export { GaussianNoise } from './gaussian-noise.js';
 export { decoderWorkerUrl } from './worker-entry.js';

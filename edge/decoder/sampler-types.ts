@@ -1,5 +1,5 @@
 /** What a sampling run needs beyond the denoiser: options, scratch buffers and a stop check. */
-import type { Parameterization } from './contract.js';
+import type { DecoderSpec, Parameterization } from './contract.js';
 import type { GaussianNoise } from './gaussian-noise.js';
 import type { PrefixInpainter } from './prefix-inpainting.js';
 
@@ -12,6 +12,16 @@ export const SAMPLER_PARAMETERIZATION: Readonly<Record<SamplerName, Parameteriza
   euler: 'velocity',
   heun: 'velocity',
 };
+
+/** Why `sampler` cannot run this model (null when it can): checked once at load, not per chunk. */
+export function samplerMismatch(sampler: SamplerName, spec: Pick<DecoderSpec, 'name' | 'kind' | 'parameterization' | 'fusedSampler'>): string | null {
+  if (spec.kind === 'fused') {
+    const baked = spec.fusedSampler ?? 'ddim';
+    return baked === sampler ? null : `${JSON.stringify(sampler)} asked for, but the fused model ${JSON.stringify(spec.name)} has ${baked} baked in`;
+  }
+  const needs = SAMPLER_PARAMETERIZATION[sampler];
+  return needs === spec.parameterization ? null : `${JSON.stringify(sampler)} integrates ${needs} models; ${JSON.stringify(spec.name)} is parameterised for ${spec.parameterization}`;
+}
 
 /** Model evaluations a sampler makes for `steps` steps (Heun: twice a step, once the last). */
 export function evaluationsFor(sampler: SamplerName, steps: number): number {

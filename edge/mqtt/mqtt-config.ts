@@ -20,9 +20,6 @@ export const MqttConfigSchema = z.strictObject({
   operators: z.array(Name).default([]),
   /** A reset or resume older (or further in the future) than this is refused; 0 disables. */
   resetMaxAgeMs: z.number().int().min(0).max(3_600_000).default(30_000),
-  deadman: z.strictObject({
-    timeoutMs: z.number().int().min(50).max(60_000),
-  }).optional(),
   /** Start aedes in-process on this port (default set-up: demo, a single robot). */
   embedded: z.strictObject({
     port: z.number().int().min(0).max(65535).default(1883),

@@ -1,7 +1,8 @@
 /**
  * The `systemd` section of the edge configuration (merge into EdgeConfigSchema as
  * `systemd: SystemdConfigSchema.default({})`); parseEdgeConfig's formatting names every key.
- * The watchdog period itself comes from systemd (WATCHDOG_USEC, set by WatchdogSec= in the unit).
+ * The watchdog period itself comes from systemd (WATCHDOG_USEC, set by WatchdogSec= in the unit);
+ * the daemon is healthy while the control loop's tick count advances between two watchdog checks.
  */
 import { z } from 'zod';
 
@@ -9,8 +10,6 @@ export const SystemdConfigSchema = z.strictObject({
   /** A prebuilt sd_notify relay; default: built once with `cc` into $CACHE_DIRECTORY. */
   notifyHelper: z.string().startsWith('/', 'must be an absolute path').optional(),
   helperCacheDir: z.string().startsWith('/', 'must be an absolute path').optional(),
-  /** The main loop counts as healthy while its last beat is at most this old. */
-  healthMaxAgeMs: z.number().int().min(10).max(60_000).default(1000),
   /** Time for the controlled stop (wire stop + cleanup) after SIGTERM. */
   stopTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
 });

@@ -79,9 +79,9 @@ describe('unit file and config', () => {
     expect(() => renderUnitFile({ node: 'node', cli: '/x', configPath: '/c', serialDevice: '/d' })).toThrow(/node "node" must be an absolute path/);
   });
   it('the systemd section names the offending key', () => {
-    const r = SystemdConfigSchema.safeParse({ notifyHelper: 'relative', healthMaxAgeMs: 1 });
+    const r = SystemdConfigSchema.safeParse({ notifyHelper: 'relative', stopTimeoutMs: 1 });
     expect(r.success).toBe(false);
-    expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['notifyHelper', 'healthMaxAgeMs']);
-    expect(SystemdConfigSchema.parse({})).toEqual({ healthMaxAgeMs: 1000, stopTimeoutMs: 3000 });
+    expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['notifyHelper', 'stopTimeoutMs']);
+    expect(SystemdConfigSchema.parse({})).toEqual({ stopTimeoutMs: 3000 });
   });
 });
