@@ -227,11 +227,15 @@ program
   .option('--node <path>', 'absolute path of node', process.execPath)
   .option('--user <name>', 'the service user (in the dialout group)', 'spinal')
   .option('--watchdog-sec <n>', 'WatchdogSec=', positiveInt('--watchdog-sec'))
-  .action((o: { config: string; device: string; node: string; user: string; watchdogSec?: number }) => {
+  .option('--allow-device <spec...>', 'more devices the service may open (DeviceAllow=), e.g. "/dev/video0 rw", "char-nvhost rw", "/dev/nvmap rw"')
+  .option('--group <name...>', 'more supplementary groups besides dialout, e.g. video')
+  .action((o: { config: string; device: string; node: string; user: string; watchdogSec?: number; allowDevice?: string[]; group?: string[] }) => {
     try {
       process.stdout.write(renderUnitFile({
         node: o.node, cli: fileURLToPath(import.meta.url), configPath: o.config, serialDevice: o.device, user: o.user,
         ...(o.watchdogSec !== undefined ? { watchdogSec: o.watchdogSec } : {}),
+        ...(o.allowDevice !== undefined ? { extraDevices: o.allowDevice } : {}),
+        ...(o.group !== undefined ? { extraGroups: o.group } : {}),
       }));
     } catch (e) {
       fail(`unit: ${(e as Error).message}`);

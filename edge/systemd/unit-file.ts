@@ -12,12 +12,24 @@ export interface UnitFileOptions {
   serialDevice: string;
   user?: string;
   watchdogSec?: number;
-  /** Extra DeviceAllow= entries (e.g. Jetson GPU nodes `char-nvhost rw`, `/dev/nvmap rw`). */
+  /** Extra DeviceAllow= entries (e.g. Jetson GPU nodes `char-nvhost rw`, `/dev/nvmap rw`, a camera `/dev/video0 rw`). */
   extraDevices?: readonly string[];
+  /** Extra SupplementaryGroups= besides dialout (e.g. `video` for cameras and the Jetson GPU). */
+  extraGroups?: readonly string[];
   description?: string;
 }
 
+/** DeviceAllow='s forms: a /dev path or a char-/block- class, then optional r, w, m access letters. */
+const DEVICE_ALLOW = /^(?:\/dev\/[\w./:-]+|(?:char|block)-[\w-]+)(?: [rwm]{1,3})?$/;
+const GROUP = /^[a-z_][a-z0-9_-]{0,31}$/;
+
 export function renderUnitFile(o: UnitFileOptions): string {
+  for (const d of o.extraDevices ?? []) {
+    if (!DEVICE_ALLOW.test(d)) throw new Error(`unit file device ${JSON.stringify(d)} is not a DeviceAllow= entry (a /dev path or char-/block- class, optionally followed by r, w, m)`);
+  }
+  for (const g of o.extraGroups ?? []) {
+    if (!GROUP.test(g)) throw new Error(`unit file group ${JSON.stringify(g)} is not a group name`);
+  }
   for (const [key, v] of [['node', o.node], ['cli', o.cli], ['configPath', o.configPath], ['serialDevice', o.serialDevice]] as const) {
     if (!v.startsWith('/') || /\s/.test(v)) throw new Error(`unit file ${key} ${JSON.stringify(v)} must be an absolute path without spaces`);
   }
@@ -44,7 +56,7 @@ KillMode=mixed
 TimeoutStopSec=10
 User=${o.user ?? 'spinal'}
 Group=${o.user ?? 'spinal'}
-SupplementaryGroups=dialout
+SupplementaryGroups=${['dialout', ...(o.extraGroups ?? [])].join(' ')}
 # Where the sd_notify relay is built once (CACHE_DIRECTORY) and runtime files live.
 CacheDirectory=spinal
 RuntimeDirectory=spinal

@@ -78,6 +78,12 @@ describe('unit file and config', () => {
     ]) expect(unit.split('\n')).toContain(line);
     expect(() => renderUnitFile({ node: 'node', cli: '/x', configPath: '/c', serialDevice: '/d' })).toThrow(/node "node" must be an absolute path/);
   });
+  it('lets cameras and the GPU in when asked, and refuses an entry systemd would misread', () => {
+    const unit = renderUnitFile({ node: '/usr/bin/node', cli: '/x', configPath: '/c', serialDevice: '/dev/ttyUSB0', extraDevices: ['/dev/video0 rw', 'char-nvhost rw'], extraGroups: ['video'] });
+    expect(unit.split('\n')).toEqual(expect.arrayContaining(['DeviceAllow=/dev/video0 rw', 'DeviceAllow=char-nvhost rw', 'SupplementaryGroups=dialout video']));
+    expect(() => renderUnitFile({ node: '/n', cli: '/x', configPath: '/c', serialDevice: '/d', extraDevices: ['/dev/video0 rw\nExecStartPre=/bin/sh'] })).toThrow(/device "\/dev\/video0 rw\\nExecStartPre=\/bin\/sh" is not a DeviceAllow= entry/);
+    expect(() => renderUnitFile({ node: '/n', cli: '/x', configPath: '/c', serialDevice: '/d', extraGroups: ['Video Group'] })).toThrow('unit file group "Video Group" is not a group name');
+  });
   it('the systemd section names the offending key', () => {
     const r = SystemdConfigSchema.safeParse({ notifyHelper: 'relative', stopTimeoutMs: 1 });
     expect(r.success).toBe(false);
