@@ -35,7 +35,7 @@ async function login(base: string, username: string, password: string): Promise<
 }
 
 describe('dashboard HTTP server', () => {
-  it('serves the page, the client modules and the vendored uPlot and mqtt.js with a strict CSP', async () => {
+  it('serves the page, the client modules and the vendored uPlot with a strict CSP, and no test files', async () => {
     const { base } = await start();
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
@@ -49,6 +49,8 @@ describe('dashboard HTTP server', () => {
     }
     const etag = page.headers.get('etag') ?? '';
     expect((await fetch(`${base}/`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(`${base}/telemetry-worker.js`)).status).toBe(200);
+    expect((await fetch(`${base}/fleet-model.test.ts`)).status).toBe(404);
     const missing = await fetch(`${base}/../../etc/passwd`);
     expect(missing.status).toBe(404);
   });

@@ -1,7 +1,7 @@
 /**
  * The browser client's files, read once at start and served from memory with an ETag: the page
- * (public/), uPlot and the browser build of mqtt.js from node_modules. Nothing is fetched from
- * anywhere else, so the dashboard works on an isolated robot network.
+ * (public/, including its own small MQTT client) and uPlot from node_modules. Nothing is fetched
+ * from anywhere else, so the dashboard works on an isolated robot network.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -43,15 +43,14 @@ function asset(path: string): Asset {
 export function loadAssets(dir = publicDir()): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
-    if (TYPES[extname(name)] !== undefined) assets.set(`/${name}`, asset(join(dir, name)));
+    // Tests (*.test.ts) sit beside the client's modules and are not part of it.
+    if (TYPES[extname(name)] !== undefined && !name.includes('.test.')) assets.set(`/${name}`, asset(join(dir, name)));
   }
   const index = assets.get('/index.html');
   if (index) assets.set('/', index);
   const require = createRequire(import.meta.url);
   const uplot = dirname(require.resolve('uplot/package.json'));
-  const mqtt = dirname(require.resolve('mqtt/package.json'));
   assets.set('/vendor/uPlot.iife.min.js', asset(join(uplot, 'dist', 'uPlot.iife.min.js')));
   assets.set('/vendor/uPlot.min.css', asset(join(uplot, 'dist', 'uPlot.min.css')));
-  assets.set('/vendor/mqtt.min.js', asset(join(mqtt, 'dist', 'mqtt.min.js')));
   return assets;
 }

@@ -1,21 +1,19 @@
 // @ts-check
 /**
- * The dashboard page: log in, connect to the broker over WebSocket with the user's own MQTT
- * account, keep a FleetModel from every message of the fleet, and draw it at most every 100 ms
- * (plots every 50 ms) from requestAnimationFrame, so message bursts never block input. Commands go
- * out at QoS 1; the page says when the broker acknowledged them. The broker's ACL is what stops a
- * viewer from commanding; the page only greys out what the role cannot do.
+ * The dashboard page: log in, then two MQTT-over-WebSocket connections with the user's own account:
+ * the telemetry worker (subscribes to the fleet, keeps the model, posts changes every 100 ms) and
+ * the command channel on this thread (no subscriptions, so nothing queues in front of an e-stop).
+ * Commands go out at QoS 1; the page says when the broker acknowledged them. The broker's ACL is
+ * what stops a viewer from commanding; the page only greys out what the role cannot do.
  */
 import * as cmd from './commands.js';
 import { DetailView } from './detail-view.js';
 import { EventLogView } from './event-log-view.js';
-import { FleetModel } from './fleet-model.js';
 import { clock } from './format.js';
+import { MqttLite } from './mqtt-lite.js';
 import { OverviewView } from './overview-view.js';
 
 const PASSWORD_KEY = 'spinal.mqtt.password';
-const TABLE_PERIOD_MS = 100;
-const PLOT_PERIOD_MS = 50;
 
 /** @template {HTMLElement} T @param {string} id @returns {T} */
 const $ = (id) => /** @type {T} */ (document.getElementById(id));
@@ -64,61 +62,93 @@ function start(me, password) {
   stopAll.disabled = !canCommand;
   if (!canCommand) stopAll.title = 'Viewers cannot send e-stops: log in as an operator (MQTT ACL)';
 
-  const model = new FleetModel(me.fleet);
-  for (const id of me.robots) model.robot(id);
+  const sender = { fleet: me.fleet, user: me.user, role: me.role };
+  const suffix = Math.random().toString(16).slice(2, 10);
+  /** @type {Map<string, import('./telemetry-worker.js').RowData>} */
+  const rows = new Map();
   let selected = /** @type {string | null} */ (null);
+  const worker = new Worker('/telemetry-worker.js', { type: 'module' });
   const detail = new DetailView({
     root: $('detail'), stats: $('detail-stats'), joints: $('plot-joints'), cmd: $('plot-cmd'), imu: $('plot-imu'),
     jointSelect: /** @type {HTMLSelectElement} */ ($('joint-select')), title: $('detail-title'), safety: $('detail-safety'), cause: $('detail-cause'),
   });
+  detail.onJoint = (joint) => worker.postMessage({ type: 'select', robot: selected, joint });
   const select = (/** @type {string | null} */ id) => {
     selected = id;
     overview.select(id);
     detail.show(id);
-    /** @type {HTMLElement} */ ($('task-result')).textContent = '';
+    const row = id !== null ? rows.get(id) : undefined;
+    if (row) detail.stats(row);
+    $('detail-title').textContent = id ?? '';
+    $('task-result').textContent = '';
+    worker.postMessage({ type: 'select', robot: id, joint: detail.joint });
   };
   const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), { onSelect: select, onEstop: (id) => send(cmd.estop(sender, id), `E-STOP ${id}`), canCommand });
   const events = new EventLogView(/** @type {HTMLOListElement} */ ($('events')));
-  const sender = { fleet: me.fleet, user: me.user, role: me.role };
+  for (const id of me.robots) overview.row(id);
 
-  const mqtt = /** @type {any} */ (globalThis).mqtt;
-  const client = mqtt.connect(me.mqttUrl, {
-    username: me.user, password, protocolVersion: 4, clean: true, keepalive: 10,
-    reconnectPeriod: 1000, connectTimeout: 5000, clientId: `dash-${me.user}-${Math.random().toString(16).slice(2, 10)}`,
-  });
-  const conn = $('conn');
-  const setConn = (/** @type {string} */ state, /** @type {string} */ text) => { document.body.dataset.mqtt = state; conn.textContent = text; };
-  client.on('connect', () => {
-    setConn('connected', 'broker connected');
-    client.subscribe(`spinal/v1/${me.fleet}/#`, { qos: 1 }, (/** @type {Error | null} */ err) => { if (err) setConn('error', `subscribe failed: ${err.message}`); });
-  });
-  client.on('reconnect', () => setConn('reconnecting', 'reconnecting to the broker…'));
-  client.on('offline', () => setConn('disconnected', 'broker unreachable — state below is stale'));
-  client.on('error', (/** @type {any} */ err) => {
-    // 4/5: bad credentials or not authorised: retrying cannot help.
-    if (err && (err.code === 4 || err.code === 5)) {
-      client.end(true);
+  // Two broker connections with the user's account: telemetry in the worker, commands here. A
+  // command is encoded and handed to the WebSocket inside the click's own task.
+  /** @type {Record<'telemetry' | 'commands', string>} */
+  const conn = { telemetry: 'connecting', commands: 'connecting' };
+  const showConn = () => {
+    const both = conn.telemetry === 'connected' && conn.commands === 'connected';
+    document.body.dataset.mqtt = both ? 'connected' : conn.telemetry === 'connecting' || conn.commands === 'connecting' ? 'reconnecting' : 'disconnected';
+    const el = $('conn');
+    el.textContent = both ? 'broker connected' : document.body.dataset.mqtt === 'reconnecting' ? 'reconnecting to the broker… (state shown may be stale)' : 'broker unreachable — state shown may be stale';
+    el.title = `MQTT over WebSocket: telemetry ${conn.telemetry}, commands ${conn.commands}`;
+  };
+  const onState = (/** @type {'telemetry' | 'commands'} */ which, /** @type {string} */ state, /** @type {string} */ why) => {
+    if (state === 'refused') {
+      commands.end();
+      worker.postMessage({ type: 'stop' });
       sessionStorage.removeItem(PASSWORD_KEY);
-      showLogin(`The broker refused ${me.user}: ${err.message}. Log in again.`, me.user);
-    } else setConn('error', `broker error: ${err?.message ?? err}`);
+      showLogin(`The broker refused ${me.user}: ${why}. Log in again.`, me.user);
+      return;
+    }
+    conn[which] = state === 'connected' ? 'connected' : state === 'connecting' ? 'connecting' : 'lost';
+    showConn();
+  };
+  const commands = new MqttLite({
+    url: me.mqttUrl, clientId: `dash-${me.user}-cmd-${suffix}`, username: me.user, password, keepaliveS: 10, reconnectMs: 1000,
+    onState: (state, why) => onState('commands', state, why),
   });
-  const decoder = new TextDecoder();
-  client.on('message', (/** @type {string} */ topic, /** @type {Uint8Array} */ payload) => { model.handle(topic, decoder.decode(payload), Date.now()); });
+  worker.onmessage = (ev) => {
+    const m = ev.data;
+    if (m.type === 'state') { onState('telemetry', m.state, m.detail); return; }
+    if (m.type !== 'frame') return;
+    const now = Date.now();
+    for (const r of m.rows) {
+      rows.set(r.id, r);
+      overview.apply(r, now);
+      if (r.id === selected) detail.stats(r);
+    }
+    events.add(m.events);
+    if (m.latch) {
+      $('latch').hidden = !m.latch.latched;
+      $('latch-by').textContent = m.latch.operator ? `by ${m.latch.operator}` : '';
+      document.body.dataset.fleetLatch = String(m.latch.latched);
+    }
+    if (m.detail) detail.apply(m.detail, rows.get(m.detail.robot) ?? null);
+  };
+  worker.onerror = (e) => { $('conn').textContent = `telemetry worker failed: ${e.message}`; };
+  worker.postMessage({ type: 'start', url: me.mqttUrl, fleet: me.fleet, robots: me.robots, username: me.user, password, clientId: `dash-${me.user}-tlm-${suffix}` });
+  setInterval(() => overview.tick(Date.now()), 1000);
 
   /** @param {import('./commands.js').Outgoing} out @param {string} what */
   function send(out, what) {
     const ack = $('ack');
     const sentAt = performance.timeOrigin + performance.now();
-    ack.dataset.sentAt = String(sentAt);
-    ack.dataset.what = what;
-    delete ack.dataset.ackedAt;
-    ack.textContent = `${what}: sent ${clock(sentAt)}${client.connected ? '' : ' (queued: broker not connected)'}`;
-    client.publish(out.topic, out.payload, { qos: out.qos, retain: out.retain }, (/** @type {Error | undefined} */ err) => {
-      if (err) { ack.textContent = `${what}: FAILED — ${err.message}`; return; }
+    const now = commands.publish(out.topic, out.payload, { qos: out.qos, retain: out.retain }, (err) => {
+      if (err) { ack.textContent = `${what}: NOT CONFIRMED — ${err.message}; send it again`; return; }
       const at = performance.timeOrigin + performance.now();
       ack.dataset.ackedAt = String(at);
       ack.textContent = `${what}: delivered to the broker ${clock(at)}`;
     });
+    ack.dataset.sentAt = String(sentAt);
+    ack.dataset.what = what;
+    delete ack.dataset.ackedAt;
+    ack.textContent = `${what}: sent ${clock(sentAt)}${now ? '' : ' (queued: broker not connected)'}`;
   }
 
   // STOP ALL asks for no confirmation: an e-stop must never wait on a dialog.
@@ -149,36 +179,13 @@ function start(me, password) {
     }
   });
   $('logout').addEventListener('click', async () => {
-    client.end(true);
+    commands.end();
+    worker.postMessage({ type: 'stop' });
     sessionStorage.removeItem(PASSWORD_KEY);
     await api('/api/logout', {}).catch(() => undefined);
     location.reload();
   });
   addEventListener('resize', () => detail.resize());
-
-  let lastTable = 0;
-  let lastPlot = 0;
-  let latchVersion = -1;
-  const frame = (/** @type {number} */ t) => {
-    if (t - lastTable >= TABLE_PERIOD_MS) {
-      lastTable = t;
-      const now = Date.now();
-      overview.update(model, now);
-      events.update(model);
-      if (model.fleetVersion !== latchVersion) {
-        latchVersion = model.fleetVersion;
-        $('latch').hidden = !model.fleetLatch.latched;
-        $('latch-by').textContent = model.fleetLatch.operator ? `by ${model.fleetLatch.operator}` : '';
-        document.body.dataset.fleetLatch = String(model.fleetLatch.latched);
-      }
-    }
-    if (t - lastPlot >= PLOT_PERIOD_MS) {
-      lastPlot = t;
-      detail.update(model);
-    }
-    requestAnimationFrame(frame);
-  };
-  requestAnimationFrame(frame);
 }
 
 async function boot() {

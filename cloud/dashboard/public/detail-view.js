@@ -1,13 +1,12 @@
 // @ts-check
 /**
- * One robot in detail: its figures and three uPlot charts fed from the robot's sample ring (joints
- * measured; one joint commanded against measured; IMU roll/pitch/yaw). Charts are rebuilt only
- * when the robot or its joint count changes; otherwise setData on the ring's columns.
+ * One robot in detail: its figures and three uPlot charts (joints measured; one joint commanded
+ * against measured; IMU roll/pitch/yaw), from the columns the telemetry worker sends. Charts are
+ * rebuilt only when the robot or its joint count changes; otherwise setData.
  */
 import { num } from './format.js';
 
 const COLORS = ['#0969da', '#cf222e', '#1a7f37', '#9a6700', '#8250df', '#bf3989', '#0a7f8c', '#6e7781', '#fb8500', '#3a86ff', '#2a9d8f', '#e63946'];
-const DEG = 180 / Math.PI;
 
 /** @param {HTMLElement} el */
 function width(el) {
@@ -23,9 +22,10 @@ export class DetailView {
     this.joints = -1;
     /** @type {any[]} */
     this.charts = [];
-    this.version = -1;
     this.joint = 0;
-    els.jointSelect.addEventListener('change', () => { this.joint = Number(els.jointSelect.value); this.version = -1; });
+    /** Called when the operator picks another joint for the commanded-vs-measured chart. @type {(joint: number) => void} */
+    this.onJoint = () => undefined;
+    els.jointSelect.addEventListener('change', () => { this.joint = Number(els.jointSelect.value); this.onJoint(this.joint); });
   }
 
   /** @param {string | null} id */
@@ -33,7 +33,6 @@ export class DetailView {
     this.robot = id;
     this.els.root.hidden = id === null;
     this.destroy();
-    this.version = -1;
   }
 
   destroy() {
@@ -62,53 +61,44 @@ export class DetailView {
     ];
   }
 
-  /** Redraws from the model when the robot changed since the last call. @param {import('./fleet-model.js').FleetModel} model */
-  update(model) {
-    if (this.robot === null) return;
-    const r = model.robots.get(this.robot);
-    if (!r || r.version === this.version) return;
-    this.version = r.version;
-    const s = r.summary;
-    this.els.title.textContent = r.id;
-    const safety = s?.safety?.state ?? '—';
-    this.els.safety.textContent = safety;
-    this.els.safety.dataset.safety = safety;
-    this.els.cause.textContent = s?.safety?.cause ? `cause: ${s.safety.cause}` : '';
-    this.stats(r);
-    const ring = r.ring;
-    if (!ring || r.joints === 0) return;
-    if (r.joints !== this.joints) this.build(r.joints);
-    const n = r.joints;
+  /**
+   * Draws what the telemetry worker sent for the selected robot.
+   * @param {ReturnType<typeof import('./telemetry-worker.js').detailOf>} d
+   * @param {import('./telemetry-worker.js').RowData | null} row
+   */
+  apply(d, row) {
+    if (this.robot === null || d.robot !== this.robot) return;
+    this.els.title.textContent = d.robot;
+    if (row) this.stats(row);
+    if (d.joints === 0 || !d.positions || !d.commanded || !d.imu) return;
+    if (d.joints !== this.joints) this.build(d.joints);
     const [joints, cmd, imu] = this.charts;
-    joints.setData(ring.columns(Array.from({ length: n }, (_, j) => j)));
-    cmd.setData(ring.columns([n + this.joint, this.joint]));
-    const o = ring.columns([2 * n, 2 * n + 1, 2 * n + 2]);
-    for (let c = 1; c < o.length; c++) {
-      const col = /** @type {(number | null)[]} */ (o[c]);
-      for (let i = 0; i < col.length; i++) { const v = col[i]; if (v !== null && v !== undefined) col[i] = v * DEG; }
-    }
-    imu.setData(o);
-    this.els.root.dataset.samples = String(ring.count);
-    this.els.root.dataset.lastT = String(ring.times[(ring.next - 1 + ring.capacity) % ring.capacity]);
+    joints.setData(d.positions);
+    cmd.setData(d.commanded);
+    imu.setData(d.imu);
+    this.els.root.dataset.samples = String(d.samples);
+    this.els.root.dataset.lastT = String(d.lastT);
   }
 
-  /** @param {import('./fleet-model.js').RobotRecord} r */
+  /** @param {import('./telemetry-worker.js').RowData} r */
   stats(r) {
-    const s = r.summary;
-    const m = s?.metrics;
+    const safety = r.safety ?? '—';
+    this.els.safety.textContent = safety;
+    this.els.safety.dataset.safety = safety;
+    this.els.cause.textContent = r.cause ? `cause: ${r.cause}` : '';
     const rows = [
       ['software', r.software ?? '—'],
-      ['link', s?.link?.state ?? '—'],
-      ['frames received', s?.link?.rxFrames ?? '—'],
-      ['line errors', s?.link?.errors ?? '—'],
-      ['command mode', s?.sent?.mode ?? '—'],
-      ['task', s?.task ?? '—'],
-      ['brain latency', num(m?.cloudLatencyMs, 1, ' ms')],
-      ['plan age', num(m?.planAgeMs, 0, ' ms')],
-      ['loop lateness p99', num(m?.loopLatenessP99Ms, 3, ' ms')],
-      ['decoder', num(m?.decoderMs, 1, ' ms')],
-      ['fleet latch', s?.fleetLatch ? 'asserted' : 'clear'],
-      ['summary seq', s?.seq ?? '—'],
+      ['link', r.link ?? '—'],
+      ['frames received', r.rxFrames ?? '—'],
+      ['line errors', r.lineErrors ?? '—'],
+      ['command mode', r.mode ?? '—'],
+      ['task', r.task ?? '—'],
+      ['brain latency', num(r.brainMs, 1, ' ms')],
+      ['plan age', num(r.planAgeMs, 0, ' ms')],
+      ['loop lateness p99', num(r.latenessMs, 3, ' ms')],
+      ['decoder', num(r.decoderMs, 1, ' ms')],
+      ['fleet latch', r.fleetLatch ? 'asserted' : 'clear'],
+      ['summary seq', r.seq ?? '—'],
     ];
     const dl = this.els.stats;
     if (dl.childElementCount !== rows.length) {

@@ -1,5 +1,5 @@
 // @ts-check
-/** The event log, newest first; redrawn only when the model's events moved, at most `shown` lines. */
+/** The event log, newest first, at most `shown` lines: new events are prepended, old ones dropped. */
 import { clock } from './format.js';
 
 export class EventLogView {
@@ -7,15 +7,18 @@ export class EventLogView {
   constructor(list, shown = 200) {
     this.list = list;
     this.shown = shown;
-    this.version = -1;
+    const li = document.createElement('li');
+    li.className = 'empty';
+    li.textContent = 'No events yet: transitions, stops, resets and operators\' commands appear here.';
+    this.list.replaceChildren(li);
+    this.empty = true;
   }
 
-  /** @param {import('./fleet-model.js').FleetModel} model */
-  update(model) {
-    if (model.eventsVersion === this.version) return;
-    this.version = model.eventsVersion;
+  /** @param {readonly import('./fleet-model.js').FleetEvent[]} events oldest first */
+  add(events) {
+    if (events.length === 0) return;
+    if (this.empty) { this.list.replaceChildren(); this.empty = false; }
     const frag = document.createDocumentFragment();
-    const events = model.events;
     for (let i = events.length - 1; i >= 0 && events.length - i <= this.shown; i--) {
       const e = /** @type {import('./fleet-model.js').FleetEvent} */ (events[i]);
       const li = document.createElement('li');
@@ -26,12 +29,7 @@ export class EventLogView {
       li.append(t, `${e.robot}: ${e.text}`);
       frag.appendChild(li);
     }
-    if (events.length === 0) {
-      const li = document.createElement('li');
-      li.className = 'empty';
-      li.textContent = 'No events yet: transitions, stops, resets and operators\' commands appear here.';
-      frag.appendChild(li);
-    }
-    this.list.replaceChildren(frag);
+    this.list.prepend(frag);
+    while (this.list.childElementCount > this.shown) this.list.lastElementChild?.remove();
   }
 }

@@ -1,12 +1,14 @@
 // @ts-check
 /**
- * The fleet table: one row per robot, created once; cells are rewritten only when their text
+ * The fleet table: one row per robot, created once; a cell is rewritten only when its text
  * changes, so 100 robots at 20 Hz cost a handful of DOM writes per frame, not a rebuild.
  */
-import { FleetModel } from './fleet-model.js';
 import { age, num } from './format.js';
 
+/** @typedef {import('./telemetry-worker.js').RowData} RowData */
+
 const COLUMNS = ['robot', 'presence', 'safety', 'mode', 'task', 'brain', 'lateness', 'decoder', 'event'];
+const EVENT = COLUMNS.indexOf('event');
 
 export class OverviewView {
   /**
@@ -16,7 +18,7 @@ export class OverviewView {
   constructor(body, actions) {
     this.body = body;
     this.actions = actions;
-    /** @type {Map<string, { tr: HTMLTableRowElement, cells: HTMLTableCellElement[], text: string[], version: number, presence: string }>} */
+    /** @type {Map<string, { tr: HTMLTableRowElement, cells: HTMLTableCellElement[], text: string[], data: RowData | null }>} */
     this.rows = new Map();
     /** @type {string | null} */
     this.selected = null;
@@ -46,46 +48,44 @@ export class OverviewView {
     act.appendChild(stop);
     tr.appendChild(act);
     tr.addEventListener('click', () => this.actions.onSelect(id));
-    // Keep rows in robot-id order as robots appear.
+    // Rows stay in robot-id order as robots appear.
     const after = [...this.rows.keys()].filter((k) => k.localeCompare(id, undefined, { numeric: true }) > 0).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))[0];
     this.body.insertBefore(tr, after !== undefined ? (this.rows.get(after)?.tr ?? null) : null);
-    row = { tr, cells, text: COLUMNS.map(() => ''), version: -1, presence: '' };
+    row = { tr, cells, text: COLUMNS.map(() => ''), data: null };
     this.rows.set(id, row);
+    this.write(row, 0, id);
     return row;
   }
 
-  /** @param {FleetModel} model @param {number} nowMs */
-  update(model, nowMs) {
-    for (const r of model.robots.values()) {
-      const row = this.row(r.id);
-      const presence = FleetModel.presence(r, nowMs);
-      // Presence and event age change with time alone; everything else only with a new message.
-      if (row.version === r.version && row.presence === presence && !r.lastEvent) continue;
-      row.version = r.version;
-      row.presence = presence;
-      const s = r.summary;
-      const m = s?.metrics;
-      const safety = s?.safety?.state ?? '—';
-      const text = [
-        r.id,
-        presence,
-        s?.safety?.latched && safety !== 'ESTOP' ? `${safety} (latched)` : safety,
-        s?.sent?.mode ?? '—',
-        s?.task ?? '—',
-        num(m?.cloudLatencyMs, 1, ' ms'),
-        num(m?.loopLatenessP99Ms, 2, ' ms'),
-        num(m?.decoderMs, 1, ' ms'),
-        r.lastEvent ? `${r.lastEvent.text} · ${age(nowMs - r.lastEvent.at)}` : '—',
-      ];
-      for (let i = 0; i < text.length; i++) {
-        if (row.text[i] !== text[i]) {
-          row.text[i] = /** @type {string} */ (text[i]);
-          /** @type {HTMLTableCellElement} */ (row.cells[i]).textContent = /** @type {string} */ (text[i]);
-        }
-      }
-      if (row.tr.dataset.presence !== presence) row.tr.dataset.presence = presence;
-      if (row.tr.dataset.safety !== safety) row.tr.dataset.safety = safety;
-    }
+  /** @param {{ cells: HTMLTableCellElement[], text: string[] }} row @param {number} i @param {string} text */
+  write(row, i, text) {
+    if (row.text[i] === text) return;
+    row.text[i] = text;
+    /** @type {HTMLTableCellElement} */ (row.cells[i]).textContent = text;
+  }
+
+  /** @param {RowData} d @param {number} nowMs */
+  apply(d, nowMs) {
+    const row = this.row(d.id);
+    row.data = d;
+    const safety = d.safety ?? '—';
+    const text = [
+      d.id, d.presence, d.latched && safety !== 'ESTOP' ? `${safety} (latched)` : safety, d.mode ?? '—', d.task ?? '—',
+      num(d.brainMs, 1, ' ms'), num(d.latenessMs, 2, ' ms'), num(d.decoderMs, 1, ' ms'), this.eventText(d, nowMs),
+    ];
+    for (let i = 0; i < text.length; i++) this.write(row, i, /** @type {string} */ (text[i]));
+    if (row.tr.dataset.presence !== d.presence) row.tr.dataset.presence = d.presence;
+    if (row.tr.dataset.safety !== safety) row.tr.dataset.safety = safety;
+  }
+
+  /** @param {RowData} d @param {number} nowMs */
+  eventText(d, nowMs) {
+    return d.lastEvent ? `${d.lastEvent.text} · ${age(nowMs - d.lastEvent.at)}` : '—';
+  }
+
+  /** Ages in the last-event column move with time alone. @param {number} nowMs */
+  tick(nowMs) {
+    for (const row of this.rows.values()) if (row.data) this.write(row, EVENT, this.eventText(row.data, nowMs));
   }
 
   /** @param {string | null} id */
