@@ -20,6 +20,13 @@ export interface EmbeddedBrokerOptions extends FleetAccounts {
   /** 0 (default) picks a free port. */
   port?: number;
   logger?: MqttLogger;
+  /**
+   * A subscriber whose socket has not drained for this long is disconnected (it reconnects and
+   * catches up from retained state). aedes delivers every message through one queue and waits for
+   * each socket, so without this one slow reader (a dashboard on a weak link, a frozen tab) holds
+   * back every client's messages, e-stops included. Default 250 ms; 0 waits forever (never do).
+   */
+  drainTimeoutMs?: number;
   /** Also listen for MQTT over WebSocket. host defaults to `host`, port 0 (default) picks a free one, path defaults to '/mqtt'. */
   ws?: { host?: string; port?: number; path?: string };
 }
@@ -74,7 +81,10 @@ export class EmbeddedBroker {
       if (denials.length > 1000) denials.shift();
       logger.warn(d, 'MQTT access denied');
     };
+    const drainTimeout = opts.drainTimeoutMs ?? 250;
+    if (!(Number.isInteger(drainTimeout) && drainTimeout >= 0)) throw new RangeError(`embedded broker drainTimeoutMs=${drainTimeout} must be a whole number of ms >= 0`);
     const aedes = await Aedes.createBroker({
+      drainTimeout,
       authenticate(client, username, password, done) {
         const u = username === undefined ? undefined : users.get(username);
         if (!u || !password || !timingSafeEqual(u.hash, digest(password))) {
