@@ -9,6 +9,8 @@ import { FleetModel } from './fleet-model.js';
 import { MqttLite } from './mqtt-lite.js';
 
 const FRAME_MS = 100;
+/** A row whose only changes are figures is sent at most this often; state changes go out on the next frame. */
+const FIGURES_MS = 500;
 const DEG = 180 / Math.PI;
 /** The worker's global scope, typed by hand (the DOM and WebWorker libraries do not mix). */
 const scope = /** @type {{ postMessage(m: unknown): void, onmessage: ((ev: MessageEvent) => void) | null }} */ (/** @type {unknown} */ (globalThis));
@@ -23,7 +25,7 @@ let joint = 0;
 let detailVersion = -1;
 let eventsVersion = 0;
 let fleetVersion = -1;
-/** @type {Map<string, { version: number, presence: string }>} */
+/** What the page last got of each robot: its version, when, and the fields that must show at once. @type {Map<string, { version: number, at: number, key: string }>} */
 const sent = new Map();
 
 /** @typedef {ReturnType<typeof rowOf>} RowData */
@@ -70,8 +72,12 @@ function frame() {
   for (const r of model.robots.values()) {
     const presence = FleetModel.presence(r, now);
     const last = sent.get(r.id);
-    if (last && last.version === r.version && last.presence === presence) continue;
-    sent.set(r.id, { version: r.version, presence });
+    if (last && last.version === r.version && last.key.startsWith(presence)) continue;
+    const s = r.summary;
+    // Presence, safety, latch, mode, task and the last event change what an operator must see now.
+    const key = `${presence}|${s?.safety?.state}|${s?.safety?.latched}|${s?.sent?.mode}|${s?.task}|${s?.fleetLatch}|${r.lastEvent?.at}|${r.lastEvent?.text}|${r.online}`;
+    if (last && last.key === key && now - last.at < FIGURES_MS) continue;
+    sent.set(r.id, { version: r.version, at: now, key });
     rows.push(rowOf(r, presence));
   }
   const fresh = Math.min(model.eventsVersion - eventsVersion, model.events.length);
