@@ -10,5 +10,7 @@ import { scenario as brainSessions } from './brain-sessions.bench.js';
 import { scenario as controlLateness } from './control-lateness.bench.js';
 import { scenario as controlSmoothness } from './control-smoothness.bench.js';
 import { scenario as estopLatency } from './estop-latency.bench.js';
+import { scenario as dashboardLoad } from './dashboard-load.bench.js';
+import { scenario as stopAllLatency } from './stop-all-latency.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness, estopLatency];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness, estopLatency, dashboardLoad, stopAllLatency];

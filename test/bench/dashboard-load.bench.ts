@@ -1,0 +1,635 @@
+/**
+ * Dashboard under load: 100 robots × 20 Hz of state summaries into one browser page, with one
+ * robot's detail (three live uPlot charts) open — the page's worst case. Measured in the page:
+ * requestAnimationFrame intervals (frame time), long tasks, the renderer main thread's busy share,
+ * and the retained JS heap, DOM nodes and listeners (CDP, after a forced GC) every 10 s.
+ *
+ * No real robots: an embedded broker (TCP + WebSocket), the dashboard's HTTP server and, in this
+ * process, one MQTT client per robot with its own robot account (the ACL lets robot R publish only
+ * its own topics) publishing schema-valid summaries on absolute-deadline timers, plus one safety
+ * event a second fleet-wide. A separate viewer client over WebSocket counts what the broker
+ * delivered; the page proves it keeps up through the selected robot's `summary seq` and plot time.
+ *
+ * Peer, same run and page: an idle baseline with the same 100 robots known and online but no
+ * telemetry flowing, measured for IDLE_S before the load starts.
+ *
+ * Also probed in both phases: an operator's e-stop to one robot every ESTOP_PROBE_MS, timed from
+ * publish to the robot's client (the broker's command path while the dashboard is being fed).
+ */
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { DashboardServer } from '../../cloud/dashboard/dashboard-server.js';
+import { DashboardUsers } from '../../cloud/dashboard/users.js';
+import { EmbeddedBroker } from '../../edge/mqtt/broker/embedded-broker.js';
+import { SafetyEventSchema, StateSummarySchema, encodePayload, fleetTopics, robotTopics, type SafetyEvent, type StateSummary } from '../../proto/mqtt/index.js';
+import { sleep } from '../e2e/link-harness.js';
+import { launchChromium } from './browser.js';
+import { stats, type BenchResult, type Cell, type Scenario } from './harness.js';
+
+const DURATION_S = Number(process.env.SPINAL_BENCH_DASHBOARD_S ?? 300);
+const IDLE_S = 30;
+const SAMPLE_S = 10;
+const ROBOTS = 100;
+const RATE_HZ = 20;
+const EVENT_PERIOD_MS = 1000;
+const GOAL_FRAME_MS = 1000 / 30;
+/** The heap (floor) at the end may exceed the one at the reference point by this factor and still be "bounded". */
+const HEAP_GROWTH_LIMIT = 1.2;
+/** …or by this much, whichever is more: a few-MiB heap moves by more than 20% with the messages in flight. */
+const HEAP_SLACK = 1024 * 1024;
+/** A worker drowning in messages answers devtools late; its heap sample is then skipped (NaN), not fatal. */
+const WORKER_CALL_TIMEOUT_MS = 5000;
+/** Memory is judged on the lowest of this many consecutive samples (see the verdict). */
+const FLOOR_OF = 3;
+/** Lines the page's event log keeps (EventLogView's default) and DOM nodes per line (li, time, two text nodes). */
+const EVENT_LOG_LINES = 200;
+const NODES_PER_EVENT_LINE = 4;
+/** An operator e-stop to one robot (round robin) this often, idle and loaded: the broker's command path under the dashboard's load. */
+const ESTOP_PROBE_MS = 5000;
+/** Teardown waits at most this long for the broker's queue to drain into the Node viewer (see drain()). */
+const DRAIN_MS = 120_000;
+/** A page/CDP call unanswered for this long fails its sample (the window then spans to the next sample that answers). */
+const CALL_TIMEOUT_MS = 20_000;
+/** This many failed samples in a row end the phase early, with what was measured so far. */
+const MAX_MISSED_IN_A_ROW = 3;
+/** Frame ring in the page: a power of two, far more than one 10 s window of frames (read out at every sample). */
+const RING = 1 << 14;
+const FLEET = 'lab';
+const SELECTED = 'robot1';
+const MIB = 1024 * 1024;
+
+const OPERATOR = { name: 'olga', password: 'olga-secret' };
+const VIEWER = { name: 'vic', password: 'vic-secret' };
+const TASKS = ['walk to the charging dock and sit down', 'pick up the red cube and put it in the blue bin'];
+
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+const r3 = (x: number): number => Math.round(x * 1e3) / 1e3;
+const nowEpochMs = (): number => performance.timeOrigin + performance.now();
+
+function withTimeout<T>(what: string, p: Promise<T>, ms = CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** One synthetic robot: a sinusoidal gait or reach, rounded as the edge rounds, published on its own MQTT connection. */
+class SyntheticRobot {
+  readonly topics;
+  readonly joints: number;
+  private readonly offsets: number[];
+  private readonly amps: number[];
+  private readonly freqs: number[];
+  private readonly phases: number[];
+  private seq = 0;
+  private eventSeq = 0;
+  state = 'ACTIVE';
+  published = 0;
+  skipped = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private nextMs = 0;
+  private readonly t0Ms = nowEpochMs();
+  client: MqttClient | null = null;
+
+  constructor(readonly index: number, readonly id: string) {
+    this.topics = robotTopics(FLEET, id);
+    const quadruped = index % 2 === 0;
+    this.joints = quadruped ? 12 : 7;
+    const j = Array.from({ length: this.joints }, (_, k) => k);
+    // Quadruped: hip 0, thigh 0.8, knee -1.6 per leg; arm: a ready pose and a half-open gripper.
+    this.offsets = quadruped ? j.map((k) => [0, 0.8, -1.6][k % 3] as number) : [0, -0.4, 0, 1.2, 0, 0.9, 0.02];
+    this.amps = quadruped ? j.map((k) => [0.08, 0.35, 0.5][k % 3] as number) : [0.6, 0.3, 0.4, 0.35, 0.5, 0.25, 0.015];
+    this.freqs = quadruped ? j.map(() => 1.6) : j.map((k) => 0.25 + 0.03 * k);
+    this.phases = j.map((k) => (quadruped ? Math.PI * (Math.floor(k / 3) % 2) : 0.7 * k) + 0.37 * index);
+  }
+
+  summary(atMs: number): StateSummary {
+    const t = (atMs - this.t0Ms) / 1000;
+    const n = this.joints;
+    const q = (tt: number, k: number): number => (this.offsets[k] as number) + (this.amps[k] as number) * Math.sin(2 * Math.PI * (this.freqs[k] as number) * tt + (this.phases[k] as number));
+    const dq = (tt: number, k: number): number => (this.amps[k] as number) * 2 * Math.PI * (this.freqs[k] as number) * Math.cos(2 * Math.PI * (this.freqs[k] as number) * tt + (this.phases[k] as number));
+    const measured = { position: new Array<number>(n), velocity: new Array<number>(n) };
+    const sent = { position: new Array<number>(n), velocity: new Array<number>(n) };
+    // The plant lags the command by ~15 ms, with encoder-sized noise.
+    for (let k = 0; k < n; k++) {
+      sent.position[k] = r4(q(t, k));
+      sent.velocity[k] = r3(dq(t, k));
+      measured.position[k] = r4(q(t - 0.015, k) + (Math.random() - 0.5) * 4e-4);
+      measured.velocity[k] = r3(dq(t - 0.015, k) + (Math.random() - 0.5) * 2e-2);
+    }
+    const roll = 0.03 * Math.sin(2 * Math.PI * 0.8 * t + this.index);
+    const pitch = 0.02 * Math.sin(2 * Math.PI * 0.8 * t + this.index + 1);
+    const wrap = (a: number): number => Math.atan2(Math.sin(a), Math.cos(a));
+    return {
+      v: 1, robot: this.id, at: Math.round(atMs), seq: this.seq++,
+      safety: { state: this.state, latched: false },
+      sent: { mode: 'position', position: sent.position, velocity: sent.velocity, ageMs: r3(1 + Math.random() * 9) },
+      link: { state: 'READY', rxFrames: Math.max(0, Math.floor(t * 250)), errors: 0, lastFrameAgeMs: r3(Math.random() * 4) },
+      measured,
+      imu: {
+        roll: r4(roll), pitch: r4(pitch), yaw: r4(wrap(0.05 * t + this.index)),
+        gyro: [r4(0.15 * Math.cos(2 * Math.PI * 0.8 * t + this.index)), r4(0.1 * Math.cos(2 * Math.PI * 0.8 * t + this.index + 1)), r4(0.05)],
+        accel: [r3(-9.806 * Math.sin(pitch) + (Math.random() - 0.5) * 0.1), r3(9.806 * Math.sin(roll) + (Math.random() - 0.5) * 0.1), r3(9.806 + (Math.random() - 0.5) * 0.1)],
+      },
+      metrics: { loopLatenessP99Ms: r3(0.15 + Math.random() * 0.3), decoderMs: r3(7 + Math.random() * 3), cloudLatencyMs: r3(28 + Math.random() * 12), planAgeMs: r3(80 + Math.random() * 150) },
+      task: TASKS[this.index % 2] as string,
+      fleetLatch: false,
+    };
+  }
+
+  /** The next safety event, alternating ACTIVE → HOLD (plan lapsed) and HOLD → ACTIVE (new plan). */
+  event(atMs: number): SafetyEvent {
+    const hold = this.state === 'ACTIVE';
+    const from = this.state;
+    this.state = hold ? 'HOLD' : 'ACTIVE';
+    return hold
+      ? { v: 1, robot: this.id, at: Math.round(atMs), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'plan-expired', source: 'edge:plan-ttl', detail: 'plan older than its validity' }
+      : { v: 1, robot: this.id, at: Math.round(atMs), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'new-plan', source: 'edge:cloud-link' };
+  }
+
+  /** Starts publishing at RATE_HZ on absolute deadlines from `firstMs` (performance.now time); a tick late by more than a period is skipped, not bunched. */
+  start(client: MqttClient, firstMs: number): void {
+    const period = 1000 / RATE_HZ;
+    this.nextMs = firstMs;
+    const fire = (): void => {
+      client.publish(this.topics.state, encodePayload(this.summary(nowEpochMs())), { qos: 0 });
+      this.published++;
+      const now = performance.now();
+      this.nextMs += period;
+      while (this.nextMs < now) { this.nextMs += period; this.skipped++; }
+      this.timer = setTimeout(fire, this.nextMs - now);
+    };
+    this.timer = setTimeout(fire, Math.max(0, firstMs - performance.now()));
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+/** What the page reports at each sample: cheap reads, and the window's frame intervals (copied out once per window, not per frame). */
+interface PageProbe {
+  n: number;
+  /** rAF intervals (ms) since the previous probe, oldest first. */
+  frames: number[];
+  longN: number;
+  longMs: number;
+  samples: number;
+  lagMs: number;
+  seq: number;
+  online: number;
+  rows: number;
+  eventLines: number;
+}
+
+interface Sample {
+  phase: 'idle' | 'load';
+  /** Seconds since the phase started. */
+  t: number;
+  wallMs: number;
+  probe: PageProbe;
+  heap: number;
+  nodes: number;
+  listeners: number;
+  taskS: number;
+  scriptS: number;
+  styleS: number;
+  layoutS: number;
+  viewerState: number;
+  viewerEvents: number;
+  published: number;
+  /** This process's V8 heap in use (broker, publishers, counter; not collected first): where a backlog the page cannot take accumulates. */
+  nodeHeap: number;
+  /** JS heap in use of the page's workers (the telemetry worker), after a forced GC in each; NaN when the page has none. */
+  workerHeap: number;
+  /** Resident memory of all Chromium renderer processes (the page, its workers, messages queued for them). */
+  rendererRss: number;
+  /** Cumulative CPU seconds of every Chromium process (browser, renderers, network service, GPU). */
+  chromiumCpuS: number;
+  /** E-stop probes sent so far, and the delivery times (ms) of those that arrived. */
+  probesSent: number;
+  probeMs: number[];
+}
+
+/** The frame recorder: every rAF interval into a preallocated ring; long tasks summed. Nothing allocates per frame. */
+const INSTALL = `(() => {
+  const N = ${RING};
+  const b = { d: new Float64Array(N), n: 0, read: 0, last: -1, longN: 0, longMs: 0 };
+  window.__bench = b;
+  const loop = (t) => { if (b.last >= 0) { b.d[b.n & (N - 1)] = t - b.last; b.n++; } b.last = t; requestAnimationFrame(loop); };
+  requestAnimationFrame(loop);
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) { b.longN++; b.longMs += e.duration; } }).observe({ type: 'longtask' });
+  return PerformanceObserver.supportedEntryTypes.includes('longtask');
+})()`;
+
+const PROBE = `(() => {
+  const b = window.__bench;
+  const d = document.getElementById('detail');
+  let seq = NaN;
+  for (const dt of document.querySelectorAll('#detail-stats dt')) if (dt.textContent === 'summary seq') seq = Number(dt.nextElementSibling && dt.nextElementSibling.textContent);
+  const lastT = d && d.dataset.lastT !== undefined ? Number(d.dataset.lastT) : NaN;
+  const frames = [];
+  for (let i = Math.max(b.read, b.n - ${RING}); i < b.n; i++) frames.push(b.d[i & ${RING - 1}]);
+  b.read = b.n;
+  return {
+    n: b.n, frames, longN: b.longN, longMs: b.longMs,
+    samples: d && d.dataset.samples !== undefined ? Number(d.dataset.samples) : NaN,
+    lagMs: Date.now() - lastT * 1000, seq,
+    online: document.querySelectorAll('#fleet tr[data-presence="online"]').length,
+    rows: document.querySelectorAll('#fleet tbody tr').length,
+    eventLines: document.querySelectorAll('#events li:not(.empty)').length,
+  };
+})()`;
+
+/** Nearest-rank quantile (as harness.stats) of an ascending array. */
+function q(sorted: Float64Array, p: number): number {
+  const n = sorted.length;
+  return n === 0 ? Number.NaN : (sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))] as number);
+}
+
+interface FrameStats { n: number; p50: number; p95: number; p99: number; max: number; fps: number }
+function frameStats(d: ArrayLike<number>): FrameStats {
+  const s = Float64Array.from(d).sort();
+  let sum = 0;
+  for (const x of s) sum += x;
+  return { n: s.length, p50: q(s, 0.5), p95: q(s, 0.95), p99: q(s, 0.99), max: s.length ? (s[s.length - 1] as number) : Number.NaN, fps: s.length ? (1000 * s.length) / sum : Number.NaN };
+}
+
+/** Least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return Number.NaN;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) { num += ((xs[i] as number) - mx) * ((ys[i] as number) - my); den += ((xs[i] as number) - mx) ** 2; }
+  return num / den;
+}
+
+async function run(): Promise<BenchResult> {
+  const ids = Array.from({ length: ROBOTS }, (_, i) => `robot${i + 1}`);
+  const accounts = { fleet: FLEET, robots: ids.map((id) => ({ id, password: `${id}-secret` })), operators: [OPERATOR], viewers: [VIEWER] };
+  const load0 = loadavg();
+  let broker: EmbeddedBroker | null = null;
+  let dashboard: DashboardServer | null = null;
+  let browser: Browser | null = null;
+  let viewer: MqttClient | null = null;
+  let eventTimer: NodeJS.Timeout | null = null;
+  const robots: SyntheticRobot[] = [];
+  let probe: MqttClient | null = null;
+  let probeTimer: NodeJS.Timeout | null = null;
+  // Counted for the whole run (teardown reads them to know when the broker's queue is empty).
+  let viewerState = 0;
+  let viewerEvents = 0;
+  const published = (): number => robots.reduce((a, r) => a + r.published, 0);
+  try {
+    // The payload stays what the edge sends: both shapes pass the contract's schemas.
+    const probeQuad = new SyntheticRobot(0, 'robot1');
+    const probeArm = new SyntheticRobot(1, 'robot2');
+    const quadBytes = encodePayload(StateSummarySchema.parse(probeQuad.summary(nowEpochMs()))).length;
+    const armBytes = encodePayload(StateSummarySchema.parse(probeArm.summary(nowEpochMs()))).length;
+    SafetyEventSchema.parse(probeQuad.event(Date.now()));
+    SafetyEventSchema.parse(probeQuad.event(Date.now()));
+
+    broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0, ws: { port: 0 } });
+    const wsUrl = broker.wsUrl ?? '';
+    dashboard = await DashboardServer.start({ fleet: FLEET, robots: ids, users: new DashboardUsers(accounts), mqttUrl: wsUrl, brain: null });
+
+    const url = broker.url;
+    // E-stop probes in flight, by payload (unique per probe): sent time (performance.now()).
+    const probeSentAt = new Map<string, number>();
+    const probeMs: number[] = [];
+    let probesSent = 0;
+    ids.forEach((id, i) => robots.push(new SyntheticRobot(i, id)));
+    // Each robot as RobotMqtt connects: will = retained offline, then retained online.
+    // allSettled: a refused connection must not leave others connecting after the cleanup ran.
+    const connected = await Promise.allSettled(robots.map(async (r) => {
+      r.client = await mqtt.connectAsync(url, {
+        username: r.id, password: `${r.id}-secret`, clientId: `bench-${r.id}`, clean: true, keepalive: 10, reconnectPeriod: 0,
+        will: { topic: r.topics.status, payload: encodePayload({ v: 1, robot: r.id, online: false, at: Date.now(), reason: 'connection lost' }), qos: 1, retain: true },
+      });
+      await r.client.publishAsync(r.topics.status, encodePayload({ v: 1, robot: r.id, online: true, at: Date.now(), software: 'spinal-bench' }), { qos: 1, retain: true });
+      await r.client.subscribeAsync([r.topics.commands, fleetTopics(FLEET).commands], { qos: 1 });
+      r.client.on('message', (topic, payload) => {
+        const sentAt = probeSentAt.get(payload.toString('utf8'));
+        if (topic === r.topics.estop && sentAt !== undefined) probeMs.push(performance.now() - sentAt);
+      });
+    }));
+    const failed = connected.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (failed) throw new Error(`a synthetic robot could not connect: ${(failed.reason as Error).message}`);
+    const clientOf = (r: SyntheticRobot): MqttClient => {
+      if (!r.client) throw new Error(`${r.id}: not connected`);
+      return r.client;
+    };
+
+    viewer = await mqtt.connectAsync(wsUrl, { username: VIEWER.name, password: VIEWER.password, clientId: 'bench-counter', reconnectPeriod: 0 });
+    viewer.on('message', (topic) => {
+      if (topic.endsWith('/state')) viewerState++;
+      else if (topic.endsWith('/event')) viewerEvents++;
+    });
+    await viewer.subscribeAsync(fleetTopics(FLEET).everything, { qos: 1 });
+
+    probe = await mqtt.connectAsync(url, { username: OPERATOR.name, password: OPERATOR.password, clientId: 'bench-estop-probe', reconnectPeriod: 0 });
+    const prober = probe;
+    probeTimer = setInterval(() => {
+      const r = robots[(probesSent * 13) % ROBOTS] as SyntheticRobot;
+      const payload = JSON.stringify({ v: 1, kind: 'estop', id: `probe-${probesSent}`, category: 1, operator: OPERATOR.name, at: Date.now(), reason: 'bench probe' });
+      probesSent++;
+      probeSentAt.set(payload, performance.now());
+      prober.publish(r.topics.estop, payload, { qos: 1 });
+    }, ESTOP_PROBE_MS);
+
+    browser = await launchChromium();
+    const page: Page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(dashboard.url);
+    await page.fill('#login-user', OPERATOR.name);
+    await page.fill('#login-password', OPERATOR.password);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('body[data-mqtt="connected"]', { timeout: 15_000 });
+    await page.waitForSelector(`#fleet tr[data-robot="${SELECTED}"]`, { timeout: 10_000 });
+    await page.click(`#fleet tr[data-robot="${SELECTED}"]`);
+    await page.waitForSelector('#detail:not([hidden])');
+    const cdp: CDPSession = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const longTasksSupported = await page.evaluate<boolean>(INSTALL);
+    // The page's dedicated workers are other V8 isolates: Performance.getMetrics of the page does
+    // not count them. Attach to each (non-flattened sessions: playwright's CDPSession speaks to one
+    // target, so worker commands travel in Target.sendMessageToTarget).
+    const workerSessions: string[] = [];
+    let workerMissed = 0;
+    const pendingWorker = new Map<number, (result: Record<string, unknown>) => void>();
+    let workerCallId = 0;
+    cdp.on('Target.attachedToTarget', (ev) => { if (ev.targetInfo.type === 'worker') workerSessions.push(ev.sessionId); });
+    cdp.on('Target.detachedFromTarget', (ev) => { const i = workerSessions.indexOf(ev.sessionId ?? ''); if (i >= 0) workerSessions.splice(i, 1); });
+    cdp.on('Target.receivedMessageFromTarget', (ev) => {
+      const msg = JSON.parse(ev.message) as { id?: number; result?: Record<string, unknown> };
+      const done = msg.id === undefined ? undefined : pendingWorker.get(msg.id);
+      if (done && msg.id !== undefined) { pendingWorker.delete(msg.id); done(msg.result ?? {}); }
+    });
+    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    const askWorker = (sessionId: string, method: string): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+      const id = ++workerCallId;
+      pendingWorker.set(id, resolve);
+      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params: {} }) }).catch(reject);
+    });
+    const browserCdp = await browser.newBrowserCDPSession();
+    const rssOf = (pid: number): number => {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return m ? Number(m[1]) * 1024 : Number.NaN;
+      } catch {
+        return Number.NaN; // not Linux, or the process is gone
+      }
+    };
+    await sleep(2000);
+
+    const sample = async (phase: Sample['phase'], phaseStartMs: number): Promise<Sample> => {
+      const wallMs = performance.now();
+      const probe = await withTimeout('page probe', page.evaluate<PageProbe>(PROBE));
+      const counts = { viewerState, viewerEvents, published: published(), nodeHeap: process.memoryUsage().heapUsed, probesSent, probeMs: probeMs.slice() };
+      // A full GC first, so the heap figure is what the page retains, not garbage awaiting collection.
+      await withTimeout('collectGarbage', cdp.send('HeapProfiler.collectGarbage'));
+      const metrics = (await withTimeout('getMetrics', cdp.send('Performance.getMetrics'))).metrics;
+      const m = (name: string): number => metrics.find((x) => x.name === name)?.value ?? Number.NaN;
+      let workerHeap = workerSessions.length === 0 ? Number.NaN : 0;
+      try {
+        for (const w of [...workerSessions]) {
+          await withTimeout('worker collectGarbage', askWorker(w, 'HeapProfiler.collectGarbage'), WORKER_CALL_TIMEOUT_MS);
+          workerHeap += Number((await withTimeout('worker getHeapUsage', askWorker(w, 'Runtime.getHeapUsage'), WORKER_CALL_TIMEOUT_MS)).usedSize);
+        }
+      } catch {
+        workerHeap = Number.NaN;
+        workerMissed++;
+      }
+      const procs = (await withTimeout('getProcessInfo', browserCdp.send('SystemInfo.getProcessInfo'))).processInfo;
+      const rendererRss = procs.filter((x) => x.type === 'renderer').reduce((a, x) => a + rssOf(x.id), 0);
+      const chromiumCpuS = procs.reduce((a, x) => a + x.cpuTime, 0);
+      return {
+        phase, t: (wallMs - phaseStartMs) / 1000, wallMs, probe,
+        heap: m('JSHeapUsedSize'), nodes: m('Nodes'), listeners: m('JSEventListeners'), taskS: m('TaskDuration'), scriptS: m('ScriptDuration'), styleS: m('RecalcStyleDuration'), layoutS: m('LayoutDuration'), workerHeap, rendererRss, chromiumCpuS, ...counts,
+      };
+    };
+    const samples: Sample[] = [];
+    let stalled: string | null = null;
+    const missed: string[] = [];
+    /**
+     * Samples at the start, on a SAMPLE_S grid (a sample that runs late skips grid points rather
+     * than bunching) and at the end; `atEnd` runs at the end exactly, or at once when the page
+     * stops answering, so the phase never outlasts `seconds` because of slow samples. A sample
+     * that fails is recorded in `missed` and the next one covers its window.
+     */
+    const runPhase = async (phase: Sample['phase'], seconds: number, atEnd: () => void = () => undefined): Promise<void> => {
+      const start = performance.now();
+      const end = start + seconds * 1000;
+      const endTimer = setTimeout(atEnd, seconds * 1000);
+      let inARow = 0;
+      const take = async (): Promise<void> => {
+        try {
+          samples.push(await withTimeout(`${phase} sample`, sample(phase, start), 3 * CALL_TIMEOUT_MS));
+          inARow = 0;
+        } catch (e) {
+          missed.push(`${phase} ${((performance.now() - start) / 1000).toFixed(0)} s: ${(e as Error).message}`);
+          if (++inARow >= MAX_MISSED_IN_A_ROW) throw e;
+        }
+      };
+      try {
+        await take();
+        while (performance.now() < end - 1) {
+          const now = performance.now();
+          await sleep(Math.max(0, Math.min(end, start + Math.ceil((now - start + 1) / (SAMPLE_S * 1000)) * SAMPLE_S * 1000) - now));
+          await take();
+        }
+      } catch (e) {
+        stalled = `${phase} phase stopped at ${((performance.now() - start) / 1000).toFixed(0)} s: ${(e as Error).message}`;
+      } finally {
+        clearTimeout(endTimer);
+        atEnd();
+      }
+    };
+
+    await runPhase('idle', IDLE_S);
+    if (stalled !== null) throw new Error(`the idle page did not answer: ${String(stalled)}`);
+    const loadStartLoad = loadavg();
+    const cpu0 = process.cpuUsage();
+    const loadStart = performance.now();
+    // Staggered over one period so the 2000 msg/s arrive as a stream, as from independent robots.
+    for (const r of robots) r.start(clientOf(r), loadStart + 50 + (r.index * 1000) / RATE_HZ / ROBOTS);
+    let eventCount = 0;
+    eventTimer = setInterval(() => {
+      const r = robots[(eventCount++ * 37) % ROBOTS] as SyntheticRobot;
+      clientOf(r).publish(r.topics.event, encodePayload(r.event(Date.now())), { qos: 1 });
+    }, EVENT_PERIOD_MS);
+    const ended = { at: 0, cpu: process.cpuUsage(), load: loadavg() };
+    const stopLoad = (): void => {
+      if (ended.at !== 0) return;
+      ended.at = performance.now();
+      ended.cpu = process.cpuUsage(cpu0);
+      for (const r of robots) r.stop();
+      if (eventTimer) clearInterval(eventTimer);
+      eventTimer = null;
+      ended.load = loadavg();
+    };
+    await runPhase('load', DURATION_S, stopLoad);
+    const loadEnd = ended.at;
+    const cpu = ended.cpu;
+    const loadEndLoad = ended.load;
+
+    if (samples.filter((x) => x.phase === 'load').length < 2) throw new Error(`no load window measured: ${String(stalled)}`);
+
+    // A window's e-stop probes: the slowest delivered, and how many sent so far are still undelivered.
+    const probeCell = (a: Sample, b: Sample): string => {
+      const got = b.probeMs.slice(a.probeMs.length);
+      const pending = b.probesSent - b.probeMs.length;
+      return `${got.length ? Math.max(...got).toFixed(1) : '-'}${pending > 0 ? ` (${pending} pending)` : ''}`;
+    };
+    const rows: Cell[][] = [];
+    for (let i = 1; i < samples.length; i++) {
+      const a = samples[i - 1] as Sample, b = samples[i] as Sample;
+      if (a.phase !== b.phase) continue;
+      const dt = (b.wallMs - a.wallMs) / 1000;
+      const f = frameStats(b.probe.frames);
+      const pageSeq = b.phase === 'load' && Number.isFinite(a.probe.seq) ? (b.probe.seq - a.probe.seq) / dt : Number.NaN;
+      rows.push([
+        `${b.phase} ${b.t.toFixed(0)} s`, f.n, f.fps, f.p50, f.p95, f.p99,
+        b.probe.longN - a.probe.longN, b.probe.longMs - a.probe.longMs, (100 * (b.taskS - a.taskS)) / dt,
+        [b.scriptS - a.scriptS, b.styleS - a.styleS, b.layoutS - a.layoutS].map((x) => ((100 * x) / dt).toFixed(0)).join('/'),
+        (100 * (b.chromiumCpuS - a.chromiumCpuS)) / dt,
+        b.heap / MIB, b.workerHeap / MIB, b.rendererRss / MIB, b.nodes, b.listeners, b.nodeHeap / MIB,
+        (b.published - a.published) / dt, (b.viewerState - a.viewerState) / dt, pageSeq,
+        b.phase === 'load' ? b.probe.lagMs : Number.NaN, b.probe.online, b.probe.eventLines,
+        probeCell(a, b),
+      ]);
+    }
+    // A phase's first sample holds the frames from before the phase: not counted.
+    const phaseFrames = (phase: Sample['phase']): number[] => samples.filter((x) => x.phase === phase).slice(1).flatMap((x) => x.probe.frames);
+    const idle = frameStats(phaseFrames('idle'));
+    const loaded = frameStats(phaseFrames('load'));
+    const loadSamples = samples.filter((x) => x.phase === 'load');
+    const idleSamples = samples.filter((x) => x.phase === 'idle');
+    const longOf = (s: Sample[]): { n: number; ms: number } => ({ n: (s[s.length - 1]?.probe.longN ?? 0) - (s[0]?.probe.longN ?? 0), ms: (s[s.length - 1]?.probe.longMs ?? 0) - (s[0]?.probe.longMs ?? 0) });
+    const busyOf = (s: Sample[]): number => (100 * ((s[s.length - 1]?.taskS ?? 0) - (s[0]?.taskS ?? 0))) / (((s[s.length - 1]?.wallMs ?? 0) - (s[0]?.wallMs ?? 0)) / 1000);
+    rows.push(['idle (all)', idle.n, idle.fps, idle.p50, idle.p95, idle.p99, longOf(idleSamples).n, longOf(idleSamples).ms, busyOf(idleSamples), '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
+    rows.push(['loaded (all)', loaded.n, loaded.fps, loaded.p50, loaded.p95, loaded.p99, longOf(loadSamples).n, longOf(loadSamples).ms, busyOf(loadSamples), '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
+
+    // Bounded memory, judged on floors: a sample can catch transient memory (messages the page
+    // has received but not handled yet, the latest table redraw's replaced text nodes), which
+    // single samples showed as +30% spikes; a leak raises every sample, so it raises the lowest of
+    // FLOOR_OF consecutive ones. Bounded: the floor at the end within HEAP_GROWTH_LIMIT of the
+    // floor at the reference point (one minute into the load, or half-way on a shorter run), the
+    // same for DOM nodes net of the event log (it fills towards its fixed EVENT_LOG_LINES by
+    // design), and no more listeners.
+    const loadS = (loadEnd - loadStart) / 1000;
+    const refT = Math.min(60, loadS / 2);
+    const ref = loadSamples.find((s) => s.t >= refT - 1) ?? (loadSamples[0] as Sample);
+    const first = loadSamples[0] as Sample;
+    const end = loadSamples[loadSamples.length - 1] as Sample;
+    const lastHalf = loadSamples.filter((s) => s.t >= loadS / 2 - 1);
+    const slopeMbMin = slope(lastHalf.map((s) => s.t / 60), lastHalf.map((s) => s.heap / MIB));
+    const heapMax = Math.max(...loadSamples.map((s) => s.heap));
+    const nodesAdj = (s: Sample): number => s.nodes - NODES_PER_EVENT_LINE * s.probe.eventLines;
+    const refAt = loadSamples.indexOf(ref);
+    // NaN samples (a worker that did not answer) are left out; no sample at all gives NaN.
+    const floor = (at: number, f: (s: Sample) => number): number => {
+      const v = loadSamples.slice(Math.max(0, at - FLOOR_OF + 1), at + 1).map(f).filter((x) => !Number.isNaN(x));
+      return v.length === 0 ? Number.NaN : Math.min(...v);
+    };
+    const within = (f: { ref: number; end: number }, slack: number): boolean => f.end <= Math.max(HEAP_GROWTH_LIMIT * f.ref, f.ref + slack);
+    const lastAt = loadSamples.length - 1;
+    const heapFloor = { ref: floor(refAt, (s) => s.heap), end: floor(lastAt, (s) => s.heap) };
+    const domFloor = { ref: floor(refAt, nodesAdj), end: floor(lastAt, nodesAdj) };
+    const workerFloor = { ref: floor(refAt, (s) => s.workerHeap), end: floor(lastAt, (s) => s.workerHeap) };
+    const rssFloor = { ref: floor(refAt, (s) => s.rendererRss), end: floor(lastAt, (s) => s.rendererRss) };
+    // NaN (no worker, no /proc) compares false: reported as not shown to be bounded.
+    const heapOk = within(heapFloor, HEAP_SLACK);
+    const workerOk = workerSessions.length === 0 && Number.isNaN(workerFloor.ref) ? true : within(workerFloor, HEAP_SLACK);
+    const rssOk = within(rssFloor, 0);
+    const domOk = within(domFloor, 0) && end.probe.eventLines <= EVENT_LOG_LINES;
+    const listenersOk = end.listeners <= ref.listeners;
+    const delivered = (end.viewerState - first.viewerState) / loadS;
+    const pub = (end.published - first.published) / loadS;
+    const skipped = robots.reduce((a, r) => a + r.skipped, 0);
+    const pageSeqRate = (end.probe.seq - (loadSamples[1]?.probe.seq ?? Number.NaN)) / ((end.wallMs - (loadSamples[1]?.wallMs ?? Number.NaN)) / 1000);
+    const probeSummary = (s: Sample[]): string => {
+      const got = (s[s.length - 1]?.probeMs ?? []).slice((s[0]?.probeMs ?? []).length);
+      const st = stats(got);
+      return st.n === 0 ? 'none delivered' : `${st.median.toFixed(1)} / ${st.max.toFixed(1)} (n=${st.n})`;
+    };
+    const lags = loadSamples.slice(1).map((s) => s.probe.lagMs);
+    const summary: Record<string, number | string | boolean> = {
+      'load duration s': loadS,
+      'stopped early': stalled ?? 'no',
+      'samples missed': missed.length === 0 ? 'none' : missed.join('; '),
+      'idle baseline s': IDLE_S,
+      'idle frame p50/p95/p99 ms': `${idle.p50.toFixed(1)} / ${idle.p95.toFixed(1)} / ${idle.p99.toFixed(1)}`,
+      'loaded frame p50/p95/p99 ms': `${loaded.p50.toFixed(1)} / ${loaded.p95.toFixed(1)} / ${loaded.p99.toFixed(1)}`,
+      'loaded/idle p95': loaded.p95 / idle.p95,
+      [`loaded p95 <= ${GOAL_FRAME_MS.toFixed(1)} ms (>= 30 fps)`]: loaded.p95 <= GOAL_FRAME_MS,
+      'main-thread heap MiB load start / ref / max / end': `${(first.heap / MIB).toFixed(2)} / ${(ref.heap / MIB).toFixed(2)} (${ref.t.toFixed(0)} s) / ${(heapMax / MIB).toFixed(2)} / ${(end.heap / MIB).toFixed(2)}`,
+      'main-thread heap slope over last half MiB/min': slopeMbMin,
+      'DOM nodes ref / end (event-log lines)': `${ref.nodes} (${ref.probe.eventLines}) / ${end.nodes} (${end.probe.eventLines})`,
+      'listeners ref / end': `${ref.listeners} / ${end.listeners}`,
+      [`main-thread heap floor MiB ref / end (min of ${FLOOR_OF} samples)`]: `${(heapFloor.ref / MIB).toFixed(2)} / ${(heapFloor.end / MIB).toFixed(2)}`,
+      'DOM nodes net of event log, floor ref / end': `${domFloor.ref} / ${domFloor.end}`,
+      'worker heap floor MiB ref / end': `${(workerFloor.ref / MIB).toFixed(2)} / ${(workerFloor.end / MIB).toFixed(2)}${workerMissed > 0 ? ` (${workerMissed} samples unanswered within ${WORKER_CALL_TIMEOUT_MS} ms)` : ''}`,
+      'renderer RSS floor MiB ref / end': `${(rssFloor.ref / MIB).toFixed(0)} / ${(rssFloor.end / MIB).toFixed(0)}`,
+      'memory bounded': heapOk && workerOk && rssOk && domOk && listenersOk,
+      'published state msg/s': pub,
+      'delivered state msg/s (ws viewer)': delivered,
+      'publisher ticks skipped (late > 1 period)': skipped,
+      'page: selected robot summaries/s': pageSeqRate,
+      'page: plot lag ms max': Math.max(...lags),
+      'page: rows online at end': `${end.probe.online}/${end.probe.rows}`,
+      'page keeps up (selected robot >= 95% of 20 Hz, plot lag < 1 s)': pageSeqRate >= 0.95 * RATE_HZ && Math.max(...lags) < 1000,
+      'node heap MiB load start / end': `${(first.nodeHeap / MIB).toFixed(0)} / ${(end.nodeHeap / MIB).toFixed(0)}`,
+      'e-stop probe ms idle p50/max': probeSummary(idleSamples),
+      'e-stop probe ms loaded p50/max': probeSummary(loadSamples),
+      'e-stop probes undelivered at end': end.probesSent - end.probeMs.length,
+    };
+    const notes = [
+      `${ROBOTS} synthetic robots at ${RATE_HZ} Hz (own MQTT account each, QoS 0 state, retained online status) + 1 safety event/s (QoS 1); summaries ${quadBytes} B (12 joints) / ${armBytes} B (7 joints), StateSummarySchema-valid`,
+      `page: Chromium ${browser.version()} headless, software rendering, 1400×1000, operator logged in, ${SELECTED}'s detail open (3 uPlot charts); long tasks ${longTasksSupported ? 'observed' : 'NOT supported by this browser'}`,
+      `frame time = rAF interval; each 10 s sample forces a full GC (HeapProfiler.collectGarbage) in both phases alike, so heap = retained memory and one frame per window carries the GC pause`,
+      `bounded = floor (lowest of ${FLOOR_OF} consecutive samples) of the heap at the end <= ${HEAP_GROWTH_LIMIT} × its floor at ${ref.t.toFixed(0)} s into the load (or + ${HEAP_SLACK / MIB} MiB for the JS heaps, whichever is more), the same for the workers' heap, the renderers' RSS and DOM nodes minus ${NODES_PER_EVENT_LINE} per event-log line (the log fills to ${EVENT_LOG_LINES} lines by design), and no more listeners: heap ${heapOk}, worker heap ${workerOk}, renderer RSS ${rssOk}, DOM ${domOk}, listeners ${listenersOk}`,
+      `main busy % = renderer main thread TaskDuration / wall; script/style/layout % = Script-, RecalcStyle- and LayoutDuration / wall; chromium CPU % = all its processes, of one CPU; plot lag = page clock − newest plotted sample's \`at\`; e-stop max = slowest probe delivered in the window (operator publish → robot's client)`,
+      `this Node process (broker, 100 publishers, ws counter) used ${((100 * (cpu.user + cpu.system)) / 1000 / (loadEnd - loadStart)).toFixed(0)}% of one CPU during the load`,
+      `load average (1/5/15 min): start ${load0.map((x) => x.toFixed(2)).join('/')}, load start ${loadStartLoad.map((x) => x.toFixed(2)).join('/')}, end ${loadEndLoad.map((x) => x.toFixed(2)).join('/')} on ${cpus().length} CPUs shared by broker, publishers and Chromium (and whatever else runs on the machine)`,
+    ];
+    return {
+      scenario: 'dashboard-load',
+      title: `dashboard page under ${ROBOTS} robots × ${RATE_HZ} Hz for ${loadS.toFixed(0)} s, vs ${IDLE_S} s idle with the same robots known`,
+      columns: ['window', 'frames', 'fps', 'p50 ms', 'p95 ms', 'p99 ms', 'long tasks', 'long ms', 'main busy %', 'script/style/layout %', 'chromium CPU %', 'main heap MiB', 'worker heap MiB', 'renderer RSS MiB', 'DOM nodes', 'listeners', 'node heap MiB', 'pub msg/s', 'ws viewer msg/s', 'page seq/s', 'plot lag ms', 'online', 'log lines', 'e-stop max ms'],
+      rows,
+      summary,
+      notes,
+    };
+  } finally {
+    if (eventTimer) clearInterval(eventTimer);
+    if (probeTimer) clearInterval(probeTimer);
+    for (const r of robots) r.stop();
+    await browser?.close().catch(() => undefined);
+    // aedes (mqemitter) holds the backlog a slow subscriber caused; when the last subscriber of
+    // those topics leaves, it drains that queue recursively and overflows the stack (seen with
+    // ~60k queued). Let the Node viewer take the backlog first, bounded in time.
+    const drainEnd = Date.now() + DRAIN_MS;
+    let seen = -1;
+    let still = Date.now();
+    while (viewer && viewerState < published() && Date.now() < drainEnd && Date.now() - still < 5000) {
+      if (viewerState !== seen) { seen = viewerState; still = Date.now(); }
+      await sleep(100);
+    }
+    await probe?.endAsync(true).catch(() => undefined);
+    await viewer?.endAsync(true).catch(() => undefined);
+    await Promise.all(robots.map((r) => r.client?.endAsync(true).catch(() => undefined)));
+    await dashboard?.close().catch(() => undefined);
+    await broker?.close().catch(() => undefined);
+  }
+}
+
+export const scenario: Scenario = {
+  name: 'dashboard-load',
+  description: `dashboard page with ${ROBOTS} robots × ${RATE_HZ} Hz telemetry: frame time p95 vs idle, long tasks, retained heap over ${DURATION_S} s (SPINAL_BENCH_DASHBOARD_S)`,
+  run,
+};
