@@ -1,7 +1,7 @@
 /**
  * The decoder model contract: what an ONNX action decoder must look like for the edge runtime to
  * load it, configure itself from it, and refuse it when it does not fit. Users export their own
- * models to this contract (see CONTRACT.md beside this file); `spinal models` writes the project's
+ * models to this contract (models/EXPORT.md shows how from PyTorch); `spinal models` writes the project's
  * reference and benchmark decoders to it.
  *
  * Two kinds of model:
