@@ -117,6 +117,7 @@ describe('fleet dashboard in Chromium', () => {
     await page.waitForSelector('#latch:not([hidden])');
     await page.waitForSelector('#ack[data-acked-at]');
     await page.waitForSelector('#events li[data-kind="estop-received"]');
+    await expect(page.textContent('#events li[data-kind="fleet-stop"]')).resolves.toContain('fleet: olga sent STOP ALL (category 1)');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-stop-all.png') });
   });
 

@@ -169,8 +169,13 @@ export class FleetModel {
     const latched = msg !== null && !released; // an empty retained message clears the topic
     const operator = msg && typeof msg.operator === 'string' ? msg.operator : null;
     if (latched !== this.fleetLatch.latched) {
-      this.fleetLatch = { latched, operator, at: typeof msg?.at === 'number' ? msg.at : nowMs };
+      const at = typeof msg?.at === 'number' ? msg.at : nowMs;
+      this.fleetLatch = { latched, operator, at };
       this.fleetVersion++;
+      const who = operator ?? 'someone';
+      this.pushEvent(latched
+        ? { at, robot: 'fleet', kind: 'fleet-stop', text: msg && msg.kind === 'estop' ? `${who} sent STOP ALL (category ${msg.category})` : 'a malformed message on the fleet e-stop topic: every robot stops', severity: 'alarm' }
+        : { at, robot: 'fleet', kind: 'fleet-release', text: msg === null ? 'the fleet e-stop latch was cleared' : `${who} released the fleet e-stop latch`, severity: 'info' });
     }
     return true;
   }

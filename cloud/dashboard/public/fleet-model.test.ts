@@ -57,6 +57,9 @@ describe('dashboard fleet model', () => {
     expect(m.fleetLatch.latched).toBe(false);
     m.handle('spinal/v1/f/all/cmd/estop', 'garbage', 0);
     expect(m.fleetLatch.latched).toBe(true);
+    expect(m.events.map((e) => `${e.robot}: ${e.text}`)).toEqual([
+      'fleet: olga sent STOP ALL (category 1)', 'fleet: olga released the fleet e-stop latch', 'fleet: a malformed message on the fleet e-stop topic: every robot stops',
+    ]);
   });
 
   it('logs events and operators\' commands with a bounded history and the robot\'s last event', () => {
