@@ -93,10 +93,12 @@ describe('control loop over the serial link', () => {
     await waitFor('ESTOP latched in the firmware', () => robot.estopLatched, 1000);
     expect(sup.state).toBe('ESTOP');
     await waitFor('plant at rest', () => Math.abs(robot.plant.truth.qd[0] as number) < 0.01, 3000);
-    // Latched: no motion commands reach the wire while ESTOP, so it stays at rest.
+    // Latched: no motion commands reach the wire while ESTOP, so it stays where it stopped (the
+    // residual velocity hovers around the 0.01 rad/s rest threshold; the position is the claim).
     const sent = loop.stats().sent;
+    const q0 = robot.plant.truth.q[0] as number;
     await sleep(200);
     expect(loop.stats().sent).toBe(sent);
-    expect(Math.abs(robot.plant.truth.qd[0] as number)).toBeLessThan(0.01);
+    expect(Math.abs((robot.plant.truth.q[0] as number) - q0)).toBeLessThan(0.005);
   }, 60_000);
 });
