@@ -43,3 +43,4 @@ export { newSensorReading, type SensorReading } from './sensor-reading.js';
 export { FALL_DURATION_S, GRAVITY, IMPACT_DURATION_S, IMPACT_PEAK } from './base-motion.js';
 export { COAST_FRICTION_PER_S } from './joint-dynamics.js';
 export { Rng } from './rng.js';
+export { quatIntegrateBodyRate, quatMultiply, quatNormalize, quatRotate, quatRotateInverse, type Quat, type Vec3 } from './quaternion.js';

@@ -7,8 +7,7 @@
  * gyroBias describes the simulated sensor and is not used here unless the caller passes it as the
  * filter's starting estimate. Allocation-free after construction.
  */
-import type { ImuProfile } from '../../hardware/index.js';
-import { rotateVec, rotateVecInverse } from './quat-math.js';
+import { quatRotate, quatRotateInverse, type ImuProfile } from '../../hardware/index.js';
 
 export class ImuCalibration {
   /** w,x,y,z: sensor → base. */
@@ -27,18 +26,19 @@ export class ImuCalibration {
   /** Calibrates one sample (sensor frame, wire units) into `accel` and `gyro`. */
   apply(accelS: ArrayLike<number>, gyroS: ArrayLike<number>): void {
     const s = this.invScale;
-    rotateVec(this.accel, this.mount, s * (accelS[0] as number), s * (accelS[1] as number), s * (accelS[2] as number));
-    rotateVec(this.gyro, this.mount, gyroS[0] as number, gyroS[1] as number, gyroS[2] as number);
+    const a = quatRotate(this.accel, this.mount, accelS);
+    a[0] = s * (a[0] as number); a[1] = s * (a[1] as number); a[2] = s * (a[2] as number);
+    quatRotate(this.gyro, this.mount, gyroS);
   }
 
   /** A base-frame vector expressed in the sensor frame (e.g. the bias estimate, to compare with a
    * sensor datasheet or the simulation's truth). */
   toSensor(out: Float64Array, vb: ArrayLike<number>): Float64Array {
-    return rotateVecInverse(out, this.mount, vb[0] as number, vb[1] as number, vb[2] as number);
+    return quatRotateInverse(out, this.mount, vb);
   }
 
   /** A sensor-frame vector expressed in the base frame. */
   toBase(out: Float64Array, vs: ArrayLike<number>): Float64Array {
-    return rotateVec(out, this.mount, vs[0] as number, vs[1] as number, vs[2] as number);
+    return quatRotate(out, this.mount, vs);
   }
 }

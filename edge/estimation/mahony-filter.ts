@@ -16,7 +16,7 @@
  * Heading starts at 0 (or at what init() is given) and drifts only by the residual z bias.
  * Allocation-free after construction. Invariant: |q| = 1 once `initialized`.
  */
-import { quatIntegrate } from './quat-math.js';
+import { quatIntegrateBodyRate } from '../../hardware/index.js';
 
 export interface MahonyOptions {
   /** 1/s: proportional gain of the accelerometer correction (tilt converges with time constant ≈ 1/kp). */
@@ -135,7 +135,7 @@ export class MahonyFilter {
     } else {
       this.stillS = 0;
     }
-    quatIntegrate(this.q, wx, wy, wz, dt);
+    quatIntegrateBodyRate(this.q, wx, wy, wz, dt);
   }
 
   /** Propagates with the gyro alone (no accelerometer available). */

@@ -18,7 +18,7 @@
  * from the accelerometer (heading kept) instead of trusting a state that missed the motion.
  */
 import { EventEmitter } from 'node:events';
-import { countsToRad, cpsToRadPerSec, type JointProfile, type RobotProfile } from '../../hardware/index.js';
+import { countsToRad, cpsToRadPerSec, quatNormalize, type JointProfile, type RobotProfile } from '../../hardware/index.js';
 import { Fault, StateFlag, type StateMsg } from '../../proto/wire/index.js';
 import { Detected, detectedName, IMU_DETECTED, Valid } from './estimation-flags.js';
 import { resolveOptions, type ResolvedOptions, type StateEstimatorEvents, type StateEstimatorOptions } from './estimator-options.js';
@@ -29,7 +29,7 @@ import { JointEstimator } from './joint-estimator.js';
 import { MahonyFilter } from './mahony-filter.js';
 import { ObservationBuffer, Slot } from './observation-buffer.js';
 import type { Observation } from './observation.js';
-import { quatMulConj, quatNormalize, tiltDisagreement } from './quat-math.js';
+import { quatMulConj, tiltDisagreement } from './quat-math.js';
 import { TiltFallDetector } from './tilt-fall-detector.js';
 
 /** One STATE sample with its times. A SerialLink StateEvent satisfies it. */
