@@ -19,9 +19,9 @@
  *   "log":      { "level": "info" }
  * }
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { describeIssues, readJsonFile } from '../proto/config/json-config.js';
 
 const LogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
@@ -86,28 +86,11 @@ export class CloudConfigError extends Error {
   override readonly name = 'CloudConfigError';
 }
 
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
 /** Validates a parsed configuration; `source` names it in errors; relative paths resolve against `baseDir`. */
 export function parseCloudConfig(raw: unknown, source: string, baseDir = process.cwd()): CloudConfig {
   const r = CloudConfigSchema.safeParse(raw);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => {
-      const key = i.path.map(String).join('.') || '(root)';
-      if (i.code === 'unrecognized_keys') return `${key === '(root)' ? '' : `${key}.`}${i.keys.join(', ')}: unknown key`;
-      return `${key}: ${i.message} (got ${describeValue(valueAt(raw, i.path))})`;
-    });
-    throw new CloudConfigError(`config ${source}: ${lines.join('; ')}`);
+    throw new CloudConfigError(`config ${source}: ${describeIssues(r.error, raw)}`);
   }
   const c = r.data;
   const dup = c.robots.find((id, i) => c.robots.indexOf(id) !== i);
@@ -120,19 +103,9 @@ export function parseCloudConfig(raw: unknown, source: string, baseDir = process
 }
 
 export function loadCloudConfig(path: string): CloudConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CloudConfigError(`config ${path}: cannot read: ${(e as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new CloudConfigError(`config ${path}: not valid JSON: ${(e as Error).message}`);
-  }
-  return parseCloudConfig(raw, path, dirname(resolve(path)));
+  const file = readJsonFile(path);
+  if (!file.ok) throw new CloudConfigError(`config ${path}: ${file.problem}`);
+  return parseCloudConfig(file.value, path, dirname(resolve(path)));
 }
 
 /** An object type with its `undefined`-able keys made optional and `undefined`-free (zod's

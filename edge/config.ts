@@ -2,9 +2,9 @@
  * The edge daemon's configuration file (JSON), validated with every error naming its key.
  * Later capabilities (decoder, control, safety, MQTT, cloud link) add their own sections.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { getProfile, listProfiles, type RobotProfile } from '../hardware/index.js';
+import { describeIssues, readJsonFile } from '../proto/config/json-config.js';
 import { MqttConfigSchema } from './mqtt/mqtt-config.js';
 import { SystemdConfigSchema } from './systemd/systemd-config.js';
 
@@ -66,28 +66,11 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
 /** Validates a parsed configuration object; `source` names it in errors (a file path). */
 export function parseEdgeConfig(raw: unknown, source: string): EdgeConfig {
   const r = EdgeConfigSchema.safeParse(raw);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => {
-      const key = i.path.map(String).join('.') || '(root)';
-      if (i.code === 'unrecognized_keys') return `${key === '(root)' ? '' : `${key}.`}${i.keys.join(', ')}: unknown key`;
-      return `${key}: ${i.message} (got ${describeValue(valueAt(raw, i.path))})`;
-    });
-    throw new ConfigError(`config ${source}: ${lines.join('; ')}`);
+    throw new ConfigError(`config ${source}: ${describeIssues(r.error, raw)}`);
   }
   let profileData: RobotProfile;
   try {
@@ -99,17 +82,7 @@ export function parseEdgeConfig(raw: unknown, source: string): EdgeConfig {
 }
 
 export function loadEdgeConfig(path: string): EdgeConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`config ${path}: cannot read: ${(e as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`config ${path}: not valid JSON: ${(e as Error).message}`);
-  }
-  return parseEdgeConfig(raw, path);
+  const file = readJsonFile(path);
+  if (!file.ok) throw new ConfigError(`config ${path}: ${file.problem}`);
+  return parseEdgeConfig(file.value, path);
 }
