@@ -107,20 +107,20 @@ export class CommandHandler {
   }
 
   private async onReset(payload: Uint8Array, retained: boolean): Promise<void> {
-    if (retained) return this.refuse('a retained reset is never applied: resets must be live commands');
+    if (retained) return this.refuseCommand('reset', 'a retained reset is never applied: resets must be live commands');
     const r = decodeReset(payload);
-    if (!r.ok) return this.refuse(r.problem);
+    if (!r.ok) return this.refuseCommand('reset', r.problem);
     const cmd = r.value;
     const problem = this.commandProblem('reset', cmd);
-    if (problem) return this.refuse(problem, cmd);
+    if (problem) return this.refuseCommand('reset', problem, cmd);
     let outcome: ResetOutcome;
     try {
       const r = await this.opts.reset.reset({ id: cmd.operator, role: cmd.role });
       outcome = typeof r !== 'boolean' ? r : r ? { accepted: true } : { accepted: false, reason: 'see the supervisor\'s refusal' };
     } catch (err) {
-      return this.refuse(`supervisor failed: ${(err as Error).message}`, cmd);
+      return this.refuseCommand('reset', `supervisor failed: ${(err as Error).message}`, cmd);
     }
-    if (!outcome.accepted) return this.refuse(`supervisor refused: ${outcome.reason}`, cmd);
+    if (!outcome.accepted) return this.refuseCommand('reset', `supervisor refused: ${outcome.reason}`, cmd);
     this.logger.warn({ operator: cmd.operator, id: cmd.id }, 'reset accepted');
     this.opts.events.report({ kind: 'reset-accepted', at: this.now(), id: cmd.id, operator: cmd.operator });
   }
@@ -136,43 +136,37 @@ export class CommandHandler {
     return null;
   }
 
-  private refuse(reason: string, cmd?: ResetCommand): void {
-    this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, 'reset refused');
+  /** Reports and logs a refused reset or resume; the command, when it parsed, is named. */
+  private refuseCommand(what: 'reset' | 'resume', reason: string, cmd?: ResetCommand | ResumeCommand): void {
+    this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, `${what} refused`);
     this.opts.events.report({
-      kind: 'reset-refused', at: this.now(), reason,
+      kind: what === 'reset' ? 'reset-refused' : 'resume-refused', at: this.now(), reason,
       ...(cmd ? { id: cmd.id, operator: cmd.operator } : {}),
     });
   }
 
   /** Synchronous: the supervisor's resume() is (nothing sits between the message and ACTIVE). */
   private onResume(payload: Uint8Array, retained: boolean): void {
-    if (retained) return this.refuseResume('a retained resume is never applied: resumes must be live commands');
+    if (retained) return this.refuseCommand('resume', 'a retained resume is never applied: resumes must be live commands');
     const r = decodeResume(payload);
-    if (!r.ok) return this.refuseResume(r.problem);
+    if (!r.ok) return this.refuseCommand('resume', r.problem);
     const cmd = r.value;
     const problem = this.commandProblem('resume', cmd);
-    if (problem) return this.refuseResume(problem, cmd);
+    if (problem) return this.refuseCommand('resume', problem, cmd);
     const sink = this.opts.resume;
-    if (!sink) return this.refuseResume('this robot does not accept a remote resume', cmd);
+    if (!sink) return this.refuseCommand('resume', 'this robot does not accept a remote resume', cmd);
     let outcome: ResumeOutcome;
     try {
       const o = sink.resume({ id: cmd.operator, role: cmd.role });
       outcome = typeof o !== 'boolean' ? o : o ? { accepted: true } : { accepted: false, reason: 'see the supervisor\'s refusal' };
     } catch (err) {
-      return this.refuseResume(`supervisor failed: ${(err as Error).message}`, cmd);
+      return this.refuseCommand('resume', `supervisor failed: ${(err as Error).message}`, cmd);
     }
-    if (!outcome.accepted) return this.refuseResume(`supervisor refused: ${outcome.reason}`, cmd);
+    if (!outcome.accepted) return this.refuseCommand('resume', `supervisor refused: ${outcome.reason}`, cmd);
     this.logger.warn({ operator: cmd.operator, id: cmd.id }, 'resume accepted');
     this.opts.events.report({ kind: 'resume-accepted', at: this.now(), id: cmd.id, operator: cmd.operator });
   }
 
-  private refuseResume(reason: string, cmd?: ResumeCommand): void {
-    this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, 'resume refused');
-    this.opts.events.report({
-      kind: 'resume-refused', at: this.now(), reason,
-      ...(cmd ? { id: cmd.id, operator: cmd.operator } : {}),
-    });
-  }
 
   private onHeartbeat(payload: Uint8Array): void {
     const r = decodeHeartbeat(payload);
