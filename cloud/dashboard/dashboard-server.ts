@@ -189,7 +189,7 @@ class Api {
     this.throttle.succeeded(address);
     const s = this.sessions.create(user);
     this.logger.info({ user: s.name, role: s.role, address }, 'dashboard login');
-    const maxAge = Math.max(1, Math.floor((s.expiresAtMs - (this.opts.now ?? Date.now)()) / 1000));
+    const maxAge = Math.floor(this.sessions.ttlMs / 1000);
     sendJson(res, 200, this.whoami(s), { 'set-cookie': `${COOKIE}=${s.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` });
   }
 

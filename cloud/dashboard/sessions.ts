@@ -13,7 +13,7 @@ export interface Session extends DashboardUser {
 export class SessionStore {
   private readonly byToken = new Map<string, Session>();
 
-  constructor(private readonly ttlMs: number, private readonly now: () => number = Date.now, private readonly maxSessions = 10_000) {
+  constructor(readonly ttlMs: number, private readonly now: () => number = Date.now, private readonly maxSessions = 10_000) {
     if (!(ttlMs > 0)) throw new RangeError(`session ttlMs=${ttlMs} must be positive`);
   }
 

@@ -129,7 +129,7 @@ function start(me, password) {
       $('latch-by').textContent = m.latch.operator ? `by ${m.latch.operator}` : '';
       document.body.dataset.fleetLatch = String(m.latch.latched);
     }
-    if (m.detail) detail.apply(m.detail, rows.get(m.detail.robot) ?? null);
+    if (m.detail) detail.apply(m.detail);
   };
   worker.onerror = (e) => { $('conn').textContent = `telemetry worker failed: ${e.message}`; };
   worker.postMessage({ type: 'start', url: me.mqttUrl, fleet: me.fleet, robots: me.robots, username: me.user, password, clientId: `dash-${me.user}-tlm-${suffix}` });

@@ -62,14 +62,12 @@ export class DetailView {
   }
 
   /**
-   * Draws what the telemetry worker sent for the selected robot.
+   * Draws the charts from what the telemetry worker sent for the selected robot (the figures come
+   * with its row, through stats()).
    * @param {ReturnType<typeof import('./telemetry-worker.js').detailOf>} d
-   * @param {import('./telemetry-worker.js').RowData | null} row
    */
-  apply(d, row) {
+  apply(d) {
     if (this.robot === null || d.robot !== this.robot) return;
-    this.els.title.textContent = d.robot;
-    if (row) this.stats(row);
     if (d.joints === 0 || !d.positions || !d.commanded || !d.imu) return;
     if (d.joints !== this.joints) this.build(d.joints);
     const [joints, cmd, imu] = this.charts;

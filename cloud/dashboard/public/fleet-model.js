@@ -194,7 +194,6 @@ export class FleetModel {
       if (joints !== r.joints || !r.ring) {
         r.joints = joints;
         r.ring = new SampleRing(this.ringCapacity, 2 * joints + 3);
-        this.row = new Array(2 * joints + 3);
       }
       const row = this.row.length === r.ring.width ? this.row : (this.row = new Array(r.ring.width));
       for (let j = 0; j < joints; j++) {

@@ -25,7 +25,7 @@ let joint = 0;
 let detailVersion = -1;
 let eventsVersion = 0;
 let fleetVersion = -1;
-/** What the page last got of each robot: its version, when, and the fields that must show at once. @type {Map<string, { version: number, at: number, key: string }>} */
+/** What the page last got of each robot: its version, presence, when, and the fields that must show at once. @type {Map<string, { version: number, presence: string, at: number, key: string }>} */
 const sent = new Map();
 
 /** @typedef {ReturnType<typeof rowOf>} RowData */
@@ -72,12 +72,12 @@ function frame() {
   for (const r of model.robots.values()) {
     const presence = FleetModel.presence(r, now);
     const last = sent.get(r.id);
-    if (last && last.version === r.version && last.key.startsWith(presence)) continue;
+    if (last && last.version === r.version && last.presence === presence) continue;
     const s = r.summary;
     // Presence, safety, latch, mode, task and the last event change what an operator must see now.
-    const key = `${presence}|${s?.safety?.state}|${s?.safety?.latched}|${s?.sent?.mode}|${s?.task}|${s?.fleetLatch}|${r.lastEvent?.at}|${r.lastEvent?.text}|${r.online}`;
-    if (last && last.key === key && now - last.at < FIGURES_MS) continue;
-    sent.set(r.id, { version: r.version, at: now, key });
+    const key = `${s?.safety?.state}|${s?.safety?.latched}|${s?.sent?.mode}|${s?.task}|${s?.fleetLatch}|${r.lastEvent?.at}|${r.lastEvent?.text}|${r.online}`;
+    if (last && last.presence === presence && last.key === key && now - last.at < FIGURES_MS) continue;
+    sent.set(r.id, { version: r.version, presence, at: now, key });
     rows.push(rowOf(r, presence));
   }
   const fresh = Math.min(model.eventsVersion - eventsVersion, model.events.length);
