@@ -26,12 +26,12 @@ import { WorkerDecoder } from './decoder/worker-decoder.js';
 import { robotDimsFromProfile } from './decoder/robot-dims.js';
 import { modelCatalog } from './decoder/models/catalog.js';
 import { samplerMismatch } from './decoder/sampler-types.js';
-import { Valid } from './estimation/estimation-flags.js';
-import { newObservation, type Observation } from './estimation/observation.js';
+import { newObservation } from './estimation/observation.js';
 import { StateEstimator } from './estimation/state-estimator.js';
 import { EmbeddedBroker } from './mqtt/broker/embedded-broker.js';
 import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
+import { clipTask, imuOf, measuredOf, msOrNull, sentOf } from './mqtt/summary-fields.js';
 import type { SummaryBody } from './mqtt/ports.js';
 import { SafetySupervisor } from './safety/safety-supervisor.js';
 import type { RefusalEvent } from './safety/safety-types.js';
@@ -64,76 +64,6 @@ export interface EdgeDaemon {
   close(): Promise<void>;
 }
 
-const MODE_NAMES = ['disable', 'hold', 'position', 'velocity', 'current'];
-
-/**
- * Published precision of the state summary, as the inverse of its step: 1e-4 rad (and rad/s of the
- * base rate), 1e-3 rad/s of a joint, 1e-3 m/s², 1 µs. Finer digits are noise on a dashboard and
- * would nearly double the payload at 10-50 Hz per robot.
- */
-const RAD = 1e4;
-const JOINT_RATE = 1e3;
-const ACCEL = 1e3;
-const MS = 1e3;
-/** The schema's bound on the task string (UTF-16 units). */
-const TASK_MAX = 200;
-
-/** `x` as a multiple of 1/inv (inv an integer power of ten): dividing by the integer gives the double
- * nearest k/inv, whose shortest JSON form has no more decimals than the step. */
-function rounded(x: number, inv: number): number {
-  return Math.round(x * inv) / inv;
-}
-
-function roundedArray(src: ArrayLike<number>, inv: number): number[] {
-  const out = new Array<number>(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = rounded(src[i] as number, inv);
-  return out;
-}
-
-function allFinite(src: ArrayLike<number>): boolean {
-  for (let i = 0; i < src.length; i++) if (!Number.isFinite(src[i])) return false;
-  return true;
-}
-
-/** Milliseconds, rounded, never negative; null stays null. */
-function msOrNull(ms: number | null): number | null {
-  return ms === null || !Number.isFinite(ms) ? null : rounded(Math.max(0, ms), MS);
-}
-
-/** The summary's `measured`: null before the first STATE, or if a value is not finite (the schema
- * would refuse the whole summary for one; the estimator publishes finite positions and rates). */
-function measuredOf(o: Observation): SummaryBody['measured'] {
-  if (o.sampleCount === 0 || !allFinite(o.position) || !allFinite(o.velocity)) return null;
-  return { position: roundedArray(o.position, RAD), velocity: roundedArray(o.velocity, JOINT_RATE) };
-}
-
-/**
- * The summary's `imu`: ZYX Euler angles of the published orientation (w,x,y,z, base → world), the
- * base rate and the calibrated accelerometer. Null without an IMU, and while the orientation is
- * not valid (none yet, or a fault: the held values would show a frozen attitude as live).
- */
-function imuOf(o: Observation, accel: Float64Array | null): SummaryBody['imu'] {
-  if (accel === null || (o.validity & Valid.ORIENTATION) === 0) return null;
-  const q = o.orientation;
-  const w = q[0] as number, x = q[1] as number, y = q[2] as number, z = q[3] as number;
-  const g = o.angularRate;
-  const roll = Math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y));
-  const pitch = Math.asin(Math.min(1, Math.max(-1, 2 * (w * y - z * x))));
-  const yaw = Math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z));
-  if (!Number.isFinite(roll + pitch + yaw) || !allFinite(g) || !allFinite(accel)) return null;
-  return {
-    roll: rounded(roll, RAD), pitch: rounded(pitch, RAD), yaw: rounded(yaw, RAD),
-    gyro: [rounded(g[0] as number, RAD), rounded(g[1] as number, RAD), rounded(g[2] as number, RAD)],
-    accel: [rounded(accel[0] as number, ACCEL), rounded(accel[1] as number, ACCEL), rounded(accel[2] as number, ACCEL)],
-  };
-}
-
-/** At most TASK_MAX UTF-16 units (the schema's measure), never cut inside a surrogate pair. */
-function clipTask(s: string): string {
-  if (s.length <= TASK_MAX) return s;
-  const last = s.charCodeAt(TASK_MAX - 1);
-  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? TASK_MAX - 1 : TASK_MAX);
-}
 
 function readFileNamed(path: string, key: string): Buffer {
   try {
@@ -313,7 +243,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       const lateUs = loop.recentLatenessUs(0.99);
       return {
         safety: { state: supervisor.state, latched: supervisor.latchedCause !== null, ...(supervisor.latchedCause !== null ? { cause: String(supervisor.latchedCause) } : {}) },
-        sent: s.count === 0 ? null : { mode: MODE_NAMES[s.mode] ?? String(s.mode), position: roundedArray(s.position, RAD), velocity: roundedArray(s.velocity, JOINT_RATE), ageMs: rounded(Math.max(0, (now - s.atUs) / 1000), MS) },
+        sent: sentOf(s, now),
         link: { state: h.state, rxFrames: h.decoder.frames, errors: h.decoder.crcErrors + h.decoder.cobsErrors + h.bodyErrors, lastFrameAgeMs: msOrNull(h.lastFrameAgeMs) },
         measured: observed ? measuredOf(snap) : null,
         imu: observed ? imuOf(snap, estimator.baseAccel(accel)) : null,

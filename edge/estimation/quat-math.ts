@@ -15,6 +15,12 @@ export function quatMulConj(out: Float64Array, a: ArrayLike<number>, b: ArrayLik
   return out;
 }
 
+/** Heading (ZYX yaw) in rad, (-π, π], of q_wb. */
+export function yawOf(q: ArrayLike<number>): number {
+  const w = q[0] as number, x = q[1] as number, y = q[2] as number, z = q[3] as number;
+  return Math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z));
+}
+
 /** Angle in rad, [0, π], of the rotation between two unit quaternions (sign-insensitive). */
 export function quatAngleBetween(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const d = (a[0] as number) * (b[0] as number) + (a[1] as number) * (b[1] as number) + (a[2] as number) * (b[2] as number) + (a[3] as number) * (b[3] as number);

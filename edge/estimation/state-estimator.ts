@@ -29,7 +29,7 @@ import { JointEstimator } from './joint-estimator.js';
 import { MahonyFilter } from './mahony-filter.js';
 import { ObservationBuffer, Slot } from './observation-buffer.js';
 import type { Observation } from './observation.js';
-import { quatMulConj, tiltDisagreement } from './quat-math.js';
+import { quatMulConj, tiltDisagreement, yawOf } from './quat-math.js';
 import { TiltFallDetector } from './tilt-fall-detector.js';
 
 /** One STATE sample with its times. A SerialLink StateEvent satisfies it. */
@@ -259,9 +259,7 @@ export class StateEstimator extends EventEmitter<StateEstimatorEvents> {
       this.needsReinit = false;
       if (this.fusedFresh) f.initFromQuat(this.fusedBase);
       else if (accelUsable && Math.abs(Math.sqrt((a[0] as number) ** 2 + (a[1] as number) ** 2 + (a[2] as number) ** 2) - 9.80665) < 1.5) {
-        const q = f.q;
-        const yaw = Math.atan2(2 * ((q[0] as number) * (q[3] as number) + (q[1] as number) * (q[2] as number)), 1 - 2 * ((q[2] as number) ** 2 + (q[3] as number) ** 2));
-        f.initFromAccel(a[0] as number, a[1] as number, a[2] as number, yaw);
+        f.initFromAccel(a[0] as number, a[1] as number, a[2] as number, yawOf(f.q));
       }
     }
     f.update(g[0] as number, g[1] as number, g[2] as number, a[0] as number, a[1] as number, a[2] as number, accelUsable, dtS);
