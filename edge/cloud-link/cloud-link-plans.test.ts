@@ -1,27 +1,13 @@
 /** Plans, observations and timing of CloudLink against a real gRPC server on a loopback port. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CameraFrame, CameraSource } from '../camera/camera-source.js';
-import type { CloudLink } from './cloud-link.js';
 import type { AcceptedPlan, PlanRejectedEvent } from './cloud-link-types.js';
-import { FakeBrain, type FakeBrainOptions } from './testing/fake-brain.js';
-import { J, makeLink, waitFor } from './testing/link-fixture.js';
+import type { FakeBrain } from './testing/fake-brain.js';
+import { J, linkScope, makeLink, waitFor } from './testing/link-fixture.js';
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0)) f();
-});
-
-async function brain(opts: FakeBrainOptions = {}): Promise<FakeBrain> {
-  const b = new FakeBrain(opts);
-  await b.start();
-  cleanup.push(() => b.kill());
-  return b;
-}
-
-function track(link: CloudLink): CloudLink {
-  cleanup.push(() => link.close());
-  return link;
-}
+const scope = linkScope();
+afterEach(() => scope.dispose());
+const { brain, track } = scope;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

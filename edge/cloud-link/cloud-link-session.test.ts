@@ -1,27 +1,12 @@
 /** Session lifecycle of CloudLink against a real gRPC server on an ephemeral loopback port. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
-import type { CloudLink } from './cloud-link.js';
 import type { PlanExpiredEvent } from './cloud-link-types.js';
-import { FakeBrain } from './testing/fake-brain.js';
-import { J, makeLink, profile, waitFor } from './testing/link-fixture.js';
+import { J, linkScope, makeLink, profile, waitFor } from './testing/link-fixture.js';
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0)) f();
-});
-
-async function brain(opts: ConstructorParameters<typeof FakeBrain>[0] = {}): Promise<FakeBrain> {
-  const b = new FakeBrain(opts);
-  await b.start();
-  cleanup.push(() => b.kill());
-  return b;
-}
-
-function track(link: CloudLink): CloudLink {
-  cleanup.push(() => link.close());
-  return link;
-}
+const scope = linkScope();
+afterEach(() => scope.dispose());
+const { brain, track } = scope;
 
 describe('CloudLink session', () => {
   it('handshakes: exact state sequence, Hello contents, observations flowing, plans accepted', async () => {

@@ -4,6 +4,7 @@ import { REFERENCE_GOAL_LATENT_SPACE, referenceGoalLatentDim } from '../../../pr
 import { systemClock, type Clock } from '../../clock.js';
 import type { Observation } from '../../estimation/index.js';
 import { CloudLink } from '../cloud-link.js';
+import { FakeBrain, type FakeBrainOptions } from './fake-brain.js';
 import type { CloudLinkOptions, StateChangeEvent, StateSource } from '../cloud-link-types.js';
 
 export const profile = getProfile('arm6-gripper');
@@ -55,4 +56,27 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5_0
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Fake brains and links of one test file, torn down together: `brain()` starts one, `track()`
+ * registers a link, `dispose()` (the file's afterEach) kills and closes them all.
+ */
+export function linkScope(): { brain(opts?: FakeBrainOptions): Promise<FakeBrain>; track(link: CloudLink): CloudLink; dispose(): void } {
+  const cleanup: (() => void)[] = [];
+  return {
+    async brain(opts: FakeBrainOptions = {}): Promise<FakeBrain> {
+      const b = new FakeBrain(opts);
+      await b.start();
+      cleanup.push(() => b.kill());
+      return b;
+    },
+    track(link: CloudLink): CloudLink {
+      cleanup.push(() => link.close());
+      return link;
+    },
+    dispose(): void {
+      for (const f of cleanup.splice(0)) f();
+    },
+  };
 }
