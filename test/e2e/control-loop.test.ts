@@ -93,12 +93,14 @@ describe('control loop over the serial link', () => {
     await waitFor('ESTOP latched in the firmware', () => robot.estopLatched, 1000);
     expect(sup.state).toBe('ESTOP');
     await waitFor('plant at rest', () => Math.abs(robot.plant.truth.qd[0] as number) < 0.01, 3000);
-    // Latched: no motion commands reach the wire while ESTOP, so it stays where it stopped (the
-    // residual velocity hovers around the 0.01 rad/s rest threshold; the position is the claim).
+    // Category 1: the ramp ends with the motors disabled, and while latched no motion command
+    // reaches the wire. (After power-off the joint is not held by anything: its drift is the
+    // plant's, so the claim is "disabled and nothing sent", not a velocity threshold.)
+    await waitFor('ramp finished, motors disabled', () => !robot.mcu.isStopping && !robot.motorsEnabled, 3000);
     const sent = loop.stats().sent;
-    const q0 = robot.plant.truth.q[0] as number;
     await sleep(200);
     expect(loop.stats().sent).toBe(sent);
-    expect(Math.abs((robot.plant.truth.q[0] as number) - q0)).toBeLessThan(0.005);
+    expect(robot.motorsEnabled).toBe(false);
+    expect(robot.estopLatched).toBe(true);
   }, 60_000);
 });
