@@ -34,6 +34,8 @@ const OPERATOR = 'demo-operator';
 const PROFILES = ['arm6-gripper', 'quadruped12'];
 /** The virtual firmware's STATE rate in the demo: enough to see, light enough for a laptop. */
 const DEMO_STATE_HZ = 250;
+/** The virtual MCU's host watchdog in the demo (see where it is used). */
+const DEMO_WATCHDOG_MS = 300;
 
 interface RobotProc {
   id: string;
@@ -183,7 +185,10 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({
         robot: { id, profile },
-        serial: { path: tty, stateRateHz: opts.rate ?? DEMO_STATE_HZ },
+        // Every process of the fleet shares this one machine (and starts from the sources in
+        // tests), so a start-up stall of one can exceed the profile's 100 ms MCU watchdog and trip
+        // it (seen in CI). A real robot keeps its profile's value.
+        serial: { path: tty, stateRateHz: opts.rate ?? DEMO_STATE_HZ, watchdogMs: DEMO_WATCHDOG_MS },
         cloud: { target: brainAddr, observationRateHz: 10 },
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
         log: { level: 'info' },
