@@ -132,6 +132,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   const supervisor = new SafetySupervisor(wire, clock, {
     logger,
     ...(config.safety.deadmanTimeoutMs > 0 ? { deadmanTimeoutMs: config.safety.deadmanTimeoutMs } : {}),
+    ...(config.mqtt ? { categories: { mqttLink: config.mqtt.linkLossCategory } } : {}),
   });
   supervisor.on('transition', (e) => logger.info({ from: e.from, to: e.to, cause: e.cause, source: e.source, detail: e.detail }, 'safety transition'));
   supervisor.on('refused', (e) => logger.warn({ refusal: e }, 'safety request refused'));
@@ -259,7 +260,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     };
     mqtt = new RobotMqtt({
       url, fleet: m.fleet, robot: config.robot.id, username: config.robot.id, wire: serial, estop: supervisor, reset: supervisor, resume: resumeWithReason(supervisor),
-      safety: supervisor, heartbeat: supervisor, telemetry: { source: { summary }, rateHz: m.telemetryHz },
+      safety: supervisor, heartbeat: supervisor, linkLoss: { timeoutMs: m.linkLossTimeoutMs, category: m.linkLossCategory, sink: supervisor }, telemetry: { source: { summary }, rateHz: m.telemetryHz },
       operators: m.operators, resetMaxAgeMs: m.resetMaxAgeMs, keepaliveS: m.keepaliveS, reconnectPeriodMs: m.reconnectMs,
       software: VERSION_STRING, logger,
       ...(password !== undefined ? { password } : {}),

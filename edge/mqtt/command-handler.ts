@@ -91,7 +91,7 @@ export class CommandHandler {
     }
     if (scope === 'fleet') this.setLatch(true, operator);
     this.opts.events.report({
-      kind: 'estop-received', at: this.now(), scope, category: d.category, malformed: d.malformed, wireSent,
+      kind: 'estop-received', scope, category: d.category, malformed: d.malformed, wireSent,
       ...(d.malformed ? { problem: d.problem } : { id: d.command.id, operator: d.command.operator }),
     });
     const log = { topic, category: d.category, malformed: d.malformed, wireSent, ...(d.malformed ? { problem: d.problem } : {}) };
@@ -103,7 +103,7 @@ export class CommandHandler {
     if (this.latched === asserted) return;
     this.latched = asserted;
     this.logger.warn({ topic: this.fleetEstopTopic, asserted, operator }, 'fleet e-stop latch');
-    this.opts.events.report({ kind: 'fleet-latch', at: this.now(), asserted, ...(operator !== undefined ? { operator } : {}) });
+    this.opts.events.report({ kind: 'fleet-latch', asserted, ...(operator !== undefined ? { operator } : {}) });
   }
 
   private async onReset(payload: Uint8Array, retained: boolean): Promise<void> {
@@ -122,7 +122,7 @@ export class CommandHandler {
     }
     if (!outcome.accepted) return this.refuseCommand('reset', `supervisor refused: ${outcome.reason}`, cmd);
     this.logger.warn({ operator: cmd.operator, id: cmd.id }, 'reset accepted');
-    this.opts.events.report({ kind: 'reset-accepted', at: this.now(), id: cmd.id, operator: cmd.operator });
+    this.opts.events.report({ kind: 'reset-accepted', id: cmd.id, operator: cmd.operator });
   }
 
   /** Why a reset or resume may not reach the supervisor; null when it may. */
@@ -140,7 +140,7 @@ export class CommandHandler {
   private refuseCommand(what: 'reset' | 'resume', reason: string, cmd?: ResetCommand | ResumeCommand): void {
     this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, `${what} refused`);
     this.opts.events.report({
-      kind: what === 'reset' ? 'reset-refused' : 'resume-refused', at: this.now(), reason,
+      kind: what === 'reset' ? 'reset-refused' : 'resume-refused', reason,
       ...(cmd ? { id: cmd.id, operator: cmd.operator } : {}),
     });
   }
@@ -164,7 +164,7 @@ export class CommandHandler {
     }
     if (!outcome.accepted) return this.refuseCommand('resume', `supervisor refused: ${outcome.reason}`, cmd);
     this.logger.warn({ operator: cmd.operator, id: cmd.id }, 'resume accepted');
-    this.opts.events.report({ kind: 'resume-accepted', at: this.now(), id: cmd.id, operator: cmd.operator });
+    this.opts.events.report({ kind: 'resume-accepted', id: cmd.id, operator: cmd.operator });
   }
 
 

@@ -18,6 +18,13 @@ export const MqttConfigSchema = z.strictObject({
   reconnectMs: z.number().int().min(50).max(60_000).default(500),
   /** Operators allowed to reset and resume this robot, on top of the broker's ACL; empty: any operator. */
   operators: z.array(Name).default([]),
+  /**
+   * The remote e-stop channel fails safe: a broker connection down (or not yet up) for this long
+   * stops a robot that is ACTIVE or HOLD, as a wireless e-stop receiver stops when its link drops.
+   */
+  linkLossTimeoutMs: z.number().int().min(50).max(60_000).default(500),
+  /** Stop category for that loss: 2 (default) holds position with the drives powered; 1 ramps down then cuts power; 0 cuts power. */
+  linkLossCategory: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(2),
   /** A reset or resume older (or further in the future) than this is refused; 0 disables. */
   resetMaxAgeMs: z.number().int().min(0).max(3_600_000).default(30_000),
   /** Start aedes in-process on this port (default set-up: demo, a single robot). */

@@ -41,6 +41,11 @@ export interface HeartbeatSink {
   operatorHeartbeat(): void;
 }
 
+/** The supervisor's input for a lost remote e-stop channel (SafetySupervisor.mqttLinkLost fits). */
+export interface LinkLossSink {
+  mqttLinkLost(detail: string): void;
+}
+
 /** The supervisor's dead-man input: the operator heartbeat went silent. */
 export interface DeadmanSink {
   deadmanExpired(input: { timeoutMs: number; lastHeartbeatAgeMs: number | null }): void;
@@ -53,8 +58,12 @@ export interface SafetyTransition {
   cause: string;
   /** A name, or the supervisor's {kind, id} (published as "kind:id"). */
   source: string | { kind: string; id: string };
-  /** Wall-clock ms, or the supervisor's own time; published as is only when it looks like epoch ms. */
-  at: number;
+  /**
+   * The supervisor's own time (µs on its clock). Not published: the supervisor emits synchronously,
+   * so the publisher stamps the event with its wall clock and its monotonic clock at that moment,
+   * each in its own field, instead of guessing which domain this number is in.
+   */
+  at?: number;
   detail?: string;
 }
 

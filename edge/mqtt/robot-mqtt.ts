@@ -2,20 +2,30 @@
  * A robot's MQTT session (MQTT 3.1.1, works with aedes and Mosquitto):
  * - will: retained `status` {online:false} published by the broker on an abrupt disconnect;
  * - birth: retained `status` {online:true} on every (re)connect; {online:false} on a clean stop;
- * - subscribes to its own commands and the fleet's at QoS 1 (clean session, so every reconnect
- *   re-delivers the retained fleet e-stop and the latch is honoured after a broker or robot restart);
+ * - a persistent session (clean: false, a client id fixed by fleet and robot): the broker queues
+ *   the e-stops (subscribed at QoS 1) sent while the robot is offline and delivers them on
+ *   reconnect, so an e-stop for an unreachable robot is late, never lost. Resets, resumes and
+ *   heartbeats are subscribed at QoS 0, which brokers do not queue for an offline session: a reset
+ *   or resume pressed while the robot was unreachable must not act when it comes back (the
+ *   operator was looking at a stale picture), and a burst of old heartbeats must not feed the
+ *   dead-man. Every (re)connect subscribes again, which makes the broker re-deliver the retained
+ *   fleet e-stop, so the latch is honoured after any restart;
+ * - the remote e-stop channel's watchdog (LinkLossWatch): disconnected for `linkLoss.timeoutMs`
+ *   → the supervisor stops (mqttLinkLost) and an `mqtt-link-lost` event is queued for the reconnect;
  * - state summary at the telemetry rate (QoS 0, never queued while offline: stale state is noise);
- * - safety events at QoS 1 (queued by the client while offline).
+ * - safety events at QoS 1 (queued by the client while offline), each stamped here with the wall
+ *   clock (`wallMs`, epoch ms, from `now`) and the monotonic clock (`monoUs`, from `clock`).
  * TCP_NODELAY is set on the socket: Nagle plus delayed ACKs would add up to 40 ms to an e-stop.
  */
 import { createConnection } from 'node:net';
 import { MqttClient, type IClientOptions } from 'mqtt';
-import { encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTopics, type SafetyEventBody } from '../../proto/mqtt/index.js';
+import { encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTopics, type SafetyEventBody, type StopCategory } from '../../proto/mqtt/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { CommandHandler } from './command-handler.js';
 import { DeadmanWatch } from './deadman-watch.js';
+import { LinkLossWatch, type LinkLossInfo } from './link-loss-watch.js';
 import {
-  silentLogger, type DeadmanSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type ResumeSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop,
+  silentLogger, type DeadmanSink, type LinkLossSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type ResumeSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop,
 } from './ports.js';
 import { TelemetryPublisher } from './telemetry-publisher.js';
 
@@ -35,6 +45,11 @@ export interface RobotMqttOptions {
   telemetry?: { source: TelemetrySource; rateHz: number };
   /** Dead-man kept here: silence for timeoutMs → sink.deadmanExpired(). */
   deadman?: { timeoutMs: number; sink: DeadmanSink };
+  /**
+   * The remote e-stop channel's watchdog: disconnected (or not yet connected) for `timeoutMs` →
+   * sink.mqttLinkLost(); `category` is what the sink stops with, for the event. Absent: no watch.
+   */
+  linkLoss?: { timeoutMs: number; category: StopCategory; sink: LinkLossSink };
   /** Dead-man kept by the supervisor: every well-formed heartbeat → operatorHeartbeat(). */
   heartbeat?: HeartbeatSink;
   operators?: readonly string[];
@@ -44,7 +59,9 @@ export interface RobotMqttOptions {
   reconnectPeriodMs?: number;
   /** Default 5 s: the broker publishes the will after 1.5 x this without traffic. */
   keepaliveS?: number;
+  /** Monotonic time (µs) for `monoUs` and every timer here. Default: the system clock. */
   clock?: Clock;
+  /** Wall clock, epoch ms, for `wallMs` and the commands' age checks. Default: Date.now. */
   now?: () => number;
   logger?: MqttLogger;
 }
@@ -55,9 +72,11 @@ export class RobotMqtt {
   private readonly client: MqttClient;
   private readonly logger: MqttLogger;
   private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly deadman: DeadmanWatch | null;
+  private readonly linkWatch: LinkLossWatch | null;
   private readonly telemetry: TelemetryPublisher | null;
-  private readonly subscriptions: string[];
+  private readonly subscriptions: Record<string, { qos: 0 | 1 }>;
   private eventSeq = 0;
   private stateSeq = 0;
   private stopped = false;
@@ -66,8 +85,16 @@ export class RobotMqtt {
     this.topics = robotTopics(opts.fleet, opts.robot);
     this.logger = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
-    const clock = opts.clock ?? systemClock;
-    this.subscriptions = [this.topics.commands, fleetTopics(opts.fleet).commands];
+    const clock = this.clock = opts.clock ?? systemClock;
+    const fleet = fleetTopics(opts.fleet);
+    // QoS 1 (queued while offline) for e-stops only; QoS 0 (never queued) for everything that
+    // must act only while the operator and the robot see each other.
+    this.subscriptions = {
+      [this.topics.estop]: { qos: 1 }, [this.topics.reset]: { qos: 0 }, [this.topics.resume]: { qos: 0 }, [this.topics.heartbeat]: { qos: 0 },
+      [fleet.estop]: { qos: 1 }, [fleet.heartbeat]: { qos: 0 },
+    };
+    const loss = opts.linkLoss;
+    this.linkWatch = loss ? new LinkLossWatch({ clock, timeoutMs: loss.timeoutMs, onLost: (info) => this.onLinkLost(info, loss.category, loss.sink) }) : null;
     const deadman = opts.deadman;
     this.deadman = deadman ? new DeadmanWatch({ clock, timeoutMs: deadman.timeoutMs, onExpired: (info) => this.onDeadman(info, deadman.sink) }) : null;
     this.handler = new CommandHandler({
@@ -88,7 +115,9 @@ export class RobotMqtt {
     const clientOpts: IClientOptions = {
       protocolVersion: 4,
       clientId: `spinal-${opts.fleet}-${opts.robot}`,
-      clean: true,
+      clean: false,
+      // Subscribed again on every connect (onConnect), so mqtt.js need not do it too.
+      resubscribe: false,
       keepalive: opts.keepaliveS ?? 5,
       reconnectPeriod: opts.reconnectPeriodMs ?? 500,
       connectTimeout: 5000,
@@ -102,7 +131,10 @@ export class RobotMqtt {
     // The fast path: the 'message' callback runs in the same turn as the packet parse.
     this.client.on('message', (topic, payload, packet) => this.handler.handle(topic, payload, packet.retain));
     this.client.on('connect', () => this.onConnect());
-    this.client.on('close', () => this.logger.debug({ url: opts.url }, 'MQTT connection closed'));
+    this.client.on('close', () => {
+      this.linkWatch?.disconnected();
+      this.logger.debug({ url: opts.url }, 'MQTT connection closed');
+    });
     this.client.on('error', (err) => this.logger.warn({ url: opts.url, err: err.message }, 'MQTT error'));
     this.client.on('offline', () => this.logger.warn({ url: opts.url }, 'MQTT broker unreachable; reconnecting'));
   }
@@ -118,6 +150,7 @@ export class RobotMqtt {
   start(): void {
     this.opts.safety?.on('transition', this.onTransition);
     this.deadman?.start();
+    this.linkWatch?.start();
     this.telemetry?.start();
     this.client.connect();
   }
@@ -127,6 +160,7 @@ export class RobotMqtt {
     if (this.stopped) return;
     this.stopped = true;
     this.opts.safety?.off('transition', this.onTransition);
+    this.linkWatch?.stop(); // a clean shutdown is not a loss
     this.telemetry?.stop();
     this.deadman?.stop();
     if (this.client.connected) {
@@ -135,9 +169,9 @@ export class RobotMqtt {
     await this.client.endAsync(!this.client.connected);
   }
 
-  /** Publishes a safety event at QoS 1, stamped with version, robot and sequence number. */
+  /** Publishes a safety event at QoS 1, stamped with version, robot, sequence number and both clocks. */
   publishEvent(e: SafetyEventBody): void {
-    const msg = { v: 1, robot: this.opts.robot, seq: this.eventSeq++, ...e };
+    const msg = { v: 1, robot: this.opts.robot, seq: this.eventSeq++, wallMs: Math.round(this.now()), monoUs: Math.max(0, Math.round(this.clock.nowUs())), ...e };
     this.client.publish(this.topics.event, encodePayload(msg), { qos: 1 }, (err) => {
       if (err) this.logger.warn({ err: err.message, kind: e.kind }, 'safety event not published');
     });
@@ -152,9 +186,10 @@ export class RobotMqtt {
   }
 
   private onConnect(): void {
+    this.linkWatch?.connected();
     this.logger.info({ url: this.opts.url }, 'MQTT connected');
     this.client.publish(this.topics.status, encodePayload(this.status(true)), { qos: 1, retain: true });
-    this.client.subscribe(this.subscriptions, { qos: 1 }, (err, granted) => {
+    this.client.subscribe(this.subscriptions, (err, granted) => {
       const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (err || refused.length > 0) {
         this.logger.error({ err: err?.message, refused }, 'MQTT subscription refused: remote e-stops will not arrive (check the ACL)');
@@ -176,16 +211,26 @@ export class RobotMqtt {
   }
 
   private readonly onTransition = (t: SafetyTransition): void => {
-    const at = Number.isFinite(t.at) && t.at > 1e12 ? Math.round(t.at) : this.now();
-    this.publishEvent({ kind: 'transition', at, from: t.from, to: t.to, cause: t.cause, source: typeof t.source === 'string' ? t.source : `${t.source.kind}:${t.source.id}`, ...(t.detail !== undefined ? { detail: t.detail } : {}) });
+    this.publishEvent({ kind: 'transition', from: t.from, to: t.to, cause: t.cause, source: typeof t.source === 'string' ? t.source : `${t.source.kind}:${t.source.id}`, ...(t.detail !== undefined ? { detail: t.detail } : {}) });
   };
+
+  /** Fail safe first: the supervisor stops, then the event is queued (sent on the reconnect). */
+  private onLinkLost(info: LinkLossInfo, category: StopCategory, sink: LinkLossSink): void {
+    const downForMs = Math.round(info.downForMs);
+    this.logger.error({ ...info, category, url: this.opts.url }, 'MQTT broker unreachable beyond the timeout: remote e-stops cannot arrive; stopping');
+    try {
+      sink.mqttLinkLost(`MQTT broker connection down for ${downForMs} ms (limit ${info.timeoutMs} ms): remote e-stops cannot arrive`);
+    } finally {
+      this.publishEvent({ kind: 'mqtt-link-lost', timeoutMs: info.timeoutMs, downForMs, category });
+    }
+  }
 
   private onDeadman(info: { timeoutMs: number; lastHeartbeatAgeMs: number | null }, sink: DeadmanSink): void {
     this.logger.warn(info, 'operator dead-man heartbeat expired');
     try {
       sink.deadmanExpired(info);
     } finally {
-      this.publishEvent({ kind: 'deadman-expired', at: this.now(), ...info });
+      this.publishEvent({ kind: 'deadman-expired', ...info });
     }
   }
 }

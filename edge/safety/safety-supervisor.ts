@@ -66,7 +66,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     super();
     this.authorise = opts.authorise ?? defaultAuthorise;
     this.deadmanUs = (opts.deadmanTimeoutMs ?? 0) * 1000;
-    this.cats = { fall: 1, deadman: 1, linkLost: 1, mcuFault: 1, ...opts.categories };
+    this.cats = { fall: 1, deadman: 1, linkLost: 1, mcuFault: 1, mqttLink: 2, ...opts.categories };
     this.log = opts.logger ?? silent;
     this.sm = new SafetyStateMachine((from, to) => {
       const ev = { from, to, cause: this.pendingCause, source: this.pendingSource, at: this.clock.nowUs(), detail: this.pendingDetail };
@@ -124,6 +124,18 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     this.linkUp = false;
     if (this.sm.is(S.BOOT)) return; // never ready: nothing moved, nothing to latch
     this.stop('link-lost', { kind: 'edge', id: 'serial' }, this.cats.linkLost, EstopSource.HOST, 0, reason, false);
+  }
+
+  /**
+   * The remote e-stop channel (the MQTT connection) has been down for longer than its timeout: an
+   * operator's e-stop could not arrive. Latches ESTOP (a reset is needed, as after any e-stop) from
+   * ACTIVE or HOLD, where the robot moves or may move again without an operator (HOLD resumes on a
+   * new plan). In BOOT and IDLE nothing moves and only a live MQTT resume can start motion, so the
+   * loss stops nothing there; in ESTOP and FAULT it is recorded as a further stop.
+   */
+  mqttLinkLost(detail: string): void {
+    if (this.sm.is(S.BOOT, S.IDLE)) return;
+    this.stop('mqtt-link-lost', { kind: 'edge', id: 'mqtt-link' }, this.cats.mqttLink, EstopSource.HOST, EstopReason.MQTT_LINK, detail, true);
   }
 
   /** An e-stop from MQTT (or any remote device). Malformed → category 0 (fail safe). */

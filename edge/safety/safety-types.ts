@@ -7,7 +7,7 @@ import type { SafetyState } from './safety-state.js';
 export type SafetyCause =
   | 'link-ready' | 'link-lost'
   | 'remote-estop' | 'fleet-estop' | 'mcu-estop' | 'mcu-fault'
-  | 'fall' | 'tilt-warning' | 'deadman-timeout'
+  | 'fall' | 'tilt-warning' | 'deadman-timeout' | 'mqtt-link-lost'
   | 'plan-expired' | 'decoder-failed' | 'bad-numbers' | 'chunk-exhausted'
   | 'control-failed'
   | 'resume' | 'new-plan' | 'chunk-resumed' | 'operator-stop' | 'reset';
@@ -101,6 +101,8 @@ export interface StopCategories {
   linkLost: number;
   /** Default 1. */
   mcuFault: number;
+  /** Default 2: a controlled stop that keeps the drives powered, holding position (remote e-stop channel lost). */
+  mqttLink: number;
 }
 
 export interface SafetySupervisorOptions {

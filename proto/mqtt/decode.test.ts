@@ -69,9 +69,19 @@ describe('published payloads', () => {
     expect(StateSummarySchema.safeParse({
       v: 1, robot: 'r1', at: 1, seq: 0, safety: { state: 'ESTOP', latched: true }, sent: null, link: { state: 'READY' }, fleetLatch: false,
     }).success).toBe(true);
-    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 2, kind: 'reset-refused', reason: 'x' }).success).toBe(true);
-    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 3, kind: 'resume-refused', reason: 'x', id: 'm1', operator: 'alice' }).success).toBe(true);
-    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 4, kind: 'resume-accepted', id: 'm1', operator: 'alice' }).success).toBe(true);
-    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', at: 1, seq: 5, kind: 'resume-accepted', id: 'm1' }).success).toBe(false);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 2, kind: 'reset-refused', reason: 'x' }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 3, kind: 'resume-refused', reason: 'x', id: 'm1', operator: 'alice' }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 4, kind: 'resume-accepted', id: 'm1', operator: 'alice' }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 5, kind: 'resume-accepted', id: 'm1' }).success).toBe(false);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 6, kind: 'mqtt-link-lost', timeoutMs: 500, downForMs: 500, category: 2 }).success).toBe(true);
+  });
+
+  it('a safety event names its two clocks: an ambiguous `at` or a fractional or negative time is refused', () => {
+    const base = { v: 1, robot: 'r1', seq: 0, kind: 'reset-refused', reason: 'x' };
+    expect(SafetyEventSchema.safeParse({ ...base, at: 1 }).success).toBe(false);
+    expect(SafetyEventSchema.safeParse({ ...base, wallMs: 1_780_000_000_000 }).success).toBe(false);
+    expect(SafetyEventSchema.safeParse({ ...base, wallMs: 1_780_000_000_000, monoUs: 1.5 }).success).toBe(false);
+    expect(SafetyEventSchema.safeParse({ ...base, wallMs: -1, monoUs: 1 }).success).toBe(false);
+    expect(SafetyEventSchema.safeParse({ ...base, wallMs: 1_780_000_000_000, monoUs: 1_005_000_000_000 }).success).toBe(true);
   });
 });

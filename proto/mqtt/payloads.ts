@@ -158,7 +158,20 @@ export const StateSummarySchema = z.strictObject({
 });
 export type StateSummary = z.infer<typeof StateSummarySchema>;
 
-const EventBase = { v: z.literal(1), robot: Name, at: EpochMs, seq: z.number().int().nonnegative() };
+/**
+ * Every safety event carries two clocks, one per field, never mixed:
+ * - `wallMs`: the edge's wall clock, epoch ms, for people (what time it happened); it may jump
+ *   when the clock is set, so it orders nothing;
+ * - `monoUs`: the edge's monotonic clock, µs since an arbitrary origin (the process's start), for
+ *   ordering and intervals between events of one robot; it never goes backwards while the
+ *   process lives and means nothing across robots or restarts.
+ * `seq` orders the events of one MQTT session of the robot.
+ */
+const EventBase = {
+  v: z.literal(1), robot: Name, seq: z.number().int().nonnegative(),
+  wallMs: EpochMs,
+  monoUs: z.number().int().nonnegative(),
+};
 export const SafetyEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...EventBase, kind: z.literal('transition'), from: z.string(), to: z.string(), cause: z.string(), source: z.string(), detail: z.string().max(500).optional() }),
   z.strictObject({
@@ -171,7 +184,9 @@ export const SafetyEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...EventBase, kind: z.literal('resume-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),
   z.strictObject({ ...EventBase, kind: z.literal('resume-accepted'), id: z.string(), operator: z.string() }),
   z.strictObject({ ...EventBase, kind: z.literal('deadman-expired'), timeoutMs: z.number(), lastHeartbeatAgeMs: z.number().nullable() }),
+  /** The broker connection was down for longer than `timeoutMs`: the remote e-stop channel failed, the robot stopped with `category`. */
+  z.strictObject({ ...EventBase, kind: z.literal('mqtt-link-lost'), timeoutMs: z.number().nonnegative(), downForMs: z.number().nonnegative(), category: StopCategorySchema }),
 ]);
 export type SafetyEvent = z.infer<typeof SafetyEventSchema>;
-/** A safety event before the publisher stamps it (v, robot, seq). */
-export type SafetyEventBody = SafetyEvent extends infer E ? (E extends SafetyEvent ? Omit<E, 'v' | 'robot' | 'seq'> : never) : never;
+/** A safety event before the publisher stamps it (v, robot, seq and both clocks). */
+export type SafetyEventBody = SafetyEvent extends infer E ? (E extends SafetyEvent ? Omit<E, 'v' | 'robot' | 'seq' | 'wallMs' | 'monoUs'> : never) : never;

@@ -145,8 +145,8 @@ class SyntheticRobot {
     const from = this.state;
     this.state = hold ? 'HOLD' : 'ACTIVE';
     return hold
-      ? { v: 1, robot: this.id, at: Math.round(atMs), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'plan-expired', source: 'edge:plan-ttl', detail: 'plan older than its validity' }
-      : { v: 1, robot: this.id, at: Math.round(atMs), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'new-plan', source: 'edge:cloud-link' };
+      ? { v: 1, robot: this.id, wallMs: Math.round(atMs), monoUs: Math.round(performance.now() * 1000), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'plan-expired', source: 'edge:plan-ttl', detail: 'plan older than its validity' }
+      : { v: 1, robot: this.id, wallMs: Math.round(atMs), monoUs: Math.round(performance.now() * 1000), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'new-plan', source: 'edge:cloud-link' };
   }
 
   /** Starts publishing at RATE_HZ on absolute deadlines from `firstMs` (performance.now time); a tick late by more than a period is skipped, not bunched. */

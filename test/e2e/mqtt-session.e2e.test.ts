@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { encodePayload, fleetTopics, robotTopics, RobotStatusSchema, StateSummarySchema } from '../../proto/mqtt/index.js';
+import { encodePayload, fleetTopics, robotTopics, RobotStatusSchema, SafetyEventSchema, StateSummarySchema } from '../../proto/mqtt/index.js';
 import { ResetWhat } from '../../proto/wire/index.js';
 import { connectUser, startBroker, startMqttRobot, startProxy, watch, type BrokerKind, type MqttRobot, type TestBroker } from './mqtt-harness.js';
 import { sleep, waitFor } from './link-harness.js';
@@ -37,8 +37,12 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('robot session on the %s br
     await waitFor('birth', () => status.some((s) => statusOf(s.payload).online));
     await waitFor('state summaries', () => state.length >= 5, 3000);
     expect(StateSummarySchema.parse(JSON.parse(state.at(-1)?.payload.toString() ?? ''))).toMatchObject({ robot: 'r1', link: { state: 'READY' }, fleetLatch: false });
-    r.supervisor.emit('transition', { from: 'ACTIVE', to: 'HOLD', cause: 'plan expired', source: 'plan-ttl', at: Date.now() });
+    const before0 = Date.now();
+    r.supervisor.emit('transition', { from: 'ACTIVE', to: 'HOLD', cause: 'plan expired', source: 'plan-ttl' });
     await waitFor('transition event', () => events.some((e) => JSON.parse(e.payload.toString()).kind === 'transition'));
+    const transition = SafetyEventSchema.parse(JSON.parse(events.find((e) => JSON.parse(e.payload.toString()).kind === 'transition')?.payload.toString() ?? ''));
+    expect(transition.wallMs).toBeGreaterThanOrEqual(before0); // the wall clock, not the process's uptime
+    expect(transition.wallMs).toBeLessThanOrEqual(Date.now());
 
     proxy.cut(); // no DISCONNECT: the broker publishes the will
     await waitFor('will: offline', () => {

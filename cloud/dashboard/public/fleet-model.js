@@ -88,6 +88,8 @@ export function describeEvent(e) {
       return { text: `resumed by ${e.operator}`, severity: 'info' };
     case 'deadman-expired':
       return { text: `operator heartbeat lost for ${e.timeoutMs} ms`, severity: 'alarm' };
+    case 'mqtt-link-lost':
+      return { text: `broker unreachable for ${e.downForMs} ms (limit ${e.timeoutMs} ms): remote e-stops could not arrive, stopped with category ${e.category}`, severity: 'alarm' };
     default:
       return { text: `${String(e.kind)}`, severity: 'info' };
   }
@@ -222,11 +224,17 @@ export class FleetModel {
     return true;
   }
 
-  /** @param {string} id @param {any} e */
+  /**
+   * A robot's safety event. Its time for people is `wallMs` (the robot's wall clock, epoch ms);
+   * `monoUs` orders one robot's events but is not a date, so it is never shown as one. An event with only
+   * `at` comes from an older edge, which meant the wall time by it.
+   * @param {string} id @param {any} e
+   */
   onEvent(id, e) {
     if (typeof e.kind !== 'string') return this.reject();
     const d = describeEvent(e);
-    const ev = { at: typeof e.at === 'number' ? e.at : Date.now(), robot: id, kind: e.kind, ...d };
+    const wall = typeof e.wallMs === 'number' ? e.wallMs : typeof e.at === 'number' ? e.at : Date.now();
+    const ev = { at: wall, robot: id, kind: e.kind, ...d };
     this.pushEvent(ev);
     const r = this.robot(id);
     r.lastEvent = ev;

@@ -64,13 +64,22 @@ describe('dashboard fleet model', () => {
 
   it('logs events and operators\' commands with a bounded history and the robot\'s last event', () => {
     const m = new FleetModel('f', { eventCapacity: 3 });
-    m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', at: 1, seq: 1, kind: 'transition', from: 'ACTIVE', to: 'ESTOP', cause: 'remote e-stop', source: 'mqtt' }), 0);
+    m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', wallMs: 1, monoUs: 5, seq: 1, kind: 'transition', from: 'ACTIVE', to: 'ESTOP', cause: 'remote e-stop', source: 'mqtt' }), 0);
     expect(m.events[0]).toMatchObject({ robot: 'r1', severity: 'alarm', text: 'ACTIVE → ESTOP: remote e-stop' });
-    m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', at: 2, seq: 2, kind: 'reset-refused', reason: 'fleet e-stop latch is asserted' }), 0);
+    m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', wallMs: 2, monoUs: 6, seq: 2, kind: 'reset-refused', reason: 'fleet e-stop latch is asserted' }), 0);
     m.handle('spinal/v1/f/r1/cmd/reset', JSON.stringify({ v: 1, kind: 'reset', id: 'x', operator: 'olga', role: 'operator', at: 3 }), 0);
     m.handle('spinal/v1/f/r1/cmd/estop', JSON.stringify({ v: 1, kind: 'estop', id: 'y', operator: 'olga', category: 0, at: 4 }), 0);
     expect(m.events.map((e) => e.text)).toEqual(['reset refused: fleet e-stop latch is asserted', 'olga sent reset', 'olga sent estop (category 0)']);
     expect(m.robots.get('r1')?.lastEvent?.text).toBe('reset refused: fleet e-stop latch is asserted');
+  });
+
+  it('dates an event by its wall clock (wallMs), never by its monotonic one; an older edge\'s `at` still reads as wall time', () => {
+    const m = new FleetModel('f');
+    const wallMs = 1_780_000_000_123;
+    m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', wallMs, monoUs: 1_002_240_000_000, seq: 0, kind: 'mqtt-link-lost', timeoutMs: 500, downForMs: 503, category: 2 }), 0);
+    expect(m.events[0]).toMatchObject({ at: wallMs, severity: 'alarm', text: 'broker unreachable for 503 ms (limit 500 ms): remote e-stops could not arrive, stopped with category 2' });
+    m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', at: wallMs + 1, seq: 1, kind: 'reset-accepted', id: 'x', operator: 'olga' }), 0);
+    expect(m.events[1]?.at).toBe(wallMs + 1);
   });
 
   it('counts and ignores what it does not understand', () => {
