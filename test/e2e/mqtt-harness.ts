@@ -1,7 +1,8 @@
 /**
  * MQTT end-to-end fixtures: a broker (embedded aedes or a Mosquitto child process) with the
  * generated accounts and ACL, a TCP proxy to cut connections abruptly, user clients, and a robot
- * (virtual firmware + SerialLink + RobotMqtt) wired to a recording supervisor.
+ * (virtual firmware + SerialLink + RobotMqtt) wired to a recording supervisor, or to a real one
+ * (startSupervisedRobot).
  */
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,11 @@ import { MqttClient } from 'mqtt';
 import { topicMatchesFilter } from '../../proto/mqtt/index.js';
 import { newMessage, MsgType, CommandMode } from '../../proto/wire/index.js';
 import { EmbeddedBroker, MosquittoProcess, RobotMqtt, type FleetAccounts, type ResetOutcome, type SafetyTransition } from '../../edge/mqtt/index.js';
+import type { StopCategory } from '../../proto/mqtt/index.js';
+import { systemClock } from '../../edge/clock.js';
+import { SafetySupervisor } from '../../edge/safety/safety-supervisor.js';
+import { bindSupervisor } from '../../edge/safety/supervisor-bindings.js';
+import type { EstopEvent } from '../../firmware-shim/virtual/virtual-robot.js';
 import { startRig, waitFor, type Rig } from './link-harness.js';
 
 export const FLEET = 'f';
@@ -30,18 +36,28 @@ export interface TestBroker {
   port: number;
   /** `ws://127.0.0.1:port/mqtt` when started with `websockets`, else null. */
   wsUrl: string | null;
-  /** Stops the broker process (Mosquitto saves retained messages first) and starts it again. */
-  restart(downMs: number): Promise<void>;
+  /**
+   * Stops the broker (Mosquitto saves retained messages and sessions first; the embedded broker
+   * loses both, as it would when its process restarts) and starts it again on the same port.
+   * `whileDown` runs after the stop, before the wait of `downMs`.
+   */
+  restart(downMs: number, whileDown?: () => void): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** `websockets`: also listen for MQTT over WebSocket (same accounts and ACL), on a free port. */
 export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean } = {}): Promise<TestBroker> {
   if (kind === 'embedded') {
-    const b = await EmbeddedBroker.start({ ...ACCOUNTS, ...(opts.websockets ? { ws: { port: 0 } } : {}) });
+    let b = await EmbeddedBroker.start({ ...ACCOUNTS, ...(opts.websockets ? { ws: { port: 0 } } : {}) });
+    const { port, wsPort } = b;
     return {
-      kind, url: b.url, port: b.port, wsUrl: b.wsUrl,
-      restart: () => { throw new Error('the embedded broker keeps its retained store in-process; cut connections with a proxy instead'); },
+      kind, url: b.url, port, wsUrl: b.wsUrl,
+      async restart(downMs, whileDown) {
+        await b.close();
+        whileDown?.();
+        await new Promise((r) => setTimeout(r, downMs));
+        b = await EmbeddedBroker.start({ ...ACCOUNTS, port, ...(wsPort !== null ? { ws: { port: wsPort } } : {}) });
+      },
       stop: () => b.close(),
     };
   }
@@ -50,8 +66,9 @@ export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean
   const { port, wsPort } = proc;
   return {
     kind, url: proc.url, port, wsUrl: proc.wsUrl,
-    async restart(downMs) {
+    async restart(downMs, whileDown) {
       await proc.stop();
+      whileDown?.();
       await new Promise((r) => setTimeout(r, downMs));
       proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, port, persistence: true, ...(wsPort !== null ? { websockets: { port: wsPort } } : {}) });
     },
@@ -62,10 +79,15 @@ export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean
   };
 }
 
-/** A TCP relay in front of the broker: `cut()` kills every relayed connection without a DISCONNECT. */
-export async function startProxy(targetPort: number): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+/**
+ * A TCP relay in front of the broker: `cut()` kills every relayed connection without a DISCONNECT;
+ * `refuse(true)` also turns every new connection away (a network outage) until `refuse(false)`.
+ */
+export async function startProxy(targetPort: number): Promise<{ url: string; cut(): void; refuse(on: boolean): void; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
+  let refusing = false;
   const server: Server = createServer({ noDelay: true }, (down) => {
+    if (refusing) { down.on('error', () => undefined); down.resetAndDestroy(); return; }
     const up = tcpConnect({ host: '127.0.0.1', port: targetPort, noDelay: true });
     for (const s of [down, up]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => undefined); }
     down.pipe(up); up.pipe(down);
@@ -76,6 +98,7 @@ export async function startProxy(targetPort: number): Promise<{ url: string; cut
   return {
     url: `mqtt://127.0.0.1:${port}`,
     cut: () => { for (const s of sockets) s.resetAndDestroy(); },
+    refuse: (on) => { refusing = on; },
     close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
   };
 }
@@ -162,4 +185,57 @@ export async function watch(client: MqttClient, filter: string): Promise<{ topic
 /** Closes a user's client without waiting (a broker may already have closed a denied client). */
 export function dropUser(client: MqttClient): void {
   client.end(true);
+}
+
+export interface SupervisedRobot {
+  rig: Rig;
+  mqtt: RobotMqtt;
+  supervisor: SafetySupervisor;
+  /** ESTOP frames the virtual firmware received, with the host time (ms, performance.now) of each. */
+  estops: (EstopEvent & { atMs: number })[];
+  /** Link READY → IDLE, a plan valid for a minute, an operator resume → ACTIVE; then VELOCITY commands at 100 Hz while motion is allowed. */
+  activate(): void;
+  dispose(): Promise<void>;
+}
+
+/**
+ * A robot as the daemon composes it for safety: virtual firmware + SerialLink + a real
+ * SafetySupervisor (system clock) + RobotMqtt with the remote e-stop channel's watchdog.
+ */
+export async function startSupervisedRobot(url: string, opts: { robot?: string; linkLossTimeoutMs?: number; category?: StopCategory } = {}): Promise<SupervisedRobot> {
+  const robot = opts.robot ?? 'r1';
+  // A 1 s MCU watchdog (the profile's is 100 ms): these robots test the MQTT side, and on a shared
+  // CI machine a stall of the test process must not trip the firmware's own stop first.
+  const rig = await startRig({ profile: 'arm6-gripper' }, { watchdogMs: 1000 });
+  await waitFor('serial link READY', () => rig.link.state === 'READY', 10_000);
+  const supervisor = new SafetySupervisor(rig.link, systemClock, { categories: { mqttLink: opts.category ?? 2 } });
+  const unbind = bindSupervisor(supervisor, rig.link, null);
+  const estops: (EstopEvent & { atMs: number })[] = [];
+  rig.robot.on('estop', (e) => estops.push({ ...e, atMs: performance.now() }));
+  const mqtt = new RobotMqtt({
+    url, fleet: FLEET, robot, username: robot, password: PASSWORDS[robot] ?? '', software: '0.1.0',
+    wire: rig.link, estop: supervisor, reset: supervisor, resume: supervisor, safety: supervisor, keepaliveS: 1, reconnectPeriodMs: 100,
+    linkLoss: { timeoutMs: opts.linkLossTimeoutMs ?? 500, category: opts.category ?? 2, sink: supervisor },
+  });
+  mqtt.start();
+  const cmd = newMessage(MsgType.COMMAND);
+  const n = rig.link.profile.joints.length;
+  cmd.jointCount = n; cmd.mode = CommandMode.VELOCITY;
+  cmd.position = new Int32Array(n); cmd.velocity = new Float32Array(n).fill(200); cmd.feedforward = new Float32Array(n);
+  let driver: NodeJS.Timeout | null = null;
+  return {
+    rig, mqtt, supervisor, estops,
+    activate() {
+      supervisor.planReceived(systemClock.nowUs() + 60_000_000);
+      if (!supervisor.resume({ id: 'alice', role: 'operator' })) throw new Error(`resume refused in ${supervisor.state}`);
+      driver ??= setInterval(() => { if (supervisor.motionAllowed) rig.link.sendCommand(cmd); }, 10);
+    },
+    async dispose() {
+      if (driver) clearInterval(driver);
+      await mqtt.stop();
+      unbind();
+      supervisor.dispose();
+      await rig.dispose();
+    },
+  };
 }
