@@ -131,6 +131,11 @@ export class RobotMqtt {
     // The fast path: the 'message' callback runs in the same turn as the packet parse.
     this.client.on('message', (topic, payload, packet) => this.handler.handle(topic, payload, packet.retain));
     this.client.on('connect', () => this.onConnect());
+    // The channel is up at the CONNACK. mqtt.js emits 'connect' only after it has re-sent its
+    // stored QoS 1 packets, which can take a while; a loss in that window must count afresh.
+    this.client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'connack' && (packet.returnCode ?? packet.reasonCode ?? 0) === 0) this.linkWatch?.connected();
+    });
     this.client.on('close', () => {
       this.linkWatch?.disconnected();
       this.logger.debug({ url: opts.url }, 'MQTT connection closed');
