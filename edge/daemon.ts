@@ -209,6 +209,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     cloud.start();
   }
 
+  /** STATE.status of the latest sample: the MCU's own view of its latch. */
+  let status = 0;
+  serial.on('state', (ev) => { status = ev.msg.status; });
+
   let broker: EmbeddedBroker | null = null;
   let mqtt: RobotMqtt | null = null;
   const m = config.mqtt;
@@ -243,7 +247,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       const plan = cloud?.currentPlan() ?? null;
       const lateUs = loop.recentLatenessUs(0.99);
       return {
-        safety: { state: supervisor.state, latched: supervisor.latchedCause !== null, ...(supervisor.latchedCause !== null ? { cause: String(supervisor.latchedCause) } : {}) },
+        safety: {
+          state: supervisor.state, latched: supervisor.latchedCause !== null, ...(supervisor.latchedCause !== null ? { cause: String(supervisor.latchedCause) } : {}),
+          mcuLatched: (status & (Status.ESTOP_LATCHED | Status.WATCHDOG_TRIPPED)) !== 0,
+        },
         sent: sentOf(s, now),
         link: { state: h.state, rxFrames: h.decoder.frames, errors: h.decoder.crcErrors + h.decoder.cobsErrors + h.bodyErrors, lastFrameAgeMs: msOrNull(h.lastFrameAgeMs) },
         measured: observed ? measuredOf(snap) : null,
@@ -268,8 +275,6 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     mqtt.start();
   }
 
-  let status = 0;
-  serial.on('state', (ev) => { status = ev.msg.status; });
   return {
     link: serial, estimator, supervisor, loop, cloud, mqtt, broker, notifier,
     async stopOnWire(): Promise<boolean> {

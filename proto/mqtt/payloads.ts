@@ -108,8 +108,14 @@ export const StateSummarySchema = z.strictObject({
   seq: z.number().int().nonnegative(),
   safety: z.strictObject({
     state: z.string().max(32),
+    /** The supervisor's latch (ESTOP or FAULT). */
     latched: z.boolean(),
     cause: z.string().max(200).optional(),
+    /**
+     * The MCU's own latch, from the latest STATE it sent (ESTOP_LATCHED or WATCHDOG_TRIPPED): what
+     * the dashboard needs before it calls an e-stop confirmed. Absent from older edges.
+     */
+    mcuLatched: z.boolean().optional(),
   }),
   /** The last COMMAND written to the wire (after clamping), or null when none went out yet. */
   sent: z.strictObject({

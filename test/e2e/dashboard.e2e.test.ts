@@ -17,6 +17,7 @@ import { repoRoot } from '../bench/harness.js';
 import { sleep, waitFor } from './link-harness.js';
 
 const ARTIFACTS = join(repoRoot(), 'test-results');
+const OLGA = { id: 'olga', role: 'operator' };
 let rig: FleetRig;
 let browser: Browser;
 
@@ -98,6 +99,17 @@ describe('fleet dashboard in Chromium', () => {
     await expect(page.textContent('#conn')).resolves.toMatch(/reconnecting|unreachable/);
     await restarted;
     await page.waitForSelector('body[data-mqtt="connected"]', { timeout: 15_000 });
+    // 2 s without the broker is beyond the robots' 500 ms link-loss limit: each stopped and says why.
+    for (const r of rig.robots) await waitRow(page, r.id, 'ESTOP', 15_000);
+    // (The page may miss the events the robots publish as they reconnect, before it has
+    // subscribed again; the state summary says why the robot it shows is stopped.)
+    await expect(page.textContent('#detail-cause')).resolves.toBe('cause: mqtt-link-lost');
+    for (const r of rig.robots) {
+      expect(r.daemon.supervisor.latchedCause).toBe('mqtt-link-lost');
+      await expect(r.daemon.supervisor.reset(OLGA)).resolves.toBe(true);
+    }
+    await waitFor('a fresh plan for every robot after the reset', () => rig.robots.every((r) => r.daemon.supervisor.planFresh()), 15_000);
+    for (const r of rig.robots) expect(r.daemon.supervisor.resume(OLGA)).toBe(true);
     for (const r of rig.robots) await waitRow(page, r.id, 'ACTIVE', 15_000);
     await page.reload();
     await page.waitForSelector('body[data-mqtt="connected"]', { timeout: 10_000 });
@@ -116,6 +128,9 @@ describe('fleet dashboard in Chromium', () => {
     }
     await page.waitForSelector('#latch:not([hidden])');
     await page.waitForSelector('#ack[data-acked-at]');
+    // Confirmed only from the robots' reports of their MCU latch, not from the broker's PUBACK.
+    await page.waitForSelector('#estop-confirm[data-state="confirmed"]', { timeout: 5000 });
+    await expect(page.textContent('#estop-confirm')).resolves.toMatch(/^STOP ALL: confirmed, MCU latched \(all 3 robots\)/);
     await page.waitForSelector('#events li[data-kind="estop-received"]');
     await expect(page.textContent('#events li[data-kind="fleet-stop"]')).resolves.toContain('fleet: olga sent STOP ALL (category 1)');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-stop-all.png') });

@@ -3,11 +3,13 @@
  * The dashboard page: log in, then two MQTT-over-WebSocket connections with the user's own account:
  * the telemetry worker (subscribes to the fleet, keeps the model, posts changes every 100 ms) and
  * the command channel on this thread (no subscriptions, so nothing queues in front of an e-stop).
- * Commands go out at QoS 1; the page says when the broker acknowledged them. The broker's ACL is
+ * Commands go out at QoS 1; the page says when the broker acknowledged them, and calls an e-stop
+ * confirmed only when the robots report their MCU latched (estop-confirm.js). The broker's ACL is
  * what stops a viewer from commanding; the page only greys out what the role cannot do.
  */
 import * as cmd from './commands.js';
 import { DetailView } from './detail-view.js';
+import { EstopConfirmation } from './estop-confirm.js';
 import { EventLogView } from './event-log-view.js';
 import { clock } from './format.js';
 import { MqttLite } from './mqtt-lite.js';
@@ -83,7 +85,7 @@ function start(me, password) {
     $('task-result').textContent = '';
     worker.postMessage({ type: 'select', robot: id, joint: detail.joint });
   };
-  const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), { onSelect: select, onEstop: (id) => send(cmd.estop(sender, id), `E-STOP ${id}`), canCommand });
+  const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), { onSelect: select, onEstop: (id) => stop(id, `E-STOP ${id}`), canCommand });
   const events = new EventLogView(/** @type {HTMLOListElement} */ ($('events')));
   for (const id of me.robots) overview.row(id);
 
@@ -120,6 +122,7 @@ function start(me, password) {
     const now = Date.now();
     for (const r of m.rows) {
       rows.set(r.id, r);
+      estopCheck?.report(r, now);
       overview.apply(r, now);
       if (r.id === selected) detail.stats(r);
     }
@@ -130,6 +133,29 @@ function start(me, password) {
       document.body.dataset.fleetLatch = String(m.latch.latched);
     }
     if (m.detail) detail.apply(m.detail);
+  };
+  /** The latest e-stop, until the robots confirm it or the time is up. @type {EstopConfirmation | null} */
+  let estopCheck = null;
+  const showCheck = () => {
+    if (!estopCheck) return;
+    const el = $('estop-confirm');
+    const v = estopCheck.verdict();
+    el.textContent = v.text;
+    el.dataset.state = v.state;
+    if (v.state !== 'pending') estopCheck = null;
+  };
+  setInterval(() => { estopCheck?.tick(Date.now()); showCheck(); }, 200);
+  /** @param {string | null} robot null: STOP ALL (every robot the page knows) @param {string} what */
+  const stop = (robot, what) => {
+    send(cmd.estop(sender, robot), what);
+    // STOP ALL waits for every robot but those that said goodbye (shut down, not moving; the
+    // retained fleet latch stops them when they start).
+    const targets = robot !== null ? [robot] : [...new Set([...me.robots, ...rows.keys()])].filter((id) => rows.get(id)?.presence !== 'offline');
+    estopCheck = new EstopConfirmation(what, targets, Date.now());
+    const row = robot !== null ? rows.get(robot) : undefined;
+    // An unreachable robot cannot confirm: say why at once, and that the broker keeps it for it.
+    $('estop-confirm').title = row && row.presence !== 'online' ? `${robot} is ${row.presence}: the broker queues the e-stop until it reconnects` : '';
+    showCheck();
   };
   worker.onerror = (e) => { $('conn').textContent = `telemetry worker failed: ${e.message}`; };
   worker.postMessage({ type: 'start', url: me.mqttUrl, fleet: me.fleet, robots: me.robots, username: me.user, password, clientId: `dash-${me.user}-tlm-${suffix}` });
@@ -152,8 +178,8 @@ function start(me, password) {
   }
 
   // STOP ALL asks for no confirmation: an e-stop must never wait on a dialog.
-  stopAll.addEventListener('click', () => send(cmd.estop(sender, null), 'STOP ALL'));
-  $('detail-estop').addEventListener('click', () => { if (selected) send(cmd.estop(sender, selected), `E-STOP ${selected}`); });
+  stopAll.addEventListener('click', () => stop(null, 'STOP ALL'));
+  $('detail-estop').addEventListener('click', () => { if (selected) stop(selected, `E-STOP ${selected}`); });
   $('detail-reset').addEventListener('click', async () => {
     const id = selected;
     if (id && await confirmAction(`Reset ${id}? Do this only when the robot and its surroundings are safe. The robot stays still until it gets a plan and a resume.`)) send(cmd.reset(sender, id), `reset ${id}`);

@@ -9,6 +9,8 @@ export const TOPIC_ROOT = 'spinal/v1';
 export const FLEET_TARGET = 'all';
 /** A robot that said it is online but sent no state for this long is shown as stale. */
 export const STALE_AFTER_MS = 3000;
+/** The `reason` of a robot's deliberate {online:false} (RobotMqtt.stop); any other is a lost connection. */
+export const CLEAN_STOP_REASON = 'shutdown';
 
 /**
  * The last `capacity` samples of `width` values each: times in seconds (uPlot's time unit) as
@@ -60,7 +62,7 @@ export class SampleRing {
 /**
  * @typedef {{ at: number, robot: string, kind: string, text: string, severity: 'info' | 'warn' | 'alarm' }} FleetEvent
  * @typedef {{
- *   id: string, online: boolean | null, statusAt: number | null, software: string | null,
+ *   id: string, online: boolean | null, statusAt: number | null, statusReason: string | null, software: string | null,
  *   summary: any, receivedAt: number | null, joints: number, ring: SampleRing | null,
  *   lastEvent: FleetEvent | null, version: number, hasImu: boolean
  * }} RobotRecord
@@ -124,7 +126,7 @@ export class FleetModel {
   robot(id) {
     let r = this.robots.get(id);
     if (!r) {
-      r = { id, online: null, statusAt: null, software: null, summary: null, receivedAt: null, joints: 0, ring: null, lastEvent: null, version: 0, hasImu: false };
+      r = { id, online: null, statusAt: null, statusReason: null, software: null, summary: null, receivedAt: null, joints: 0, ring: null, lastEvent: null, version: 0, hasImu: false };
       this.robots.set(id, r);
     }
     return r;
@@ -219,6 +221,7 @@ export class FleetModel {
     const r = this.robot(id);
     r.online = s.online;
     r.statusAt = typeof s.at === 'number' ? s.at : null;
+    r.statusReason = typeof s.reason === 'string' ? s.reason : null;
     r.software = typeof s.software === 'string' ? s.software : r.software;
     r.version++;
     return true;
@@ -259,11 +262,13 @@ export class FleetModel {
   }
 
   /**
-   * What the overview shows for a robot's connection.
-   * @param {RobotRecord} r @param {number} nowMs @returns {'online' | 'offline' | 'stale' | 'unknown'}
+   * What the overview shows for a robot's connection: `unreachable` when its broker connection is
+   * gone without a goodbye (the broker published its will, or any {online:false} that is not a
+   * clean stop), so remote e-stops cannot reach it now; `offline` after a deliberate shutdown.
+   * @param {RobotRecord} r @param {number} nowMs @returns {'online' | 'offline' | 'unreachable' | 'stale' | 'unknown'}
    */
   static presence(r, nowMs) {
-    if (r.online === false) return 'offline';
+    if (r.online === false) return r.statusReason === CLEAN_STOP_REASON ? 'offline' : 'unreachable';
     if (r.online === null && r.receivedAt === null) return 'unknown';
     if (r.receivedAt === null || nowMs - r.receivedAt > STALE_AFTER_MS) return 'stale';
     return 'online';

@@ -45,8 +45,13 @@ describe('dashboard fleet model', () => {
     m.handle('spinal/v1/f/r1/state', summary(1, [0]), 100);
     expect(FleetModel.presence(r, 100 + STALE_AFTER_MS)).toBe('online');
     expect(FleetModel.presence(r, 101 + STALE_AFTER_MS)).toBe('stale');
-    m.handle('spinal/v1/f/r1/status', JSON.stringify({ v: 1, robot: 'r1', online: false, at: 2 }), 200);
-    expect(FleetModel.presence(r, 200)).toBe('offline');
+    m.handle('spinal/v1/f/r1/status', JSON.stringify({ v: 1, robot: 'r1', online: false, at: 2, reason: 'connection lost' }), 200);
+    expect(FleetModel.presence(r, 200)).toBe('unreachable'); // the broker published the robot's will
+    m.handle('spinal/v1/f/r1/status', JSON.stringify({ v: 1, robot: 'r1', online: true, at: 3 }), 300);
+    m.handle('spinal/v1/f/r1/status', JSON.stringify({ v: 1, robot: 'r1', online: false, at: 4, reason: 'shutdown' }), 400);
+    expect(FleetModel.presence(r, 400)).toBe('offline'); // said goodbye
+    m.handle('spinal/v1/f/r1/status', JSON.stringify({ v: 1, robot: 'r1', online: false, at: 5 }), 500);
+    expect(FleetModel.presence(r, 500)).toBe('unreachable'); // no reason: not known to be deliberate
   });
 
   it('reads the retained fleet topic the way robots do: anything but a release is a stop', () => {

@@ -37,6 +37,7 @@ export function rowOf(r, presence) {
   return {
     id: r.id, presence,
     safety: /** @type {string | null} */ (s?.safety?.state ?? null), latched: !!s?.safety?.latched, cause: /** @type {string | null} */ (s?.safety?.cause ?? null),
+    mcuLatched: !!s?.safety?.mcuLatched,
     mode: /** @type {string | null} */ (s?.sent?.mode ?? null), task: /** @type {string | null} */ (s?.task ?? null),
     brainMs: /** @type {number | null} */ (m?.cloudLatencyMs ?? null), latenessMs: /** @type {number | null} */ (m?.loopLatenessP99Ms ?? null),
     decoderMs: /** @type {number | null} */ (m?.decoderMs ?? null), planAgeMs: /** @type {number | null} */ (m?.planAgeMs ?? null),
@@ -75,7 +76,7 @@ function frame() {
     if (last && last.version === r.version && last.presence === presence) continue;
     const s = r.summary;
     // Presence, safety, latch, mode, task and the last event change what an operator must see now.
-    const key = `${s?.safety?.state}|${s?.safety?.latched}|${s?.sent?.mode}|${s?.task}|${s?.fleetLatch}|${r.lastEvent?.at}|${r.lastEvent?.text}|${r.online}`;
+    const key = `${s?.safety?.state}|${s?.safety?.latched}|${s?.safety?.mcuLatched}|${s?.sent?.mode}|${s?.task}|${s?.fleetLatch}|${r.lastEvent?.at}|${r.lastEvent?.text}|${r.online}`;
     if (last && last.presence === presence && last.key === key && now - last.at < FIGURES_MS) continue;
     sent.set(r.id, { version: r.version, presence, at: now, key });
     rows.push(rowOf(r, presence));
