@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { getProfile, Plant, type RobotProfile } from '../../hardware/index.js';
 import type { CommandMsg, FrameErrorKind } from '../../proto/wire/index.js';
 import { LineFaults, type LineFaultConfig } from './line-faults.js';
-import { Mcu, type McuOptions } from './mcu.js';
+import { Mcu } from './mcu.js';
 import { openPty, type PtyPair } from './pty.js';
 import { TxQueue } from './tx-queue.js';
 
@@ -40,8 +40,6 @@ export interface VirtualRobotOptions {
   hardwareEstop?: boolean;
   /** Loop wake interval, ms. Default 1. */
   loopIntervalMs?: number;
-  /** Builds the firmware (benchmarks comparing implementations); default the C core. */
-  firmware?: (opts: McuOptions) => Mcu;
 }
 
 export interface EstopEvent {
@@ -159,7 +157,7 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     this.pty = pty;
     this.tx.clear();
     const plant = new Plant(this.profile, { seed: (this.opts.seed ?? 1) + this.boots, initialPose: this.restingPose() });
-    const mcu = (this.opts.firmware ?? ((o: McuOptions) => new Mcu(o)))({
+    const mcu = new Mcu({
       profile: this.profile,
       plant,
       send: (bytes, length) => this.transmit(bytes, length),

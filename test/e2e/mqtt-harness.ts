@@ -13,7 +13,6 @@ import { topicMatchesFilter } from '../../proto/mqtt/index.js';
 import { newMessage, MsgType, CommandMode } from '../../proto/wire/index.js';
 import { EmbeddedBroker, MosquittoProcess, RobotMqtt, type FleetAccounts, type ResetOutcome, type SafetyTransition } from '../../edge/mqtt/index.js';
 import { startRig, waitFor, type Rig } from './link-harness.js';
-import type { VirtualRobotOptions } from '../../firmware-shim/virtual/virtual-robot.js';
 
 export const FLEET = 'f';
 export const ACCOUNTS: FleetAccounts = {
@@ -119,9 +118,9 @@ export interface MqttRobot {
   dispose(): Promise<void>;
 }
 
-export async function startMqttRobot(url: string, opts: { robot?: string; deadmanTimeoutMs?: number; telemetryHz?: number; firmware?: VirtualRobotOptions['firmware'] } = {}): Promise<MqttRobot> {
+export async function startMqttRobot(url: string, opts: { robot?: string; deadmanTimeoutMs?: number; telemetryHz?: number } = {}): Promise<MqttRobot> {
   const robot = opts.robot ?? 'r1';
-  const rig = await startRig({ profile: 'arm6-gripper', ...(opts.firmware ? { firmware: opts.firmware } : {}) });
+  const rig = await startRig({ profile: 'arm6-gripper' });
   await waitFor('serial link READY', () => rig.link.state === 'READY', 10_000);
   const supervisor = new RecordingSupervisor();
   const mqtt = new RobotMqtt({
