@@ -349,6 +349,40 @@ describe('Mcu robustness', () => {
   });
 });
 
+describe('Mcu as one C program', () => {
+  it('takes bytes a host sends from inside send() after the present call, and refuses re-entrant ticks', () => {
+    const profile = getProfile('quadruped12');
+    const plant = new Plant(profile, { seed: 7 });
+    const host = new FrameEncoder();
+    const decoder = new FrameDecoder();
+    let states = 0;
+    let now = 0;
+    let tickInside: unknown = null;
+    const hold = newMessage(MsgType.COMMAND);
+    hold.jointCount = profile.joints.length; hold.mode = CommandMode.HOLD;
+    // A host that answers every STATE at once, in the same call stack, with a HOLD COMMAND.
+    const mcu: Mcu = new Mcu({
+      profile, plant,
+      send: (b, n) => decoder.push(b.subarray(0, n), {
+        onFrame: (f) => {
+          if (f.type !== MsgType.STATE) return;
+          states++;
+          mcu.handleBytes(host.encode(MsgType.COMMAND, hold, 0), now);
+          if (states === 3) { try { mcu.tick(2_000_000); } catch (e) { tickInside = e; } }
+        },
+      }),
+    });
+    now = 1_000_000;
+    mcu.boot(now);
+    for (let i = 1; i <= 20; i++) { now += 1000; mcu.tick(now); }
+    expect(states).toBeGreaterThanOrEqual(20);
+    expect(decoder.counters.crcErrors + decoder.counters.resyncs).toBe(0);
+    expect(mcu.counters.commandsObeyed).toBe(states);
+    expect(mcu.motorsEnabled).toBe(true);
+    expect(String(tickInside)).toMatch(/tick\(\) called from inside send or a hook/);
+  });
+});
+
 /** A well-framed packet (valid CRC) around an arbitrary body, for bodies the encoder refuses. */
 function rawFrame(type: number, body: Uint8Array): Uint8Array {
   // header(8) body crc(4), COBS-stuffed, 0x00.

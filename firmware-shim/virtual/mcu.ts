@@ -144,6 +144,9 @@ export class Mcu {
   private readonly rampV0: Float64Array;
 
   private booted = false;
+  /** Calls into the core under way (0 or 1), and host bytes that arrived during one. */
+  private depth = 0;
+  private readonly deferred: { bytes: Uint8Array; hostUs: number }[] = [];
   private plantHostUs = 0;
   /** Unwrapped MCU µs of the next firmware loop. */
   private nextLoopMcuUs = 0;
@@ -254,6 +257,7 @@ export class Mcu {
 
   /** Power-on: plant time origin, first loop (and first STATE) now, HELLO sent. Call once, before the rest. */
   boot(hostNowUs: number): void {
+    if (this.depth > 0) throw new Error('Mcu: boot() called from inside send or a hook');
     this.booted = true;
     this.plantHostUs = hostNowUs;
     this.nextLoopMcuUs = Math.floor(this.clock.unwrapped(hostNowUs));
@@ -264,41 +268,80 @@ export class Mcu {
 
   /** Advances to `hostNowUs`, running every firmware loop due by then. */
   tick(hostNowUs: number): void {
-    this.requireBooted();
-    this.runLoopsUntil(hostNowUs);
-    this.stepPlantTo(hostNowUs);
+    this.enter('tick');
+    try {
+      this.runLoopsUntil(hostNowUs);
+      this.stepPlantTo(hostNowUs);
+    } finally {
+      this.leave();
+    }
   }
 
-  /** Bytes from the host, arrived at `hostNowUs` (also the time_sync t1 of a request in them). */
+  /**
+   * Bytes from the host, arrived at `hostNowUs` (also the time_sync t1 of a request in them).
+   * Called from inside `send` or a hook (a host that answers at once), the bytes are copied and
+   * taken when the present call into the firmware returns, as a UART's receive buffer would.
+   */
   handleBytes(chunk: Uint8Array, hostNowUs: number): void {
-    this.requireBooted();
-    this.runLoopsUntil(hostNowUs);
-    this.stepPlantTo(hostNowUs);
-    const t = this.mcuTimeAt(Math.max(hostNowUs, this.plantHostUs));
-    const cap = this.rx.length;
-    for (let off = 0; off < chunk.length; off += cap) {
-      const len = Math.min(cap, chunk.length - off);
-      this.rx.set(off === 0 && len === chunk.length ? chunk : chunk.subarray(off, off + len));
-      if (this.core.sw_receive(len, t, t) & OUT_CHANGED) this.applyOutput();
+    if (this.depth > 0) {
+      this.deferred.push({ bytes: chunk.slice(), hostUs: hostNowUs });
+      return;
+    }
+    this.enter('handleBytes');
+    try {
+      this.runLoopsUntil(hostNowUs);
+      this.stepPlantTo(hostNowUs);
+      const t = this.mcuTimeAt(Math.max(hostNowUs, this.plantHostUs));
+      const cap = this.rx.length;
+      for (let off = 0; off < chunk.length; off += cap) {
+        const len = Math.min(cap, chunk.length - off);
+        this.rx.set(off === 0 && len === chunk.length ? chunk : chunk.subarray(off, off + len));
+        if (this.core.sw_receive(len, t, t) & OUT_CHANGED) this.applyOutput();
+      }
+    } finally {
+      this.leave();
     }
   }
 
   /** The hardware e-stop button (only with `hardwareEstop`): pressing latches a category 0 stop. */
   pressButton(hostNowUs: number): void {
-    this.requireBooted();
-    this.runLoopsUntil(hostNowUs);
-    this.stepPlantTo(hostNowUs);
-    if (this.core.sw_set_button(1, this.mcuTimeAt(this.plantHostUs)) & OUT_CHANGED) this.applyOutput();
+    this.enter('pressButton');
+    try {
+      this.runLoopsUntil(hostNowUs);
+      this.stepPlantTo(hostNowUs);
+      if (this.core.sw_set_button(1, this.mcuTimeAt(this.plantHostUs)) & OUT_CHANGED) this.applyOutput();
+    } finally {
+      this.leave();
+    }
   }
   releaseButton(): void {
-    this.requireBooted();
-    if (this.core.sw_set_button(0, this.mcuTimeAt(this.plantHostUs)) & OUT_CHANGED) this.applyOutput();
+    this.enter('releaseButton');
+    try {
+      if (this.core.sw_set_button(0, this.mcuTimeAt(this.plantHostUs)) & OUT_CHANGED) this.applyOutput();
+    } finally {
+      this.leave();
+    }
   }
 
   // ---- the board -------------------------------------------------------------------------
 
   private requireBooted(): void {
     if (!this.booted) throw new Error('Mcu: boot() must be called first');
+  }
+
+  /** The core is one C program with static state: one call into it at a time. */
+  private enter(what: string): void {
+    this.requireBooted();
+    if (this.depth > 0) throw new Error(`Mcu: ${what}() called from inside send or a hook; only handleBytes may be (its bytes are taken after the present call)`);
+    this.depth++;
+  }
+
+  private leave(): void {
+    this.depth--;
+    while (this.depth === 0 && this.deferred.length > 0) {
+      const d = this.deferred.shift() as { bytes: Uint8Array; hostUs: number };
+      this.handleBytes(d.bytes, d.hostUs);
+    }
   }
 
   /** Runs each firmware loop due by `hostUs`: plant to the loop's time, fault lines, core tick,
