@@ -125,6 +125,35 @@ describe('Mcu STATE', () => {
     expect(r.mcu.counters.stateSkipped).toBe(0);
   });
 
+  it('gives the same bytes and the same physics whether it wakes every millisecond or late', () => {
+    const run = (wakeEveryMs: number): { bytes: number[]; q: number[] } => {
+      const profile = getProfile('arm6-gripper');
+      const plant = new Plant(profile, { seed: 11 });
+      const bytes: number[] = [];
+      const mcu = new Mcu({ profile, plant, send: (b, n) => { for (let i = 0; i < n; i++) bytes.push(b[i] as number); } });
+      const host = new FrameEncoder();
+      mcu.boot(1_000_000);
+      const cfg = newMessage(MsgType.CONFIG);
+      cfg.jointCount = 7;
+      for (let j = 0; j < 7; j++) { cfg.posMin[j] = -(2 ** 31); cfg.posMax[j] = 2 ** 31 - 1; cfg.velMax[j] = 1e9; cfg.currentMax[j] = 1e3; }
+      mcu.handleBytes(host.encode(MsgType.CONFIG, cfg, 0), 1_000_000);
+      const c = newMessage(MsgType.COMMAND);
+      c.jointCount = 7; c.mode = CommandMode.VELOCITY;
+      profile.joints.forEach((j, i) => { c.velocity[i] = radPerSecToCps(j, 0.5); });
+      mcu.handleBytes(host.encode(MsgType.COMMAND, c, 0), 1_000_000);
+      // 600 ms: moving, then the watchdog's trip (100 ms) and its controlled stop.
+      for (let t = wakeEveryMs; t <= 600; t += wakeEveryMs) mcu.tick(1_000_000 + t * 1000 + 321);
+      expect(mcu.isWatchdogTripped).toBe(true);
+      return { bytes, q: Array.from(plant.truth.q) };
+    };
+    const onTime = run(1);
+    const late = run(40);
+    expect(onTime.bytes.length).toBeGreaterThan(600 * 150);
+    expect(late.bytes.length).toBe(onTime.bytes.length);
+    expect(Buffer.from(late.bytes).equals(Buffer.from(onTime.bytes))).toBe(true);
+    expect(late.q).toEqual(onTime.q);
+  });
+
   it('wraps time_us modulo 2^32', () => {
     const r = rig('quadruped12');
     const before = r.mcu.mcuTimeAt(r.now);

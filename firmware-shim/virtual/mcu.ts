@@ -15,7 +15,9 @@
  *   at whole milliseconds from boot. A late wake replays every loop it missed, with the plant
  *   stepped to each loop's time first, so catching up gives the same physics, the same watchdog
  *   trip time and the same STATE frames as waking on time.
- * - The plant is stepped only forward: to each loop's time, and to the arrival time of host bytes.
+ * - The plant is stepped only forward: to each loop's time, and to the arrival time of host bytes
+ *   (and of a button press), never to the time of a bare tick(); so the wake pattern of the caller
+ *   does not change the physics or the frames.
  * - The plant runs what the core's drive output says, as a drive would: DISABLE removes power,
  *   HOLD holds where the joints are when it begins, POSITION/VELOCITY/CURRENT track the (already
  *   clamped) targets, RAMP_DOWN commands each joint's velocity at the start of the stop times
@@ -266,12 +268,12 @@ export class Mcu {
     this.core.sw_boot(wire(this.nextLoopMcuUs), this.stateFlags);
   }
 
-  /** Advances to `hostNowUs`, running every firmware loop due by then. */
+  /** Advances to `hostNowUs`, running every firmware loop due by then. The plant is left at the
+   * last loop's time (less than 1 ms behind), so how often tick() is called changes nothing. */
   tick(hostNowUs: number): void {
     this.enter('tick');
     try {
       this.runLoopsUntil(hostNowUs);
-      this.stepPlantTo(hostNowUs);
     } finally {
       this.leave();
     }
