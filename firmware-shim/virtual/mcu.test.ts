@@ -4,12 +4,17 @@ import {
   AckResult, Capability, CommandMode, cobsEncode, crc32c, EstopReason, EstopSource, FrameDecoder, FrameEncoder, MsgType, ResetWhat, Role, StateFlag, Status,
   newMessage, readFrame, type Frame, type MessageMap,
 } from '../../proto/wire/index.js';
-import { Mcu } from './mcu.js';
+import { Mcu, stopRampUs } from './mcu.js';
 
 interface Rx { type: number; seq: number; timeUs: number; msg: unknown }
 
-/** An MCU on a manual clock, with a host-side encoder and decoder. Times in host µs. */
-function rig(profileId = 'arm6-gripper', opts: { stateRateHz?: number } = {}) {
+/**
+ * The C firmware core (WebAssembly) on a simulated board and a manual clock, with a host-side
+ * encoder and decoder. Times in host µs. Unless `configured` is false, the host has sent a CONFIG
+ * whose limits are wider than the robot's (the core's own limits, from the profile, then apply):
+ * the core refuses motion before a CONFIG.
+ */
+function rig(profileId = 'arm6-gripper', opts: { stateRateHz?: number; configured?: boolean } = {}) {
   const profile: RobotProfile = getProfile(profileId);
   const plant = new Plant(profile, { seed: 7 });
   const frames: Rx[] = [];
@@ -22,11 +27,17 @@ function rig(profileId = 'arm6-gripper', opts: { stateRateHz?: number } = {}) {
       frames.push({ type: f.type, seq: f.seq, timeUs: f.timeUs, msg });
     },
   };
-  const mcu = new Mcu({ profile, plant, send: (b, n) => decoder.push(b.subarray(0, n), sink), ...opts });
+  const mcu = new Mcu({ profile, plant, send: (b, n) => decoder.push(b.subarray(0, n), sink), ...(opts.stateRateHz !== undefined ? { stateRateHz: opts.stateRateHz } : {}) });
   const host = new FrameEncoder();
   let now = 1_000_000;
   mcu.boot(now);
   const n = profile.joints.length;
+  if (opts.configured ?? true) {
+    const cfg = newMessage(MsgType.CONFIG);
+    cfg.jointCount = n;
+    for (let j = 0; j < n; j++) { cfg.posMin[j] = -(2 ** 31); cfg.posMax[j] = 2 ** 31 - 1; cfg.velMax[j] = 1e9; cfg.currentMax[j] = 1e3; }
+    mcu.handleBytes(host.encode(MsgType.CONFIG, cfg, 0), now);
+  }
   return {
     profile, plant, mcu, frames, n,
     get now() { return now; },
@@ -61,7 +72,7 @@ function rig(profileId = 'arm6-gripper', opts: { stateRateHz?: number } = {}) {
 
 describe('Mcu HELLO', () => {
   it('says hello on boot and in answer to the host, with the profile in it', () => {
-    const r = rig('arm6-gripper');
+    const r = rig('arm6-gripper', { configured: false });
     const boot = r.of(MsgType.HELLO);
     expect(boot).toHaveLength(1);
     const h = boot[0];
@@ -77,7 +88,7 @@ describe('Mcu HELLO', () => {
     expect(r.of(MsgType.HELLO)).toHaveLength(2);
     expect(r.mcu.isHostSeen).toBe(true);
 
-    const q = rig('quadruped12').of(MsgType.HELLO)[0];
+    const q = rig('quadruped12', { configured: false }).of(MsgType.HELLO)[0];
     expect(q?.jointCount).toBe(12);
     expect((q?.capabilities ?? 0) & Capability.FUSED_ORIENTATION).toBe(0);
   });
@@ -114,6 +125,35 @@ describe('Mcu STATE', () => {
     expect(r.mcu.counters.stateSkipped).toBe(0);
   });
 
+  it('gives the same bytes and the same physics whether it wakes every millisecond or late', () => {
+    const run = (wakeEveryMs: number): { bytes: number[]; q: number[] } => {
+      const profile = getProfile('arm6-gripper');
+      const plant = new Plant(profile, { seed: 11 });
+      const bytes: number[] = [];
+      const mcu = new Mcu({ profile, plant, send: (b, n) => { for (let i = 0; i < n; i++) bytes.push(b[i] as number); } });
+      const host = new FrameEncoder();
+      mcu.boot(1_000_000);
+      const cfg = newMessage(MsgType.CONFIG);
+      cfg.jointCount = 7;
+      for (let j = 0; j < 7; j++) { cfg.posMin[j] = -(2 ** 31); cfg.posMax[j] = 2 ** 31 - 1; cfg.velMax[j] = 1e9; cfg.currentMax[j] = 1e3; }
+      mcu.handleBytes(host.encode(MsgType.CONFIG, cfg, 0), 1_000_000);
+      const c = newMessage(MsgType.COMMAND);
+      c.jointCount = 7; c.mode = CommandMode.VELOCITY;
+      profile.joints.forEach((j, i) => { c.velocity[i] = radPerSecToCps(j, 0.5); });
+      mcu.handleBytes(host.encode(MsgType.COMMAND, c, 0), 1_000_000);
+      // 600 ms: moving, then the watchdog's trip (100 ms) and its controlled stop.
+      for (let t = wakeEveryMs; t <= 600; t += wakeEveryMs) mcu.tick(1_000_000 + t * 1000 + 321);
+      expect(mcu.isWatchdogTripped).toBe(true);
+      return { bytes, q: Array.from(plant.truth.q) };
+    };
+    const onTime = run(1);
+    const late = run(40);
+    expect(onTime.bytes.length).toBeGreaterThan(600 * 150);
+    expect(late.bytes.length).toBe(onTime.bytes.length);
+    expect(Buffer.from(late.bytes).equals(Buffer.from(onTime.bytes))).toBe(true);
+    expect(late.q).toEqual(onTime.q);
+  });
+
   it('wraps time_us modulo 2^32', () => {
     const r = rig('quadruped12');
     const before = r.mcu.mcuTimeAt(r.now);
@@ -135,8 +175,8 @@ describe('Mcu watchdog', () => {
     const e = r.of(MsgType.ESTOP);
     expect(e).toEqual([{ category: 1, source: EstopSource.MCU_WATCHDOG, reason: EstopReason.WATCHDOG }]);
     expect(r.lastState().status & Status.WATCHDOG_TRIPPED).toBeTruthy();
-    // Category 1: ramp down at the acceleration limit, then power off.
-    r.advance(300);
+    // Category 1: ramp down within the acceleration limits, then power off.
+    r.advance(stopRampUs(r.profile) / 1000 + 5);
     expect(r.mcu.isStopping).toBe(false);
     expect(r.mcu.motorsEnabled).toBe(false);
     // Latched: motion commands are ignored until RESET.
@@ -182,9 +222,11 @@ describe('Mcu e-stop', () => {
     expect(r.lastState().status & (Status.ESTOP_LATCHED | Status.MOTORS_ENABLED)).toBe(Status.ESTOP_LATCHED);
   });
 
-  it('category 1 ramps to zero velocity and then removes power; category 2 holds', () => {
+  it('category 1 ramps to zero velocity within the acceleration limit and then removes power; category 2 holds', () => {
     for (const [category, endMode] of [[1, 'disable'], [2, 'hold']] as const) {
       const r = rig('arm6-gripper');
+      const rampMs = stopRampUs(r.profile) / 1000;
+      const accelMax = r.profile.joints[0]?.limits.accelerationMax ?? 0;
       r.command(CommandMode.VELOCITY, 1.0);
       for (let i = 0; i < 10; i++) { r.advance(20); r.sendMsg(MsgType.HEARTBEAT, { hostState: 2 }); }
       expect(Math.abs(r.plant.truth.qd[0] as number)).toBeGreaterThan(0.5);
@@ -193,12 +235,18 @@ describe('Mcu e-stop', () => {
       expect(r.mcu.motorsEnabled).toBe(true);
       r.advance(2);
       expect(r.lastState().status & Status.STOPPING).toBeTruthy();
-      // 1 rad/s at 12 rad/s² takes about 83 ms, and the servo settles within 90 ms more.
-      r.sendMsg(MsgType.HEARTBEAT, { hostState: 4 });
-      r.advance(90);
+      // The joint slows down no faster than its limit allows, and is still ramping before the end.
+      let v = r.plant.truth.qd[0] as number;
+      for (let t = 2; t < rampMs - 10; t += 10) {
+        if (t % 40 === 2) r.sendMsg(MsgType.HEARTBEAT, { hostState: 4 });
+        r.advance(10);
+        const v1 = r.plant.truth.qd[0] as number;
+        expect(Math.abs(v1 - v) / 0.01).toBeLessThanOrEqual(accelMax * 1.05);
+        v = v1;
+      }
       expect(r.mcu.isStopping).toBe(true);
       r.sendMsg(MsgType.HEARTBEAT, { hostState: 4 });
-      r.advance(90);
+      r.advance(20);
       expect(r.mcu.isStopping).toBe(false);
       expect(r.plant.mode).toBe(endMode);
       expect(Math.abs(r.plant.truth.qd[0] as number)).toBeLessThan(0.1);
@@ -259,10 +307,11 @@ describe('Mcu RESET', () => {
     r.command(CommandMode.VELOCITY, 0.3);
     r.advance(20);
     r.sendMsg(MsgType.ESTOP, { category: 2, source: EstopSource.HOST, reason: 0 });
-    r.sendMsg(MsgType.HEARTBEAT, { hostState: 4 });
-    r.advance(60);
-    r.sendMsg(MsgType.HEARTBEAT, { hostState: 4 });
-    r.advance(60);
+    for (let t = 0; t < stopRampUs(r.profile) / 1000 + 20; t += 50) {
+      r.sendMsg(MsgType.HEARTBEAT, { hostState: 4 });
+      r.advance(50);
+    }
+    expect(r.mcu.isStopping).toBe(false);
     r.sendMsg(MsgType.RESET, { what: ResetWhat.ESTOP, token: 9 });
     expect(r.of(MsgType.ACK).at(-1)?.result).toBe(AckResult.OK);
     expect(r.plant.mode).toBe('hold');
@@ -271,7 +320,7 @@ describe('Mcu RESET', () => {
 
 describe('Mcu CONFIG', () => {
   it('ACKs, sets CONFIGURED, and clamps COMMAND targets to its limits', () => {
-    const r = rig('quadruped12');
+    const r = rig('quadruped12', { configured: false });
     const n = r.n;
     const cfg = newMessage(MsgType.CONFIG);
     cfg.jointCount = n; cfg.watchdogMs = 200; cfg.stateRateHz = 250;
@@ -290,7 +339,9 @@ describe('Mcu CONFIG', () => {
     const c = newMessage(MsgType.COMMAND);
     c.jointCount = n; c.mode = CommandMode.POSITION;
     const centre = r.profile.joints.map((j) => (j.limits.positionMin + j.limits.positionMax) / 2);
-    r.profile.joints.forEach((j, i) => { c.position[i] = radToCounts(j, (centre[i] as number) + 0.5); });
+    // +0.3 rad: beyond the limit, but short of where a single-turn joint's counts wrap (the core
+    // clamps in counts, so a target past the wrap would clamp to the other end).
+    r.profile.joints.forEach((j, i) => { c.position[i] = radToCounts(j, (centre[i] as number) + 0.3); });
     r.sendMsg(MsgType.COMMAND, c);
     expect(r.mcu.counters.commandsClamped).toBe(1);
     for (let k = 0; k < 10; k++) { r.advance(50); r.sendMsg(MsgType.HEARTBEAT, { hostState: 2 }); }
@@ -324,6 +375,40 @@ describe('Mcu robustness', () => {
     expect(r.mcu.counters.unexpected['STATE']).toBe(1);
     r.command(CommandMode.HOLD);
     expect(r.mcu.motorsEnabled).toBe(true);
+  });
+});
+
+describe('Mcu as one C program', () => {
+  it('takes bytes a host sends from inside send() after the present call, and refuses re-entrant ticks', () => {
+    const profile = getProfile('quadruped12');
+    const plant = new Plant(profile, { seed: 7 });
+    const host = new FrameEncoder();
+    const decoder = new FrameDecoder();
+    let states = 0;
+    let now = 0;
+    let tickInside: unknown = null;
+    const hold = newMessage(MsgType.COMMAND);
+    hold.jointCount = profile.joints.length; hold.mode = CommandMode.HOLD;
+    // A host that answers every STATE at once, in the same call stack, with a HOLD COMMAND.
+    const mcu: Mcu = new Mcu({
+      profile, plant,
+      send: (b, n) => decoder.push(b.subarray(0, n), {
+        onFrame: (f) => {
+          if (f.type !== MsgType.STATE) return;
+          states++;
+          mcu.handleBytes(host.encode(MsgType.COMMAND, hold, 0), now);
+          if (states === 3) { try { mcu.tick(2_000_000); } catch (e) { tickInside = e; } }
+        },
+      }),
+    });
+    now = 1_000_000;
+    mcu.boot(now);
+    for (let i = 1; i <= 20; i++) { now += 1000; mcu.tick(now); }
+    expect(states).toBeGreaterThanOrEqual(20);
+    expect(decoder.counters.crcErrors + decoder.counters.resyncs).toBe(0);
+    expect(mcu.counters.commandsObeyed).toBe(states);
+    expect(mcu.motorsEnabled).toBe(true);
+    expect(String(tickInside)).toMatch(/tick\(\) called from inside send or a hook/);
   });
 });
 

@@ -1,41 +1,48 @@
 /**
- * The simulated MCU firmware: SPEC.md §4 behaviour over a simulated plant, free of I/O and of
- * real time. It is driven by `handleBytes(chunk, hostNowUs)` (bytes from the host) and
- * `tick(hostNowUs)` (time passing), and writes encoded frames through `send`.
+ * The simulated MCU: the C firmware core (firmware-shim/c: watchdog, e-stop latch, stop ramps,
+ * limits, replies, codec) compiled to WebAssembly, wired to a simulated plant. This file is only
+ * the board around the chip: it keeps the MCU's clock, runs the firmware's 1 kHz loop, hands it
+ * the host's bytes and the drives' fault lines, applies its drive output to the plant, samples the
+ * sensors when the firmware wants a STATE, and passes the frames it sends to `send`. Every rule
+ * of SPEC.md §4 lives in the C core; nothing here decides what the robot may do.
+ *
+ * It is driven by `handleBytes(chunk, hostNowUs)` (bytes from the host) and `tick(hostNowUs)`
+ * (time passing) and uses no real time, so a caller with a simulated clock gets the same frames
+ * for the same inputs.
  *
  * Invariants:
- * - The plant is stepped only forward, to the host time of each event (STATE sample, watchdog
- *   deadline, received frame), so catching up after a late wake gives the same physics and the
- *   same STATE frames as waking on time: every due STATE is emitted, each sampled at its own time.
- * - Motion is inhibited while ESTOP_LATCHED or WATCHDOG_TRIPPED is set: only DISABLE commands are
- *   obeyed. Only RESET clears either latch, and a RESET never enables motion (the plant stays in
- *   hold or disable until the next COMMAND).
- * - A controlled stop (category 1 or 2) ramps every joint's velocity to zero at its profile
- *   acceleration limit, lets the servo settle, then disables (1) or holds (2); STOPPING is set
- *   meanwhile. Category 0
- *   disables at once and cancels a ramp; a weaker stop never overrides a stronger one.
- * - The watchdog arms on the first valid COMMAND or HEARTBEAT (a robot waiting for its host at
- *   boot is not tripped) and trips at exactly lastFeed + watchdog_ms of MCU time.
+ * - The firmware loop runs once per millisecond of MCU time (the MCU's crystal, see McuClock),
+ *   at whole milliseconds from boot. A late wake replays every loop it missed, with the plant
+ *   stepped to each loop's time first, so catching up gives the same physics, the same watchdog
+ *   trip time and the same STATE frames as waking on time.
+ * - The plant is stepped only forward: to each loop's time, and to the arrival time of host bytes
+ *   (and of a button press), never to the time of a bare tick(); so the wake pattern of the caller
+ *   does not change the physics or the frames.
+ * - The plant runs what the core's drive output says, as a drive would: DISABLE removes power,
+ *   HOLD holds where the joints are when it begins, POSITION/VELOCITY/CURRENT track the (already
+ *   clamped) targets, RAMP_DOWN commands each joint's velocity at the start of the stop times
+ *   the core's ramp scale.
  */
 import {
-  AckResult, Capability, CommandMode, EstopReason, EstopSource, FrameDecoder, FrameEncoder, MAX_ENCODED_FRAME, MAX_JOINTS,
-  MsgType, PROTOCOL_MAJOR, PROTOCOL_MINOR, ResetWhat, Role, StateFlag, Status, StopCategory, msgTypeName, newMessage, readFrame,
-  type CommandMsg, type Frame, type FrameErrorKind, type FrameSink, type MessageMap, type StateMsg,
+  Capability, MAX_ENCODED_FRAME, MAX_JOINTS, MsgType, newMessage, msgTypeName, StateFlag,
+  type CommandMsg, type DecoderCounters, type FrameErrorKind,
 } from '../../proto/wire/index.js';
 import {
-  countsToRad, cpsToRadPerSec, newSensorReading,
-  type JointProfile, type Plant, type PlantMode, type RobotProfile, type SensorReading,
+  countsToRad, cpsToRadPerSec, newSensorReading, radPerSecToCps, radToCounts,
+  type JointProfile, type Plant, type RobotProfile, type SensorReading,
 } from '../../hardware/index.js';
 import { McuClock } from './mcu-clock.js';
+import { CoreEvent, DriveMode, instantiateMcuCore, OUT_CHANGED, STATE_DUE, type McuCoreExports } from './mcu-core-wasm.js';
 
 /** Receives each encoded frame; `bytes` is reused after the call returns, so copy or write now. */
 export type FrameSender = (bytes: Uint8Array, length: number) => void;
 
 export interface McuHooks {
-  /** A valid COMMAND arrived; `obeyed` is false when a latch made the MCU ignore it. */
+  /** A valid COMMAND arrived; `obeyed` is false when the core ignored it (latched, or motion
+   * before CONFIG). */
   onCommand?(cmd: Readonly<CommandMsg>, obeyed: boolean): void;
   /** A stop was latched: from the host (source 0, `malformed` when its body was bad), the
-   * button, the watchdog or a fault. */
+   * button or a fault. A watchdog trip is reported by onWatchdog. */
   onEstop?(category: number, source: number, reason: number, malformed: boolean): void;
   onWatchdog?(): void;
   /** A discarded segment, or a frame whose body did not fit its type (kind 'body'). */
@@ -65,11 +72,11 @@ export interface McuCounters {
   /** Frames the host should not send (STATE, ACK, ...), by type name. */
   unexpected: Record<string, number>;
   commandsObeyed: number;
-  /** Valid COMMANDs ignored because of a latch. */
+  /** Valid COMMANDs ignored: latched, or motion before a CONFIG. */
   commandsIgnored: number;
   /** COMMANDs with a joint count other than the MCU's. */
   commandsRejected: number;
-  /** Obeyed COMMANDs where at least one target was clamped to the CONFIG limits. */
+  /** Obeyed COMMANDs where at least one target was clamped to the limits. */
   commandsClamped: number;
   stateSent: number;
   /** STATE frames not sent because the MCU fell too far behind real time (see MAX_CATCH_UP). */
@@ -81,20 +88,22 @@ export interface McuCounters {
   resetsRefused: number;
 }
 
-/** Largest backlog of STATE frames one tick emits; a longer stall skips (and counts) the rest. */
+/** Largest backlog of STATE frames one tick emits; a longer stall skips (and counts) the rest
+ * (the firmware loops themselves all run). */
 export const MAX_CATCH_UP = 250;
+/** The firmware's main loop period, MCU µs. */
+export const MCU_LOOP_US = 1000;
 const MAX_STATE_RATE_HZ = 1000;
-/** Ramps shorter than this still take one step, so STOPPING is visible in at least one STATE. */
-const MIN_RAMP_US = 1000;
+/** Stop category of a drive fault and of the hardware button (SPEC.md §4: a fault stops as 1). */
+const FAULT_STOP_CATEGORY = 1;
+const BUTTON_STOP_CATEGORY = 0;
+const TWO_POW_32 = 4294967296;
 
-interface Ramp {
-  category: number;
-  startHostUs: number;
-  /** Host µs when every joint has reached zero velocity. */
-  endHostUs: number;
-  /** rad/s per joint at the start of the ramp. */
-  v0: Float64Array;
-}
+const RX_ERROR_KINDS: Record<number, FrameErrorKind> = { 2: 'cobs', 3: 'short', 4: 'oversized', 5: 'crc', 6: 'version', 7: 'unknown-type' };
+const BODY_ERRORS = ['ok', 'length', 'joint count', 'flags', 'value out of range', 'not finite', 'limits', 'profile id', 'type', 'space', 'text'];
+const HOST_TO_MCU: ReadonlySet<number> = new Set([
+  MsgType.HELLO, MsgType.COMMAND, MsgType.HEARTBEAT, MsgType.ESTOP, MsgType.RESET, MsgType.TIME_SYNC_REQ, MsgType.CONFIG,
+]);
 
 export class Mcu {
   readonly profile: RobotProfile;
@@ -102,112 +111,139 @@ export class Mcu {
   readonly clock: McuClock;
   readonly jointCount: number;
   readonly counters: McuCounters;
-  /** False makes RESET's fault bit leave the plant's faults in place: a fault that persists. */
+  /** False makes the drives keep their faults when RESET asks them to clear: a fault that persists. */
   faultsClearable = true;
 
+  private readonly core: McuCoreExports;
   private readonly send: FrameSender;
   private readonly hooks: McuHooks;
-  private readonly deviceId: number;
-  private readonly hardwareEstop: boolean;
-  private readonly decoder = new FrameDecoder();
-  private readonly encoder = new FrameEncoder();
-  private readonly tx = new Uint8Array(MAX_ENCODED_FRAME);
-  private readonly sink: FrameSink;
+  private readonly stateFlags: number;
   private readonly reading: SensorReading;
-  private readonly stateMsg: StateMsg;
-  private readonly rxCommand = newMessage(MsgType.COMMAND);
-  private readonly rxConfig = newMessage(MsgType.CONFIG);
-  private readonly rxEstop = newMessage(MsgType.ESTOP);
-  private readonly rxReset = newMessage(MsgType.RESET);
-  private readonly rxTimeSync = newMessage(MsgType.TIME_SYNC_REQ);
-  private readonly rxHeartbeat = newMessage(MsgType.HEARTBEAT);
-  private readonly rxHello = newMessage(MsgType.HELLO);
-  private readonly ack = newMessage(MsgType.ACK);
-  private readonly timeSyncResp = newMessage(MsgType.TIME_SYNC_RESP);
-  private readonly estopOut = newMessage(MsgType.ESTOP);
+  /** Views of the core's memory (it never grows, so they stay valid). */
+  private readonly mem: Uint8Array;
+  private readonly tx: Uint8Array;
+  private readonly rx: Uint8Array;
+  private readonly rxCounterView: Uint32Array;
+  private readonly sPos: Int32Array;
+  private readonly sVel: Float32Array;
+  private readonly sCur: Float32Array;
+  private readonly sAccel: Float32Array;
+  private readonly sGyro: Float32Array;
+  private readonly sQuat: Float32Array;
+  private readonly oPos: Int32Array;
+  private readonly oVel: Float32Array;
+  private readonly oFf: Float32Array;
+  private readonly cPos: Int32Array;
+  private readonly cVel: Float32Array;
+  private readonly cFf: Float32Array;
   private readonly lastCmd: CommandMsg = newMessage(MsgType.COMMAND);
   private hasLastCmd = false;
   /** Scratch vectors for plant commands, rad, rad/s, A. */
   private readonly pos: Float64Array;
   private readonly vel: Float64Array;
   private readonly ff: Float64Array;
-  /** CONFIG limits converted to joint units (rad, rad/s, A); valid when `configured`. */
-  private readonly limMin: Float64Array;
-  private readonly limMax: Float64Array;
-  private readonly limVel: Float64Array;
-  private readonly limCur: Float64Array;
+  /** Joint velocities (rad/s) when the present controlled stop began. */
+  private readonly rampV0: Float64Array;
 
-  private stateRateHz: number;
-  private statePeriodMcuUs: number;
-  private nextStateMcuUs = 0;
-  private plantHostUs = 0;
   private booted = false;
-  /** Host µs of the event being processed; frames sent now carry this time. */
-  private nowHostUs = 0;
-
-  private watchdogMs: number;
-  private watchdogArmed = false;
-  private lastFeedMcuUs = 0;
-  private estopLatched = false;
-  private watchdogTripped = false;
-  private configured = false;
-  private hostSeen = false;
-  private buttonPressed = false;
-  private ramp: Ramp | null = null;
-  /** Fault bits at the last check, to latch a fault stop on a new fault only. */
+  /** Calls into the core under way (0 or 1), and host bytes that arrived during one. */
+  private depth = 0;
+  private readonly deferred: { bytes: Uint8Array; hostUs: number }[] = [];
+  private plantHostUs = 0;
+  /** Unwrapped MCU µs of the next firmware loop. */
+  private nextLoopMcuUs = 0;
+  private appliedMode = -1;
+  private appliedScale = 0;
   private lastFaults = 0;
+  private lastFaultMask = 0;
 
   constructor(opts: McuOptions) {
     this.profile = opts.profile;
     this.plant = opts.plant;
     this.send = opts.send;
     this.hooks = opts.hooks ?? {};
-    this.deviceId = opts.deviceId ?? 0x5ea1b07;
-    this.hardwareEstop = opts.hardwareEstop ?? false;
     this.clock = new McuClock(opts.clockOffsetUs, opts.driftPpm);
     const n = opts.profile.joints.length;
     if (n > MAX_JOINTS) throw new RangeError(`Mcu: profile ${opts.profile.id} has ${n} joints, the wire allows ${MAX_JOINTS}`);
     this.jointCount = n;
-    this.stateRateHz = checkRate(opts.stateRateHz ?? opts.profile.serial.stateRateHz);
-    this.statePeriodMcuUs = 1e6 / this.stateRateHz;
-    this.watchdogMs = opts.profile.serial.watchdogMs;
-    this.reading = newSensorReading(n);
-    this.stateMsg = newMessage(MsgType.STATE);
-    this.stateMsg.jointCount = n;
+    const rate = checkRate(opts.stateRateHz ?? opts.profile.serial.stateRateHz);
     const imu = opts.profile.imu;
-    this.stateMsg.flags = (imu ? StateFlag.IMU : 0) | (imu?.fusedOrientation ? StateFlag.ORIENTATION : 0);
+    this.stateFlags = (imu ? StateFlag.IMU : 0) | (imu?.fusedOrientation ? StateFlag.ORIENTATION : 0);
+    this.reading = newSensorReading(n);
     this.pos = new Float64Array(n);
     this.vel = new Float64Array(n);
     this.ff = new Float64Array(n);
-    this.limMin = new Float64Array(n);
-    this.limMax = new Float64Array(n);
-    this.limVel = new Float64Array(n);
-    this.limCur = new Float64Array(n);
+    this.rampV0 = new Float64Array(n);
     this.counters = {
       received: {}, bodyErrors: {}, unexpected: {},
       commandsObeyed: 0, commandsIgnored: 0, commandsRejected: 0, commandsClamped: 0,
       stateSent: 0, stateSkipped: 0, framesSent: 0, estops: 0, watchdogTrips: 0, resetsAccepted: 0, resetsRefused: 0,
     };
-    this.sink = {
-      onFrame: (f) => this.onFrame(f),
-      onFrameError: (kind, detail) => this.hooks.onFrameError?.(kind, detail),
-    };
+
+    const core = instantiateMcuCore({
+      frameOut: (len) => {
+        this.counters.framesSent++;
+        this.send(this.tx, len);
+      },
+      event: (kind, msgType, result, category, source, reason, flag) => this.onEvent(kind, msgType, result, category, source, reason, flag),
+      resetFaults: () => this.resetDriveFaults(),
+    });
+    this.core = core;
+    const buf = core.memory.buffer;
+    this.mem = new Uint8Array(buf);
+    this.tx = new Uint8Array(buf, core.sw_tx_ptr(), MAX_ENCODED_FRAME);
+    this.rx = new Uint8Array(buf, core.sw_rx_ptr(), core.sw_rx_capacity());
+    this.rxCounterView = new Uint32Array(buf, core.sw_rx_counters_ptr(), 12);
+    this.sPos = new Int32Array(buf, core.sw_state_position_ptr(), n);
+    this.sVel = new Float32Array(buf, core.sw_state_velocity_ptr(), n);
+    this.sCur = new Float32Array(buf, core.sw_state_current_ptr(), n);
+    this.sAccel = new Float32Array(buf, core.sw_state_accel_ptr(), 3);
+    this.sGyro = new Float32Array(buf, core.sw_state_gyro_ptr(), 3);
+    this.sQuat = new Float32Array(buf, core.sw_state_quat_ptr(), 4);
+    this.oPos = new Int32Array(buf, core.sw_out_position_ptr(), n);
+    this.oVel = new Float32Array(buf, core.sw_out_velocity_ptr(), n);
+    this.oFf = new Float32Array(buf, core.sw_out_feedforward_ptr(), n);
+    this.cPos = new Int32Array(buf, core.sw_cmd_position_ptr(), n);
+    this.cVel = new Float32Array(buf, core.sw_cmd_velocity_ptr(), n);
+    this.cFf = new Float32Array(buf, core.sw_cmd_feedforward_ptr(), n);
+
+    // The firmware build for this robot: its watchdog default, STATE rate, stop ramp, own limits.
+    core.sw_configure(n, opts.profile.serial.watchdogMs, rate, stopRampUs(opts.profile), FAULT_STOP_CATEGORY, BUTTON_STOP_CATEGORY);
+    const fw = opts.profile.firmware;
+    const caps = (imu ? Capability.IMU : 0) | (imu?.fusedOrientation ? Capability.FUSED_ORIENTATION : 0)
+      | Capability.CURRENT_SENSE | Capability.VELOCITY_MODE | Capability.CURRENT_MODE | Capability.TIME_SYNC
+      | (opts.hardwareEstop ? Capability.HARDWARE_ESTOP : 0);
+    core.sw_set_hello(fw.major, fw.minor, fw.patch, caps >>> 0, (opts.deviceId ?? 0x5ea1b07) >>> 0);
+    const id = Buffer.from(opts.profile.id, 'ascii');
+    this.mem.set(id.subarray(0, 24), core.sw_profile_id_ptr());
+    this.mem[core.sw_profile_id_ptr() + Math.min(id.length, 24)] = 0;
+    opts.profile.joints.forEach((joint, j) => {
+      const lim = hardLimits(joint);
+      core.sw_set_hard_limit(j, lim.posMin, lim.posMax, lim.velMax, lim.currentMax);
+    });
   }
 
   // ---- state accessors -------------------------------------------------------------------
 
-  get isEstopLatched(): boolean { return this.estopLatched; }
-  get isWatchdogTripped(): boolean { return this.watchdogTripped; }
-  get isStopping(): boolean { return this.ramp !== null; }
-  get motorsEnabled(): boolean { return this.plant.mode !== 'disable'; }
-  get isConfigured(): boolean { return this.configured; }
-  get isHostSeen(): boolean { return this.hostSeen; }
-  get currentStateRateHz(): number { return this.stateRateHz; }
-  get currentWatchdogMs(): number { return this.watchdogMs; }
+  get isEstopLatched(): boolean { return (this.core.sw_status() & 0x01) !== 0; }
+  get isWatchdogTripped(): boolean { return (this.core.sw_status() & 0x02) !== 0; }
+  get motorsEnabled(): boolean { return (this.core.sw_status() & 0x04) !== 0; }
+  get isConfigured(): boolean { return (this.core.sw_status() & 0x08) !== 0; }
+  get isStopping(): boolean { return (this.core.sw_status() & 0x10) !== 0; }
+  get isHostSeen(): boolean { return (this.core.sw_status() & 0x20) !== 0; }
+  get currentStateRateHz(): number { return this.core.sw_state_rate_hz(); }
+  get currentWatchdogMs(): number { return this.core.sw_watchdog_ms(); }
   /** The last valid COMMAND received (obeyed or not), or null. Live object: copy to keep it. */
   get lastCommand(): Readonly<CommandMsg> | null { return this.hasLastCmd ? this.lastCmd : null; }
-  /** Receive-side decoder counters (CRC errors, resyncs, ...). */
-  get rxCounters(): FrameDecoder['counters'] { return this.decoder.counters; }
+  /** Receive-side decoder counters (CRC errors, resyncs, ...), read from the C decoder. */
+  get rxCounters(): DecoderCounters {
+    const c = this.rxCounterView;
+    return {
+      bytes: c[0] as number, frames: c[1] as number, resyncs: c[2] as number, discardedBytes: c[3] as number,
+      cobsErrors: c[4] as number, tooShort: c[5] as number, oversized: c[6] as number, crcErrors: c[7] as number,
+      badVersion: c[8] as number, unknownType: c[9] as number, seqLost: c[10] as number, seqRewinds: c[11] as number,
+    };
+  }
 
   /** The MCU's wire time_us at host time `hostUs`: the ground truth for time-sync tests. */
   mcuTimeAt(hostUs: number): number {
@@ -216,421 +252,296 @@ export class Mcu {
 
   /** STATE.status as it would be sent now. */
   statusBits(): number {
-    return (this.estopLatched ? Status.ESTOP_LATCHED : 0)
-      | (this.watchdogTripped ? Status.WATCHDOG_TRIPPED : 0)
-      | (this.plant.mode !== 'disable' ? Status.MOTORS_ENABLED : 0)
-      | (this.configured ? Status.CONFIGURED : 0)
-      | (this.ramp !== null ? Status.STOPPING : 0)
-      | (this.hostSeen ? Status.HOST_SEEN : 0);
+    return this.core.sw_status();
   }
 
   // ---- driving ---------------------------------------------------------------------------
 
-  /** Power-on: plant time origin, first STATE due now, HELLO sent. Call once, before the rest. */
+  /** Power-on: plant time origin, first loop (and first STATE) now, HELLO sent. Call once, before the rest. */
   boot(hostNowUs: number): void {
+    if (this.depth > 0) throw new Error('Mcu: boot() called from inside send or a hook');
     this.booted = true;
     this.plantHostUs = hostNowUs;
-    this.nowHostUs = hostNowUs;
-    this.nextStateMcuUs = this.clock.unwrapped(hostNowUs);
+    this.nextLoopMcuUs = Math.floor(this.clock.unwrapped(hostNowUs));
     this.plant.setCommand('disable', this.pos, this.vel, this.ff);
-    this.sendHello();
+    this.appliedMode = DriveMode.DISABLE;
+    this.core.sw_boot(wire(this.nextLoopMcuUs), this.stateFlags);
   }
 
-  /** Advances to `hostNowUs`, emitting every STATE frame due by then (at most MAX_CATCH_UP). */
+  /** Advances to `hostNowUs`, running every firmware loop due by then. The plant is left at the
+   * last loop's time (less than 1 ms behind), so how often tick() is called changes nothing. */
   tick(hostNowUs: number): void {
-    this.requireBooted();
-    const mcuNow = this.clock.unwrapped(hostNowUs);
-    let emitted = 0;
-    while (this.nextStateMcuUs <= mcuNow) {
-      if (emitted === MAX_CATCH_UP) {
-        const behind = Math.floor((mcuNow - this.nextStateMcuUs) / this.statePeriodMcuUs) + 1;
-        this.counters.stateSkipped += behind;
-        this.nextStateMcuUs += behind * this.statePeriodMcuUs;
-        break;
-      }
-      // advanceTo never steps back: a STATE due before the plant's time is sampled at that time.
-      this.advanceTo(this.clock.hostAt(this.nextStateMcuUs));
-      this.sendState();
-      this.nextStateMcuUs += this.statePeriodMcuUs;
-      emitted++;
+    this.enter('tick');
+    try {
+      this.runLoopsUntil(hostNowUs);
+    } finally {
+      this.leave();
     }
-    this.advanceTo(hostNowUs);
   }
 
-  /** Bytes from the host, arrived at `hostNowUs` (also the time_sync t1 of a request in them). */
+  /**
+   * Bytes from the host, arrived at `hostNowUs` (also the time_sync t1 of a request in them).
+   * Called from inside `send` or a hook (a host that answers at once), the bytes are copied and
+   * taken when the present call into the firmware returns, as a UART's receive buffer would.
+   */
   handleBytes(chunk: Uint8Array, hostNowUs: number): void {
-    this.requireBooted();
-    this.advanceTo(hostNowUs);
-    this.decoder.push(chunk, this.sink);
+    if (this.depth > 0) {
+      this.deferred.push({ bytes: chunk.slice(), hostUs: hostNowUs });
+      return;
+    }
+    this.enter('handleBytes');
+    try {
+      this.runLoopsUntil(hostNowUs);
+      this.stepPlantTo(hostNowUs);
+      const t = this.mcuTimeAt(Math.max(hostNowUs, this.plantHostUs));
+      const cap = this.rx.length;
+      for (let off = 0; off < chunk.length; off += cap) {
+        const len = Math.min(cap, chunk.length - off);
+        this.rx.set(off === 0 && len === chunk.length ? chunk : chunk.subarray(off, off + len));
+        if (this.core.sw_receive(len, t, t) & OUT_CHANGED) this.applyOutput();
+      }
+    } finally {
+      this.leave();
+    }
   }
 
   /** The hardware e-stop button (only with `hardwareEstop`): pressing latches a category 0 stop. */
   pressButton(hostNowUs: number): void {
-    this.advanceTo(hostNowUs);
-    this.buttonPressed = true;
-    this.latchStop(StopCategory.CAT0, EstopSource.MCU_BUTTON, EstopReason.BUTTON, false, true);
+    this.enter('pressButton');
+    try {
+      this.runLoopsUntil(hostNowUs);
+      this.stepPlantTo(hostNowUs);
+      if (this.core.sw_set_button(1, this.mcuTimeAt(this.plantHostUs)) & OUT_CHANGED) this.applyOutput();
+    } finally {
+      this.leave();
+    }
   }
   releaseButton(): void {
-    this.buttonPressed = false;
+    this.enter('releaseButton');
+    try {
+      if (this.core.sw_set_button(0, this.mcuTimeAt(this.plantHostUs)) & OUT_CHANGED) this.applyOutput();
+    } finally {
+      this.leave();
+    }
   }
 
-  // ---- time ------------------------------------------------------------------------------
+  // ---- the board -------------------------------------------------------------------------
 
   private requireBooted(): void {
     if (!this.booted) throw new Error('Mcu: boot() must be called first');
   }
 
-  /** Steps the plant to `hostUs`, handling the watchdog deadline, ramp end and faults on the way. */
-  private advanceTo(hostUs: number): void {
-    if (hostUs <= this.plantHostUs) {
-      this.nowHostUs = this.plantHostUs;
-      return;
+  /** The core is one C program with static state: one call into it at a time. */
+  private enter(what: string): void {
+    this.requireBooted();
+    if (this.depth > 0) throw new Error(`Mcu: ${what}() called from inside send or a hook; only handleBytes may be (its bytes are taken after the present call)`);
+    this.depth++;
+  }
+
+  private leave(): void {
+    this.depth--;
+    while (this.depth === 0 && this.deferred.length > 0) {
+      const d = this.deferred.shift() as { bytes: Uint8Array; hostUs: number };
+      this.handleBytes(d.bytes, d.hostUs);
     }
-    if (this.watchdogArmed && !this.watchdogTripped) {
-      const deadlineHostUs = this.clock.hostAt(this.lastFeedMcuUs + this.watchdogMs * 1000);
-      if (deadlineHostUs <= hostUs) {
-        this.stepPlantTo(Math.max(deadlineHostUs, this.plantHostUs));
-        this.tripWatchdog();
+  }
+
+  /** Runs each firmware loop due by `hostUs`: plant to the loop's time, fault lines, core tick,
+   * STATE when the core says one is due. */
+  private runLoopsUntil(hostUs: number): void {
+    const mcuNow = this.clock.unwrapped(hostUs);
+    let emitted = 0;
+    while (this.nextLoopMcuUs <= mcuNow) {
+      const loopMcuUs = this.nextLoopMcuUs;
+      this.nextLoopMcuUs += MCU_LOOP_US;
+      this.stepPlantTo(this.clock.hostAt(loopMcuUs));
+      const t = wire(loopMcuUs);
+      this.pollFaults(t);
+      const r = this.core.sw_tick(t);
+      if (r & OUT_CHANGED) this.applyOutput();
+      if (r & STATE_DUE) {
+        if (emitted === MAX_CATCH_UP) {
+          this.counters.stateSkipped++;
+        } else {
+          this.sendState();
+          emitted++;
+        }
       }
     }
-    this.stepPlantTo(hostUs);
   }
 
   private stepPlantTo(hostUs: number): void {
-    const ramp = this.ramp;
-    if (ramp && ramp.endHostUs <= hostUs) {
-      this.integrate(Math.max(ramp.endHostUs, this.plantHostUs));
-      this.finishRamp();
-    }
-    this.integrate(hostUs);
-    this.checkFaults();
-  }
-
-  /** Plant integration from plantHostUs to hostUs, applying the ramp's velocity at the start. */
-  private integrate(hostUs: number): void {
     const dt = hostUs - this.plantHostUs;
     if (dt <= 0) return;
-    if (this.ramp) this.applyRamp(this.plantHostUs);
     this.plant.step(dt * 1e-6);
     this.plantHostUs = hostUs;
-    this.nowHostUs = hostUs;
   }
 
-  // ---- stops -----------------------------------------------------------------------------
-
-  private latchStop(category: number, source: number, reason: number, malformed: boolean, report: boolean): void {
-    this.estopLatched = true;
-    this.counters.estops++;
-    this.beginStop(category);
-    if (report) this.sendEstop(category, source, reason);
-    this.hooks.onEstop?.(category, source, reason, malformed);
+  /** The drives' fault lines: a change goes to the core, which latches a stop on a new fault. */
+  private pollFaults(t: number): void {
+    const fb = this.plant.faultBits();
+    if (fb.faults === this.lastFaults && fb.jointFaultMask === this.lastFaultMask) return;
+    this.lastFaults = fb.faults;
+    this.lastFaultMask = fb.jointFaultMask;
+    if (this.core.sw_set_faults(fb.faults & 0xffff, fb.jointFaultMask >>> 0, t) & OUT_CHANGED) this.applyOutput();
   }
 
-  /** Starts the stop of `category` unless a stronger one is already in force. */
-  private beginStop(category: number): void {
-    if (category === StopCategory.CAT0 || this.plant.mode === 'disable') {
-      this.ramp = null;
-      this.setPlant('disable');
-      return;
-    }
-    if (this.ramp) {
-      // Category 1 (power off at the end) is stronger than 2 (hold at the end).
-      if (category === StopCategory.CAT1) this.ramp.category = StopCategory.CAT1;
-      return;
-    }
-    const v0 = new Float64Array(this.jointCount);
-    let longestUs = MIN_RAMP_US;
-    for (let j = 0; j < this.jointCount; j++) {
-      const v = this.plant.truth.qd[j] as number;
-      v0[j] = v;
-      const joint = this.profile.joints[j] as JointProfile;
-      // Decelerate at the limit, then let the servo settle (4 time constants of its loop) before
-      // power goes off or hold takes over, so the joint is at rest when the stop completes.
-      const settleS = 4 / (2 * Math.PI * joint.servo.naturalFrequencyHz * joint.servo.dampingRatio);
-      longestUs = Math.max(longestUs, (Math.abs(v) / joint.limits.accelerationMax + settleS) * 1e6);
-    }
-    this.ramp = { category, startHostUs: this.plantHostUs, endHostUs: this.plantHostUs + longestUs, v0 };
-    this.applyRamp(this.plantHostUs);
+  /** RESET bit 1, from the core: the drives clear what they can. */
+  private resetDriveFaults(): number {
+    if (this.faultsClearable) this.plant.clearFaults();
+    const fb = this.plant.faultBits();
+    this.lastFaults = fb.faults;
+    this.lastFaultMask = fb.jointFaultMask;
+    return fb.faults & 0xffff;
   }
 
-  /** Velocity targets of the ramp at `hostUs`: each joint decelerates at its own limit. */
-  private applyRamp(hostUs: number): void {
-    const r = this.ramp as Ramp;
-    const t = (hostUs - r.startHostUs) * 1e-6;
-    const q = this.plant.truth.q;
-    for (let j = 0; j < this.jointCount; j++) {
-      const v0 = r.v0[j] as number;
-      const dv = (this.profile.joints[j] as JointProfile).limits.accelerationMax * t;
-      this.vel[j] = Math.abs(v0) <= dv ? 0 : v0 - Math.sign(v0) * dv;
-      this.pos[j] = q[j] as number;
-      this.ff[j] = 0;
-    }
-    this.plant.setCommand('velocity', this.pos, this.vel, this.ff);
-  }
-
-  private finishRamp(): void {
-    const r = this.ramp as Ramp;
-    this.ramp = null;
-    this.setPlant(r.category === StopCategory.CAT2 ? 'hold' : 'disable');
-  }
-
-  private tripWatchdog(): void {
-    this.watchdogTripped = true;
-    this.counters.watchdogTrips++;
-    this.beginStop(StopCategory.CAT1);
-    this.sendEstop(StopCategory.CAT1, EstopSource.MCU_WATCHDOG, EstopReason.WATCHDOG);
-    this.hooks.onWatchdog?.();
-  }
-
-  /** A new plant fault latches a category 1 stop from source 3, reason = the fault bits. */
-  private checkFaults(): void {
-    const faults = this.plant.faultBits().faults;
-    const fresh = faults & ~this.lastFaults;
-    this.lastFaults = faults;
-    if (fresh !== 0) this.latchStop(StopCategory.CAT1, EstopSource.MCU_FAULT, EstopReason.FAULT, false, true);
-  }
-
-  private setPlant(mode: PlantMode): void {
-    this.plant.setCommand(mode, this.pos, this.vel, this.ff);
-  }
-
-  private get motionInhibited(): boolean {
-    return this.estopLatched || this.watchdogTripped;
-  }
-
-  // ---- receive ---------------------------------------------------------------------------
-
-  private onFrame(f: Frame): void {
-    switch (f.type) {
-      case MsgType.HELLO:
-        if (this.readBody(f, MsgType.HELLO, this.rxHello) === null) { this.hostSeen = true; this.sendHello(); }
-        return;
-      case MsgType.COMMAND:
-        if (this.readBody(f, MsgType.COMMAND, this.rxCommand) === null) this.onCommand(this.rxCommand);
-        return;
-      case MsgType.HEARTBEAT:
-        if (this.readBody(f, MsgType.HEARTBEAT, this.rxHeartbeat) === null) this.feedWatchdog();
-        return;
-      case MsgType.ESTOP: {
-        const err = this.readBody(f, MsgType.ESTOP, this.rxEstop);
-        // Fail-safe (SPEC §3 ESTOP): a malformed body still stops, as category 0, and is reported
-        // back as an ESTOP of the MCU's own so the host knows the stop took effect.
-        if (err === null) {
-          const m = this.rxEstop;
-          this.latchStop(m.category, m.source, m.reason, false, false);
-        } else {
-          this.sendLog(2, `malformed ESTOP (${err}): stopped as category 0`);
-          this.latchStop(StopCategory.CAT0, EstopSource.HOST, EstopReason.MALFORMED_ESTOP, true, true);
+  /** Makes the plant's drives do what the core's output says. */
+  private applyOutput(): void {
+    const core = this.core;
+    const mode = core.sw_out_enabled() ? core.sw_out_mode() : DriveMode.DISABLE;
+    const joints = this.profile.joints;
+    switch (mode) {
+      case DriveMode.DISABLE:
+        if (this.plant.mode !== 'disable') this.plant.setCommand('disable', this.pos, this.vel, this.ff);
+        break;
+      case DriveMode.HOLD:
+        if (this.plant.mode !== 'hold') this.plant.setCommand('hold', this.pos, this.vel, this.ff);
+        break;
+      case DriveMode.RAMP_DOWN: {
+        const scale = core.sw_out_ramp_scale();
+        // A new stop (or a harder one restarting the ramp) starts from the joints' velocity now.
+        if (this.appliedMode !== DriveMode.RAMP_DOWN || scale > this.appliedScale) this.rampV0.set(this.plant.truth.qd);
+        this.appliedScale = scale;
+        const q = this.plant.truth.q;
+        for (let j = 0; j < this.jointCount; j++) {
+          this.pos[j] = q[j] as number;
+          this.vel[j] = (this.rampV0[j] as number) * scale;
+          this.ff[j] = 0;
         }
-        return;
+        this.plant.setCommand('velocity', this.pos, this.vel, this.ff);
+        break;
       }
-      case MsgType.RESET: {
-        if (this.readBody(f, MsgType.RESET, this.rxReset) !== null) {
-          this.sendAck(MsgType.RESET, AckResult.BAD_VALUE, f.seq, 0);
-          this.counters.resetsRefused++;
-          return;
+      default: {
+        for (let j = 0; j < this.jointCount; j++) {
+          const joint = joints[j] as JointProfile;
+          this.pos[j] = countsToRad(joint, this.oPos[j] as number);
+          this.vel[j] = cpsToRadPerSec(joint, this.oVel[j] as number);
+          this.ff[j] = this.oFf[j] as number;
         }
-        this.onReset(this.rxReset.what, this.rxReset.token, f.seq);
-        return;
+        this.plant.setCommand(mode === DriveMode.POSITION ? 'position' : mode === DriveMode.VELOCITY ? 'velocity' : 'current', this.pos, this.vel, this.ff);
       }
-      case MsgType.TIME_SYNC_REQ: {
-        if (this.readBody(f, MsgType.TIME_SYNC_REQ, this.rxTimeSync) !== null) return;
-        // t1: the chunk's arrival stands for the delimiter's; t2: now, as the reply is built.
-        const resp = this.timeSyncResp;
-        resp.id = this.rxTimeSync.id;
-        resp.mcuRxUs = resp.mcuTxUs = this.mcuTimeAt(this.nowHostUs);
-        this.emit(MsgType.TIME_SYNC_RESP, resp);
-        return;
-      }
-      case MsgType.CONFIG: {
-        const err = this.readBody(f, MsgType.CONFIG, this.rxConfig);
-        this.sendAck(MsgType.CONFIG, err === null ? this.applyConfig() : AckResult.BAD_VALUE, f.seq, 0);
-        return;
-      }
-      default:
-        count(this.counters.unexpected, msgTypeName(f.type));
     }
-  }
-
-  /** Reads the body into `out` and counts it (received or body error, reported); returns the error or null. */
-  private readBody<T extends MsgType>(f: Frame, type: T, out: MessageMap[T]): string | null {
-    const err = readFrame(f, type, out);
-    if (err === null) {
-      count(this.counters.received, msgTypeName(type));
-      return null;
-    }
-    count(this.counters.bodyErrors, msgTypeName(type));
-    this.hooks.onFrameError?.('body', err);
-    return err;
-  }
-
-  private feedWatchdog(): void {
-    this.hostSeen = true;
-    this.watchdogArmed = true;
-    this.lastFeedMcuUs = this.clock.unwrapped(this.nowHostUs);
-  }
-
-  private onCommand(m: CommandMsg): void {
-    const c = this.counters;
-    if (m.jointCount !== this.jointCount) {
-      c.commandsRejected++;
-      this.hooks.onFrameError?.('body', `COMMAND.jointCount=${m.jointCount}, this MCU has ${this.jointCount} joints`);
-      return;
-    }
-    this.feedWatchdog();
-    copyCommand(m, this.lastCmd);
-    this.hasLastCmd = true;
-    const obey = m.mode === CommandMode.DISABLE || !this.motionInhibited;
-    if (!obey) {
-      c.commandsIgnored++;
-      this.hooks.onCommand?.(m, false);
-      return;
-    }
-    c.commandsObeyed++;
-    if (m.mode === CommandMode.DISABLE) this.ramp = null;
-    let clamped = false;
-    for (let j = 0; j < this.jointCount; j++) {
-      const joint = this.profile.joints[j] as JointProfile;
-      let q = countsToRad(joint, m.position[j] as number);
-      let v = cpsToRadPerSec(joint, m.velocity[j] as number);
-      let i = m.feedforward[j] as number;
-      if (this.configured) {
-        const q0 = q, v0 = v, i0 = i;
-        q = clamp(q, this.limMin[j] as number, this.limMax[j] as number);
-        v = clamp(v, -(this.limVel[j] as number), this.limVel[j] as number);
-        i = clamp(i, -(this.limCur[j] as number), this.limCur[j] as number);
-        if (q !== q0 || v !== v0 || i !== i0) clamped = true;
-      }
-      this.pos[j] = q; this.vel[j] = v; this.ff[j] = i;
-    }
-    if (clamped) c.commandsClamped++;
-    this.plant.setCommand(MODES[m.mode] as PlantMode, this.pos, this.vel, this.ff);
-    this.hooks.onCommand?.(m, true);
-  }
-
-  private onReset(what: number, token: number, seq: number): void {
-    const c = this.counters;
-    const faultsNow = this.plant.faultBits().faults;
-    const faultsWillPersist = faultsNow !== 0 && (!(what & ResetWhat.FAULTS) || !this.faultsClearable);
-    if (this.buttonPressed || faultsWillPersist) {
-      c.resetsRefused++;
-      this.sendAck(MsgType.RESET, AckResult.REFUSED_UNSAFE, seq, token);
-      return;
-    }
-    if (what & ResetWhat.FAULTS) {
-      this.plant.clearFaults();
-      this.lastFaults = 0;
-    }
-    if (what & ResetWhat.ESTOP) this.estopLatched = false;
-    if (what & ResetWhat.WATCHDOG) {
-      this.watchdogTripped = false;
-      this.watchdogArmed = false;
-    }
-    // Never enables motion: anything but disable/hold (a finished stop leaves one of them) holds.
-    if (!this.ramp && this.plant.mode !== 'disable' && this.plant.mode !== 'hold') this.setPlant('hold');
-    c.resetsAccepted++;
-    this.sendAck(MsgType.RESET, AckResult.OK, seq, token);
-  }
-
-  /** Applies rxConfig (already checked by the codec); returns the ACK result. */
-  private applyConfig(): number {
-    const m = this.rxConfig;
-    if (m.jointCount !== this.jointCount) return AckResult.BAD_VALUE;
-    if (m.stateRateHz > MAX_STATE_RATE_HZ) return AckResult.BAD_VALUE;
-    for (let j = 0; j < this.jointCount; j++) {
-      const joint = this.profile.joints[j] as JointProfile;
-      const a = countsToRad(joint, m.posMin[j] as number);
-      const b = countsToRad(joint, m.posMax[j] as number);
-      // direction -1 swaps the ends; a single-turn wrap is resolved by countsToRad.
-      this.limMin[j] = Math.min(a, b);
-      this.limMax[j] = Math.max(a, b);
-      this.limVel[j] = Math.abs(cpsToRadPerSec(joint, m.velMax[j] as number));
-      this.limCur[j] = m.currentMax[j] as number;
-    }
-    if (m.watchdogMs !== 0) this.watchdogMs = m.watchdogMs;
-    if (m.stateRateHz !== 0 && m.stateRateHz !== this.stateRateHz) {
-      this.stateRateHz = m.stateRateHz;
-      this.statePeriodMcuUs = 1e6 / m.stateRateHz;
-      this.nextStateMcuUs = this.clock.unwrapped(this.nowHostUs) + this.statePeriodMcuUs;
-    }
-    this.configured = true;
-    return AckResult.OK;
-  }
-
-  // ---- send ------------------------------------------------------------------------------
-
-  private emit<T extends MsgType>(type: T, msg: MessageMap[T]): void {
-    const n = this.encoder.encodeInto(type, msg, this.mcuTimeAt(this.nowHostUs), this.tx, 0);
-    this.counters.framesSent++;
-    this.send(this.tx, n);
-  }
-
-  private sendHello(): void {
-    const imu = this.profile.imu;
-    const fw = this.profile.firmware;
-    this.emit(MsgType.HELLO, {
-      protoMajor: PROTOCOL_MAJOR, protoMinor: PROTOCOL_MINOR,
-      fwMajor: fw.major, fwMinor: fw.minor, fwPatch: fw.patch,
-      jointCount: this.jointCount, role: Role.MCU,
-      capabilities: (imu ? Capability.IMU : 0) | (imu?.fusedOrientation ? Capability.FUSED_ORIENTATION : 0)
-        | Capability.CURRENT_SENSE | Capability.VELOCITY_MODE | Capability.CURRENT_MODE | Capability.TIME_SYNC
-        | (this.hardwareEstop ? Capability.HARDWARE_ESTOP : 0),
-      profileId: this.profile.id, deviceId: this.deviceId,
-    });
+    this.appliedMode = mode;
   }
 
   /** One STATE from the plant's sensors at the present plant time. Allocation-free. */
   private sendState(): void {
-    const s = this.stateMsg;
     const r = this.reading;
     this.plant.sense(r);
-    s.position.set(r.encoderCounts);
-    s.velocity.set(r.velocityCps);
-    s.current.set(r.currentA);
-    if (s.flags & StateFlag.IMU) { s.accel.set(r.accel); s.gyro.set(r.gyro); }
-    if (s.flags & StateFlag.ORIENTATION) s.quat.set(r.quat);
-    const fb = this.plant.faultBits();
-    s.faults = fb.faults & 0xffff;
-    s.jointFaultMask = fb.jointFaultMask >>> 0;
-    s.status = this.statusBits();
-    this.emit(MsgType.STATE, s);
+    this.sPos.set(r.encoderCounts);
+    this.sVel.set(r.velocityCps);
+    this.sCur.set(r.currentA);
+    if (this.stateFlags & StateFlag.IMU) { this.sAccel.set(r.accel); this.sGyro.set(r.gyro); }
+    if (this.stateFlags & StateFlag.ORIENTATION) this.sQuat.set(r.quat);
+    this.core.sw_send_state();
     this.counters.stateSent++;
   }
 
-  private sendEstop(category: number, source: number, reason: number): void {
-    const e = this.estopOut;
-    e.category = category; e.source = source; e.reason = reason & 0xffff;
-    this.emit(MsgType.ESTOP, e);
+  private onEvent(kind: number, msgType: number, result: number, category: number, source: number, reason: number, flag: number): void {
+    const c = this.counters;
+    switch (kind) {
+      case CoreEvent.FRAME:
+        count(HOST_TO_MCU.has(msgType) ? c.received : c.unexpected, msgTypeName(msgType));
+        return;
+      case CoreEvent.RX_ERROR:
+        this.hooks.onFrameError?.(RX_ERROR_KINDS[msgType] ?? 'cobs', `segment discarded (${RX_ERROR_KINDS[msgType] ?? msgType})`);
+        return;
+      case CoreEvent.BODY_ERROR:
+        count(c.bodyErrors, msgTypeName(msgType));
+        this.hooks.onFrameError?.('body', `${msgTypeName(msgType)} body refused: ${BODY_ERRORS[result] ?? result}`);
+        return;
+      case CoreEvent.COMMAND:
+        if (result === 2) {
+          c.commandsRejected++;
+          this.hooks.onFrameError?.('body', `COMMAND joint count differs from this MCU's ${this.jointCount} joints`);
+          return;
+        }
+        this.copyLastCommand();
+        if (result === 1) {
+          c.commandsObeyed++;
+          if (flag) c.commandsClamped++;
+        } else {
+          c.commandsIgnored++;
+        }
+        this.hooks.onCommand?.(this.lastCmd, result === 1);
+        return;
+      case CoreEvent.STOP:
+        c.estops++;
+        this.hooks.onEstop?.(category, source, reason, flag !== 0);
+        return;
+      case CoreEvent.WATCHDOG:
+        c.watchdogTrips++;
+        this.hooks.onWatchdog?.();
+        return;
+      case CoreEvent.RESET:
+        if (result === 0) c.resetsAccepted++;
+        else c.resetsRefused++;
+        return;
+      default:
+    }
   }
 
-  private sendAck(ackedType: number, result: number, ackedSeq: number, detail: number): void {
-    const a = this.ack;
-    a.ackedType = ackedType; a.result = result; a.ackedSeq = ackedSeq; a.detail = detail;
-    this.emit(MsgType.ACK, a);
-  }
-
-  private sendLog(level: number, text: string): void {
-    this.emit(MsgType.LOG, { level, text: text.slice(0, 200) });
+  private copyLastCommand(): void {
+    const m = this.lastCmd;
+    m.jointCount = this.core.sw_cmd_joint_count();
+    m.mode = this.core.sw_cmd_mode();
+    for (let j = 0; j < MAX_JOINTS; j++) {
+      const inRange = j < this.jointCount;
+      m.position[j] = inRange ? this.cPos[j] as number : 0;
+      m.velocity[j] = inRange ? this.cVel[j] as number : 0;
+      m.feedforward[j] = inRange ? this.cFf[j] as number : 0;
+    }
+    this.hasLastCmd = true;
   }
 }
 
-const MODES: readonly PlantMode[] = ['disable', 'hold', 'position', 'velocity', 'current'];
+/** The firmware's own joint bounds (the C core intersects every CONFIG with them), in wire units:
+ * the profile's limits as counts, ordered; a single-turn arc across the encoder's wrap has no
+ * ordered pair, so that joint's position bound is the sensor's whole range. */
+function hardLimits(joint: JointProfile): { posMin: number; posMax: number; velMax: number; currentMax: number } {
+  const a = radToCounts(joint, joint.limits.positionMin);
+  const b = radToCounts(joint, joint.limits.positionMax);
+  let posMin = Math.min(a, b), posMax = Math.max(a, b);
+  const [lo, hi] = joint.encoder.direction > 0 ? [a, b] : [b, a];
+  if (joint.encoder.singleTurn && lo > hi) { posMin = 0; posMax = joint.encoder.countsPerRev - 1; }
+  posMin = Math.max(-0x8000_0000, posMin);
+  posMax = Math.min(0x7fff_ffff, posMax);
+  return { posMin, posMax, velMax: Math.fround(Math.abs(radPerSecToCps(joint, joint.limits.velocityMax))), currentMax: Math.fround(joint.limits.currentMax) };
+}
 
+/**
+ * Length of the core's controlled stop for this robot, µs: long enough that every joint, from its
+ * top speed, decelerates within its acceleration limit (the core scales velocities down linearly),
+ * plus time for the servo to settle (4 time constants of its loop) before power goes off or hold
+ * takes over, so the joints are at rest when the stop completes.
+ */
+export function stopRampUs(profile: RobotProfile): number {
+  let longest = 0;
+  for (const joint of profile.joints) {
+    const settleS = 4 / (2 * Math.PI * joint.servo.naturalFrequencyHz * joint.servo.dampingRatio);
+    longest = Math.max(longest, joint.limits.velocityMax / joint.limits.accelerationMax + settleS);
+  }
+  return Math.ceil(longest * 1e6);
+}
+
+function wire(mcuUs: number): number {
+  const t = Math.floor(mcuUs) % TWO_POW_32;
+  return t < 0 ? t + TWO_POW_32 : t;
+}
 function checkRate(hz: number): number {
   if (!Number.isInteger(hz) || hz < 1 || hz > MAX_STATE_RATE_HZ) throw new RangeError(`Mcu: stateRateHz=${hz} must be an integer in 1..${MAX_STATE_RATE_HZ}`);
   return hz;
 }
-function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : x > hi ? hi : x;
-}
 function count(table: Record<string, number>, key: string): void {
   table[key] = (table[key] ?? 0) + 1;
 }
-function copyCommand(src: CommandMsg, dst: CommandMsg): void {
-  dst.jointCount = src.jointCount;
-  dst.mode = src.mode;
-  dst.position.set(src.position);
-  dst.velocity.set(src.velocity);
-  dst.feedforward.set(src.feedforward);
-}
-

@@ -5,7 +5,7 @@ import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getProfile, radToCounts } from '../../hardware/index.js';
 import {
-  CommandMode, EstopReason, EstopSource, FrameDecoder, FrameEncoder, MsgType, Role, Status, newMessage, readFrame,
+  AckResult, CommandMode, EstopReason, EstopSource, FrameDecoder, FrameEncoder, MsgType, Role, Status, newMessage, readFrame,
   type Frame, type MessageMap,
 } from '../../proto/wire/index.js';
 import { hostNowUs, VirtualRobot } from './virtual-robot.js';
@@ -192,6 +192,20 @@ describe('VirtualRobot over a PTY', () => {
     c.jointCount = 7; c.mode = CommandMode.POSITION;
     const target = profile.joints.map((j) => (j.limits.positionMin + j.limits.positionMax) / 2 + 0.05);
     profile.joints.forEach((j, i) => { c.position[i] = radToCounts(j, target[i] as number); });
+    // Motion before CONFIG is refused: the firmware has no limits to clamp to yet.
+    const ignored = new Promise<boolean>((resolve) => robot.once('command', (_c, obeyed) => resolve(obeyed)));
+    host.send(MsgType.COMMAND, c);
+    expect(await ignored).toBe(false);
+    const cfg = newMessage(MsgType.CONFIG);
+    cfg.jointCount = 7;
+    profile.joints.forEach((j, i) => {
+      const a = radToCounts(j, j.limits.positionMin), b = radToCounts(j, j.limits.positionMax);
+      cfg.posMin[i] = Math.min(a, b); cfg.posMax[i] = Math.max(a, b); cfg.velMax[i] = 1e6; cfg.currentMax[i] = 100;
+    });
+    const ack = host.next((g) => g.type === MsgType.ACK);
+    host.send(MsgType.CONFIG, cfg);
+    expect(((await ack).msg as MessageMap[typeof MsgType.ACK]).result).toBe(AckResult.OK);
+    commands.length = 0;
     for (let k = 0; k < 40; k++) { host.send(MsgType.COMMAND, c); await sleep(20); }
     expect(commands.length).toBeGreaterThan(30);
     expect(commands.every(Boolean)).toBe(true);

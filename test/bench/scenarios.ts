@@ -13,5 +13,21 @@ import { scenario as estopLatency } from './estop-latency.bench.js';
 import { scenario as dashboardLoad } from './dashboard-load.bench.js';
 import { scenario as stopAllLatency } from './stop-all-latency.bench.js';
 import { scenario as mqttLoss } from './mqtt-loss.bench.js';
+import { scenario as mcuCore } from './mcu-core.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness, estopLatency, dashboardLoad, stopAllLatency, mqttLoss];
+export const scenarios: Scenario[] = [
+  codecDecode,
+  serialRoundtrip,
+  timeSync,
+  estimation,
+  decoderLatency,
+  decoderOverhead,
+  brainSessions,
+  controlLateness,
+  controlSmoothness,
+  estopLatency,
+  dashboardLoad,
+  stopAllLatency,
+  mqttLoss,
+  mcuCore,
+];

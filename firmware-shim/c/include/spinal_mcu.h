@@ -25,6 +25,8 @@ extern "C" {
 #endif
 
 #define SPINAL_DEFAULT_WATCHDOG_MS 100u
+/* Highest STATE rate a CONFIG may ask for (SPEC: STATE up to 1 kHz); above it CONFIG is refused. */
+#define SPINAL_MAX_STATE_RATE_HZ 1000u
 
 /* What the drives run. Values 0..4 equal COMMAND.mode. */
 enum {
@@ -58,6 +60,30 @@ typedef struct {
     float ramp_scale;
 } spinal_drive_t;
 
+/* What the core decided, for logs, counters and tests; it needs no answer. */
+enum {
+    SPINAL_EVENT_COMMAND = 1, /* a valid COMMAND: result 1 obeyed, 0 ignored (latched, or motion
+                               * before CONFIG), 2 rejected (joint count); flag: a target was clamped */
+    SPINAL_EVENT_STOP = 2,    /* a stop latched: category, source, reason; flag: from a malformed ESTOP */
+    SPINAL_EVENT_WATCHDOG = 3, /* the watchdog tripped (its stop is reported as ESTOP, not as STOP) */
+    SPINAL_EVENT_RESET = 4,   /* a RESET was answered: result is the ACK result */
+    SPINAL_EVENT_BODY_ERROR = 5 /* a frame of msg_type whose body did not fit: result is the spinal_err_t */
+};
+
+typedef struct {
+    uint8_t kind;       /* SPINAL_EVENT_* */
+    uint8_t msg_type;   /* type of the host frame concerned (0 for button, fault and watchdog) */
+    uint8_t result;
+    uint8_t category, source;
+    uint16_t reason;
+    bool flag;
+    const spinal_msg_t *msg; /* COMMAND: the decoded command; NULL otherwise. Valid during the call */
+} spinal_mcu_event_t;
+
+typedef void (*spinal_event_fn)(void *ctx, const spinal_mcu_event_t *ev);
+/* RESET bit 1: asks the drives to clear their faults; returns the fault bits still active. */
+typedef uint16_t (*spinal_reset_faults_fn)(void *ctx);
+
 /* Sends one frame to the host. The integration encodes it with its one MCU->host encoder (the
  * same one STATE uses, so sequence numbers stay continuous) and queues it for transmission. */
 typedef void (*spinal_send_fn)(void *ctx, uint8_t type, const spinal_msg_t *msg);
@@ -73,6 +99,10 @@ typedef struct {
     spinal_hello_t hello;          /* sent in answer to the host's HELLO */
     spinal_send_fn send;
     void *send_ctx;
+    spinal_event_fn event;               /* optional (NULL) */
+    spinal_reset_faults_fn reset_faults; /* optional (NULL): faults then clear only when
+                                          * spinal_mcu_set_faults reports them gone */
+    void *hook_ctx;                      /* passed to event and reset_faults */
 } spinal_mcu_config_t;
 
 typedef struct {
@@ -94,13 +124,15 @@ typedef struct {
     spinal_msg_t scratch;             /* decoded host message; also used to build replies */
 } spinal_mcu_t;
 
-/* Sets defaults for every field of cfg except send/hello, which the caller fills. */
+/* Sets defaults for every field of cfg (hooks NULL); the caller fills send and hello. */
 void spinal_mcu_config_defaults(spinal_mcu_config_t *cfg, uint8_t joint_count);
 void spinal_mcu_init(spinal_mcu_t *mcu, const spinal_mcu_config_t *cfg, uint32_t now_us);
 
 /* Handles one frame from the decoder. rx_us: the MCU clock when its delimiter arrived (feeds the
- * watchdog; t1 of TIME_SYNC); now_us: the clock now (t2 of a TIME_SYNC_RESP sent from here). */
-void spinal_mcu_on_frame(spinal_mcu_t *mcu, const spinal_frame_t *frame, uint32_t rx_us, uint32_t now_us);
+ * watchdog; t1 of TIME_SYNC); now_us: the clock now (t2 of a TIME_SYNC_RESP sent from here).
+ * Returns SPINAL_OK, or why the body did not fit its type (the frame was then refused or, for
+ * ESTOP, stopped as category 0). */
+spinal_err_t spinal_mcu_on_frame(spinal_mcu_t *mcu, const spinal_frame_t *frame, uint32_t rx_us, uint32_t now_us);
 
 /* Runs the watchdog and the stop ramp. Call at least every millisecond. */
 void spinal_mcu_tick(spinal_mcu_t *mcu, uint32_t now_us);

@@ -17,6 +17,36 @@ static void send(spinal_mcu_t *m, uint8_t type)
     if (m->cfg.send != NULL) m->cfg.send(m->cfg.send_ctx, type, &m->scratch);
 }
 
+static void notify(const spinal_mcu_t *m, uint8_t kind, uint8_t msg_type, uint8_t result)
+{
+    spinal_mcu_event_t ev;
+    if (m->cfg.event == NULL) return;
+    ev.kind = kind;
+    ev.msg_type = msg_type;
+    ev.result = result;
+    ev.category = 0;
+    ev.source = 0;
+    ev.reason = 0;
+    ev.flag = false;
+    ev.msg = NULL;
+    m->cfg.event(m->cfg.hook_ctx, &ev);
+}
+
+static void notify_stop(const spinal_mcu_t *m, uint8_t category, uint8_t source, uint16_t reason, bool malformed)
+{
+    spinal_mcu_event_t ev;
+    if (m->cfg.event == NULL) return;
+    ev.kind = SPINAL_EVENT_STOP;
+    ev.msg_type = source == SPINAL_SRC_BUTTON || source == SPINAL_SRC_FAULT ? 0 : SPINAL_ESTOP;
+    ev.result = 0;
+    ev.category = category;
+    ev.source = source;
+    ev.reason = reason;
+    ev.flag = malformed;
+    ev.msg = NULL;
+    m->cfg.event(m->cfg.hook_ctx, &ev);
+}
+
 static void send_ack(spinal_mcu_t *m, uint8_t type, uint16_t seq, uint8_t result, uint32_t detail)
 {
     m->scratch.ack.acked_type = type;
@@ -89,39 +119,51 @@ static bool motion_blocked(const spinal_mcu_t *m)
 
 static float clampf(float x, float lim) { return x > lim ? lim : (x < -lim ? -lim : x); }
 
-/* Clamps the drive targets to the effective limits; run on every COMMAND and CONFIG. */
-static void clamp_targets(spinal_mcu_t *m)
+/* Clamps the drive targets to the effective limits; run on every COMMAND and CONFIG. Returns
+ * whether any target changed. */
+static bool clamp_targets(spinal_mcu_t *m)
 {
     uint8_t j;
+    bool clamped = false;
     for (j = 0; j < m->out.joint_count; j++) {
         const spinal_limits_t *l = &m->limits[j];
-        if (m->out.position[j] < l->pos_min) m->out.position[j] = l->pos_min;
-        if (m->out.position[j] > l->pos_max) m->out.position[j] = l->pos_max;
-        m->out.velocity[j] = clampf(m->out.velocity[j], l->vel_max);
-        m->out.feedforward[j] = clampf(m->out.feedforward[j], l->current_max);
+        int32_t p = m->out.position[j];
+        float v = m->out.velocity[j], i = m->out.feedforward[j];
+        if (p < l->pos_min) p = l->pos_min;
+        if (p > l->pos_max) p = l->pos_max;
+        v = clampf(v, l->vel_max);
+        i = clampf(i, l->current_max);
+        if (p != m->out.position[j] || v != m->out.velocity[j] || i != m->out.feedforward[j]) clamped = true;
+        m->out.position[j] = p;
+        m->out.velocity[j] = v;
+        m->out.feedforward[j] = i;
     }
+    return clamped;
 }
 
-static void apply_command(spinal_mcu_t *m, const spinal_command_t *c)
+/* Returns the COMMAND event's result: 1 obeyed, 0 ignored; *clamped when a target was clamped. */
+static uint8_t apply_command(spinal_mcu_t *m, const spinal_command_t *c, bool *clamped)
 {
     uint8_t j;
+    *clamped = false;
     if (c->mode == SPINAL_MODE_DISABLE) { /* always obeyed, even latched: removing power is safe */
         disable(m);
-        return;
+        return 1;
     }
-    if (motion_blocked(m)) return;
-    if (c->mode != SPINAL_MODE_HOLD && !(m->status & SPINAL_STATUS_CONFIGURED)) return; /* no limits yet */
+    if (motion_blocked(m)) return 0;
+    if (c->mode != SPINAL_MODE_HOLD && !(m->status & SPINAL_STATUS_CONFIGURED)) return 0; /* no limits yet */
     m->stopping = false;
     m->out.motors_enabled = true;
     m->out.mode = c->mode;
     m->out.ramp_scale = 0.0f;
-    if (c->mode == SPINAL_MODE_HOLD) return;
+    if (c->mode == SPINAL_MODE_HOLD) return 1;
     for (j = 0; j < m->out.joint_count; j++) {
         m->out.position[j] = c->position[j];
         m->out.velocity[j] = c->velocity[j];
         m->out.feedforward[j] = c->feedforward[j];
     }
-    clamp_targets(m);
+    *clamped = clamp_targets(m);
+    return 1;
 }
 
 /* CONFIG: effective limits are the intersection with the firmware's hard limits. */
@@ -130,6 +172,7 @@ static uint8_t apply_config(spinal_mcu_t *m, const spinal_config_t *c)
     uint8_t j;
     spinal_limits_t *l = m->limits;
     if (c->joint_count != m->cfg.joint_count) return SPINAL_ACK_BAD_VALUE;
+    if (c->state_rate_hz > SPINAL_MAX_STATE_RATE_HZ) return SPINAL_ACK_BAD_VALUE;
     if (m->cfg.hard_limits != NULL) {
         for (j = 0; j < c->joint_count; j++) { /* check first: a refused CONFIG changes nothing */
             const spinal_limits_t *h = &m->cfg.hard_limits[j];
@@ -150,15 +193,21 @@ static uint8_t apply_config(spinal_mcu_t *m, const spinal_config_t *c)
     m->watchdog_ms = c->watchdog_ms != 0 ? c->watchdog_ms : m->cfg.watchdog_ms;
     if (c->state_rate_hz != 0) m->state_rate_hz = c->state_rate_hz;
     m->status |= SPINAL_STATUS_CONFIGURED;
-    clamp_targets(m);
+    (void)clamp_targets(m);
     return SPINAL_ACK_OK;
 }
 
 /* RESET is all or nothing: any requested part that is unsafe refuses the whole request. It only
- * clears flags; the output stays as the stop left it (DISABLE, or HOLD) until the next COMMAND. */
+ * clears flags; the output stays as the stop left it (DISABLE, or HOLD) until the next COMMAND.
+ * With bit 1 the drives are first asked to clear their faults (cfg.reset_faults); a fault that
+ * survives that persists, and refuses the reset. */
 static uint8_t apply_reset(spinal_mcu_t *m, uint8_t what, uint32_t rx_us)
 {
-    if ((what & SPINAL_RESET_ESTOP) && (m->button_pressed || m->faults_active != 0)) return SPINAL_ACK_REFUSED_UNSAFE;
+    if ((what & SPINAL_RESET_ESTOP) && m->button_pressed) return SPINAL_ACK_REFUSED_UNSAFE;
+    if ((what & SPINAL_RESET_FAULTS) && m->faults_active != 0 && m->cfg.reset_faults != NULL) {
+        m->faults_active = m->cfg.reset_faults(m->cfg.hook_ctx);
+    }
+    if ((what & SPINAL_RESET_ESTOP) && m->faults_active != 0) return SPINAL_ACK_REFUSED_UNSAFE;
     if ((what & SPINAL_RESET_FAULTS) && m->faults_active != 0) return SPINAL_ACK_REFUSED_UNSAFE;
     if (what & SPINAL_RESET_ESTOP) m->status &= (uint16_t)~SPINAL_STATUS_ESTOP_LATCHED;
     if (what & SPINAL_RESET_FAULTS) {
@@ -178,33 +227,62 @@ static void feed(spinal_mcu_t *m, uint32_t rx_us)
     m->last_feed_us = rx_us;
 }
 
-void spinal_mcu_on_frame(spinal_mcu_t *m, const spinal_frame_t *f, uint32_t rx_us, uint32_t now_us)
+/* The LOG that goes with the report of a malformed ESTOP (SPEC, ESTOP fail-safe rule). */
+static void log_malformed_estop(spinal_mcu_t *m)
+{
+    static const char text[] = "malformed ESTOP: stopped as category 0";
+    uint8_t i;
+    m->scratch.log.level = 2; /* warn */
+    m->scratch.log.text_len = (uint8_t)(sizeof text - 1u);
+    for (i = 0; i < sizeof text - 1u; i++) m->scratch.log.text[i] = (uint8_t)text[i];
+    send(m, SPINAL_LOG);
+}
+
+spinal_err_t spinal_mcu_on_frame(spinal_mcu_t *m, const spinal_frame_t *f, uint32_t rx_us, uint32_t now_us)
 {
     spinal_err_t err = spinal_read_body(f->type, f->body, f->body_len, &m->scratch);
     uint16_t seq = f->seq;
+    if (err != SPINAL_OK) notify(m, SPINAL_EVENT_BODY_ERROR, f->type, (uint8_t)err);
     if (f->type == SPINAL_ESTOP) {
         if (err != SPINAL_OK) { /* fail-safe rule: a malformed ESTOP still stops, as category 0 */
             latch(m, 0, now_us);
             report_estop(m, 0, SPINAL_SRC_HOST, SPINAL_REASON_MALFORMED_ESTOP);
+            log_malformed_estop(m);
+            notify_stop(m, 0, SPINAL_SRC_HOST, SPINAL_REASON_MALFORMED_ESTOP, true);
         } else {
-            latch(m, m->scratch.estop.category, now_us);
+            spinal_estop_t e = m->scratch.estop;
+            latch(m, e.category, now_us);
+            notify_stop(m, e.category, e.source, e.reason, false);
         }
         m->status |= SPINAL_STATUS_HOST_SEEN;
-        return;
+        return err;
     }
     if (err != SPINAL_OK) { /* refused body; CONFIG and RESET are still answered */
         if (f->type == SPINAL_CONFIG || f->type == SPINAL_RESET) send_ack(m, f->type, seq, SPINAL_ACK_BAD_VALUE, 0);
-        return;
+        if (f->type == SPINAL_RESET) notify(m, SPINAL_EVENT_RESET, SPINAL_RESET, SPINAL_ACK_BAD_VALUE);
+        return err;
     }
     m->status |= SPINAL_STATUS_HOST_SEEN;
     switch (f->type) {
     case SPINAL_COMMAND: {
         const spinal_command_t *c = &m->scratch.command;
+        spinal_mcu_event_t ev;
+        ev.kind = SPINAL_EVENT_COMMAND;
+        ev.msg_type = SPINAL_COMMAND;
+        ev.category = 0;
+        ev.source = 0;
+        ev.reason = 0;
+        ev.flag = false;
+        ev.msg = &m->scratch;
         /* Targets must cover every joint; DISABLE and HOLD carry none and may send 0 joints. */
-        if (c->joint_count != m->cfg.joint_count && !(c->joint_count == 0 && c->mode <= SPINAL_MODE_HOLD)) return;
-        feed(m, rx_us);
-        apply_command(m, c);
-        update_ramp(m, now_us);
+        if (c->joint_count != m->cfg.joint_count && !(c->joint_count == 0 && c->mode <= SPINAL_MODE_HOLD)) {
+            ev.result = 2;
+        } else {
+            feed(m, rx_us);
+            ev.result = apply_command(m, c, &ev.flag);
+            update_ramp(m, now_us);
+        }
+        if (m->cfg.event != NULL) m->cfg.event(m->cfg.hook_ctx, &ev);
         break;
     }
     case SPINAL_HEARTBEAT:
@@ -212,7 +290,9 @@ void spinal_mcu_on_frame(spinal_mcu_t *m, const spinal_frame_t *f, uint32_t rx_u
         break;
     case SPINAL_RESET: {
         uint32_t token = m->scratch.reset.token;
-        send_ack(m, SPINAL_RESET, seq, apply_reset(m, m->scratch.reset.what, rx_us), token);
+        uint8_t result = apply_reset(m, m->scratch.reset.what, rx_us);
+        send_ack(m, SPINAL_RESET, seq, result, token);
+        notify(m, SPINAL_EVENT_RESET, SPINAL_RESET, result);
         break;
     }
     case SPINAL_CONFIG:
@@ -232,6 +312,7 @@ void spinal_mcu_on_frame(spinal_mcu_t *m, const spinal_frame_t *f, uint32_t rx_u
     default: /* STATE, TIME_SYNC_RESP, ACK, LOG travel MCU -> host: not ours to act on */
         break;
     }
+    return SPINAL_OK;
 }
 
 void spinal_mcu_tick(spinal_mcu_t *m, uint32_t now_us)
@@ -241,6 +322,7 @@ void spinal_mcu_tick(spinal_mcu_t *m, uint32_t now_us)
         m->status |= SPINAL_STATUS_WATCHDOG_TRIPPED;
         begin_stop(m, 1, now_us);
         report_estop(m, 1, SPINAL_SRC_WATCHDOG, SPINAL_REASON_WATCHDOG);
+        notify(m, SPINAL_EVENT_WATCHDOG, 0, 0);
     }
     update_ramp(m, now_us);
 }
@@ -250,6 +332,7 @@ void spinal_mcu_set_button(spinal_mcu_t *m, bool pressed, uint32_t now_us)
     if (pressed && !m->button_pressed) {
         latch(m, m->cfg.button_category, now_us);
         report_estop(m, m->cfg.button_category, SPINAL_SRC_BUTTON, SPINAL_REASON_BUTTON);
+        notify_stop(m, m->cfg.button_category, SPINAL_SRC_BUTTON, SPINAL_REASON_BUTTON, false);
     }
     m->button_pressed = pressed;
 }
@@ -263,6 +346,7 @@ void spinal_mcu_set_faults(spinal_mcu_t *m, uint16_t faults, uint32_t joint_faul
     if (fresh != 0) {
         latch(m, m->cfg.fault_category, now_us);
         report_estop(m, m->cfg.fault_category, SPINAL_SRC_FAULT, SPINAL_REASON_FAULT);
+        notify_stop(m, m->cfg.fault_category, SPINAL_SRC_FAULT, SPINAL_REASON_FAULT, false);
     }
 }
 
@@ -324,6 +408,9 @@ void spinal_mcu_config_defaults(spinal_mcu_config_t *cfg, uint8_t joint_count)
     cfg->hello.device_id = 0;
     cfg->send = NULL;
     cfg->send_ctx = NULL;
+    cfg->event = NULL;
+    cfg->reset_faults = NULL;
+    cfg->hook_ctx = NULL;
 }
 
 void spinal_mcu_init(spinal_mcu_t *m, const spinal_mcu_config_t *cfg, uint32_t now_us)

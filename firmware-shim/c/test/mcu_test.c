@@ -43,6 +43,32 @@ static void on_send(void *ctx, uint8_t type, const spinal_msg_t *msg)
     }
 }
 
+/* Events the core reported, and the drive's fault register for the reset_faults hook. */
+#define MAX_EVENTS 32
+static spinal_mcu_event_t events[MAX_EVENTS];
+static int n_events;
+static uint16_t drive_faults, drive_faults_stuck;
+
+static void on_event(void *ctx, const spinal_mcu_event_t *ev)
+{
+    (void)ctx;
+    if (n_events < MAX_EVENTS) events[n_events++] = *ev;
+}
+
+static uint16_t on_reset_faults(void *ctx)
+{
+    (void)ctx;
+    drive_faults &= drive_faults_stuck; /* what the drive can clear, it clears */
+    return drive_faults;
+}
+
+static const spinal_mcu_event_t *last_event(uint8_t kind)
+{
+    int i;
+    for (i = n_events - 1; i >= 0; i--) if (events[i].kind == kind) return &events[i];
+    return NULL;
+}
+
 static const spinal_limits_t hard[JOINTS] = { { -5000, 5000, 800.0f, 3.0f }, { -5000, 5000, 800.0f, 3.0f } };
 
 static void setup(const char *name, bool with_hard_limits)
@@ -53,6 +79,7 @@ static void setup(const char *name, bool with_hard_limits)
     cfg.stop_ramp_us = 100000u;
     cfg.hard_limits = with_hard_limits ? hard : NULL;
     cfg.send = on_send;
+    cfg.event = on_event;
     cfg.hello.fw_major = 2;
     strcpy(cfg.hello.profile_id, "test-arm");
     spinal_mcu_init(&mcu, &cfg, 0);
@@ -60,6 +87,7 @@ static void setup(const char *name, bool with_hard_limits)
     spinal_encoder_init(&host_enc, 0);
     spinal_encoder_init(&mcu_enc, 0);
     n_sent = 0;
+    n_events = 0;
 }
 
 static spinal_msg_t m; /* message being built by a test */
@@ -288,6 +316,65 @@ static void test_fault_reset(void)
     }
 }
 
+static void test_fault_reset_hook(void)
+{
+    moving("RESET bit 1 asks the drives to clear; a fault they keep refuses the reset");
+    mcu.cfg.reset_faults = on_reset_faults;
+    drive_faults = 0x05;
+    drive_faults_stuck = 0x04;
+    spinal_mcu_set_faults(&mcu, drive_faults, 0x1, 2000);
+    CHECK(last_event(SPINAL_EVENT_STOP) != NULL && last_event(SPINAL_EVENT_STOP)->source == SPINAL_SRC_FAULT);
+    CHECK(last_event(SPINAL_EVENT_STOP)->msg_type == 0 && last_event(SPINAL_EVENT_STOP)->category == 0);
+    reset(SPINAL_RESET_ESTOP, 1, 3000); /* without bit 1 the drives are not asked */
+    CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_REFUSED_UNSAFE && drive_faults == 0x05);
+    reset(SPINAL_RESET_ESTOP | SPINAL_RESET_FAULTS, 2, 4000);
+    CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_REFUSED_UNSAFE && drive_faults == 0x04);
+    CHECK(status(SPINAL_STATUS_ESTOP_LATCHED));
+    CHECK(last_event(SPINAL_EVENT_RESET)->result == SPINAL_ACK_REFUSED_UNSAFE);
+    drive_faults_stuck = 0;
+    reset(SPINAL_RESET_ESTOP | SPINAL_RESET_FAULTS, 3, 5000);
+    CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_OK && drive_faults == 0 && !status(SPINAL_STATUS_ESTOP_LATCHED));
+    CHECK(last_event(SPINAL_EVENT_RESET)->result == SPINAL_ACK_OK);
+    {
+        spinal_state_t st;
+        spinal_mcu_fill_state(&mcu, &st);
+        CHECK(st.faults == 0 && st.joint_fault_mask == 0);
+    }
+    CHECK(!out()->motors_enabled); /* a reset never enables motion */
+}
+
+static void test_events(void)
+{
+    moving("events: commands obeyed, ignored, rejected and clamped; stops; watchdog; body errors");
+    CHECK(last_event(SPINAL_EVENT_COMMAND)->result == 1 && !last_event(SPINAL_EVENT_COMMAND)->flag);
+    CHECK(last_event(SPINAL_EVENT_COMMAND)->msg->command.position[1] == 100);
+    command(SPINAL_MODE_POSITION, 99999, 0.0f, 0.0f, 2000);
+    CHECK(last_event(SPINAL_EVENT_COMMAND)->result == 1 && last_event(SPINAL_EVENT_COMMAND)->flag);
+    m.command.joint_count = 1;
+    m.command.mode = SPINAL_MODE_POSITION;
+    host(SPINAL_COMMAND, 3000);
+    CHECK(last_event(SPINAL_EVENT_COMMAND)->result == 2);
+    m.estop.category = 2;
+    m.estop.source = SPINAL_SRC_REMOTE;
+    m.estop.reason = 0x11;
+    host(SPINAL_ESTOP, 4000);
+    {
+        const spinal_mcu_event_t *e = last_event(SPINAL_EVENT_STOP);
+        CHECK(e != NULL && e->category == 2 && e->source == SPINAL_SRC_REMOTE && e->reason == 0x11 && !e->flag && e->msg_type == SPINAL_ESTOP);
+    }
+    command(SPINAL_MODE_POSITION, 0, 0.0f, 0.0f, 5000);
+    CHECK(last_event(SPINAL_EVENT_COMMAND)->result == 0);
+    CHECK(last_event(SPINAL_EVENT_WATCHDOG) == NULL);
+    spinal_mcu_tick(&mcu, 5000 + 100000);
+    CHECK(last_event(SPINAL_EVENT_WATCHDOG) != NULL);
+    {
+        static const uint8_t short_heartbeat[2] = { 2, 0 };
+        host_raw(SPINAL_HEARTBEAT, short_heartbeat, sizeof short_heartbeat, 200000);
+        CHECK(last_event(SPINAL_EVENT_BODY_ERROR) != NULL && last_event(SPINAL_EVENT_BODY_ERROR)->msg_type == SPINAL_HEARTBEAT);
+        CHECK(last_event(SPINAL_EVENT_BODY_ERROR)->result == SPINAL_ERR_LENGTH);
+    }
+}
+
 static void test_malformed_estop(void)
 {
     static const uint8_t bad_category[4] = { 3, 0, 0, 0 };
@@ -297,6 +384,9 @@ static void test_malformed_estop(void)
     CHECK(status(SPINAL_STATUS_ESTOP_LATCHED) && !out()->motors_enabled && out()->mode == SPINAL_DRIVE_DISABLE);
     CHECK(last(SPINAL_ESTOP) != NULL && last(SPINAL_ESTOP)->estop.category == 0);
     CHECK(last(SPINAL_ESTOP)->estop.reason == SPINAL_REASON_MALFORMED_ESTOP);
+    CHECK(last(SPINAL_LOG) != NULL && last(SPINAL_LOG)->log.level == 2);
+    CHECK(last(SPINAL_LOG) != NULL && memcmp(last(SPINAL_LOG)->log.text, "malformed ESTOP", 15) == 0);
+    CHECK(last_event(SPINAL_EVENT_STOP) != NULL && last_event(SPINAL_EVENT_STOP)->flag && last_event(SPINAL_EVENT_STOP)->category == 0);
     moving("an ESTOP of the wrong length stops as category 0");
     host_raw(SPINAL_ESTOP, too_short, sizeof too_short, 2000);
     CHECK(status(SPINAL_STATUS_ESTOP_LATCHED) && !out()->motors_enabled);
@@ -400,6 +490,10 @@ static void test_state_rate(void)
     moving("STATE cadence follows the CONFIG rate");
     for (t = 0; t < 100000; t += 100) due += spinal_mcu_state_due(&mcu, t);
     CHECK(due == 50); /* 500 Hz over 100 ms */
+    m.config.joint_count = JOINTS;
+    m.config.state_rate_hz = 1001; /* above the 1 kHz STATE ceiling: refused, rate kept */
+    host(SPINAL_CONFIG, 200000);
+    CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_BAD_VALUE && mcu.state_rate_hz == 500);
 }
 
 int main(void)
@@ -411,6 +505,8 @@ int main(void)
     test_latch_survives_commands();
     test_button_reset();
     test_fault_reset();
+    test_fault_reset_hook();
+    test_events();
     test_malformed_estop();
     test_stop_categories();
     test_clamping();
