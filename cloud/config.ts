@@ -51,6 +51,7 @@ const OnnxBackendSchema = z.strictObject({
   providers: z.array(z.string().min(1)).min(1).optional(),
   intraOpThreads: z.number().int().positive().optional(),
   imageDecoding: ImageDecodingSchema.optional(),
+  maxQueue: z.number().int().min(1).max(1024).optional(),
 });
 const TritonBackendSchema = z.strictObject({
   kind: z.literal('triton'),

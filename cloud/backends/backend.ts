@@ -65,6 +65,11 @@ export interface BrainBackend {
   prepare?(request: InferRequest): Promise<PrepareResult>;
   /** One result per request, in order. A rejection fails the whole batch (BACKEND_FAILED each). */
   infer(batch: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]>;
+  /**
+   * The backend's own counts of work it dropped (expired before running, queue full, answers too
+   * late, ...), by kind, monotonic; exported as spinal_brain_backend_dropped_total{kind}.
+   */
+  counters?(): Record<string, number>;
   /** The session ended: forget its state. */
   endSession(sessionId: string): void;
   close(): Promise<void>;

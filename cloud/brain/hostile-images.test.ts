@@ -19,10 +19,14 @@ const HANGING_WORKER = fileURLToPath(new URL('../testing/hanging-decode-worker.m
 const model = tinyPolicyModel({ stateDim: 3, instructionDim: 8, latentDim: 5, image: { height: 8, width: 8 }, latentSpace: SPACE });
 const { start, session } = brainServerHarness({ robots: ['r1', 'r2'], drainTimeoutMs: 1000, backendTimeoutMs: 5000 });
 
-async function brain(imageDecoding: ImageDecodingOptions): Promise<{ address: string; value: (reason: string) => Promise<number> }> {
+async function brain(imageDecoding: ImageDecodingOptions): Promise<{ address: string; value: (reason: string) => Promise<number>; dropped: (kind: string) => Promise<number> }> {
   const backend = await OnnxBackend.load({ model: model.bytes, imageDecoding });
   const { server, address } = await start({ backend });
-  return { address, value: (reason) => server.metrics.value('spinal_brain_observations_rejected_total', { reason }) };
+  return {
+    address,
+    value: (reason) => server.metrics.value('spinal_brain_observations_rejected_total', { reason }),
+    dropped: (kind) => server.metrics.value('spinal_brain_backend_dropped_total', { kind }),
+  };
 }
 
 async function open(address: string, robot: string): Promise<TestSession> {
@@ -52,11 +56,12 @@ describe('hostile camera frames are refused to the robot that sent them', () => 
   });
 
   it('a decode past its deadline: the worker is stopped and the robot told, naming the deadline', async () => {
-    const { address, value } = await brain({ workerFile: HANGING_WORKER, decodeTimeoutMs: 300 });
+    const { address, value, dropped } = await brain({ workerFile: HANGING_WORKER, decodeTimeoutMs: 300 });
     const s = await open(address, 'r1');
     observe(s, 1, frameOf(withComment(grayJpeg(0, 64, 48), HANG_MARK)));
     expect((await s.next('error')).error).toEqual({ code: 'BAD_OBSERVATION', observationSeq: 1, message: 'camera "wrist": decoding the 64 x 48 JPEG took longer than 300 ms; stopped' });
     expect(await value('image-deadline')).toBe(1);
+    expect(await dropped('decoder-terminated')).toBe(1);
   });
 
   it('while one robot\'s frame is being decoded (and never finishes), another robot gets plan after plan', async () => {

@@ -11,7 +11,7 @@ import type { CameraFrame } from '../../proto/brain/index.js';
 export const HANG_MARK = 'spinal-test:hang';
 
 export function frameOf(data: Uint8Array, cameraId = 'wrist'): CameraFrame {
-  return { cameraId, encoding: 'jpeg', data, width: 0, height: 0, captureTimeUs: 0 };
+  return { cameraId, encoding: 'jpeg', data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width: 0, height: 0, captureTimeUs: 0 };
 }
 
 /** A uniform grey JPEG. */

@@ -35,6 +35,8 @@ export interface OnnxBackendOptions {
   intraOpThreads?: number;
   /** Limits and pool size of camera frame decoding (images/image-decoder-pool.ts). */
   imageDecoding?: ImageDecodingOptions;
+  /** Most batches waiting for the model (ort-worker-client.ts); more are refused. Default 8. */
+  maxQueue?: number;
 }
 
 export class OnnxBackendError extends Error {
@@ -91,6 +93,7 @@ export class OnnxBackend implements BrainBackend {
       worker = await OrtWorker.start(bytes, {
         providers: o.providers ?? ['cpu'], output: OUTPUT_LATENT,
         ...(o.intraOpThreads !== undefined ? { intraOpThreads: o.intraOpThreads } : {}),
+        ...(o.maxQueue !== undefined ? { maxQueue: o.maxQueue } : {}),
       });
     } catch (e) {
       throw new OnnxBackendError(`onnxruntime cannot load the model: ${(e as Error).message}`);
@@ -110,7 +113,8 @@ export class OnnxBackend implements BrainBackend {
     const { batch, refused } = await prepareBatch(this.images, requests);
     const { tensors, errors } = buildBatchInputs(batch, this.contract);
     if (ctx.signal.aborted) throw new Error('aborted before the run');
-    const data = await this.worker.run(tensors);
+    // Past the batch's deadline (or once the batcher gives up) the run is dropped unstarted.
+    const data = await this.worker.run(tensors, { deadlineMs: performance.now() + ctx.timeoutMs, signal: ctx.signal });
     const D = this.contract.latentDim;
     if (data.length !== batch.length * D) throw new Error(`"latent" has ${data.length} values for a batch of ${batch.length} x ${D}`);
     return batch.map((_, i): InferResult => {
@@ -120,6 +124,24 @@ export class OnnxBackend implements BrainBackend {
       if (e !== null && e !== undefined) return { ok: false, code: 'BAD_OBSERVATION', message: e };
       return { ok: true, latent: data.slice(i * D, (i + 1) * D) };
     });
+  }
+
+  /** Work dropped and late answers (ort-worker-client.ts), frames refused (images/). */
+  counters(): Record<string, number> {
+    const w = this.worker.stats();
+    const out: Record<string, number> = { 'model-expired-before-run': w.expiredBeforeRun, 'model-queue-full': w.queueFull, 'model-late-answer': w.lateAnswers };
+    if (this.images !== null) {
+      const d = this.images.stats();
+      out['decoder-terminated'] = d.terminated;
+      out['decoder-busy'] = d.refused['decoder-busy'];
+    }
+    return out;
+  }
+
+  /** The model's queue now (runs waiting, running). */
+  modelQueue(): { queued: number; running: number } {
+    const { queued, running } = this.worker.stats();
+    return { queued, running };
   }
 
   endSession(_sessionId: string): void {
