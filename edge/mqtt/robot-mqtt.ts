@@ -5,7 +5,8 @@
  * - subscribes to its own commands and the fleet's at QoS 1 (clean session, so every reconnect
  *   re-delivers the retained fleet e-stop and the latch is honoured after a broker or robot restart);
  * - state summary at the telemetry rate (QoS 0, never queued while offline: stale state is noise);
- * - safety events at QoS 1 (queued by the client while offline).
+ * - safety events at QoS 1; while offline they wait in a bounded outbox (event-outbox.ts: stop
+ *   events kept first, drops counted and reported by an `events-dropped` event on reconnect).
  * TCP_NODELAY is set on the socket: Nagle plus delayed ACKs would add up to 40 ms to an e-stop.
  */
 import { createConnection } from 'node:net';
@@ -14,6 +15,7 @@ import { encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTo
 import { systemClock, type Clock } from '../clock.js';
 import { CommandHandler } from './command-handler.js';
 import { DeadmanWatch } from './deadman-watch.js';
+import { EventOutbox, isStopEvent } from './event-outbox.js';
 import {
   silentLogger, type DeadmanSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type ResumeSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop,
 } from './ports.js';
@@ -44,6 +46,8 @@ export interface RobotMqttOptions {
   reconnectPeriodMs?: number;
   /** Default 5 s: the broker publishes the will after 1.5 x this without traffic. */
   keepaliveS?: number;
+  /** Safety events held while the broker is away (default 256); beyond it the oldest routine ones go. */
+  outboxCapacity?: number;
   clock?: Clock;
   now?: () => number;
   logger?: MqttLogger;
@@ -61,9 +65,11 @@ export class RobotMqtt {
   private eventSeq = 0;
   private stateSeq = 0;
   private stopped = false;
+  private readonly outbox: EventOutbox;
 
   constructor(private readonly opts: RobotMqttOptions) {
     this.topics = robotTopics(opts.fleet, opts.robot);
+    this.outbox = new EventOutbox(opts.outboxCapacity);
     this.logger = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
     const clock = opts.clock ?? systemClock;
@@ -138,9 +144,32 @@ export class RobotMqtt {
   /** Publishes a safety event at QoS 1, stamped with version, robot and sequence number. */
   publishEvent(e: SafetyEventBody): void {
     const msg = { v: 1, robot: this.opts.robot, seq: this.eventSeq++, ...e };
-    this.client.publish(this.topics.event, encodePayload(msg), { qos: 1 }, (err) => {
-      if (err) this.logger.warn({ err: err.message, kind: e.kind }, 'safety event not published');
+    this.sendEvent(e.kind, encodePayload(msg), isStopEvent(e));
+  }
+
+  /** Safety events dropped from the outbox while offline, since start. */
+  get eventsDropped(): number {
+    return this.outbox.dropped;
+  }
+
+  private sendEvent(kind: string, payload: Buffer, stop: boolean): void {
+    if (!this.client.connected) {
+      this.outbox.hold({ kind, payload, stop });
+      return;
+    }
+    this.client.publish(this.topics.event, payload, { qos: 1 }, (err) => {
+      if (err) this.logger.warn({ err: err.message, kind }, 'safety event not published');
     });
+  }
+
+  /** On (re)connect: what the outbox dropped (one event), then what it held, in order. */
+  private flushOutbox(): void {
+    const { events, drops } = this.outbox.drain();
+    if (drops.dropped > 0) {
+      this.logger.warn(drops, 'safety events dropped while the broker was away (outbox full)');
+      this.publishEvent({ kind: 'events-dropped', at: this.now(), ...drops });
+    }
+    for (const e of events) this.sendEvent(e.kind, e.payload, e.stop);
   }
 
   private status(online: boolean, reason?: string): RobotStatus {
@@ -154,6 +183,7 @@ export class RobotMqtt {
   private onConnect(): void {
     this.logger.info({ url: this.opts.url }, 'MQTT connected');
     this.client.publish(this.topics.status, encodePayload(this.status(true)), { qos: 1, retain: true });
+    this.flushOutbox();
     this.client.subscribe(this.subscriptions, { qos: 1 }, (err, granted) => {
       const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (err || refused.length > 0) {
