@@ -7,10 +7,11 @@ import { scenario as estimation } from './estimation.bench.js';
 import { scenario as decoderLatency } from './decoder-latency.bench.js';
 import { scenario as decoderOverhead } from './decoder-overhead.bench.js';
 import { scenario as brainSessions } from './brain-sessions.bench.js';
+import { scenario as brainHostileImages } from './brain-hostile-images.bench.js';
 import { scenario as controlLateness } from './control-lateness.bench.js';
 import { scenario as controlSmoothness } from './control-smoothness.bench.js';
 import { scenario as estopLatency } from './estop-latency.bench.js';
 import { scenario as dashboardLoad } from './dashboard-load.bench.js';
 import { scenario as stopAllLatency } from './stop-all-latency.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness, estopLatency, dashboardLoad, stopAllLatency];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, brainHostileImages, controlLateness, controlSmoothness, estopLatency, dashboardLoad, stopAllLatency];
