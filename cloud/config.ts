@@ -36,6 +36,8 @@ const ImageDecodingSchema = z.strictObject({
   workers: z.number().int().min(1).max(64).optional(),
   maxQueue: z.number().int().min(0).max(100_000).optional(),
   queueWaitMs: z.number().int().positive().max(60_000).optional(),
+  budgetMsPerS: z.number().positive().max(64_000).optional(),
+  burstMs: z.number().positive().max(600_000).optional(),
 });
 
 const ReferenceBackendSchema = z.strictObject({

@@ -8,6 +8,8 @@
  * honest robots only (the hostile robot's own answers are counted separately).
  *
  * The peer is the same fleet without the hostile robot: the figure is the ratio of the p99s.
+ * SPINAL_BENCH_ROBOTS (100), SPINAL_BENCH_RATE_HZ (10) and SPINAL_BENCH_MEASURE_MS (8000) change
+ * the load; the hostile robot sends at the same rate as the others.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { IMAGES_LATENT_DIM, IMAGES_LATENT_SPACE, type FromImagesChild, type ToIm
 import { stats, type BenchResult, type Scenario } from './harness.js';
 
 const ROBOTS = Number(process.env['SPINAL_BENCH_ROBOTS'] ?? '100');
-const RATE_HZ = 10;
+const RATE_HZ = Number(process.env['SPINAL_BENCH_RATE_HZ'] ?? '10');
 const WARMUP_MS = 2000;
 const MEASURE_MS = Number(process.env['SPINAL_BENCH_MEASURE_MS'] ?? '8000');
 const CHANNELS = 4;

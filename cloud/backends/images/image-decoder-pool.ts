@@ -52,9 +52,10 @@ export const DEFAULT_DECODER_POOL: Omit<DecoderPoolOptions, keyof ImageLimits> =
 
 export type ImageRefusal =
   | 'image-encoding' | 'image-bytes' | 'image-pixels' | 'image-truncated' | 'image-undecodable' | 'image-deadline'
-  | 'decoder-busy' | 'decoder-closed';
+  | 'decoder-busy' | 'decoder-closed' | 'image-budget';
 
-export type DecodeOutcome = { ok: true; nchw: Float32Array } | { ok: false; reason: ImageRefusal; message: string };
+/** `workMs`: how long a worker spent on the frame (0 when refused before decoding). */
+export type DecodeOutcome = { ok: true; nchw: Float32Array; workMs: number } | { ok: false; reason: ImageRefusal; message: string; workMs: number };
 
 export interface DecoderStats {
   decoded: number;
@@ -72,6 +73,8 @@ interface Job {
   size: string;
   pixels: number;
   enqueuedAt: number;
+  /** When a worker took it (the pool's clock); NaN while waiting. */
+  startedAt: number;
   settle: (o: DecodeOutcome) => void;
 }
 
@@ -83,7 +86,7 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
-const REFUSALS: readonly ImageRefusal[] = ['image-encoding', 'image-bytes', 'image-pixels', 'image-truncated', 'image-undecodable', 'image-deadline', 'decoder-busy', 'decoder-closed'];
+const REFUSALS: readonly ImageRefusal[] = ['image-encoding', 'image-bytes', 'image-pixels', 'image-truncated', 'image-undecodable', 'image-deadline', 'decoder-busy', 'decoder-closed', 'image-budget'];
 
 type FromWorker = { type: 'ready' } | { id: number; ok: true; nchw: Float32Array } | { id: number; ok: false; message: string };
 
@@ -118,7 +121,7 @@ export class ImageDecoderPool {
     const cam = `camera "${frame.cameraId}"`;
     const refuse = (reason: ImageRefusal, message: string): Promise<DecodeOutcome> => {
       this.counts.refused[reason]++;
-      return Promise.resolve({ ok: false, reason, message: `${cam}: ${message}` });
+      return Promise.resolve({ ok: false, reason, message: `${cam}: ${message}`, workMs: 0 });
     };
     if (this.closed) return refuse('decoder-closed', 'the image decoder is closed');
     if (this.broken !== null) return refuse('decoder-closed', `the image decoder cannot run: ${this.broken}`);
@@ -136,7 +139,7 @@ export class ImageDecoderPool {
       return refuse('decoder-busy', `the image decoder is busy (${this.queue.length} frames waiting, the limit); frame dropped`);
     }
     return new Promise((settle) => {
-      this.queue.push({ frame, spec, size, pixels, enqueuedAt: this.now(), settle });
+      this.queue.push({ frame, spec, size, pixels, enqueuedAt: this.now(), startedAt: Number.NaN, settle });
       this.dispatch();
     });
   }
@@ -145,12 +148,12 @@ export class ImageDecoderPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const j of this.queue.splice(0)) this.finish(j, { ok: false, reason: 'decoder-closed', message: `camera "${j.frame.cameraId}": the image decoder is closed` });
+    for (const j of this.queue.splice(0)) this.finish(j, { ok: false, reason: 'decoder-closed', message: `camera "${j.frame.cameraId}": the image decoder is closed`, workMs: 0 });
     await Promise.all(this.slots.map(async (s) => {
       if (s.timer !== null) clearTimeout(s.timer);
       const j = s.job;
       s.job = null;
-      if (j !== null) this.finish(j, { ok: false, reason: 'decoder-closed', message: `camera "${j.frame.cameraId}": the image decoder is closed` });
+      if (j !== null) this.finish(j, { ok: false, reason: 'decoder-closed', message: `camera "${j.frame.cameraId}": the image decoder is closed`, workMs: 0 });
       await s.worker.terminate();
     }));
   }
@@ -164,7 +167,7 @@ export class ImageDecoderPool {
       const job = this.queue.shift() as Job;
       const waited = this.now() - job.enqueuedAt;
       if (waited > this.o.queueWaitMs) {
-        this.finish(job, { ok: false, reason: 'decoder-busy', message: `camera "${job.frame.cameraId}": waited ${Math.round(waited)} ms for the image decoder (limit ${this.o.queueWaitMs} ms); frame dropped before decoding` });
+        this.finish(job, { ok: false, reason: 'decoder-busy', message: `camera "${job.frame.cameraId}": waited ${Math.round(waited)} ms for the image decoder (limit ${this.o.queueWaitMs} ms); frame dropped before decoding`, workMs: 0 });
         continue;
       }
       this.start(slot, job);
@@ -174,6 +177,7 @@ export class ImageDecoderPool {
   private start(slot: Slot, job: Job): void {
     slot.job = job;
     slot.jobId = this.nextId++;
+    job.startedAt = this.now();
     // jpeg-js's own accounting: the RGBA output plus its per-component buffers, with headroom.
     const maxMemoryMB = Math.max(16, Math.ceil((job.pixels * 12) / 1e6));
     slot.worker.postMessage({ id: slot.jobId, data: job.frame.data, spec: { height: job.spec.height, width: job.spec.width, mean: [...job.spec.mean], std: [...job.spec.std] }, maxPixels: this.o.maxPixels, maxMemoryMB });
@@ -187,7 +191,7 @@ export class ImageDecoderPool {
     if (job === null) return;
     slot.job = null;
     this.counts.terminated++;
-    this.finish(job, { ok: false, reason: 'image-deadline', message: `camera "${job.frame.cameraId}": decoding the ${job.size} JPEG took longer than ${this.o.decodeTimeoutMs} ms; stopped` });
+    this.finish(job, { ok: false, reason: 'image-deadline', message: `camera "${job.frame.cameraId}": decoding the ${job.size} JPEG took longer than ${this.o.decodeTimeoutMs} ms; stopped`, workMs: this.o.decodeTimeoutMs });
     this.replace(slot);
   }
 
@@ -216,8 +220,9 @@ export class ImageDecoderPool {
       if (slot.timer !== null) clearTimeout(slot.timer);
       slot.timer = null;
       slot.job = null;
-      if (m.ok) this.finish(job, { ok: true, nchw: m.nchw });
-      else this.finish(job, { ok: false, reason: 'image-undecodable', message: `camera "${job.frame.cameraId}": not a decodable JPEG (${job.size}): ${m.message}` });
+      const workMs = this.now() - job.startedAt;
+      if (m.ok) this.finish(job, { ok: true, nchw: m.nchw, workMs });
+      else this.finish(job, { ok: false, reason: 'image-undecodable', message: `camera "${job.frame.cameraId}": not a decodable JPEG (${job.size}): ${m.message}`, workMs });
       this.dispatch();
     });
     const failed = (why: string): void => {
@@ -226,11 +231,11 @@ export class ImageDecoderPool {
       slot.timer = null;
       const job = slot.job;
       slot.job = null;
-      if (job !== null) this.finish(job, { ok: false, reason: 'image-undecodable', message: `camera "${job.frame.cameraId}": the decoder failed on the ${job.size} JPEG: ${why}` });
+      if (job !== null) this.finish(job, { ok: false, reason: 'image-undecodable', message: `camera "${job.frame.cameraId}": the decoder failed on the ${job.size} JPEG: ${why}`, workMs: this.now() - job.startedAt });
       if (!slot.ready) {
         // It never loaded: another would fail the same way. Stop, and refuse every frame saying why.
         this.broken = `a decoder thread failed to start: ${why}`;
-        for (const j of this.queue.splice(0)) this.finish(j, { ok: false, reason: 'decoder-closed', message: `camera "${j.frame.cameraId}": the image decoder cannot run: ${this.broken}` });
+        for (const j of this.queue.splice(0)) this.finish(j, { ok: false, reason: 'decoder-closed', message: `camera "${j.frame.cameraId}": the image decoder cannot run: ${this.broken}`, workMs: 0 });
         return;
       }
       this.replace(slot);

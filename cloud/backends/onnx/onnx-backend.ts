@@ -134,6 +134,7 @@ export class OnnxBackend implements BrainBackend {
       const d = this.images.stats();
       out['decoder-terminated'] = d.terminated;
       out['decoder-busy'] = d.refused['decoder-busy'];
+      out['decoder-over-budget'] = d.refused['image-budget'];
     }
     return out;
   }
@@ -144,8 +145,8 @@ export class OnnxBackend implements BrainBackend {
     return { queued, running };
   }
 
-  endSession(_sessionId: string): void {
-    // stateless
+  endSession(sessionId: string): void {
+    this.images?.forget(sessionId);
   }
 
   async close(): Promise<void> {

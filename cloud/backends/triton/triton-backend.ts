@@ -111,8 +111,8 @@ export class TritonBackend implements BrainBackend {
     });
   }
 
-  endSession(_sessionId: string): void {
-    // stateless
+  endSession(sessionId: string): void {
+    this.images?.forget(sessionId);
   }
 
   async close(): Promise<void> {
