@@ -38,7 +38,15 @@ describe('the sd_notify helper is never built at run time, and never run from a 
     expect(() => findNotifyHelper({ path: file })).toThrow(NotifyHelperError);
     expect(() => findNotifyHelper({ path: file })).toThrow(`refusing the sd_notify helper ${file}: ${join(root, 'open-dir')} (owner uid ${process.geteuid?.()}, mode 0777) is writable by users other than its owner`);
     const group = planted('group-dir', 0o775, 0o755);
+    if (process.geteuid?.() === 0) chownSync(join(root, 'group-dir'), 0, 4242); // else: the user's own group
     expect(() => findNotifyHelper({ path: group })).toThrow(/mode 0775\) is writable by users other than its owner/);
+  });
+
+  it.runIf(process.geteuid?.() === 0)('accepts group write by root\'s group (a umask of 002 under root)', () => {
+    const file = planted('root-group', 0o775, 0o775);
+    chownSync(join(root, 'root-group'), process.geteuid?.() ?? 0, 0);
+    chownSync(file, process.geteuid?.() ?? 0, 0);
+    expect(findNotifyHelper({ path: file })).toEqual({ ok: true, path: file });
   });
 
   it('refuses a helper file that group or others can write', () => {

@@ -5,9 +5,9 @@
  *
  * A helper runs with the daemon's rights, so it is refused (NotifyHelperError naming the path, its
  * owner and mode) unless the file and every directory above it are owned by root or by this
- * process's user and writable by nobody else. A directory that others may write but which has the
- * sticky bit (e.g. /tmp) is accepted: there nobody can replace an entry they do not own, and the
- * entries below it are checked in turn.
+ * process's user and writable by nobody else (group write is allowed only to root's group, gid 0).
+ * A directory that others may write but which has the sticky bit (e.g. /tmp) is accepted: there
+ * nobody can replace an entry they do not own, and the entries below it are checked in turn.
  */
 import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -47,8 +47,8 @@ function describe(path: string, uid: number, mode: number): string {
 
 /**
  * Throws NotifyHelperError unless `path` and every directory above it (after resolving symbolic
- * links, and also along the path as given) is owned by root or `euid` and not writable by group
- * or others (sticky directories excepted).
+ * links, and also along the path as given) is owned by root or `euid` and not writable by others,
+ * nor by a group other than root's (sticky directories excepted).
  */
 export function checkHelperPathSafe(path: string, euid: number = process.geteuid?.() ?? 0): void {
   const seen = new Set<string>();
@@ -61,7 +61,8 @@ export function checkHelperPathSafe(path: string, euid: number = process.geteuid
       if (st.uid !== 0 && st.uid !== euid) {
         throw new NotifyHelperError(`refusing the sd_notify helper ${path}: ${describe(p, st.uid, st.mode)} is not owned by ${owners}`);
       }
-      const othersWrite = (st.mode & 0o022) !== 0;
+      // Group write is harmless when the group is root's (gid 0: a umask of 002 under root).
+      const othersWrite = (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== 0);
       const sticky = st.isDirectory() && (st.mode & 0o1000) !== 0;
       if (othersWrite && !sticky) {
         throw new NotifyHelperError(`refusing the sd_notify helper ${path}: ${describe(p, st.uid, st.mode)} is writable by users other than its owner`);
