@@ -166,8 +166,11 @@ export class BrainSession {
     if (entry === null) return;
     const task = this.host.tasks.get(this.hello.robotId);
     const request = { session: { sessionId: this.sessionId, hello: this.hello }, observation: entry.observation, task };
-    this.inFlight = this.prepare(request)
-      .then((p) => ('refused' in p ? p.refused : this.host.batcher.submit(p.request)))
+    // Straight to the batcher when the backend prepares nothing (no extra turn of the event loop).
+    const answered = this.host.backend.prepare === undefined
+      ? this.host.batcher.submit(request)
+      : this.prepare(request).then((p) => ('refused' in p ? p.refused : this.host.batcher.submit(p.request)));
+    this.inFlight = answered
       .then((r) => {
         this.inFlight = null;
         this.answer(entry, task, r);
@@ -182,10 +185,9 @@ export class BrainSession {
    */
   private async prepare(request: InferRequest): Promise<{ request: InferRequest } | { refused: InferResult }> {
     const backend = this.host.backend;
-    if (backend.prepare === undefined) return { request };
     let p: PrepareResult;
     try {
-      p = await backend.prepare(request);
+      p = await (backend.prepare?.(request) ?? Promise.resolve<PrepareResult>({ ok: true, request }));
     } catch (e) {
       p = { ok: false, code: 'BACKEND_FAILED', reason: 'prepare-failed', message: `backend "${backend.name}" could not prepare the observation: ${(e as Error).message}` };
     }
