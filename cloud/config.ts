@@ -28,6 +28,18 @@ const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 l
 const Port = z.number().int().min(0).max(65535);
 const Triple = z.tuple([z.number(), z.number(), z.number()]);
 
+/** Camera frame decoding limits (cloud/backends/images/image-decoder-pool.ts). */
+const ImageDecodingSchema = z.strictObject({
+  maxPixels: z.number().int().positive().max(100_000_000).optional(),
+  maxBytes: z.number().int().positive().max(64 * 1024 * 1024).optional(),
+  decodeTimeoutMs: z.number().int().positive().max(60_000).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+  maxQueue: z.number().int().min(0).max(100_000).optional(),
+  queueWaitMs: z.number().int().positive().max(60_000).optional(),
+  budgetMsPerS: z.number().positive().max(64_000).optional(),
+  burstMs: z.number().positive().max(600_000).optional(),
+});
+
 const ReferenceBackendSchema = z.strictObject({
   kind: z.literal('reference'),
   /** Control rate assumed for robots whose Hello announces none. */
@@ -40,6 +52,8 @@ const OnnxBackendSchema = z.strictObject({
   cameraId: z.string().min(1).optional(),
   providers: z.array(z.string().min(1)).min(1).optional(),
   intraOpThreads: z.number().int().positive().optional(),
+  imageDecoding: ImageDecodingSchema.optional(),
+  maxQueue: z.number().int().min(1).max(1024).optional(),
 });
 const TritonBackendSchema = z.strictObject({
   kind: z.literal('triton'),
@@ -52,6 +66,7 @@ const TritonBackendSchema = z.strictObject({
   imageMean: Triple.optional(),
   imageStd: Triple.optional(),
   connectTimeoutMs: z.number().int().positive().optional(),
+  imageDecoding: ImageDecodingSchema.optional(),
 });
 
 export const CloudConfigSchema = z.strictObject({

@@ -163,10 +163,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   serial.on('state', (ev) => estimator.update(ev));
   const unbind = bindSupervisor(supervisor, serial, estimator);
 
-  const notifier = createNotifier({
-    ...(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {}),
-    ...(config.systemd.helperCacheDir !== undefined ? { cacheDir: config.systemd.helperCacheDir } : {}),
-  });
+  const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
+  if (notifier.disabled !== null) logger.warn({ socket: notifier.socket }, `sd_notify disabled: ${notifier.disabled}`);
   serial.once('ready', () => void notifier.notify({ READY: 1, STATUS: `serial link READY on ${config.serial.path}` }).catch((e: Error) => logger.warn({ err: e.message }, 'READY not sent')));
   let watchdog: SystemdWatchdog | null = null;
   const periodUs = watchdogPeriodUs();

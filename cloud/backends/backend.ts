@@ -21,7 +21,19 @@ export interface InferRequest {
   session: SessionRef;
   observation: Observation;
   task: Task;
+  /** Set by the backend's prepare(): inputs made from the observation before batching. */
+  prepared?: PreparedInputs;
 }
+
+export interface PreparedInputs {
+  /** The decoded frame as one NCHW item of the model's "images" input; null: no frame (zeros). */
+  image: Float32Array | null;
+}
+
+/** A prepared request, or why the observation cannot be used (answered to that robot only). */
+export type PrepareResult =
+  | { ok: true; request: InferRequest }
+  | { ok: false; code: ErrorCode; reason: string; message: string };
 
 export interface Notice {
   code: ErrorCode;
@@ -45,8 +57,19 @@ export interface BrainBackend {
   readonly name: string;
   /** Null when this backend can produce hello's latent space and dims for this robot; else why not. */
   accepts(hello: Hello): string | null;
+  /**
+   * Per-request work done before batching, off the event loop (e.g. decoding a camera frame), so
+   * one robot's slow or hostile input delays only that robot and never a batch. Optional; infer()
+   * prepares whatever arrives unprepared itself.
+   */
+  prepare?(request: InferRequest): Promise<PrepareResult>;
   /** One result per request, in order. A rejection fails the whole batch (BACKEND_FAILED each). */
   infer(batch: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]>;
+  /**
+   * The backend's own counts of work it dropped (expired before running, queue full, answers too
+   * late, ...), by kind, monotonic; exported as spinal_brain_backend_dropped_total{kind}.
+   */
+  counters?(): Record<string, number>;
   /** The session ended: forget its state. */
   endSession(sessionId: string): void;
   close(): Promise<void>;

@@ -1,9 +1,10 @@
 /**
- * Builds the contract's input tensors (model-contract.ts) for a batch of requests. A request whose
- * inputs cannot be made (an undecodable frame) gets an error and a zero row; the others go on.
+ * Builds the contract's input tensors (model-contract.ts) for a batch of requests. Camera frames
+ * arrive already decoded (InferRequest.prepared, by images/image-preparer.ts in a worker pool):
+ * nothing here decodes, so building a batch stays cheap on the event loop. A request whose inputs
+ * cannot be made gets an error and a zero row; the others go on.
  */
 import type { InferRequest } from './backend.js';
-import { writeFrameNchw, type ImageSpec } from './image-input.js';
 import { embedInstruction } from './instruction-embedding.js';
 import { INPUT_IMAGES, INPUT_INSTRUCTION, INPUT_STATE, type ModelContract } from './model-contract.js';
 
@@ -21,25 +22,21 @@ export interface BatchInputs {
 
 export const DEFAULT_IMAGE_NORM = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } as const;
 
-export function buildBatchInputs(
-  batch: readonly InferRequest[],
-  c: ModelContract,
-  norm: { mean: readonly [number, number, number]; std: readonly [number, number, number] } = DEFAULT_IMAGE_NORM,
-  cameraId?: string,
-): BatchInputs {
+export function buildBatchInputs(batch: readonly InferRequest[], c: ModelContract): BatchInputs {
   const B = batch.length;
   const errors: (string | null)[] = batch.map(() => null);
   const tensors: BatchTensor[] = [];
   if (c.image !== null) {
-    const spec: ImageSpec = { ...c.image, ...norm };
-    const data = new Float32Array(B * 3 * spec.height * spec.width);
+    const item = 3 * c.image.height * c.image.width;
+    const data = new Float32Array(B * item);
     batch.forEach((r, i) => {
-      const frames = r.observation.frames;
-      const frame = cameraId !== undefined ? frames.find((f) => f.cameraId === cameraId) : frames[0];
-      if (frame === undefined) return; // no frame: zeros, documented
-      errors[i] = writeFrameNchw(frame, spec, data, i);
+      const image = r.prepared?.image;
+      if (image === undefined) errors[i] = 'the camera frame was not decoded before the batch (internal: prepare() was skipped)';
+      else if (image === null) return; // no frame: zeros, documented
+      else if (image.length !== item) errors[i] = `the decoded frame has ${image.length} values, the model takes ${item}`;
+      else data.set(image, i * item);
     });
-    tensors.push({ name: INPUT_IMAGES, dims: [B, 3, spec.height, spec.width], data });
+    tensors.push({ name: INPUT_IMAGES, dims: [B, 3, c.image.height, c.image.width], data });
   }
   if (c.stateDim !== null) {
     const S = c.stateDim;

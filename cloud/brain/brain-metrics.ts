@@ -18,8 +18,10 @@ export class BrainMetrics {
   readonly batchSize: Histogram;
   readonly backendErrors: Counter<'kind'>;
   readonly tasksSet: Counter;
+  readonly backendDropped: Gauge<'kind'>;
 
-  constructor(opts: { processMetrics?: boolean } = {}) {
+  /** `backendCounters`: the backend's own drop counts (BrainBackend.counters), read at each scrape. */
+  constructor(opts: { processMetrics?: boolean; backendCounters?: () => Record<string, number> } = {}) {
     const r = [this.registry];
     this.sessions = new Gauge({ name: 'spinal_brain_sessions', help: 'Open robot sessions', registers: r });
     this.sessionsRefused = new Counter({ name: 'spinal_brain_sessions_refused_total', help: 'Sessions refused at hello, by error code', labelNames: ['code'], registers: r });
@@ -39,6 +41,14 @@ export class BrainMetrics {
     });
     this.backendErrors = new Counter({ name: 'spinal_brain_backend_errors_total', help: 'Backend calls or results that failed, by kind', labelNames: ['kind'], registers: r });
     this.tasksSet = new Counter({ name: 'spinal_brain_tasks_set_total', help: 'Operator SetTask calls accepted', registers: r });
+    const read = opts.backendCounters;
+    this.backendDropped = new Gauge({
+      name: 'spinal_brain_backend_dropped_total', help: 'Work the backend dropped (expired before running, queue full, late answers, decoders stopped), by kind', labelNames: ['kind'], registers: r,
+      collect() {
+        if (read === undefined) return;
+        for (const [kind, n] of Object.entries(read())) this.set({ kind }, n);
+      },
+    });
     if (opts.processMetrics === true) collectDefaultMetrics({ register: this.registry, prefix: 'spinal_brain_' });
   }
 

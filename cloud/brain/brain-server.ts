@@ -103,7 +103,11 @@ export class BrainServer implements SessionHost {
     this.clock = opts.clock ?? systemClock;
     this.planValidityMs = opts.planValidityMs ?? DEFAULT_PLAN_VALIDITY_MS;
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.metrics = new BrainMetrics({ processMetrics: opts.processMetrics ?? false });
+    const backend = opts.backend;
+    this.metrics = new BrainMetrics({
+      processMetrics: opts.processMetrics ?? false,
+      ...(backend.counters !== undefined ? { backendCounters: () => backend.counters?.() ?? {} } : {}),
+    });
     const batching = { ...DEFAULT_BATCHING, ...opts.batching };
     this.batcher = new Batcher(opts.backend, { ...batching, timeoutMs: opts.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS }, {
       onBatch: (n) => this.metrics.batchSize.observe(n),

@@ -4,7 +4,8 @@
  * States: awaiting-hello -> open -> (draining ->) closed; awaiting-hello -> closed on a refused hello.
  * Invariants:
  * - at most one observation waits (the slot: newest wins) and at most one is with the backend
- *   (`inFlight`), so a slow backend or a slow client never builds a queue for this session;
+ *   (`inFlight`: being prepared, e.g. its frame decoded, or batched), so a slow backend or a slow
+ *   client never builds a queue for this session, and its frames hold at most one decoder;
  * - a plan is requested only while the client's write side accepts data: when a write reports a
  *   full buffer, nothing more is submitted until 'drain', and errors meanwhile are dropped (counted);
  * - plan ids strictly increase; every plan names the observation it answers;
@@ -15,7 +16,7 @@ import {
   BRAIN_PROTOCOL_MAJOR, checkLatent, checkObservation, issueToError, type BrainError, type BrainMessage, type EdgeMessage,
   type Hello, type Issue, type Observation, type SessionInfo,
 } from '../../proto/brain/index.js';
-import type { BrainBackend, InferResult, Task } from '../backends/backend.js';
+import type { BrainBackend, InferRequest, InferResult, PrepareResult, Task } from '../backends/backend.js';
 import type { Clock } from '../clock.js';
 import type { PeerIdentity } from '../security/peer-identity.js';
 import { admit } from './admission.js';
@@ -164,13 +165,35 @@ export class BrainSession {
     const entry = this.slot.take();
     if (entry === null) return;
     const task = this.host.tasks.get(this.hello.robotId);
-    this.inFlight = this.host.batcher
-      .submit({ session: { sessionId: this.sessionId, hello: this.hello }, observation: entry.observation, task })
+    const request = { session: { sessionId: this.sessionId, hello: this.hello }, observation: entry.observation, task };
+    // Straight to the batcher when the backend prepares nothing (no extra turn of the event loop).
+    const answered = this.host.backend.prepare === undefined
+      ? this.host.batcher.submit(request)
+      : this.prepare(request).then((p) => ('refused' in p ? p.refused : this.host.batcher.submit(p.request)));
+    this.inFlight = answered
       .then((r) => {
         this.inFlight = null;
         this.answer(entry, task, r);
         this.pump();
       });
+  }
+
+  /**
+   * The backend's per-request work (decoding the camera frame, off the event loop) before the
+   * batcher: a slow or refused frame holds only this session's observation, never a batch.
+   * A refusal is answered to this robot and counted by reason.
+   */
+  private async prepare(request: InferRequest): Promise<{ request: InferRequest } | { refused: InferResult }> {
+    const backend = this.host.backend;
+    let p: PrepareResult;
+    try {
+      p = await (backend.prepare?.(request) ?? Promise.resolve<PrepareResult>({ ok: true, request }));
+    } catch (e) {
+      p = { ok: false, code: 'BACKEND_FAILED', reason: 'prepare-failed', message: `backend "${backend.name}" could not prepare the observation: ${(e as Error).message}` };
+    }
+    if (p.ok) return { request: p.request };
+    this.host.metrics.observationsRejected.inc({ reason: p.reason });
+    return { refused: { ok: false, code: p.code, message: p.message } };
   }
 
   private answer(entry: SlotEntry, task: Task, r: InferResult): void {

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { SessionInfo } from '../../proto/brain/index.js';
 import { checkName } from '../../proto/mqtt/index.js';
-import { HttpError, cookie, readJsonObject, sendJson, stringField } from './http-util.js';
+import { HttpError, cookie, decodeComponent, readJsonObject, sendJson, stringField } from './http-util.js';
 import { LoginThrottle } from './login-throttle.js';
 import { SessionStore, type Session } from './sessions.js';
 import { loadAssets, type Asset } from './static-assets.js';
@@ -142,7 +142,7 @@ class Api {
       return;
     }
     const task = /^\/api\/robots\/([^/]+)\/task$/.exec(path);
-    if (task) return this.setTask(req, res, decodeURIComponent(task[1] as string));
+    if (task) return this.setTask(req, res, decodeComponent(task[1] as string, 'robot id'));
     throw new HttpError(404, `no such endpoint: POST ${path}`);
   }
 

@@ -42,10 +42,19 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   res.end(body);
 }
 
+/** Percent-decodes `value`; a malformed escape (e.g. "%E0%A4%A") is the client's fault: 400 naming it. */
+export function decodeComponent(value: string, what: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new HttpError(400, `${what} ${JSON.stringify(value.slice(0, 100))} is not valid percent-encoding`);
+  }
+}
+
 export function cookie(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeComponent(part.slice(eq + 1).trim(), `cookie ${name}`);
   }
   return undefined;
 }

@@ -13,8 +13,10 @@
  * - the remote e-stop channel's watchdog (LinkLossWatch): disconnected for `linkLoss.timeoutMs`
  *   → the supervisor stops (mqttLinkLost) and an `mqtt-link-lost` event is queued for the reconnect;
  * - state summary at the telemetry rate (QoS 0, never queued while offline: stale state is noise);
- * - safety events at QoS 1 (queued by the client while offline), each stamped here with the wall
- *   clock (`wallMs`, epoch ms, from `now`) and the monotonic clock (`monoUs`, from `clock`).
+ * - safety events at QoS 1, each stamped here with the wall clock (`wallMs`, epoch ms, from `now`)
+ *   and the monotonic clock (`monoUs`, from `clock`) when it happens; while offline they wait in a
+ *   bounded outbox (event-outbox.ts: stop events kept first, drops counted and reported by an
+ *   `events-dropped` event on reconnect).
  * TCP_NODELAY is set on the socket: Nagle plus delayed ACKs would add up to 40 ms to an e-stop.
  */
 import { createConnection } from 'node:net';
@@ -24,6 +26,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { CommandHandler } from './command-handler.js';
 import { DeadmanWatch } from './deadman-watch.js';
 import { LinkLossWatch, type LinkLossInfo } from './link-loss-watch.js';
+import { EventOutbox, isStopEvent } from './event-outbox.js';
 import {
   silentLogger, type DeadmanSink, type LinkLossSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type ResumeSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop,
 } from './ports.js';
@@ -59,6 +62,8 @@ export interface RobotMqttOptions {
   reconnectPeriodMs?: number;
   /** Default 5 s: the broker publishes the will after 1.5 x this without traffic. */
   keepaliveS?: number;
+  /** Safety events held while the broker is away (default 256); beyond it the oldest routine ones go. */
+  outboxCapacity?: number;
   /** Monotonic time (µs) for `monoUs` and every timer here. Default: the system clock. */
   clock?: Clock;
   /** Wall clock, epoch ms, for `wallMs` and the commands' age checks. Default: Date.now. */
@@ -80,9 +85,11 @@ export class RobotMqtt {
   private eventSeq = 0;
   private stateSeq = 0;
   private stopped = false;
+  private readonly outbox: EventOutbox;
 
   constructor(private readonly opts: RobotMqttOptions) {
     this.topics = robotTopics(opts.fleet, opts.robot);
+    this.outbox = new EventOutbox(opts.outboxCapacity);
     this.logger = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
     const clock = this.clock = opts.clock ?? systemClock;
@@ -177,9 +184,32 @@ export class RobotMqtt {
   /** Publishes a safety event at QoS 1, stamped with version, robot, sequence number and both clocks. */
   publishEvent(e: SafetyEventBody): void {
     const msg = { v: 1, robot: this.opts.robot, seq: this.eventSeq++, wallMs: Math.round(this.now()), monoUs: Math.max(0, Math.round(this.clock.nowUs())), ...e };
-    this.client.publish(this.topics.event, encodePayload(msg), { qos: 1 }, (err) => {
-      if (err) this.logger.warn({ err: err.message, kind: e.kind }, 'safety event not published');
+    this.sendEvent(e.kind, encodePayload(msg), isStopEvent(e));
+  }
+
+  /** Safety events dropped from the outbox while offline, since start. */
+  get eventsDropped(): number {
+    return this.outbox.dropped;
+  }
+
+  private sendEvent(kind: string, payload: Buffer, stop: boolean): void {
+    if (!this.client.connected) {
+      this.outbox.hold({ kind, payload, stop });
+      return;
+    }
+    this.client.publish(this.topics.event, payload, { qos: 1 }, (err) => {
+      if (err) this.logger.warn({ err: err.message, kind }, 'safety event not published');
     });
+  }
+
+  /** On (re)connect: what the outbox dropped (one event), then what it held, in order. */
+  private flushOutbox(): void {
+    const { events, drops } = this.outbox.drain();
+    if (drops.dropped > 0) {
+      this.logger.warn(drops, 'safety events dropped while the broker was away (outbox full)');
+      this.publishEvent({ kind: 'events-dropped', ...drops });
+    }
+    for (const e of events) this.sendEvent(e.kind, e.payload, e.stop);
   }
 
   private status(online: boolean, reason?: string): RobotStatus {
@@ -194,6 +224,7 @@ export class RobotMqtt {
     this.linkWatch?.connected();
     this.logger.info({ url: this.opts.url }, 'MQTT connected');
     this.client.publish(this.topics.status, encodePayload(this.status(true)), { qos: 1, retain: true });
+    this.flushOutbox();
     this.client.subscribe(this.subscriptions, (err, granted) => {
       const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
       if (err || refused.length > 0) {

@@ -3,7 +3,7 @@
  * received is parsed into fields and kept in order. Built on the relay helper's listen mode.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { ensureNotifyHelper, type HelperLocation } from './notify-helper.js';
+import { requireNotifyHelper, type HelperLocation } from './notify-helper.js';
 
 export interface NotifyMessage {
   fields: Record<string, string>;
@@ -18,7 +18,7 @@ export class NotifyListener {
 
   /** Binds `socket` (a path, or "@name" for the abstract namespace) and resolves once bound. */
   static async open(socket: string, loc: HelperLocation = {}): Promise<NotifyListener> {
-    const child = spawn(ensureNotifyHelper(loc), ['listen', socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(requireNotifyHelper(loc), ['listen', socket], { stdio: ['pipe', 'pipe', 'pipe'] });
     const listener = new NotifyListener(child, socket);
     await new Promise<void>((resolve, reject) => {
       let bound = false;

@@ -1,13 +1,14 @@
 /**
  * sd_notify(3) for Node: READY, STATUS, WATCHDOG, STOPPING... sent as datagrams to $NOTIFY_SOCKET
  * through the relay helper (notify-helper.ts). Without NOTIFY_SOCKET (not under systemd, or
- * Type=simple) it is a no-op notifier, so the daemon calls it unconditionally.
+ * Type=simple), or when no helper was built at install, it is a no-op notifier whose `disabled`
+ * says why, so the daemon calls it unconditionally and logs that reason once.
  *
  * Invariant: answers come back in the order messages were written, so `pending` is a FIFO and
  * every notify() settles: with the helper's answer, or rejected when the helper exits.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { ensureNotifyHelper, type HelperLocation } from './notify-helper.js';
+import { findNotifyHelper, type HelperLocation } from './notify-helper.js';
 
 export type NotifyFields = Record<string, string | number>;
 
@@ -15,6 +16,8 @@ export interface Notifier {
   /** True when messages actually go to a notify socket. */
   readonly enabled: boolean;
   readonly socket: string | null;
+  /** Why messages go nowhere although NOTIFY_SOCKET is set (no helper installed); else null. */
+  readonly disabled: string | null;
   /** Sends one datagram `K=V\n...`; resolves once sent. Never rejects when disabled. */
   notify(fields: NotifyFields): Promise<void>;
   close(): Promise<void>;
@@ -32,10 +35,13 @@ export function formatNotify(fields: NotifyFields): string {
   }).join('\n');
 }
 
-const disabled: Notifier = { enabled: false, socket: null, notify: () => Promise.resolve(), close: () => Promise.resolve() };
+function noop(socket: string | null, why: string | null): Notifier {
+  return { enabled: false, socket, disabled: why, notify: () => Promise.resolve(), close: () => Promise.resolve() };
+}
 
 class HelperNotifier implements Notifier {
   readonly enabled = true;
+  readonly disabled = null;
   private readonly pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private buffered = '';
   private exited = false;
@@ -85,12 +91,17 @@ export interface NotifierOptions extends HelperLocation {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A notifier for $NOTIFY_SOCKET, or the no-op one when it is unset. Builds the helper if needed. */
+/**
+ * A notifier for $NOTIFY_SOCKET; the no-op one when it is unset or no helper was installed.
+ * Throws NotifyHelperError when the helper's path is unsafe (notify-helper.ts): never runs it.
+ */
 export function createNotifier(opts: NotifierOptions = {}): Notifier {
   const env = opts.env ?? process.env;
   const socket = env.NOTIFY_SOCKET;
-  if (!socket) return disabled;
-  const bin = ensureNotifyHelper(opts);
+  if (!socket) return noop(null, null);
+  const found = findNotifyHelper(opts);
+  if (!found.ok) return noop(socket, found.why);
+  const bin = found.path;
   const child = spawn(bin, ['send'], { stdio: ['pipe', 'pipe', 'pipe'], env: { NOTIFY_SOCKET: socket } });
   return new HelperNotifier(child, socket);
 }

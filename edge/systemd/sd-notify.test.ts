@@ -8,7 +8,6 @@ import { createNotifier, formatNotify } from './sd-notifier.js';
 import { SystemdWatchdog } from './watchdog.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinal-sdnotify-'));
-const cacheDir = join(dir, 'cache');
 async function until(what: string, pred: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -28,9 +27,9 @@ describe('sd_notify over a real datagram socket', () => {
     ['a filesystem socket', join(dir, 'notify.sock')],
     ['an abstract socket', `@spinal-test-${process.pid}`],
   ])('READY and STATUS arrive on %s', async (_what, socket) => {
-    const listener = await NotifyListener.open(socket, { cacheDir });
+    const listener = await NotifyListener.open(socket);
     listeners.push(listener);
-    const notifier = createNotifier({ env: { NOTIFY_SOCKET: socket }, cacheDir });
+    const notifier = createNotifier({ env: { NOTIFY_SOCKET: socket } });
     expect(notifier.enabled).toBe(true);
     await notifier.notify({ READY: 1, STATUS: 'serial link READY\non /dev/x' });
     await until('READY', () => listener.messages.length === 1);
@@ -40,9 +39,9 @@ describe('sd_notify over a real datagram socket', () => {
 
   it('WATCHDOG=1 arrives at half the period while healthy, and stops while unhealthy', async () => {
     const socket = join(dir, 'wd.sock');
-    const listener = await NotifyListener.open(socket, { cacheDir });
+    const listener = await NotifyListener.open(socket);
     listeners.push(listener);
-    const notifier = createNotifier({ env: { NOTIFY_SOCKET: socket }, cacheDir });
+    const notifier = createNotifier({ env: { NOTIFY_SOCKET: socket } });
     let healthy = true;
     const wd = new SystemdWatchdog({ notifier, periodUs: 20_000, healthy: () => healthy, clock: systemClock });
     wd.start();
@@ -59,7 +58,7 @@ describe('sd_notify over a real datagram socket', () => {
 
   it('reports a socket nobody listens on, naming it, and is a no-op without NOTIFY_SOCKET', async () => {
     const socket = join(dir, 'nobody.sock');
-    const notifier = createNotifier({ env: { NOTIFY_SOCKET: socket }, cacheDir });
+    const notifier = createNotifier({ env: { NOTIFY_SOCKET: socket } });
     await expect(notifier.notify({ READY: 1 })).rejects.toThrow(new RegExp(`${socket}: No such file`));
     await notifier.close();
     const none = createNotifier({ env: {} });

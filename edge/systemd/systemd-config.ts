@@ -7,9 +7,9 @@
 import { z } from 'zod';
 
 export const SystemdConfigSchema = z.strictObject({
-  /** A prebuilt sd_notify relay; default: built once with `cc` into $CACHE_DIRECTORY. */
+  /** A prebuilt sd_notify relay; default: the one the package's install script built. Refused
+   * when it, or a directory above it, can be written by anyone but root or the daemon's user. */
   notifyHelper: z.string().startsWith('/', 'must be an absolute path').optional(),
-  helperCacheDir: z.string().startsWith('/', 'must be an absolute path').optional(),
   /** Time for the controlled stop (wire stop + cleanup) after SIGTERM. */
   stopTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
 });

@@ -57,8 +57,7 @@ TimeoutStopSec=10
 User=${o.user ?? 'spinal'}
 Group=${o.user ?? 'spinal'}
 SupplementaryGroups=${['dialout', ...(o.extraGroups ?? [])].join(' ')}
-# Where the sd_notify relay is built once (CACHE_DIRECTORY) and runtime files live.
-CacheDirectory=spinal
+# Runtime and state files (the sd_notify relay is built at install, never here).
 RuntimeDirectory=spinal
 StateDirectory=spinal
 

@@ -9,7 +9,7 @@ import { LivenessProbe, SystemdWatchdog, watchdogPeriodUs } from './watchdog.js'
 
 function recorder(log: string[]): Notifier {
   return {
-    enabled: true, socket: '@test',
+    enabled: true, socket: '@test', disabled: null,
     notify: (f: NotifyFields) => { log.push(Object.entries(f).map(([k, v]) => `${k}=${v}`).join(' ')); return Promise.resolve(); },
     close: () => Promise.resolve(),
   };
@@ -74,7 +74,7 @@ describe('unit file and config', () => {
     for (const line of [
       'Type=notify', 'NotifyAccess=all', 'WatchdogSec=5', 'Restart=on-failure', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes',
       'NoNewPrivileges=yes', 'SupplementaryGroups=dialout', 'DevicePolicy=closed', 'DeviceAllow=/dev/spinal/FT1 rw',
-      'ExecStart=/usr/bin/node /opt/spinal/dist/bin/spinal.js edge --config /etc/spinal/edge.json', 'CacheDirectory=spinal',
+      'ExecStart=/usr/bin/node /opt/spinal/dist/bin/spinal.js edge --config /etc/spinal/edge.json', 'RuntimeDirectory=spinal',
     ]) expect(unit.split('\n')).toContain(line);
     expect(() => renderUnitFile({ node: 'node', cli: '/x', configPath: '/c', serialDevice: '/d' })).toThrow(/node "node" must be an absolute path/);
   });

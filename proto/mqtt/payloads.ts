@@ -185,6 +185,8 @@ export const SafetyEventSchema = z.discriminatedUnion('kind', [
     malformed: z.boolean(), wireSent: z.boolean(), id: z.string().optional(), operator: z.string().optional(), problem: z.string().optional(),
   }),
   z.strictObject({ ...EventBase, kind: z.literal('fleet-latch'), asserted: z.boolean(), operator: z.string().optional() }),
+  /** Events the robot could not keep while the broker was away (bounded outbox), sent first on reconnect. */
+  z.strictObject({ ...EventBase, kind: z.literal('events-dropped'), dropped: z.number().int().positive(), droppedStop: z.number().int().nonnegative(), kinds: z.record(z.string(), z.number().int().positive()) }),
   z.strictObject({ ...EventBase, kind: z.literal('reset-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),
   z.strictObject({ ...EventBase, kind: z.literal('reset-accepted'), id: z.string(), operator: z.string() }),
   z.strictObject({ ...EventBase, kind: z.literal('resume-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),

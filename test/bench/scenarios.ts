@@ -1,5 +1,20 @@
 /** The benchmark scenarios, registered by name. */
 import type { Scenario } from './harness.js';
+  codecDecode,
+  serialRoundtrip,
+  timeSync,
+  estimation,
+  decoderLatency,
+  decoderOverhead,
+  brainSessions,
+  controlLateness,
+  controlSmoothness,
+  estopLatency,
+  dashboardLoad,
+  stopAllLatency,
+  mqttLoss,
+  mcuCore,
+];
 import { scenario as codecDecode } from './codec-decode.bench.js';
 import { scenario as serialRoundtrip } from './serial-roundtrip.bench.js';
 import { scenario as timeSync } from './time-sync.bench.js';
@@ -7,6 +22,7 @@ import { scenario as estimation } from './estimation.bench.js';
 import { scenario as decoderLatency } from './decoder-latency.bench.js';
 import { scenario as decoderOverhead } from './decoder-overhead.bench.js';
 import { scenario as brainSessions } from './brain-sessions.bench.js';
+import { scenario as brainHostileImages } from './brain-hostile-images.bench.js';
 import { scenario as controlLateness } from './control-lateness.bench.js';
 import { scenario as controlSmoothness } from './control-smoothness.bench.js';
 import { scenario as estopLatency } from './estop-latency.bench.js';
@@ -23,6 +39,7 @@ export const scenarios: Scenario[] = [
   decoderLatency,
   decoderOverhead,
   brainSessions,
+  brainHostileImages,
   controlLateness,
   controlSmoothness,
   estopLatency,

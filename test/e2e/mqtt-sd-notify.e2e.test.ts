@@ -25,9 +25,9 @@ describe('systemd notifications around the serial link', () => {
 
   it('READY once the link is up, WATCHDOG while healthy, ESTOP on the wire before STOPPING on SIGTERM', async () => {
     const socket = join(dir, 'notify.sock');
-    listener = await NotifyListener.open(socket, { cacheDir: join(dir, 'cache') });
+    listener = await NotifyListener.open(socket);
     const env = { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '100000', WATCHDOG_PID: String(process.pid) };
-    const notifier = createNotifier({ env, cacheDir: join(dir, 'cache') });
+    const notifier = createNotifier({ env });
     const r = rig = await startRig({ profile: 'arm6-gripper' });
     let estopAt = Number.NaN;
     r.robot.on('estop', () => { estopAt = performance.now(); });

@@ -102,7 +102,8 @@ describe('ONNX backend', () => {
       session: { sessionId: `s${i}`, hello }, observation: testObservation(1, new Array<number>(N).fill(0.5)), task: { taskId: '', instruction: '' },
     }));
     let done = false;
-    const run = b.infer(batch, ctx).finally(() => { done = true; });
+    // A generous deadline: this is about the event loop, not about deadlines (ort-worker-deadline.test.ts).
+    const run = b.infer(batch, { signal: new AbortController().signal, timeoutMs: 120_000 }).finally(() => { done = true; });
     let turns = 0;
     while (!done) { await new Promise((r) => setTimeout(r, 0)); turns++; }
     const out = await run;

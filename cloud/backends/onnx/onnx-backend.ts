@@ -7,12 +7,14 @@
  * One batch = one run with the batch dimension B = batch size, in a worker thread (ort-worker.mjs):
  * onnxruntime-node's run occupies the thread that calls it, and the brain's event loop must keep
  * serving every session meanwhile. Runs are serialised in the worker; a run past the batch's
- * deadline is answered BACKEND_TIMEOUT by the batcher and its late result dropped.
+ * deadline is answered BACKEND_TIMEOUT by the batcher and its late result dropped. Camera frames
+ * are decoded by prepare() in the image decoder pool (images/), before batching.
  */
 import { readFileSync } from 'node:fs';
 import { readModel } from '../../../proto/onnx/index.js';
 import type { Hello } from '../../../proto/brain/index.js';
-import type { BrainBackend, InferContext, InferRequest, InferResult } from '../backend.js';
+import type { BrainBackend, InferContext, InferRequest, InferResult, PrepareResult } from '../backend.js';
+import { ImagePreparer, prepareBatch, type ImageDecodingOptions } from '../images/image-preparer.js';
 import { contractAccepts, contractFromTensors, OUTPUT_LATENT, type ModelContract } from '../model-contract.js';
 import { buildBatchInputs, DEFAULT_IMAGE_NORM } from '../model-inputs.js';
 import { OrtWorker } from './ort-worker-client.js';
@@ -31,6 +33,10 @@ export interface OnnxBackendOptions {
   /** onnxruntime execution providers in order (default ['cpu']). */
   providers?: string[];
   intraOpThreads?: number;
+  /** Limits and pool size of camera frame decoding (images/image-decoder-pool.ts). */
+  imageDecoding?: ImageDecodingOptions;
+  /** Most batches waiting for the model (ort-worker-client.ts); more are refused. Default 8. */
+  maxQueue?: number;
 }
 
 export class OnnxBackendError extends Error {
@@ -49,12 +55,18 @@ function triple(meta: string | undefined, key: string, fallback: Triple): Triple
 export class OnnxBackend implements BrainBackend {
   readonly name = 'onnx';
 
+  /** Decodes camera frames off the event loop; null when the model takes no images. */
+  private readonly images: ImagePreparer | null;
+
   private constructor(
     private readonly worker: OrtWorker,
     readonly contract: ModelContract,
-    private readonly norm: { mean: Triple; std: Triple },
-    private readonly cameraId: string | undefined,
-  ) {}
+    norm: { mean: Triple; std: Triple },
+    cameraId: string | undefined,
+    imageDecoding: ImageDecodingOptions | undefined,
+  ) {
+    this.images = contract.image === null ? null : new ImagePreparer({ ...contract.image, ...norm }, cameraId, imageDecoding);
+  }
 
   static async load(o: OnnxBackendOptions): Promise<OnnxBackend> {
     let bytes: Uint8Array;
@@ -81,35 +93,63 @@ export class OnnxBackend implements BrainBackend {
       worker = await OrtWorker.start(bytes, {
         providers: o.providers ?? ['cpu'], output: OUTPUT_LATENT,
         ...(o.intraOpThreads !== undefined ? { intraOpThreads: o.intraOpThreads } : {}),
+        ...(o.maxQueue !== undefined ? { maxQueue: o.maxQueue } : {}),
       });
     } catch (e) {
       throw new OnnxBackendError(`onnxruntime cannot load the model: ${(e as Error).message}`);
     }
-    return new OnnxBackend(worker, c.contract, norm, o.cameraId);
+    return new OnnxBackend(worker, c.contract, norm, o.cameraId, o.imageDecoding);
   }
 
   accepts(h: Hello): string | null {
     return contractAccepts(this.contract, h);
   }
 
-  async infer(batch: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]> {
-    const { tensors, errors } = buildBatchInputs(batch, this.contract, this.norm, this.cameraId);
+  prepare(r: InferRequest): Promise<PrepareResult> {
+    return this.images === null ? Promise.resolve({ ok: true, request: r }) : this.images.prepare(r);
+  }
+
+  async infer(requests: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]> {
+    const { batch, refused } = await prepareBatch(this.images, requests);
+    const { tensors, errors } = buildBatchInputs(batch, this.contract);
     if (ctx.signal.aborted) throw new Error('aborted before the run');
-    const data = await this.worker.run(tensors);
+    // Past the batch's deadline (or once the batcher gives up) the run is dropped unstarted.
+    const data = await this.worker.run(tensors, { deadlineMs: performance.now() + ctx.timeoutMs, signal: ctx.signal });
     const D = this.contract.latentDim;
     if (data.length !== batch.length * D) throw new Error(`"latent" has ${data.length} values for a batch of ${batch.length} x ${D}`);
     return batch.map((_, i): InferResult => {
+      const r = refused[i];
+      if (r !== null && r !== undefined) return r;
       const e = errors[i];
       if (e !== null && e !== undefined) return { ok: false, code: 'BAD_OBSERVATION', message: e };
       return { ok: true, latent: data.slice(i * D, (i + 1) * D) };
     });
   }
 
-  endSession(_sessionId: string): void {
-    // stateless
+  /** Work dropped and late answers (ort-worker-client.ts), frames refused (images/). */
+  counters(): Record<string, number> {
+    const w = this.worker.stats();
+    const out: Record<string, number> = { 'model-expired-before-run': w.expiredBeforeRun, 'model-queue-full': w.queueFull, 'model-late-answer': w.lateAnswers };
+    if (this.images !== null) {
+      const d = this.images.stats();
+      out['decoder-terminated'] = d.terminated;
+      out['decoder-busy'] = d.refused['decoder-busy'];
+      out['decoder-over-budget'] = d.refused['image-budget'];
+    }
+    return out;
+  }
+
+  /** The model's queue now (runs waiting, running). */
+  modelQueue(): { queued: number; running: number } {
+    const { queued, running } = this.worker.stats();
+    return { queued, running };
+  }
+
+  endSession(sessionId: string): void {
+    this.images?.forget(sessionId);
   }
 
   async close(): Promise<void> {
-    await this.worker.close();
+    await Promise.all([this.worker.close(), this.images?.close()]);
   }
 }

@@ -1,11 +1,12 @@
 // The ONNX backend's worker thread: onnxruntime-node's run occupies the thread that calls it, so
 // the brain runs it here and its event loop keeps serving sessions meanwhile. Plain JavaScript
 // with no project imports, so it runs as is from the sources and from dist/ (onnx-worker-url.ts
-// finds it). Protocol (worker-protocol.ts):
+// finds it). Protocol (ort-worker-client.ts, which posts one run at a time):
 //   workerData: { bytes: Uint8Array, providers: string[], intraOpThreads?: number, output: string }
 //   -> { type: 'ready' } | { type: 'load-failed', message }
-//   <- { type: 'run', id, feeds: [{ name, dims, data: Float32Array }] }
+//   <- { type: 'run', id, deadline, feeds: [{ name, dims, data: Float32Array }] }
 //   -> { type: 'result', id, data: Float32Array } | { type: 'failed', id, message }
+//    | { type: 'expired', id }   (deadline, wall-clock ms, already passed: not run)
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 
@@ -22,6 +23,10 @@ try {
 
 port.on('message', async (m) => {
   if (m.type !== 'run' || session === undefined) return;
+  if (performance.timeOrigin + performance.now() >= m.deadline) {
+    port.postMessage({ type: 'expired', id: m.id });
+    return;
+  }
   try {
     const feeds = {};
     for (const f of m.feeds) feeds[f.name] = new ort.Tensor('float32', f.data, f.dims);

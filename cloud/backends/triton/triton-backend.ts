@@ -10,7 +10,8 @@
  * raw_output_contents when the server used them, else from the typed contents.
  */
 import type { Hello } from '../../../proto/brain/index.js';
-import type { BrainBackend, InferContext, InferRequest, InferResult } from '../backend.js';
+import type { BrainBackend, InferContext, InferRequest, InferResult, PrepareResult } from '../backend.js';
+import { ImagePreparer, prepareBatch, type ImageDecodingOptions } from '../images/image-preparer.js';
 import { contractAccepts, contractFromTensors, OUTPUT_LATENT, type ModelContract } from '../model-contract.js';
 import { buildBatchInputs, DEFAULT_IMAGE_NORM } from '../model-inputs.js';
 import type { InferTensor, ModelInferResponse } from './kserve-proto.js';
@@ -29,6 +30,8 @@ export interface TritonBackendOptions extends TritonClientOptions {
   imageStd?: [number, number, number];
   /** Deadline of the start-up checks (ms). */
   connectTimeoutMs?: number;
+  /** Limits and pool size of camera frame decoding (images/image-decoder-pool.ts). */
+  imageDecoding?: ImageDecodingOptions;
 }
 
 export class TritonBackendError extends Error {
@@ -49,8 +52,13 @@ function fp32ToBytes(a: Float32Array): Buffer {
 export class TritonBackend implements BrainBackend {
   readonly name = 'triton';
   private seq = 0;
+  /** Decodes camera frames off the event loop; null when the model takes no images. */
+  private readonly images: ImagePreparer | null;
 
-  private constructor(private readonly client: TritonClient, private readonly o: TritonBackendOptions, readonly contract: ModelContract) {}
+  private constructor(private readonly client: TritonClient, private readonly o: TritonBackendOptions, readonly contract: ModelContract) {
+    const norm = { mean: o.imageMean ?? DEFAULT_IMAGE_NORM.mean, std: o.imageStd ?? DEFAULT_IMAGE_NORM.std };
+    this.images = contract.image === null ? null : new ImagePreparer({ ...contract.image, ...norm }, o.cameraId, o.imageDecoding);
+  }
 
   static async connect(o: TritonBackendOptions): Promise<TritonBackend> {
     const client = new TritonClient(o);
@@ -76,10 +84,13 @@ export class TritonBackend implements BrainBackend {
     return contractAccepts(this.contract, h);
   }
 
-  async infer(batch: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]> {
-    const { tensors, errors } = buildBatchInputs(batch, this.contract, {
-      mean: this.o.imageMean ?? DEFAULT_IMAGE_NORM.mean, std: this.o.imageStd ?? DEFAULT_IMAGE_NORM.std,
-    }, this.o.cameraId);
+  prepare(r: InferRequest): Promise<PrepareResult> {
+    return this.images === null ? Promise.resolve({ ok: true, request: r }) : this.images.prepare(r);
+  }
+
+  async infer(requests: readonly InferRequest[], ctx: InferContext): Promise<InferResult[]> {
+    const { batch, refused } = await prepareBatch(this.images, requests);
+    const { tensors, errors } = buildBatchInputs(batch, this.contract);
     const raw = this.o.rawContents !== false;
     const inputs: InferTensor[] = tensors.map((t) => ({
       name: t.name, datatype: 'FP32', shape: t.dims, ...(raw ? {} : { contents: { fp32Contents: Array.from(t.data) } }),
@@ -92,18 +103,21 @@ export class TritonBackend implements BrainBackend {
     const D = this.contract.latentDim;
     if (latent.length !== batch.length * D) throw new Error(`"latent" has ${latent.length} values for a batch of ${batch.length} x ${D}`);
     return batch.map((_, i): InferResult => {
+      const r = refused[i];
+      if (r !== null && r !== undefined) return r;
       const e = errors[i];
       if (e !== null && e !== undefined) return { ok: false, code: 'BAD_OBSERVATION', message: e };
       return { ok: true, latent: latent.slice(i * D, (i + 1) * D) };
     });
   }
 
-  endSession(_sessionId: string): void {
-    // stateless
+  endSession(sessionId: string): void {
+    this.images?.forget(sessionId);
   }
 
   async close(): Promise<void> {
     this.client.close();
+    await this.images?.close();
   }
 }
 

@@ -84,6 +84,8 @@ export function describeEvent(e) {
       return { text: `reset refused: ${e.reason}`, severity: 'warn' };
     case 'reset-accepted':
       return { text: `reset by ${e.operator}`, severity: 'info' };
+    case 'events-dropped':
+      return { text: `${e.dropped} safety event(s) lost while the broker was away${e.droppedStop > 0 ? `, ${e.droppedStop} of them about stops` : ''}`, severity: e.droppedStop > 0 ? 'alarm' : 'warn' };
     case 'resume-refused':
       return { text: `resume refused: ${e.reason}`, severity: 'warn' };
     case 'resume-accepted':

@@ -1,7 +1,7 @@
-/**
- * C source of the sd_notify relay, embedded so it travels with the compiled JavaScript (tsc does
- * not copy .c files into dist/). Node core has no AF_UNIX datagram sockets; this ~80-line program
- * is the datagram end. Two modes:
+/*
+ * spinal sd_notify relay. Node core has no AF_UNIX datagram sockets; this program is the datagram
+ * end. Built once at install time (build-notify-helper.mjs, the package's "install" script) into
+ * the package's own directory; never compiled at run time. Two modes:
  *
  *   send            reads NUL-terminated messages on stdin; sends each as ONE datagram to
  *                   $NOTIFY_SOCKET (a path, or "@name" for the abstract namespace); answers each
@@ -15,7 +15,6 @@
  * (the race that makes spawning systemd-notify per message unreliable does not arise); the unit
  * needs NotifyAccess=all because the sender is the daemon's child, not its main PID.
  */
-export const NOTIFY_HELPER_SOURCE = String.raw`/* spinal sd_notify relay: see edge/systemd/notify-helper-source.ts */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -95,4 +94,3 @@ int main(int argc, char **argv) {
   fprintf(stderr, "usage: %s send | listen PATH\n", argv[0]);
   return 2;
 }
-`;
