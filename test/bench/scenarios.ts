@@ -1,20 +1,5 @@
 /** The benchmark scenarios, registered by name. */
 import type { Scenario } from './harness.js';
-  codecDecode,
-  serialRoundtrip,
-  timeSync,
-  estimation,
-  decoderLatency,
-  decoderOverhead,
-  brainSessions,
-  controlLateness,
-  controlSmoothness,
-  estopLatency,
-  dashboardLoad,
-  stopAllLatency,
-  mqttLoss,
-  mcuCore,
-];
 import { scenario as codecDecode } from './codec-decode.bench.js';
 import { scenario as serialRoundtrip } from './serial-roundtrip.bench.js';
 import { scenario as timeSync } from './time-sync.bench.js';

@@ -55,11 +55,10 @@ describe('safety events while the broker is away: a bounded outbox, drops report
     });
     robot.start();
     // Offline: 2 stop events among 8 routine ones; the outbox holds 4.
-    const at = Date.now();
-    robot.publishEvent({ kind: 'estop-received', at, scope: 'robot', category: 1, malformed: false, wireSent: true, operator: 'alice' });
-    for (let i = 0; i < 6; i++) robot.publishEvent({ kind: 'reset-refused', at, reason: `try ${i}` });
-    robot.publishEvent({ kind: 'fleet-latch', at, asserted: true, operator: 'alice' });
-    for (let i = 6; i < 8; i++) robot.publishEvent({ kind: 'reset-refused', at, reason: `try ${i}` });
+    robot.publishEvent({ kind: 'estop-received', scope: 'robot', category: 1, malformed: false, wireSent: true, operator: 'alice' });
+    for (let i = 0; i < 6; i++) robot.publishEvent({ kind: 'reset-refused', reason: `try ${i}` });
+    robot.publishEvent({ kind: 'fleet-latch', asserted: true, operator: 'alice' });
+    for (let i = 6; i < 8; i++) robot.publishEvent({ kind: 'reset-refused', reason: `try ${i}` });
     expect(robot.eventsDropped).toBe(6);
     relay.open();
     await waitFor('5 events at the viewer', () => seen.length >= 5, 10_000);
