@@ -10,6 +10,10 @@
  * Bad numbers never reach the wire: they put the supervisor in HOLD and raise `bad-numbers`.
  * `lastSent` is what telemetry reports: the command as it went out, with a clamp flag per joint.
  * Allocation-free per tick (events are made only on changes).
+ *
+ * Where it runs: in the control tick thread when that thread owns the wire (edge/control/tick-wire.ts
+ * gives it a view of the supervisor kept in shared memory, and the thread's own frame writer as the
+ * sink), else on the thread that owns the serial link (the SafetySupervisor itself, the SerialLink).
  */
 import { EventEmitter } from 'node:events';
 import { radPerSecToCps, radToCounts, type JointProfile, type RobotProfile } from '../../hardware/index.js';
@@ -18,6 +22,9 @@ import type { Clock } from '../clock.js';
 import { CommandLimiter } from './command-limiter.js';
 import { SafetyState } from './safety-state.js';
 import type { SafetySupervisor } from './safety-supervisor.js';
+
+/** What the gate reads of and reports to the supervisor; a SafetySupervisor satisfies it. */
+export type GateSupervisor = Pick<SafetySupervisor, 'state' | 'holdReason' | 'chunkExhausted' | 'chunkResumed' | 'badNumbers'>;
 
 /** Where commands go; a SerialLink satisfies it. */
 export interface CommandSink {
@@ -68,7 +75,7 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
   private wasClamped = false;
 
   /** `periodMs`: the control tick period. */
-  constructor(profile: RobotProfile, private readonly sink: CommandSink, private readonly supervisor: SafetySupervisor, private readonly clock: Clock, periodMs: number) {
+  constructor(profile: RobotProfile, private readonly sink: CommandSink, private readonly supervisor: GateSupervisor, private readonly clock: Pick<Clock, 'nowUs'>, periodMs: number) {
     super();
     this.joints = profile.joints;
     this.n = profile.joints.length;

@@ -225,6 +225,16 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     }
   }
 
+  /**
+   * The main event loop stalled beyond its bound while the tick thread owned the wire; that thread
+   * held the robot meanwhile. ACTIVE → HOLD, and a HOLD becomes one that only resume() ends (a new
+   * plan or new chunks do not): nobody watched for stops during the stall.
+   */
+  controlStalled(detail: string): void {
+    if (this.sm.is(S.ACTIVE)) this.hold('control-stalled', { kind: 'edge', id: 'control' }, detail);
+    else if (this.sm.is(S.HOLD)) this.holdCause = 'control-stalled';
+  }
+
   // ---- operator requests ----------------------------------------------------------------------
 
   /** Start or continue motion: IDLE|HOLD → ACTIVE. Needs authorisation, safety and a fresh plan. */
