@@ -29,7 +29,7 @@ import type { SafetySupervisor } from '../safety/safety-supervisor.js';
 import { ChunkFeeder, type ChunkFeederOptions, type FeedResult } from './chunk-feeder.js';
 import type { NextChunkRequest } from './chunk-request.js';
 import { CommandMailbox, MAILBOX_HEADER, SentSlot, Slot, Stall, Word } from './command-mailbox.js';
-import { hostStateOf } from './tick-wire.js';
+import { hostStateOf } from '../safety/host-state.js';
 import { quantileInPlace } from './quantile.js';
 import type { SchedulerOptions } from './switch-policy.js';
 import { TICK_WORKER_MARK, type FromTick, type TickWorkerData, type ToTick } from './tick-protocol.js';

@@ -19,26 +19,15 @@
  * Allocation-free per tick; messages to the main thread are made only on changes.
  */
 import type { RobotProfile } from '../../hardware/index.js';
-import { MsgType, newMessage, type CommandMsg } from '../../proto/wire/index.js';
+import { MsgType } from '../../proto/wire/constants.js';
+import { newMessage } from '../../proto/wire/messages.js';
+import type { CommandMsg } from '../../proto/wire/index.js';
 import { CommandGate, type ClampEvent, type GateSupervisor } from '../safety/command-gate.js';
 import { SafetyState } from '../safety/safety-state.js';
 import type { SafetyCause } from '../safety/safety-types.js';
-import { FrameKind, FrameWriter, HostState, SharedWire, WireWord, WriteFail, Writer } from '../serial/shared-wire.js';
+import { FrameKind, FrameWriter, SharedWire, WireWord, WriteFail, Writer } from '../serial/shared-wire.js';
+import { SAFETY_BY_CODE, hostStateOf } from '../safety/host-state.js';
 import { SentSlot, Stall, Word, type CommandMailbox } from './command-mailbox.js';
-
-/** SafetyState by its HEARTBEAT host_state code (BOOT reads as unknown). */
-export const SAFETY_BY_CODE: readonly SafetyState[] = [SafetyState.BOOT, SafetyState.IDLE, SafetyState.ACTIVE, SafetyState.HOLD, SafetyState.ESTOP, SafetyState.FAULT];
-
-export function hostStateOf(s: SafetyState): number {
-  switch (s) {
-    case SafetyState.IDLE: return HostState.IDLE;
-    case SafetyState.ACTIVE: return HostState.ACTIVE;
-    case SafetyState.HOLD: return HostState.HOLD;
-    case SafetyState.ESTOP: return HostState.ESTOP;
-    case SafetyState.FAULT: return HostState.FAULT;
-    default: return HostState.UNKNOWN;
-  }
-}
 
 /** What the tick thread tells the main thread about the gate (only on changes). */
 export type GateReport =

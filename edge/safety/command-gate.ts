@@ -16,8 +16,12 @@
  * sink), else on the thread that owns the serial link (the SafetySupervisor itself, the SerialLink).
  */
 import { EventEmitter } from 'node:events';
-import { radPerSecToCps, radToCounts, type JointProfile, type RobotProfile } from '../../hardware/index.js';
-import { CommandMode, newCommand, type CommandMsg } from '../../proto/wire/index.js';
+// Narrow runtime imports: this file also loads in the tick worker, where every module costs start-up.
+import { radPerSecToCps, radToCounts } from '../../hardware/calibration.js';
+import type { JointProfile, RobotProfile } from '../../hardware/index.js';
+import { CommandMode } from '../../proto/wire/constants.js';
+import { newCommand } from '../../proto/wire/messages.js';
+import type { CommandMsg } from '../../proto/wire/index.js';
 import type { Clock } from '../clock.js';
 import { CommandLimiter } from './command-limiter.js';
 import { SafetyState } from './safety-state.js';

@@ -28,7 +28,9 @@
  * go to its fallback writer, under the same lock and counters.
  */
 import { writeSync } from 'node:fs';
-import { FrameEncoder, MAX_ENCODED_FRAME, type MessageMap, type MsgType } from '../../proto/wire/index.js';
+// Narrow imports: this file also loads in the tick worker.
+import { FrameEncoder, MAX_ENCODED_FRAME } from '../../proto/wire/frame-encoder.js';
+import type { MessageMap, MsgType } from '../../proto/wire/index.js';
 
 /** HEARTBEAT host_state values (SPEC.md §3, HEARTBEAT). */
 export const HostState = { UNKNOWN: 0, IDLE: 1, ACTIVE: 2, HOLD: 3, ESTOP: 4, FAULT: 5 } as const;
