@@ -120,6 +120,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private heartbeatTimer: TimerHandle | null = null;
   private timeSyncTimer: TimerHandle | null = null;
   private linkTimer: TimerHandle | null = null;
+  /** µs: when the pending link check was due (to tell a silent MCU from a stalled event loop). */
+  private linkCheckDueUs = 0;
 
   constructor(opts: SerialLinkOptions) {
     super();
@@ -429,14 +431,26 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   };
 
   private scheduleLinkCheck(): void {
-    const base = Number.isNaN(this.lastFrameUs) ? this.clock.nowUs() : this.lastFrameUs;
-    const waitMs = (base + this.linkTimeoutUs - this.clock.nowUs()) / 1000;
+    const now = this.clock.nowUs();
+    const base = Number.isNaN(this.lastFrameUs) ? now : this.lastFrameUs;
+    const waitMs = Math.max(0, (base + this.linkTimeoutUs - now) / 1000);
+    this.linkCheckDueUs = now + waitMs * 1000;
     this.linkTimer = this.clock.setTimeout(this.onLinkTimer, waitMs);
   }
 
   private readonly onLinkTimer = (): void => {
     this.linkTimer = null;
     if (!this.sm.is(S.READY)) return;
+    // This timer itself ran late by more than half the timeout: this thread's event loop was stalled
+    // (the tick thread kept the wire alive meanwhile), and the frames that arrived during the stall
+    // are still unread in the kernel. Read them first (a 0 ms timer runs after this loop iteration's
+    // I/O), then judge the silence.
+    const lateUs = this.clock.nowUs() - this.linkCheckDueUs;
+    if (lateUs > this.linkTimeoutUs / 2) {
+      this.linkCheckDueUs = this.clock.nowUs();
+      this.linkTimer = this.clock.setTimeout(this.onLinkTimer, 0);
+      return;
+    }
     const ageUs = this.clock.nowUs() - this.lastFrameUs;
     if (Number.isNaN(ageUs) || ageUs >= this.linkTimeoutUs) {
       this.counters.linkTimeouts++;
