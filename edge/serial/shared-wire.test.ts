@@ -51,30 +51,30 @@ describe('SharedWire (model-based)', () => {
       const inFlight: number[] = [];
       // Per frame written, in order: kind and whether motion was allowed when it was written.
       const expected: { type: number; allowed: boolean }[] = [];
+      // Per write: what it returned ('ok' for a sequence number) and what the model says it must.
+      const got: (number | 'ok')[] = [], want: (number | 'ok')[] = [];
+      const wrote = (type: number, r: number, must: number | 'ok'): void => {
+        got.push(r >= 0 ? 'ok' : r);
+        want.push(must);
+        if (r >= 0) expected.push({ type, allowed: type !== MsgType.COMMAND || (ready && estops === released) });
+      };
+      const covered: [number, number][] = [];
       for (const o of ops) {
         switch (o.k) {
-          case 'command': {
-            const r = tick.write(MsgType.COMMAND, cmd, FrameKind.MOTION);
-            const allowed = ready && estops === released;
-            if (!ready) expect(r).toBe(WriteFail.NOT_READY);
-            else if (!allowed) expect(r).toBe(WriteFail.INHIBITED);
-            else expect(r).toBeGreaterThanOrEqual(0);
-            if (r >= 0) expected.push({ type: MsgType.COMMAND, allowed });
+          case 'command':
+            wrote(MsgType.COMMAND, tick.write(MsgType.COMMAND, cmd, FrameKind.MOTION), !ready ? WriteFail.NOT_READY : estops !== released ? WriteFail.INHIBITED : 'ok');
             break;
-          }
-          case 'heartbeat': expect(tick.write(MsgType.HEARTBEAT, hb, FrameKind.ROUTINE)).toBeGreaterThanOrEqual(0); expected.push({ type: MsgType.HEARTBEAT, allowed: true }); break;
-          case 'timesync': expect(main.write(MsgType.TIME_SYNC_REQ, ts, FrameKind.ROUTINE)).toBeGreaterThanOrEqual(0); expected.push({ type: MsgType.TIME_SYNC_REQ, allowed: true }); break;
-          case 'hello': expect(main.write(MsgType.HELLO, hello, FrameKind.ESSENTIAL)).toBeGreaterThanOrEqual(0); expected.push({ type: MsgType.HELLO, allowed: true }); break;
+          case 'heartbeat': wrote(MsgType.HEARTBEAT, tick.write(MsgType.HEARTBEAT, hb, FrameKind.ROUTINE), 'ok'); break;
+          case 'timesync': wrote(MsgType.TIME_SYNC_REQ, main.write(MsgType.TIME_SYNC_REQ, ts, FrameKind.ROUTINE), 'ok'); break;
+          case 'hello': wrote(MsgType.HELLO, main.write(MsgType.HELLO, hello, FrameKind.ESSENTIAL), 'ok'); break;
           case 'estop':
-            expect(main.write(MsgType.ESTOP, { category: 1, source: 0, reason: 0 }, FrameKind.STOP)).toBeGreaterThanOrEqual(0);
             estops++;
-            expected.push({ type: MsgType.ESTOP, allowed: true });
+            wrote(MsgType.ESTOP, main.write(MsgType.ESTOP, { category: 1, source: 0, reason: 0 }, FrameKind.STOP), 'ok');
             break;
           case 'reset':
-            expect(main.write(MsgType.RESET, { what: 7, token: 1 }, FrameKind.ESSENTIAL)).toBeGreaterThanOrEqual(0);
+            wrote(MsgType.RESET, main.write(MsgType.RESET, { what: 7, token: 1 }, FrameKind.ESSENTIAL), 'ok');
             inFlight.push(main.estopsAtLastWrite);
-            expect(main.estopsAtLastWrite).toBe(estops);
-            expected.push({ type: MsgType.RESET, allowed: true });
+            covered.push([main.estopsAtLastWrite, estops]);
             break;
           case 'ack': {
             // Any pending RESET's ACK, in any order; the others may never be acknowledged.
@@ -87,6 +87,9 @@ describe('SharedWire (model-based)', () => {
           case 'ready': wf.wire.setReady(o.on); ready = o.on; break;
         }
       }
+      expect(got).toEqual(want);
+      // A RESET covers exactly the ESTOPs written before it.
+      for (const [seen, model] of covered) expect(seen).toBe(model);
       const r = wf.read();
       expect(r.crcErrors + r.cobsErrors + r.otherErrors).toBe(0);
       expect(r.frames.map((f) => f.type)).toEqual(expected.map((e) => e.type));

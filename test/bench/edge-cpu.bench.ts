@@ -6,7 +6,8 @@
  * resume), so it holds position at 500 Hz and decodes nothing: the daemon without inference.
  * CPU: utime + stime from /proc/<pid>/stat over the window, as % of one core. Allocations: the
  * young generation's growth between scavenges from --trace-gc (MB/s), and scavenges per second.
- * Needs the build (npm run bench builds). SPINAL_BENCH_QUICK=1: a 10 s window instead of 30 s.
+ * Needs the build (npm run bench builds). SPINAL_BENCH_QUICK=1: a 10 s window instead of 30 s;
+ * SPINAL_BENCH_EDGE_NODE_ARGS adds node flags to the daemon (profiling: --cpu-prof, --heap-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,11 +34,14 @@ function parseGc(line: string): Gc | null {
   return m ? { atMs: Number(m[1]), kind: m[2] as string, before: Number(m[3]), after: Number(m[4]) } : null;
 }
 
+/** SIGTERM first (the daemon stops in order and --cpu-prof writes its profile), SIGKILL after 20 s. */
 async function reap(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
   const done = new Promise<void>((r) => c.once('exit', () => r()));
-  c.kill('SIGKILL');
+  c.kill('SIGTERM');
+  const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
   await done;
+  clearTimeout(t);
 }
 
 export const scenario: Scenario = {
@@ -71,7 +75,9 @@ export const scenario: Scenario = {
         log: { level: 'warn' },
       }));
       const gcs: Gc[] = [];
-      const edge = spawn(process.execPath, ['--trace-gc', cli, 'edge', '--config', join(dir, 'edge.json')], { stdio: ['ignore', 'pipe', 'ignore'] });
+      // SPINAL_BENCH_EDGE_NODE_ARGS: more node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+      const extra = (process.env.SPINAL_BENCH_EDGE_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+      const edge = spawn(process.execPath, ['--trace-gc', ...extra, cli, 'edge', '--config', join(dir, 'edge.json')], { stdio: ['ignore', 'pipe', 'ignore'] });
       kids.push(edge);
       let pending = '';
       edge.stdout?.on('data', (d: Buffer) => {
