@@ -36,6 +36,8 @@ const PROFILES = ['arm6-gripper', 'quadruped12'];
 const DEMO_STATE_HZ = 250;
 /** The virtual MCU's host watchdog in the demo (see where it is used). */
 const DEMO_WATCHDOG_MS = 300;
+/** The edge's main-loop stall bound in the demo: as above, the fleet shares one machine. */
+const DEMO_MAIN_STALL_BOUND_MS = 300;
 
 interface RobotProc {
   id: string;
@@ -189,6 +191,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         // tests), so a start-up stall of one can exceed the profile's 100 ms MCU watchdog and trip
         // it (seen in CI). A real robot keeps its profile's value.
         serial: { path: tty, stateRateHz: opts.rate ?? DEMO_STATE_HZ, watchdogMs: DEMO_WATCHDOG_MS },
+        control: { mainStallBoundMs: DEMO_MAIN_STALL_BOUND_MS },
         cloud: { target: brainAddr, observationRateHz: 10 },
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
         log: { level: 'info' },

@@ -8,8 +8,10 @@
  * MCU's watchdog (rightly) gets an MCU e-stop. The supervisor and the loop reach the link through
  * a forwarding object until it exists.
  *
- * Invariant: only this thread writes to the serial port (the link owns it); the tick worker hands
- * targets over through shared memory and the e-stop fast path (MQTT) calls the link directly.
+ * Wire ownership: the tick worker writes COMMAND and HEARTBEAT frames itself (gate included), and
+ * this thread writes the link's own frames (handshake, time sync, ESTOP, RESET); both go through
+ * one SharedWire (a lock and a sequence counter in shared memory), made here and given to both. The
+ * e-stop fast path (MQTT) calls the link directly; from that moment no COMMAND reaches the wire.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -22,6 +24,7 @@ import { systemClock } from './clock.js';
 import { CloudLink } from './cloud-link/cloud-link.js';
 import type { EdgeConfig } from './config.js';
 import { ControlLoop } from './control/control-loop.js';
+import { installStallHook } from './control/stall-hook.js';
 import { WorkerDecoder } from './decoder/worker-decoder.js';
 import { robotDimsFromProfile } from './decoder/robot-dims.js';
 import { modelCatalog } from './decoder/models/catalog.js';
@@ -37,6 +40,7 @@ import { SafetySupervisor } from './safety/safety-supervisor.js';
 import type { RefusalEvent } from './safety/safety-types.js';
 import { bindSupervisor } from './safety/supervisor-bindings.js';
 import { SerialLink } from './serial/serial-link.js';
+import { SharedWire } from './serial/shared-wire.js';
 import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
 import { SystemdWatchdog, watchdogPeriodUs } from './systemd/watchdog.js';
 import { parseFleetAccounts } from '../proto/mqtt/index.js';
@@ -138,8 +142,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   supervisor.on('refused', (e) => logger.warn({ refusal: e }, 'safety request refused'));
 
   let latent: Float32Array | null = null;
+  const sharedWire = SharedWire.create();
   const loop = new ControlLoop({
     profile, rateHz: config.control.rateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
+    wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs,
     latent: () => latent,
     scheduler: { horizon: spec.horizon, stepUs: config.control.stepMs * 1000, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
     feeder: {
@@ -150,10 +156,12 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   loop.gate.on('clamped', (e) => logger.debug({ clamp: e }, 'command clamped to the profile limits'));
   loop.gate.on('bad-numbers', (e) => logger.warn({ event: e }, 'bad numbers kept off the wire'));
   loop.on('worker-failed', (e) => logger.error(e, 'control tick worker failed'));
+  loop.on('main-stalled', (e) => logger.warn(e, 'main event loop stalled: the tick thread held the robot; HOLD until resumed'));
+  installStallHook(process.env, (msg) => logger.warn(msg));
   await loop.start();
 
   link = new SerialLink({
-    path: config.serial.path, profile, software: EDGE_SOFTWARE_VERSION, logger,
+    path: config.serial.path, profile, software: EDGE_SOFTWARE_VERSION, logger, wire: sharedWire,
     ...(config.serial.baudRate !== undefined ? { baudRate: config.serial.baudRate } : {}),
     ...(config.serial.watchdogMs !== undefined ? { watchdogMs: config.serial.watchdogMs } : {}),
     ...(config.serial.stateRateHz !== undefined ? { stateRateHz: config.serial.stateRateHz } : {}),

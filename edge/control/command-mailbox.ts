@@ -7,12 +7,28 @@
  * after each publish), LATE_IDX (lateness samples written, total, read as uint32: it wraps after
  * 2^32 ticks, 49 days at 1 kHz), OVERRUNS (ticks skipped because the worker woke later than a
  * whole period).
+ * When the tick thread owns the wire (tick-wire.ts) more words go the other way: SAFETY (the
+ * supervisor's state as its HEARTBEAT host_state code, main → worker), SAFETY_GEN (bumped after
+ * each change of SAFETY or HOLD_CHUNK), HOLD_CHUNK (1 while the hold is for chunk-exhausted),
+ * MAIN_BEAT (bumped by the main thread while its event loop runs), STALL (worker → main: 0 none,
+ * 1 the main loop is stalled and the worker holds the robot, 2 the stall ended and waits for the main
+ * thread to take it over; main stores 0 once the supervisor knows), WIRE_IDX (samples in the wire
+ * ring), SENT_SEQ (sequence lock of the `sent` record: odd while the worker writes it).
  * Float64 slots: TICK, TIME_US (host µs of the tick), OK (1 when a chunk covered the tick),
  * LATENESS_US, OBS_TIME_US, then target[N] (rad), measured[N] (rad: the observation the tick read).
- * Invariant: SEQ is even iff no write is in progress.
+ * `sent` (Float64): the latest command the worker wrote (SentSlot header, position[N], velocity[N],
+ * clampFlags[N]) and the length of the latest stall. `wire` (Float64 ring): µs from each tick's
+ * deadline to its COMMAND's last byte handed to the kernel.
+ * Invariant: SEQ is even iff no write is in progress; likewise SENT_SEQ.
  */
-export const Word = { STOP: 0, SEQ: 1, LATE_IDX: 2, OVERRUNS: 3, REQUESTS: 4 } as const;
-const WORDS = 8;
+export const Word = {
+  STOP: 0, SEQ: 1, LATE_IDX: 2, OVERRUNS: 3, REQUESTS: 4,
+  SAFETY: 5, SAFETY_GEN: 6, HOLD_CHUNK: 7, MAIN_BEAT: 8, STALL: 9, WIRE_IDX: 10, SENT_SEQ: 11,
+} as const;
+const WORDS = 16;
+export const Stall = { NONE: 0, STALLED: 1, ENDED: 2 } as const;
+export const SentSlot = { COUNT: 0, AT_US: 1, MODE: 2, CLAMPED_JOINTS: 3, CLAMPED_COMMANDS: 4, STALL_MS: 5 } as const;
+const SENT_HEADER = 6;
 export const Slot = { TICK: 0, TIME_US: 1, OK: 2, LATENESS_US: 3, OBS_TIME_US: 4 } as const;
 const HEADER = 5;
 
@@ -20,6 +36,8 @@ export interface MailboxMemory {
   words: SharedArrayBuffer;
   slots: SharedArrayBuffer;
   lateness: SharedArrayBuffer;
+  sent: SharedArrayBuffer;
+  wire: SharedArrayBuffer;
 }
 
 export class CommandMailbox {
@@ -29,12 +47,18 @@ export class CommandMailbox {
   readonly measured: Float64Array;
   /** µs, ring of LATENESS capacity. */
   readonly lateness: Float64Array;
+  /** The latest command written by the worker: SentSlot header, then position, velocity, flags. */
+  readonly sent: Float64Array;
+  /** µs, ring: tick deadline → COMMAND written (worker's writes). */
+  readonly wire: Float64Array;
 
   static create(jointCount: number, latenessCapacity = 1 << 16): CommandMailbox {
     return new CommandMailbox({
       words: new SharedArrayBuffer(WORDS * 4),
       slots: new SharedArrayBuffer((HEADER + 2 * jointCount) * 8),
       lateness: new SharedArrayBuffer(Math.max(1, latenessCapacity) * 8),
+      sent: new SharedArrayBuffer((SENT_HEADER + 3 * jointCount) * 8),
+      wire: new SharedArrayBuffer(Math.max(1, latenessCapacity) * 8),
     }, jointCount);
   }
 
@@ -44,6 +68,59 @@ export class CommandMailbox {
     this.target = this.slots.subarray(HEADER, HEADER + jointCount);
     this.measured = this.slots.subarray(HEADER + jointCount, HEADER + 2 * jointCount);
     this.lateness = new Float64Array(memory.lateness);
+    this.sent = new Float64Array(memory.sent);
+    this.wire = new Float64Array(memory.wire);
+  }
+
+  recordWire(us: number): void {
+    const i = Atomics.add(this.words, Word.WIRE_IDX, 1) >>> 0;
+    this.wire[i % this.wire.length] = us;
+  }
+
+  /** Wire samples recorded so far (the most recent `capacity` are kept). */
+  wireSamples(): Float64Array {
+    const n = Math.min(Atomics.load(this.words, Word.WIRE_IDX) >>> 0, this.wire.length);
+    return this.wire.slice(0, n);
+  }
+
+  /** Worker: publishes the command it wrote (seqlock on SENT_SEQ). */
+  writeSent(count: number, atUs: number, mode: number, pos: ArrayLike<number>, vel: ArrayLike<number>, flags: ArrayLike<number>, clampedJoints: number, clampedCommands: number): void {
+    const s = this.sent;
+    const n = this.jointCount;
+    Atomics.add(this.words, Word.SENT_SEQ, 1);
+    s[SentSlot.COUNT] = count;
+    s[SentSlot.AT_US] = atUs;
+    s[SentSlot.MODE] = mode;
+    s[SentSlot.CLAMPED_JOINTS] = clampedJoints;
+    s[SentSlot.CLAMPED_COMMANDS] = clampedCommands;
+    for (let j = 0; j < n; j++) {
+      s[SENT_HEADER + j] = pos[j] as number;
+      s[SENT_HEADER + n + j] = vel[j] as number;
+      s[SENT_HEADER + 2 * n + j] = flags[j] as number;
+    }
+    Atomics.add(this.words, Word.SENT_SEQ, 1);
+  }
+
+  /** Reader: copies the latest written command into `out`; false if every try overlapped a write. */
+  readSent(out: { count: number; atUs: number; mode: number; position: Float64Array; velocity: Float64Array; clampFlags: Uint8Array; clampedJoints: number; clampedCommands: number }, maxTries = 16): boolean {
+    const s = this.sent;
+    const n = this.jointCount;
+    for (let t = 0; t < maxTries; t++) {
+      const s1 = Atomics.load(this.words, Word.SENT_SEQ);
+      if ((s1 & 1) !== 0) continue;
+      out.count = s[SentSlot.COUNT] as number;
+      out.atUs = out.count > 0 ? (s[SentSlot.AT_US] as number) : Number.NaN;
+      out.mode = s[SentSlot.MODE] as number;
+      out.clampedJoints = s[SentSlot.CLAMPED_JOINTS] as number;
+      out.clampedCommands = s[SentSlot.CLAMPED_COMMANDS] as number;
+      for (let j = 0; j < n; j++) {
+        out.position[j] = s[SENT_HEADER + j] as number;
+        out.velocity[j] = s[SENT_HEADER + n + j] as number;
+        out.clampFlags[j] = s[SENT_HEADER + 2 * n + j] as number;
+      }
+      if (Atomics.load(this.words, Word.SENT_SEQ) === s1) return true;
+    }
+    return false;
   }
 
   get seq(): number {

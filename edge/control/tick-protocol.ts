@@ -2,6 +2,7 @@
 import type { MailboxMemory } from './command-mailbox.js';
 import type { NextChunkRequest } from './chunk-request.js';
 import type { SchedulerOptions } from './switch-policy.js';
+import type { GateReport, TickWireOptions } from './tick-wire.js';
 
 export const TICK_WORKER_MARK = 'spinal-control-tick-worker';
 
@@ -15,6 +16,8 @@ export interface TickWorkerData {
   scheduler: SchedulerOptions;
   /** performance.timeOrigin of the owning thread, ms: ticks are stamped on its clock. */
   hostTimeOriginMs: number;
+  /** Present when this thread owns motion on the wire (gate, COMMAND, HEARTBEAT, liveness). */
+  wire?: TickWireOptions;
 }
 
 /** Owner → worker, through the MessagePort the worker polls each tick (receiveMessageOnPort). */
@@ -27,4 +30,5 @@ export type ToTick =
 export type FromTick =
   | { type: 'started' }
   | { type: 'request'; request: NextChunkRequest }
-  | { type: 'exited'; ticks: number };
+  | { type: 'exited'; ticks: number }
+  | GateReport;

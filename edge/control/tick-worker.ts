@@ -3,9 +3,11 @@
  * lateness ~0.2 ms, against ~1 ms for timers on the main thread), so neither decoding (its own
  * worker), nor logging, MQTT or other I/O on the main thread can hold a tick up. Per tick:
  * drain owner messages (new chunks) with receiveMessageOnPort, read the latest observation from
- * shared memory, run schedulerTick, publish the target in the CommandMailbox and wake the owner,
- * which applies the safety gate and writes the COMMAND (it owns the serial port).
- * Allocation-free per tick except when a chunk arrives or a request is issued.
+ * shared memory, run schedulerTick and publish the target in the CommandMailbox. Then either
+ * - (`wire` given: this thread owns motion on the wire) the safety gate and the COMMAND or
+ *   HEARTBEAT write happen here (tick-wire.ts), and the main thread's liveness is checked; or
+ * - the owner, woken by Atomics.notify, gates and writes the COMMAND (it owns the serial port).
+ * Allocation-free per tick except when a chunk arrives, a request is issued, or the gate reports.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ObservationBuffer } from '../estimation/observation-buffer.js';
@@ -15,6 +17,7 @@ import { schedulerTick, type NextChunkRequest } from './chunk-request.js';
 import { ChunkScheduler } from './chunk-scheduler.js';
 import { TICK_WORKER_MARK, type FromTick, type TickWorkerData, type ToTick } from './tick-protocol.js';
 import { setThreadNice, setThreadRealtime } from '../thread-priority.js';
+import { TickWire } from './tick-wire.js';
 
 /** SCHED_FIFO priority the tick thread asks for (it sleeps most of each period). */
 export const TICK_THREAD_RT_PRIORITY = 20;
@@ -37,6 +40,7 @@ export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTic
     Atomics.add(sleepCell, Word.REQUESTS, 1);
     post({ type: 'request', request: req });
   };
+  const tw = d.wire === undefined ? null : new TickWire(d.wire, mb, periodUs, nowUs, post);
   let ticks = 0;
   // Ahead of the decoder and the main thread when the scheduler has to choose: real-time when
   // permitted, else a higher nice priority (see thread-priority.ts).
@@ -69,6 +73,7 @@ export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTic
     s[Slot.LATENESS_US] = late;
     s[Slot.OBS_TIME_US] = obsTimeUs;
     mb.endWrite();
+    tw?.step(t, deadline, ok ? out : null, obsTimeUs > 0 ? obs.position : null);
     ticks++;
     deadline += periodUs;
     // Woke more than a whole period late: skip the missed deadlines instead of bursting.

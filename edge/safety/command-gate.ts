@@ -10,14 +10,25 @@
  * Bad numbers never reach the wire: they put the supervisor in HOLD and raise `bad-numbers`.
  * `lastSent` is what telemetry reports: the command as it went out, with a clamp flag per joint.
  * Allocation-free per tick (events are made only on changes).
+ *
+ * Where it runs: in the control tick thread when that thread owns the wire (edge/control/tick-wire.ts
+ * gives it a view of the supervisor kept in shared memory, and the thread's own frame writer as the
+ * sink), else on the thread that owns the serial link (the SafetySupervisor itself, the SerialLink).
  */
 import { EventEmitter } from 'node:events';
-import { radPerSecToCps, radToCounts, type JointProfile, type RobotProfile } from '../../hardware/index.js';
-import { CommandMode, newCommand, type CommandMsg } from '../../proto/wire/index.js';
+// Narrow runtime imports: this file also loads in the tick worker, where every module costs start-up.
+import { radPerSecToCps, radToCounts } from '../../hardware/calibration.js';
+import type { JointProfile, RobotProfile } from '../../hardware/index.js';
+import { CommandMode } from '../../proto/wire/constants.js';
+import { newCommand } from '../../proto/wire/messages.js';
+import type { CommandMsg } from '../../proto/wire/index.js';
 import type { Clock } from '../clock.js';
 import { CommandLimiter } from './command-limiter.js';
 import { SafetyState } from './safety-state.js';
 import type { SafetySupervisor } from './safety-supervisor.js';
+
+/** What the gate reads of and reports to the supervisor; a SafetySupervisor satisfies it. */
+export type GateSupervisor = Pick<SafetySupervisor, 'state' | 'holdReason' | 'chunkExhausted' | 'chunkResumed' | 'badNumbers'>;
 
 /** Where commands go; a SerialLink satisfies it. */
 export interface CommandSink {
@@ -68,7 +79,7 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
   private wasClamped = false;
 
   /** `periodMs`: the control tick period. */
-  constructor(profile: RobotProfile, private readonly sink: CommandSink, private readonly supervisor: SafetySupervisor, private readonly clock: Clock, periodMs: number) {
+  constructor(profile: RobotProfile, private readonly sink: CommandSink, private readonly supervisor: GateSupervisor, private readonly clock: Pick<Clock, 'nowUs'>, periodMs: number) {
     super();
     this.joints = profile.joints;
     this.n = profile.joints.length;

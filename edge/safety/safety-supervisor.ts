@@ -237,6 +237,22 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     }
   }
 
+  /**
+   * The main event loop stalled beyond its bound while the tick thread owned the wire; that thread
+   * held the robot meanwhile. ACTIVE → HOLD, and a HOLD becomes one that only resume() ends (a new
+   * plan or new chunks do not): nobody watched for stops during the stall. Either way a `transition`
+   * event names the stall (HOLD → HOLD when only the cause changes).
+   */
+  controlStalled(detail: string): void {
+    const source: SafetySource = { kind: 'edge', id: 'control' };
+    if (this.sm.is(S.ACTIVE)) return this.hold('control-stalled', source, detail);
+    if (!this.sm.is(S.HOLD)) return;
+    this.holdCause = 'control-stalled';
+    const ev = { from: S.HOLD, to: S.HOLD, cause: 'control-stalled' as const, source, at: this.clock.nowUs(), detail };
+    this.log.warn(ev, 'safety transition');
+    this.emit('transition', ev);
+  }
+
   // ---- operator requests ----------------------------------------------------------------------
 
   /** Start or continue motion: IDLE|HOLD → ACTIVE. Needs authorisation, safety and a fresh plan. */

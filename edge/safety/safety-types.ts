@@ -9,7 +9,7 @@ export type SafetyCause =
   | 'remote-estop' | 'fleet-estop' | 'mcu-estop' | 'mcu-fault'
   | 'fall' | 'tilt-warning' | 'deadman-timeout' | 'mqtt-link-lost'
   | 'plan-expired' | 'decoder-failed' | 'bad-numbers' | 'chunk-exhausted'
-  | 'control-failed'
+  | 'control-failed' | 'control-stalled'
   | 'resume' | 'new-plan' | 'chunk-resumed' | 'operator-stop' | 'reset';
 
 /** Who asked: 'operator' (a person, with their id), 'mcu', 'estimator', 'edge' (this daemon). */

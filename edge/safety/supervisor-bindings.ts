@@ -4,6 +4,8 @@ import type { SerialLink } from '../serial/serial-link.js';
 import type { StateEvent } from '../serial/serial-link-types.js';
 import type { StateEstimator } from '../estimation/state-estimator.js';
 import type { SafetySupervisor } from './safety-supervisor.js';
+import type { TransitionEvent } from './safety-types.js';
+import { hostStateOf } from './host-state.js';
 
 export function bindSupervisor(sup: SafetySupervisor, link: SerialLink, estimator: StateEstimator | null): () => void {
   const onReady = (): void => sup.linkReady();
@@ -13,6 +15,10 @@ export function bindSupervisor(sup: SafetySupervisor, link: SerialLink, estimato
   const onFall = (): void => sup.fall();
   const onTilt = (): void => sup.tiltWarning();
   const onCleared = (): void => sup.tiltCleared();
+  // HEARTBEAT host_state tells the truth (SPEC.md: 4 while the host is in e-stop).
+  const onTransition = (ev: TransitionEvent): void => link.setHostState(hostStateOf(ev.to));
+  link.setHostState(hostStateOf(sup.state));
+  sup.on('transition', onTransition);
   link.on('ready', onReady);
   link.on('lost', onLost);
   link.on('mcu-estop', onEstop);
@@ -22,6 +28,7 @@ export function bindSupervisor(sup: SafetySupervisor, link: SerialLink, estimato
   estimator?.on('tilt-cleared', onCleared);
   if (link.state === 'READY') sup.linkReady(); // bound after the handshake finished
   return () => {
+    sup.off('transition', onTransition);
     link.off('ready', onReady);
     link.off('lost', onLost);
     link.off('mcu-estop', onEstop);

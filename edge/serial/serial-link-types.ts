@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { BackoffOptions } from './backoff.js';
 import type { SoftwareVersion } from './handshake.js';
 import type { LinkState } from './link-state.js';
+import type { SharedWire } from './shared-wire.js';
 import type { TransportFactory } from './transport.js';
 
 /** The subset of pino the link uses; a pino Logger fits. */
@@ -54,6 +55,11 @@ export interface SerialLinkOptions {
    */
   maxBufferedBytes?: number;
   logger?: LinkLogger;
+  /**
+   * The send side to share with the control tick thread (it writes COMMAND and HEARTBEAT on the
+   * same fd, under the same lock and sequence counter). Default: one of the link's own.
+   */
+  wire?: SharedWire;
 }
 
 /**

@@ -10,6 +10,10 @@
  *   late event from a closed port is ignored.
  * - Connection timers (handshake, heartbeat, time sync, link timeout) exist only while the port is
  *   open; `backoffTimer` only in BACKOFF.
+ * - Every frame goes out through the SharedWire's lock (shared-wire.ts), also when this thread is
+ *   the only writer: the control tick thread may write COMMAND and HEARTBEAT frames on the same fd,
+ *   with the same sequence counter, and no COMMAND follows an ESTOP until an acknowledged RESET.
+ *   The wire's READY word mirrors the READY state; its FD word is the open port's descriptor.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -23,6 +27,7 @@ import { buildConfig, buildHostHello, checkMcuHello } from './handshake.js';
 import { LogLimiter, newLinkCounters, type LinkHealth } from './link-health.js';
 import { LinkState, LinkStateMachine, isPortOpenState } from './link-state.js';
 import { SerialPortTransport } from './serialport-transport.js';
+import { FrameKind, FrameWriter, HostState, SharedWire, WireWord, Writer, WriteFail } from './shared-wire.js';
 import type { LinkLogger, ProtocolErrorKind, SerialLinkEvents, SerialLinkOptions, StateEvent } from './serial-link-types.js';
 import { TimeSync } from './time-sync.js';
 import type { Transport, TransportFactory } from './transport.js';
@@ -35,13 +40,14 @@ const silentLogger: LinkLogger = { debug() {}, info() {}, warn() {}, error() {} 
 
 interface PendingReset {
   token: number;
+  /** The wire's ESTOPS count when this RESET was written: the stops its ACK releases. */
+  estops: number;
   resolve: (ack: AckMsg) => void;
   reject: (err: Error) => void;
   timer: TimerHandle;
 }
 
-/** HEARTBEAT host_state values (SPEC.md §3). */
-export const HostState = { UNKNOWN: 0, IDLE: 1, ACTIVE: 2, HOLD: 3, ESTOP: 4, FAULT: 5 } as const;
+export { HostState };
 
 const ACK_RESULT_NAMES: Record<number, string> = { 0: 'ok', 1: 'refused: unsafe', 2: 'bad value', 3: 'unsupported' };
 
@@ -63,12 +69,17 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private readonly jointCount: number;
 
   private readonly sm = new LinkStateMachine((from, to) => {
+    this.wire.setReady(to === S.READY);
     this.logger.info({ path: this.path, from, to }, 'serial link state');
     this.emit('state-change', { from, to });
   });
   private readonly counters = newLinkCounters();
   private readonly logLimiter = new LogLimiter(1000);
-  private readonly encoder = new FrameEncoder();
+  /** The send side, shared with the control tick thread when one writes too. */
+  readonly wire: SharedWire;
+  private readonly writer: FrameWriter;
+  /** The tick thread's frame count at the last heartbeat check: it fed the watchdog if it moved. */
+  private tickFramesSeen = 0;
   private readonly decoder = new FrameDecoder();
   private readonly sink: FrameSink = {
     onFrame: (f) => this.onFrame(f),
@@ -109,6 +120,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private heartbeatTimer: TimerHandle | null = null;
   private timeSyncTimer: TimerHandle | null = null;
   private linkTimer: TimerHandle | null = null;
+  /** µs: when the pending link check was due (to tell a silent MCU from a stalled event loop). */
+  private linkCheckDueUs = 0;
 
   constructor(opts: SerialLinkOptions) {
     super();
@@ -130,6 +143,13 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.linkTimeoutUs = (opts.linkTimeoutMs ?? 3 * watchdogMs) * 1000;
     this.resetTimeoutMs = opts.resetTimeoutMs ?? 500;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 4096;
+    this.wire = opts.wire ?? SharedWire.create();
+    this.writer = new FrameWriter(this.wire, Writer.MAIN, () => this.clock.nowUs(), (bytes) => {
+      const t = this.transport;
+      if (!t?.isOpen) return false;
+      t.write(bytes); // false means queued above its high-water mark: still on its way
+      return true;
+    });
     this.txHeartbeat.hostState = HostState.IDLE;
 
     this.hostHello = buildHostHello(opts.profile, opts.software);
@@ -183,7 +203,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       this.encodeError(`COMMAND.jointCount=${cmd.jointCount}, profile "${this.profile.id}" has ${this.jointCount} joints`);
       return false;
     }
-    if (!this.sendFrame(MsgType.COMMAND, cmd, false)) return false;
+    if (this.sendFrame(MsgType.COMMAND, cmd, FrameKind.MOTION) < 0) return false;
     this.counters.commandsSent++;
     this.lastFeedUs = this.clock.nowUs();
     return true;
@@ -191,11 +211,13 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   /**
    * Sends ESTOP in any state where the port is open, before READY included, ignoring backpressure.
-   * Fail safe: a category outside 0..2 is sent as category 0 and a bad source as HOST, both
+   * From the moment it is decided (before its bytes), no COMMAND reaches the wire, from this thread
+   * or the tick thread, until a RESET sent after it is acknowledged. Fail safe: a category outside 0..2 is sent as category 0 and a bad source as HOST, both
    * reported. Returns false only when no port is open.
    */
   sendEstop(category: number, source: number, reason: number): boolean {
     if (!isPortOpenState(this.sm.state)) {
+      Atomics.add(this.wire.words, WireWord.ESTOPS, 1); // decided: motion stays inhibited
       this.logger.error({ path: this.path, state: this.sm.state, category, source, reason }, 'ESTOP not sent: serial port not open');
       return false;
     }
@@ -210,7 +232,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       src = EstopSource.HOST;
     }
     const rsn = Number.isInteger(reason) ? reason & 0xffff : 0;
-    return this.sendFrame(MsgType.ESTOP, { category: cat, source: src, reason: rsn }, true);
+    return this.sendFrame(MsgType.ESTOP, { category: cat, source: src, reason: rsn }, FrameKind.STOP) >= 0;
   }
 
   /**
@@ -220,30 +242,35 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
    */
   sendReset(what: number, token: number): Promise<AckMsg> {
     if (!this.sm.is(S.READY)) return Promise.reject(new Error(`RESET needs a READY serial link; state is ${this.sm.state}`));
-    const seq = this.encoder.nextSeq;
     const tok = token >>> 0;
-    let bytes: Buffer;
+    let seq: number;
     try {
-      bytes = this.encoder.encode(MsgType.RESET, { what, token: tok }, this.wireTimeUs());
+      seq = this.writeFrame(MsgType.RESET, { what, token: tok }, FrameKind.ESSENTIAL);
     } catch (err) {
       if (err instanceof WireEncodeError) this.encodeError(err.message);
       return Promise.reject(err as Error);
     }
+    if (seq < 0) return Promise.reject(new Error(`RESET what=0x${what.toString(16)} token=${tok} not written: ${this.failText(seq)}`));
+    const estops = this.writer.estopsAtLastWrite;
     return new Promise<AckMsg>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.pendingResets.delete(seq);
         reject(new Error(`RESET what=0x${what.toString(16)} token=${tok} (seq ${seq}) not acknowledged within ${this.resetTimeoutMs} ms`));
       }, this.resetTimeoutMs);
-      this.pendingResets.set(seq, { token: tok, resolve, reject, timer });
-      this.write(bytes);
+      this.pendingResets.set(seq, { token: tok, estops, resolve, reject, timer });
     });
   }
 
   health(): LinkHealth {
     const now = this.clock.nowUs();
+    const w = this.wire.words;
     return {
       state: this.sm.state,
       ...this.counters,
+      framesSent: this.counters.framesSent + Atomics.load(w, WireWord.TICK_FRAMES),
+      commandsSent: this.counters.commandsSent + Atomics.load(w, WireWord.TICK_COMMANDS),
+      heartbeatsSent: this.counters.heartbeatsSent + Atomics.load(w, WireWord.TICK_HEARTBEATS),
+      writesDropped: this.counters.writesDropped + Atomics.load(w, WireWord.TICK_DROPPED),
       decoder: { ...this.decoder.counters },
       lastFrameAgeMs: Number.isNaN(this.lastFrameUs) ? null : (now - this.lastFrameUs) / 1000,
       timeSync: this.timeSync.stats(),
@@ -283,11 +310,12 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       t.close().catch(() => {});
       return;
     }
+    this.wire.setFd(t.fd ?? -1);
     this.sm.transition([S.OPENING], S.HANDSHAKE);
     this.decoder.reset();
     this.timeSync.reset();
     this.lastFrameUs = Number.NaN;
-    this.sendFrame(MsgType.HELLO, this.hostHello, true);
+    this.sendFrame(MsgType.HELLO, this.hostHello, FrameKind.ESSENTIAL);
     this.armHandshakeTimer('HELLO');
   }
 
@@ -308,6 +336,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const t = this.transport;
     this.transport = null;
     if (!t) return Promise.resolve();
+    this.wire.setFd(-1); // under the wire's lock: no frame is mid-write on the fd being closed
     t.removeAllListeners();
     return t.close().catch((err: unknown) => {
       this.logger.warn({ path: this.path, err: (err as Error).message }, 'closing the serial port failed');
@@ -374,8 +403,15 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     if (!this.sm.is(S.READY)) return;
     const now = this.clock.nowUs();
     // 1 ms slack: Node timers may fire up to a millisecond before performance.now() says.
+    // The control tick thread feeds the watchdog at the control rate when it writes: a frame of its
+    // since the last check counts as a feed, and this timer is only the fallback.
+    const tickFrames = Atomics.load(this.wire.words, WireWord.TICK_FRAMES);
+    if (tickFrames !== this.tickFramesSeen) {
+      this.tickFramesSeen = tickFrames;
+      this.lastFeedUs = now;
+    }
     if (now - this.lastFeedUs >= this.heartbeatUs - 1000) {
-      if (this.sendFrame(MsgType.HEARTBEAT, this.txHeartbeat, false)) this.counters.heartbeatsSent++;
+      if (this.sendFrame(MsgType.HEARTBEAT, this.txHeartbeat, FrameKind.ROUTINE) >= 0) this.counters.heartbeatsSent++;
       this.lastFeedUs = now; // also when dropped for backpressure: retry next period, not in a loop
     }
     const waitMs = (this.lastFeedUs + this.heartbeatUs - now) / 1000;
@@ -389,20 +425,32 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.syncId = (this.syncId + 1) >>> 0;
     this.txTimeSync.id = this.syncId;
     this.syncT0 = this.clock.nowUs();
-    this.syncPending = this.sendFrame(MsgType.TIME_SYNC_REQ, this.txTimeSync, false);
+    this.syncPending = this.sendFrame(MsgType.TIME_SYNC_REQ, this.txTimeSync, FrameKind.ROUTINE) >= 0;
     const ms = this.timeSync.converged ? this.timeSyncIntervalMs : this.timeSyncFastIntervalMs;
     this.timeSyncTimer = this.clock.setTimeout(this.onTimeSyncTimer, ms);
   };
 
   private scheduleLinkCheck(): void {
-    const base = Number.isNaN(this.lastFrameUs) ? this.clock.nowUs() : this.lastFrameUs;
-    const waitMs = (base + this.linkTimeoutUs - this.clock.nowUs()) / 1000;
+    const now = this.clock.nowUs();
+    const base = Number.isNaN(this.lastFrameUs) ? now : this.lastFrameUs;
+    const waitMs = Math.max(0, (base + this.linkTimeoutUs - now) / 1000);
+    this.linkCheckDueUs = now + waitMs * 1000;
     this.linkTimer = this.clock.setTimeout(this.onLinkTimer, waitMs);
   }
 
   private readonly onLinkTimer = (): void => {
     this.linkTimer = null;
     if (!this.sm.is(S.READY)) return;
+    // This timer itself ran late by more than half the timeout: this thread's event loop was stalled
+    // (the tick thread kept the wire alive meanwhile), and the frames that arrived during the stall
+    // are still unread in the kernel. Read them first (a 0 ms timer runs after this loop iteration's
+    // I/O), then judge the silence.
+    const lateUs = this.clock.nowUs() - this.linkCheckDueUs;
+    if (lateUs > this.linkTimeoutUs / 2) {
+      this.linkCheckDueUs = this.clock.nowUs();
+      this.linkTimer = this.clock.setTimeout(this.onLinkTimer, 0);
+      return;
+    }
     const ageUs = this.clock.nowUs() - this.lastFrameUs;
     if (Number.isNaN(ageUs) || ageUs >= this.linkTimeoutUs) {
       this.counters.linkTimeouts++;
@@ -500,7 +548,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       this.syncPending = false;
       this.timeSync.reset();
       this.sm.transition([S.CONFIGURING, S.READY], S.HANDSHAKE);
-      this.sendFrame(MsgType.HELLO, this.hostHello, true);
+      this.sendFrame(MsgType.HELLO, this.hostHello, FrameKind.ESSENTIAL);
     } else if (state !== S.HANDSHAKE) {
       return;
     }
@@ -512,8 +560,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.sm.transition([S.HANDSHAKE], S.CONFIGURING);
     this.emit('hello', hello);
     if (!this.sm.is(S.CONFIGURING)) return; // a listener stopped the link
-    this.configSeq = this.encoder.nextSeq;
-    this.sendFrame(MsgType.CONFIG, this.config, true);
+    this.configSeq = this.sendFrame(MsgType.CONFIG, this.config, FrameKind.ESSENTIAL);
     this.armHandshakeTimer('ACK of CONFIG');
   }
 
@@ -538,6 +585,9 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       }
       this.pendingResets.delete(a.ackedSeq);
       this.clock.clearTimeout(p.timer);
+      // The MCU cleared its latch: the stops decided before this RESET no longer keep motion off the
+      // wire (one decided after it still does). The supervisor decides whether motion resumes.
+      if (a.result === AckResult.OK) this.wire.release(p.estops);
       p.resolve(ack);
     }
   }
@@ -568,40 +618,50 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   // ---------------------------------------------------------------- send path and reporting
 
   /**
-   * Encodes and writes one frame. Non-essential frames are skipped while the transport is backed
-   * up. Returns whether the frame was handed to the transport.
+   * Encodes and writes one frame through the shared wire. Routine and motion frames are skipped
+   * while a transport without an fd is backed up (with an fd, the kernel's EAGAIN says so). Returns
+   * the frame's sequence number, or a negative WriteFail code; encode errors are reported here.
    */
-  private sendFrame<T extends MsgType>(type: T, msg: MessageMap[T], essential: boolean): boolean {
-    const t = this.transport;
-    if (!t || !isPortOpenState(this.sm.state)) return false;
-    if (!essential && t.bufferedBytes > this.maxBufferedBytes) {
-      this.counters.writesDropped++;
-      this.rateLimitedWarn('backpressure', `${msgTypeName(type)} not sent: ${t.bufferedBytes} bytes still queued (limit ${this.maxBufferedBytes})`);
-      return false;
-    }
-    let bytes: Buffer;
+  private sendFrame<T extends MsgType>(type: T, msg: MessageMap[T], kind: FrameKind): number {
     try {
-      bytes = this.encoder.encode(type, msg, this.wireTimeUs());
+      return this.writeFrame(type, msg, kind);
     } catch (err) {
       if (err instanceof WireEncodeError) {
         this.encodeError(err.message);
-        return false;
+        return WriteFail.ERROR;
       }
       throw err;
     }
-    return this.write(bytes);
   }
 
-  private write(bytes: Buffer): boolean {
+  /** sendFrame without the encode-error handling (WireEncodeError propagates, nothing written). */
+  private writeFrame<T extends MsgType>(type: T, msg: MessageMap[T], kind: FrameKind): number {
     const t = this.transport;
-    if (!t) return false;
-    t.write(bytes);
-    this.counters.framesSent++;
-    return true;
+    if (!t || !isPortOpenState(this.sm.state)) return WriteFail.NO_PORT;
+    if (kind <= FrameKind.ROUTINE && t.bufferedBytes > this.maxBufferedBytes) {
+      this.counters.writesDropped++;
+      this.rateLimitedWarn('backpressure', `${msgTypeName(type)} not sent: ${t.bufferedBytes} bytes still queued (limit ${this.maxBufferedBytes})`);
+      return WriteFail.BACKED_UP;
+    }
+    const seq = this.writer.write(type, msg, kind);
+    if (seq >= 0) {
+      this.counters.framesSent++;
+    } else if (seq === WriteFail.BACKED_UP || seq === WriteFail.ERROR || seq === WriteFail.BUSY) {
+      this.counters.writesDropped++;
+      this.rateLimitedWarn('write', `${msgTypeName(type)} not sent: ${this.failText(seq)}`);
+    }
+    return seq;
   }
 
-  private wireTimeUs(): number {
-    return Math.floor(this.clock.nowUs()) >>> 0;
+  private failText(code: number): string {
+    switch (code) {
+      case WriteFail.BACKED_UP: return 'the serial line is backed up (EAGAIN)';
+      case WriteFail.ERROR: return `write failed (${this.writer.lastError})`;
+      case WriteFail.BUSY: return 'the wire lock stayed taken';
+      case WriteFail.INHIBITED: return 'motion inhibited by an ESTOP not yet reset';
+      case WriteFail.NOT_READY: return 'link not READY';
+      default: return 'no port open';
+    }
   }
 
   private bodyError(detail: string): void {

@@ -38,6 +38,12 @@ export class SerialPortTransport extends EventEmitter<TransportEvents> implement
     return this.port?.isOpen ?? false;
   }
 
+  /** The binding's descriptor (bindings-cpp keeps it as `fd` on the open port; O_NONBLOCK). */
+  get fd(): number | null {
+    const fd = (this.port?.port as { fd?: unknown } | undefined)?.fd;
+    return this.port?.isOpen === true && typeof fd === 'number' && fd >= 0 ? fd : null;
+  }
+
   get bufferedBytes(): number {
     return this.port?.writableLength ?? 0;
   }

@@ -27,6 +27,11 @@ export type TransportEvents = {
 export interface Transport extends EventEmitter<TransportEvents> {
   readonly path: string;
   readonly isOpen: boolean;
+  /**
+   * The open device's file descriptor, when it has one that other threads may write to with
+   * fs.writeSync (SharedWire); null or absent otherwise (then only write() reaches the device).
+   */
+  readonly fd?: number | null;
   /** Bytes accepted by write() and not yet handed to the device. */
   readonly bufferedBytes: number;
   /** Rejects when the device cannot be opened (absent, busy, no permission). */

@@ -27,6 +27,12 @@ export class FrameEncoder {
     return this.seq;
   }
 
+  /** Continues another encoder's numbering: two threads writing one direction share one counter
+   * (edge/serial/shared-wire.ts) and each sets it here, under their common lock, before encoding. */
+  set nextSeq(seq: number) {
+    this.seq = seq & 0xffff;
+  }
+
   /**
    * Encodes one frame into dst at dstOffset (dst needs MAX_ENCODED_FRAME bytes free); returns the
    * number of bytes written. Throws WireEncodeError, before consuming a sequence number, when the

@@ -15,6 +15,8 @@ import { scenario as dashboardLoad } from './dashboard-load.bench.js';
 import { scenario as stopAllLatency } from './stop-all-latency.bench.js';
 import { scenario as mqttLoss } from './mqtt-loss.bench.js';
 import { scenario as mcuCore } from './mcu-core.bench.js';
+import { scenario as tickToWire } from './tick-to-wire.bench.js';
+import { scenario as edgeCpu } from './edge-cpu.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -32,4 +34,6 @@ export const scenarios: Scenario[] = [
   stopAllLatency,
   mqttLoss,
   mcuCore,
+  tickToWire,
+  edgeCpu,
 ];

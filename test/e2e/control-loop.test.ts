@@ -1,6 +1,8 @@
 /**
  * The control loop end to end: virtual firmware on a PTY → SerialLink → StateEstimator → tick
  * worker + reference decoder (WorkerDecoder) → CommandGate → COMMAND frames → simulated plant.
+ * The tick worker writes the COMMAND frames itself on the PTY's fd (the link and the loop share one
+ * SharedWire), as in the daemon.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlLoop } from '../../edge/control/index.js';
@@ -8,6 +10,7 @@ import { WorkerDecoder } from '../../edge/decoder/index.js';
 import { modelCatalog } from '../../edge/decoder/models/catalog.js';
 import { StateEstimator } from '../../edge/estimation/index.js';
 import { SafetySupervisor, bindSupervisor } from '../../edge/safety/index.js';
+import { SharedWire } from '../../edge/serial/shared-wire.js';
 import { systemClock } from '../../edge/clock.js';
 import { getProfile } from '../../hardware/index.js';
 import { encodeGoal, goalRangeFromLimits } from '../../proto/latent/reference-goal.js';
@@ -46,14 +49,15 @@ describe('control loop over the serial link', () => {
     const transitions: string[] = [];
     sup.on('transition', (e) => transitions.push(`${e.from}>${e.to}:${e.cause} (${e.detail})`));
     const latent = new Float32Array(profile.joints.length + 1);
+    const shared = SharedWire.create();
     loop = new ControlLoop({
-      profile, rateHz: 500, decoder, observation: estimator.buffer, link: wire, supervisor: sup,
+      profile, rateHz: 500, decoder, observation: estimator.buffer, link: wire, supervisor: sup, wire: shared,
       latent: () => latent,
       scheduler: { horizon: decoder.info.spec.horizon, stepUs: 20_000, policy: 'crossfade', initialLatencyUs: 30_000 },
     });
     await loop.start();
 
-    rig = await startRig({ profile: PROFILE, stateRateHz: 500 });
+    rig = await startRig({ profile: PROFILE, stateRateHz: 500 }, { wire: shared });
     const { link, robot } = rig;
     lateLink = link;
     link.on('state', (ev) => estimator.update(ev));

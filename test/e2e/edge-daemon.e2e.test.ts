@@ -47,7 +47,10 @@ describe('edge daemon, composed', () => {
     const config = parseEdgeConfig({
       robot: { id: 'r1', profile: 'arm6-gripper' },
       serial: { path: ttyPath },
-      control: { rateHz: 200, policy: 'crossfade', stepMs: 20 },
+      // The virtual robot, the brain and the broker share this process's event loop with the daemon:
+      // a stall of this (shared, loaded) machine would read as the daemon's own. The stall bound is
+      // tested on its own (edge-stall e2e, tick-wire tests).
+      control: { rateHz: 200, policy: 'crossfade', stepMs: 20, mainStallBoundMs: 2000 },
       cloud: { target: `127.0.0.1:${brain.port}`, observationRateHz: 10 },
       mqtt: { fleet: 'lab', passwordFile: join(dir, 'mqtt-password'), embedded: { port: 0, accountsFile: join(dir, 'accounts.json') } },
     }, 'test');
