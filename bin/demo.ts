@@ -222,8 +222,8 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         }
         if (s.safety.state === 'ACTIVE') r.resumed = true;
         if (!r.resumed && s.safety.state === 'IDLE' && op) {
-          const msg = { v: 1, kind: 'resume', id: `resume-${++seq}`, operator: OPERATOR, role: 'operator', at: Date.now() };
-          void op.publishAsync(robotTopics(FLEET, r.id).resume, JSON.stringify(msg), { qos: 1 }).catch(() => undefined);
+          const msg = { v: 1, kind: 'resume', id: `resume-${++seq}`, operator: OPERATOR, at: Date.now() };
+          void op.publishAsync(robotTopics(FLEET, r.id).resumeBy(OPERATOR), JSON.stringify(msg), { qos: 1 }).catch(() => undefined);
         }
       }
     }, 500);
