@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect, createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MqttClient } from 'mqtt';
@@ -13,6 +14,7 @@ import { topicMatchesFilter } from '../../proto/mqtt/index.js';
 import { newMessage, MsgType, CommandMode } from '../../proto/wire/index.js';
 import { EmbeddedBroker, MosquittoProcess, RobotMqtt, type FleetAccounts, type ResetOutcome, type SafetyTransition } from '../../edge/mqtt/index.js';
 import { startRig, waitFor, type Rig } from './link-harness.js';
+import type { TestCerts } from './tls-fixture.js';
 
 export const FLEET = 'f';
 export const ACCOUNTS: FleetAccounts = {
@@ -35,10 +37,22 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-/** `websockets`: also listen for MQTT over WebSocket (same accounts and ACL), on a free port. */
-export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean } = {}): Promise<TestBroker> {
+export interface TestBrokerOptions {
+  /** Also listen for MQTT over WebSocket (same accounts and ACL), on a free port. */
+  websockets?: boolean;
+  /** Both listeners over TLS with these certificates (mqtts://, wss://). */
+  tls?: TestCerts;
+  /** With `tls`: robots log in by client certificate (require_certificate, use_identity_as_username). */
+  clientCerts?: boolean;
+}
+
+export async function startBroker(kind: BrokerKind, opts: TestBrokerOptions = {}): Promise<TestBroker> {
+  const certs = opts.tls;
   if (kind === 'embedded') {
-    const b = await EmbeddedBroker.start({ ...ACCOUNTS, ...(opts.websockets ? { ws: { port: 0 } } : {}) });
+    const b = await EmbeddedBroker.start({
+      ...ACCOUNTS, ...(opts.websockets ? { ws: { port: 0 } } : {}),
+      ...(certs ? { tls: { ...certs.server, ca: certs.ca, requireCertificate: opts.clientCerts === true, useIdentityAsUsername: opts.clientCerts === true } } : {}),
+    });
     return {
       kind, url: b.url, port: b.port, wsUrl: b.wsUrl,
       restart: () => { throw new Error('the embedded broker keeps its retained store in-process; cut connections with a proxy instead'); },
@@ -46,14 +60,15 @@ export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'spinal-mosquitto-'));
-  let proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, persistence: true, ...(opts.websockets ? { websockets: {} } : {}) });
+  const tls = certs ? { tls: { certfile: certs.files.cert, keyfile: certs.files.key, cafile: certs.files.ca, requireCertificate: opts.clientCerts === true, useIdentityAsUsername: opts.clientCerts === true } } : {};
+  let proc = await MosquittoProcess.start({ ...ACCOUNTS, ...tls, dir, persistence: true, ...(opts.websockets ? { websockets: {} } : {}) });
   const { port, wsPort } = proc;
   return {
     kind, url: proc.url, port, wsUrl: proc.wsUrl,
     async restart(downMs) {
       await proc.stop();
       await new Promise((r) => setTimeout(r, downMs));
-      proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, port, persistence: true, ...(wsPort !== null ? { websockets: { port: wsPort } } : {}) });
+      proc = await MosquittoProcess.start({ ...ACCOUNTS, ...tls, dir, port, persistence: true, ...(wsPort !== null ? { websockets: { port: wsPort } } : {}) });
     },
     async stop() {
       await proc.stop();
@@ -80,11 +95,20 @@ export async function startProxy(targetPort: number): Promise<{ url: string; cut
   };
 }
 
-/** A user's client (operator, viewer, or a robot's credentials), connected, TCP_NODELAY. */
-export async function connectUser(url: string, username: string, password = PASSWORDS[username] ?? ''): Promise<MqttClient> {
+/**
+ * A user's client (operator, viewer, or a robot's credentials), connected, TCP_NODELAY; over TLS
+ * for an mqtts:// URL, checking the broker against `tls.ca` (and presenting `tls.cert` when given).
+ */
+export async function connectUser(url: string, username: string, password = PASSWORDS[username] ?? '', tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<MqttClient> {
   const u = new URL(url);
-  const client = new MqttClient(() => createConnection({ host: u.hostname, port: Number(u.port), noDelay: true }), {
-    protocolVersion: 4, username, password, reconnectPeriod: 0, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`,
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const client = new MqttClient(() => {
+    if (u.protocol !== 'mqtts:') return createConnection({ host, port: Number(u.port), noDelay: true });
+    const s = tlsConnect({ host, port: Number(u.port), ...tls });
+    s.setNoDelay(true);
+    return s;
+  }, {
+    protocolVersion: 4, username, ...(password !== '' ? { password } : {}), reconnectPeriod: 0, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`,
   });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
@@ -118,13 +142,15 @@ export interface MqttRobot {
   dispose(): Promise<void>;
 }
 
-export async function startMqttRobot(url: string, opts: { robot?: string; deadmanTimeoutMs?: number; telemetryHz?: number } = {}): Promise<MqttRobot> {
+export async function startMqttRobot(url: string, opts: { robot?: string; deadmanTimeoutMs?: number; telemetryHz?: number; tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }; password?: string | null } = {}): Promise<MqttRobot> {
   const robot = opts.robot ?? 'r1';
   const rig = await startRig({ profile: 'arm6-gripper' });
   await waitFor('serial link READY', () => rig.link.state === 'READY', 10_000);
   const supervisor = new RecordingSupervisor();
   const mqtt = new RobotMqtt({
-    url, fleet: FLEET, robot, username: robot, password: PASSWORDS[robot] ?? '', software: '0.1.0',
+    url, fleet: FLEET, robot, username: robot, software: '0.1.0',
+    ...(opts.password === null ? {} : { password: opts.password ?? PASSWORDS[robot] ?? '' }),
+    ...(opts.tls ? { tls: opts.tls } : {}),
     wire: rig.link, estop: supervisor, reset: supervisor, resume: supervisor, safety: supervisor, keepaliveS: 1, reconnectPeriodMs: 100,
     telemetry: {
       rateHz: opts.telemetryHz ?? 20,
