@@ -4,7 +4,7 @@
  * authentication and ACLs stay with whoever consumes the stream, so they are the TCP listener's.
  * With `tls` it is an HTTPS server, so browsers connect with wss://.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIPv6, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -50,7 +50,7 @@ export class WsListener {
     if (!opts.path.startsWith('/')) throw new RangeError(`WebSocket path ${JSON.stringify(opts.path)} must start with "/"`);
     const { logger } = opts;
     // Plain HTTP (no upgrade) is never served: the listener exists for MQTT only.
-    const answer = (req: IncomingMessage, res: import('node:http').ServerResponse): void => {
+    const answer = (req: IncomingMessage, res: ServerResponse): void => {
       const known = pathOf(req) === opts.path;
       res.writeHead(known ? 426 : 404, { 'content-type': 'text/plain', connection: 'close', ...(known ? { upgrade: 'websocket' } : {}) });
       res.end(known ? 'MQTT over WebSocket only\n' : 'not found\n');
