@@ -75,11 +75,11 @@ export function writeMosquittoConfig(opts: MosquittoConfigOptions): MosquittoFil
   if (!tls && opts.allowPlaintext !== true) {
     for (const h of [host, ...(opts.websockets ? [opts.websockets.host ?? host] : [])]) {
       const refusal = plaintextRefusal(h, 'give tls (certfile, keyfile), or allowPlaintext on a network you trust');
-      if (refusal) throw new Error(`mosquitto: ${refusal}`);
+      if (refusal) throw new Error(refusal);
     }
   }
   if (tls && (tls.requireCertificate || tls.useIdentityAsUsername) && tls.cafile === undefined) {
-    throw new Error('mosquitto: tls.requireCertificate and tls.useIdentityAsUsername need tls.cafile (the CA that signs client certificates)');
+    throw new Error('tls.requireCertificate and tls.useIdentityAsUsername need tls.cafile (the CA that signs client certificates)');
   }
   const tlsLines = (clientCerts: boolean): string[] => (tls ? [
     `certfile ${tls.certfile}`,
