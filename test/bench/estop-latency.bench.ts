@@ -16,13 +16,16 @@ const TRIALS = Number(process.env.SPINAL_ESTOP_TRIALS ?? 1000);
 const BUDGET_MS = 60_000;
 const GOAL_P99_MS = 5;
 
-/** Trial timing shared by both paths: `fire` starts a stop, resolved when the firmware latches. */
-async function trials(robot: MqttRobot, fire: (i: number) => void, onSample: (i: number, t0: number, t1: number) => void): Promise<void> {
+/**
+ * Trial timing shared by both paths (and the TLS comparison): `fire` starts a stop, resolved when
+ * the firmware latches; the first 20 are warm-up. Stops early when `budgetMs` is spent.
+ */
+export async function trials(robot: MqttRobot, fire: (i: number) => void, onSample: (i: number, t0: number, t1: number) => void, count = TRIALS, budgetMs = BUDGET_MS): Promise<void> {
   const link = robot.rig.link;
   let latched: (() => void) | null = null;
   robot.rig.robot.on('estop', () => { const d = latched; latched = null; d?.(); });
-  const deadline = Date.now() + BUDGET_MS;
-  for (let i = 0; i < TRIALS + 20 && Date.now() < deadline; i++) {
+  const deadline = Date.now() + budgetMs;
+  for (let i = 0; i < count + 20 && Date.now() < deadline; i++) {
     if (robot.rig.robot.estopLatched) {
       const ack = await link.sendReset(ResetWhat.ESTOP, i);
       if (ack.result !== 0) throw new Error(`firmware refused RESET (result ${ack.result}) before trial ${i}`);
