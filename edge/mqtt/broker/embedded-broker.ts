@@ -166,6 +166,8 @@ export class EmbeddedBroker {
     const throttle = new LoginThrottle({ now, ...opts.throttle });
     const counters = { throttled: 0 };
     const authed = new WeakMap<Client, Authed>();
+    /** Connections that delivered a revocation: closed once their CONNACK is out (the dashboard's receipt). */
+    const revokers = new WeakSet<Client>();
     /** Revoked dashboard sessions → until when (epoch ms); entries past that are dropped. */
     const revoked = new Map<string, number>();
     /** Live token logins per session, to drop them at revocation. */
@@ -238,8 +240,8 @@ export class EmbeddedBroker {
             bySession.delete(t.sid);
             logger.info({ sid: t.sid }, 'dashboard session revoked at the broker');
             authed.set(client, { username: '', rules: [] });
+            revokers.add(client);
             done(null, true);
-            setImmediate(() => client.close());
             return;
           }
           const account = accounts.get(t.user);
@@ -274,6 +276,9 @@ export class EmbeddedBroker {
         deny({ username: who?.username ?? null, action: 'subscribe', topic: sub.topic });
         done(null, null);
       },
+    });
+    aedes.on('clientReady', (client) => {
+      if (revokers.has(client)) client.close();
     });
     aedes.on('clientDisconnect', (client) => {
       const a = authed.get(client);
