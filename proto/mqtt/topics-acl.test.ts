@@ -104,6 +104,22 @@ describe('ACL', () => {
     expect(mayPublish(o, t.resetBy('bob'))).toBe(false);
     expect(mayPublish(aclRules({ username: 'bob', role: 'operator', fleet: 'f' }), t.resetBy('bob'))).toBe(true);
   });
+  it('over every account and every sender name, a reset or resume is writable only by an operator under its own name', () => {
+    const ids: Identity[] = [operator, { username: 'bob', role: 'operator', fleet: 'f' }, viewer, robot, { username: 'r2', role: 'robot', fleet: 'f' }];
+    for (const who of ids) {
+      const rules = aclRules(who);
+      for (const sender of ids.map((i) => i.username)) {
+        for (const target of ['r1', 'r2']) {
+          const t = robotTopics('f', target);
+          for (const topic of [t.resetBy(sender), t.resumeBy(sender)]) {
+            expect(mayPublish(rules, topic), `${who.username} → ${topic}`).toBe(who.role === 'operator' && sender === who.username);
+            // What the robot reads back from that topic is the sender the broker let through.
+            expect(parseTopic(topic)).toMatchObject({ robot: target, sender });
+          }
+        }
+      }
+    }
+  });
   it('never lets a wildcard through as a publish topic', () => {
     expect(mayPublish(o, 'spinal/v1/f/+/cmd/estop')).toBe(false);
   });
