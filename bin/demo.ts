@@ -149,13 +149,16 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       viewers: [{ name: 'viewer', password: secret() }],
     };
     writeFileSync(join(dir, 'accounts.json'), JSON.stringify(accounts), { mode: 0o600 });
-    broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0, ws: { port: 0 } });
+    // The dashboard mints broker tokens for browsers with this key; the broker checks them with it.
+    const tokenKey = randomBytes(32);
+    writeFileSync(join(dir, 'broker-token.key'), tokenKey, { mode: 0o600 });
+    broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0, ws: { port: 0 }, tokenKey });
     const wsUrl = broker.wsUrl ?? '';
     log(`embedded MQTT broker on ${broker.url} (WebSocket ${wsUrl})`);
 
     const brainPort = await freePort();
     const dashboardPort = await portOr(opts.dashboardPort ?? 8080);
-    const dashboard = { listen: { host: '127.0.0.1', port: dashboardPort }, fleet: FLEET, accountsFile: join(dir, 'accounts.json'), mqttUrl: wsUrl };
+    const dashboard = { listen: { host: '127.0.0.1', port: dashboardPort }, fleet: FLEET, accountsFile: join(dir, 'accounts.json'), mqttUrl: wsUrl, brokerTokenKeyFile: join(dir, 'broker-token.key') };
     writeFileSync(join(dir, 'cloud.json'), JSON.stringify({ listen: { host: '127.0.0.1', port: brainPort }, robots: ids, planValidityMs: 1500, metrics: null, log: { level: 'warn' }, dashboard }));
     const brain = spawn(process.execPath, [...NODE_ARGS, 'cloud', '--config', join(dir, 'cloud.json')], { stdio: ['ignore', out('brain'), out('brain')] });
     children.push(brain);
@@ -225,8 +228,8 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         }
         if (s.safety.state === 'ACTIVE') r.resumed = true;
         if (!r.resumed && s.safety.state === 'IDLE' && op) {
-          const msg = { v: 1, kind: 'resume', id: `resume-${++seq}`, operator: OPERATOR, role: 'operator', at: Date.now() };
-          void op.publishAsync(robotTopics(FLEET, r.id).resume, JSON.stringify(msg), { qos: 1 }).catch(() => undefined);
+          const msg = { v: 1, kind: 'resume', id: `resume-${++seq}`, operator: OPERATOR, at: Date.now() };
+          void op.publishAsync(robotTopics(FLEET, r.id).resumeBy(OPERATOR), JSON.stringify(msg), { qos: 1 }).catch(() => undefined);
         }
       }
     }, 500);

@@ -16,6 +16,7 @@ import { parseFleetAccounts } from '../proto/mqtt/index.js';
 import { writeMosquittoConfig } from '../edge/mqtt/broker/mosquitto-config.js';
 import { renderUnitFile } from '../edge/systemd/unit-file.js';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSim } from '../firmware-shim/virtual/cli.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
@@ -201,7 +202,18 @@ program
   .option('--host <addr>', 'listener address', '127.0.0.1')
   .option('--user <name>', 'the user mosquitto drops privileges to (must be able to read the files)')
   .option('--websockets-port <n>', 'also a MQTT-over-WebSocket listener on this port (for the dashboard\'s browsers), same host, accounts and ACL', positiveInt('--websockets-port'))
-  .action((o: { accounts: string; out: string; port: number; host: string; user?: string; websocketsPort?: number }) => {
+  .option('--certfile <pem>', 'TLS on both listeners (mqtts://, wss://): the broker\'s certificate, e.g. server.pem from `spinal certs`')
+  .option('--keyfile <pem>', 'the broker certificate\'s private key')
+  .option('--cafile <pem>', 'the CA that signs client certificates (robots\' from `spinal certs`)')
+  .option('--require-certificate', 'the MQTT listener refuses clients without a certificate from --cafile', false)
+  .option('--use-identity-as-username', 'the client certificate\'s CN is the username (robot certificates carry the robot id)', false)
+  .option('--allow-plaintext', 'listen without TLS on a non-loopback --host (a network you trust completely)', false)
+  .action((o: {
+    accounts: string; out: string; port: number; host: string; user?: string; websocketsPort?: number;
+    certfile?: string; keyfile?: string; cafile?: string; requireCertificate: boolean; useIdentityAsUsername: boolean; allowPlaintext: boolean;
+  }) => {
+    if ((o.certfile === undefined) !== (o.keyfile === undefined)) fail('mosquitto: --certfile and --keyfile go together');
+    if (o.certfile === undefined && (o.cafile !== undefined || o.requireCertificate || o.useIdentityAsUsername)) fail('mosquitto: --cafile, --require-certificate and --use-identity-as-username need --certfile and --keyfile');
     let accounts: FleetAccounts;
     try {
       accounts = parseFleetAccounts(JSON.parse(readFileSync(o.accounts, 'utf8')), o.accounts);
@@ -210,7 +222,13 @@ program
     }
     try {
       const files = writeMosquittoConfig({
-        ...accounts, dir: o.out, port: o.port, host: o.host, ...(o.user !== undefined ? { runAsUser: o.user } : {}),
+        ...accounts, dir: o.out, port: o.port, host: o.host, ...(o.user !== undefined ? { runAsUser: o.user } : {}), allowPlaintext: o.allowPlaintext,
+        ...(o.certfile !== undefined && o.keyfile !== undefined ? {
+          tls: {
+            certfile: resolve(o.certfile), keyfile: resolve(o.keyfile), requireCertificate: o.requireCertificate, useIdentityAsUsername: o.useIdentityAsUsername,
+            ...(o.cafile !== undefined ? { cafile: resolve(o.cafile) } : {}),
+          },
+        } : {}),
         ...(o.websocketsPort !== undefined ? { websockets: { port: o.websocketsPort, host: o.host } } : {}),
       });
       console.log(`${files.conf}\n${files.passwd}\n${files.acl}\nrun: mosquitto -c ${files.conf}`);

@@ -15,7 +15,12 @@
  *   "dashboard": { "listen": { "host": "127.0.0.1", "port": 8080 }, "fleet": "demo",
  *                  "accountsFile": "accounts.json",            // the fleet's accounts (proto/mqtt/accounts.ts)
  *                  "mqttUrl": "ws://127.0.0.1:9001/mqtt",      // the broker's WebSocket listener, as browsers reach it
- *                  "sessionTtlS": 43200 },                     // omit the section: no dashboard
+ *                  "sessionTtlS": 43200,
+ *                  "tls": { "certFile": "server.pem", "keyFile": "server-key.pem" },  // HTTPS; omit: loopback only
+ *                  "allowPlaintext": false,                    // plain HTTP off loopback (behind a TLS proxy)
+ *                  "brokerTokenKeyFile": "broker-token.key",   // broker tokens instead of passwords in the page
+ *                  "brokerTokenTtlS": 60, "brokerCaFile": "ca.pem", "brokerRevokeUrl": "wss://broker:8884/mqtt" },
+ *                                                              // omit the section: no dashboard
  *   "log":      { "level": "info" }
  * }
  */
@@ -91,6 +96,15 @@ export const CloudConfigSchema = z.strictObject({
     accountsFile: z.string().min(1),
     mqttUrl: z.string().regex(/^wss?:\/\/[^/\s]+/, 'must be a ws:// or wss:// URL'),
     sessionTtlS: z.number().int().min(60).max(30 * 24 * 3600).default(12 * 3600),
+    tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+    allowPlaintext: z.boolean().default(false),
+    /** The key (>= 32 random bytes) shared with the broker, which checks the tokens minted with it. */
+    brokerTokenKeyFile: z.string().min(1).optional(),
+    brokerTokenTtlS: z.number().int().min(1).max(3600).default(60),
+    /** The CA of the broker's certificate, for the dashboard's own revocation connection. */
+    brokerCaFile: z.string().min(1).optional(),
+    /** Where the dashboard itself reaches the broker to revoke a session at logout; default mqttUrl. */
+    brokerRevokeUrl: z.string().regex(/^(wss?|mqtts?):\/\/[^/\s]+/, 'must be a ws://, wss://, mqtt:// or mqtts:// URL').optional(),
   }).optional(),
 });
 
@@ -113,7 +127,15 @@ export function parseCloudConfig(raw: unknown, source: string, baseDir = process
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   if (c.tls !== undefined) c.tls = { certFile: abs(c.tls.certFile), keyFile: abs(c.tls.keyFile), caFile: abs(c.tls.caFile) };
   if (c.backend.kind === 'onnx') c.backend = { ...c.backend, model: abs(c.backend.model) };
-  if (c.dashboard !== undefined) c.dashboard = { ...c.dashboard, accountsFile: abs(c.dashboard.accountsFile) };
+  if (c.dashboard !== undefined) {
+    const d = c.dashboard;
+    c.dashboard = {
+      ...d, accountsFile: abs(d.accountsFile),
+      ...(d.tls !== undefined ? { tls: { certFile: abs(d.tls.certFile), keyFile: abs(d.tls.keyFile) } } : {}),
+      ...(d.brokerTokenKeyFile !== undefined ? { brokerTokenKeyFile: abs(d.brokerTokenKeyFile) } : {}),
+      ...(d.brokerCaFile !== undefined ? { brokerCaFile: abs(d.brokerCaFile) } : {}),
+    };
+  }
   return c;
 }
 

@@ -34,6 +34,15 @@ function dashboardUsers(file: string, fleet: string): DashboardUsers {
   return new DashboardUsers(accounts);
 }
 
+/** A file's bytes; the error names the configuration key. */
+function readNamed(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new CloudConfigError(`${key}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
 /** Starts everything the configuration asks for; rejects with a clear error when it cannot. */
 export async function startCloud(config: CloudConfig, opts: { logger?: Logger; clock?: Clock } = {}): Promise<RunningCloud> {
   const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'brain' } }, pino.destination({ fd: 1, sync: true }));
@@ -57,7 +66,15 @@ export async function startCloud(config: CloudConfig, opts: { logger?: Logger; c
       try {
         dashboard = await DashboardServer.start({
           host: d.listen.host, port: d.listen.port, fleet: d.fleet, robots: config.robots, users, mqttUrl: d.mqttUrl, brain,
-          sessionTtlMs: d.sessionTtlS * 1000, logger: logger.child({ component: 'dashboard' }),
+          sessionTtlMs: d.sessionTtlS * 1000, logger: logger.child({ component: 'dashboard' }), allowPlaintext: d.allowPlaintext,
+          ...(d.tls !== undefined ? { tls: { cert: readNamed(d.tls.certFile, 'dashboard.tls.certFile'), key: readNamed(d.tls.keyFile, 'dashboard.tls.keyFile') } } : {}),
+          ...(d.brokerTokenKeyFile !== undefined ? {
+            brokerTokens: {
+              key: readNamed(d.brokerTokenKeyFile, 'dashboard.brokerTokenKeyFile'), ttlMs: d.brokerTokenTtlS * 1000,
+              ...(d.brokerCaFile !== undefined ? { ca: readNamed(d.brokerCaFile, 'dashboard.brokerCaFile') } : {}),
+              ...(d.brokerRevokeUrl !== undefined ? { revokeUrl: d.brokerRevokeUrl } : {}),
+            },
+          } : {}),
         });
       } catch (e) {
         await brain.stop();

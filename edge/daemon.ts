@@ -233,8 +233,20 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
         if (e instanceof DaemonConfigError) throw e;
         throw new DaemonConfigError(`mqtt.embedded.accountsFile: ${(e as Error).message}`);
       }
-      broker = await EmbeddedBroker.start({ ...accounts, host: m.embedded.host, port: m.embedded.port, logger });
-      url = `mqtt://${m.embedded.host}:${broker.port}`;
+      const e = m.embedded;
+      broker = await EmbeddedBroker.start({
+        ...accounts, host: e.host, port: e.port, logger, allowPlaintext: e.allowPlaintext,
+        ...(e.tls ? {
+          tls: {
+            cert: readFileNamed(e.tls.certFile, 'mqtt.embedded.tls.certFile'), key: readFileNamed(e.tls.keyFile, 'mqtt.embedded.tls.keyFile'),
+            requireCertificate: e.tls.requireCertificate, useIdentityAsUsername: e.tls.useIdentityAsUsername,
+            ...(e.tls.caFile !== undefined ? { ca: readFileNamed(e.tls.caFile, 'mqtt.embedded.tls.caFile') } : {}),
+          },
+        } : {}),
+        ...(e.tokenKeyFile !== undefined ? { tokenKey: readFileNamed(e.tokenKeyFile, 'mqtt.embedded.tokenKeyFile') } : {}),
+      });
+      // This robot reaches its own broker on loopback; with TLS it checks it like any other.
+      url = `${e.tls ? 'mqtts' : 'mqtt'}://${e.host}:${broker.port}`;
     }
     const password = m.passwordFile !== undefined ? readFileNamed(m.passwordFile, 'mqtt.passwordFile').toString('utf8').trim() : undefined;
     // Built at the telemetry rate on this thread, from what the producers already keep: the
@@ -275,8 +287,15 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       url, fleet: m.fleet, robot: config.robot.id, username: config.robot.id, wire: serial, estop: supervisor, reset: supervisor, resume: resumeWithReason(supervisor),
       safety: supervisor, heartbeat: supervisor, linkLoss: { timeoutMs: m.linkLossTimeoutMs, category: m.linkLossCategory, sink: supervisor }, telemetry: { source: { summary }, rateHz: m.telemetryHz },
       operators: m.operators, resetMaxAgeMs: m.resetMaxAgeMs, keepaliveS: m.keepaliveS, reconnectPeriodMs: m.reconnectMs,
-      software: VERSION_STRING, logger,
+      software: VERSION_STRING, logger, allowPlaintext: m.allowPlaintext,
       ...(password !== undefined ? { password } : {}),
+      ...(m.tls ? {
+        tls: {
+          ca: readFileNamed(m.tls.caFile, 'mqtt.tls.caFile'),
+          ...(m.tls.certFile !== undefined ? { cert: readFileNamed(m.tls.certFile, 'mqtt.tls.certFile') } : {}),
+          ...(m.tls.keyFile !== undefined ? { key: readFileNamed(m.tls.keyFile, 'mqtt.tls.keyFile') } : {}),
+        },
+      } : {}),
     });
     mqtt.start();
   }

@@ -5,13 +5,23 @@
  * one enforcement of who may stop, reset or resume (this server only mirrors it in the page).
  *
  * API (JSON): POST /api/login {username,password} · POST /api/logout · GET /api/session ·
- * GET /api/robots · POST /api/robots/<id>/task {instruction} (operators) · GET /healthz.
- * Session cookie: HttpOnly, SameSite=Strict; POSTs must be application/json and same-origin.
+ * POST /api/broker-token (a broker credential for this session) · GET /api/robots ·
+ * POST /api/robots/<id>/task {instruction} (operators) · GET /healthz.
+ * Session cookie: HttpOnly, SameSite=Strict (and Secure over HTTPS); POSTs must be
+ * application/json and same-origin.
+ *
+ * Transport: HTTPS when given a certificate; plaintext HTTP only on a loopback address unless
+ * `allowPlaintext` says otherwise (the login's password and the session cookie cross it).
+ * Broker credentials: with `brokerTokens` the page never holds a password (broker-credentials.ts);
+ * without, it keeps the password in memory for the page's life (a reload asks for it again).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SessionInfo } from '../../proto/brain/index.js';
 import { checkName } from '../../proto/mqtt/index.js';
+import { isLoopbackHost, plaintextRefusal } from '../../proto/security/loopback.js';
+import { BrokerCredentials, type BrokerCredentialOptions } from './broker-credentials.js';
 import { HttpError, cookie, decodeComponent, readJsonObject, sendJson, stringField } from './http-util.js';
 import { LoginThrottle } from './login-throttle.js';
 import { SessionStore, type Session } from './sessions.js';
@@ -43,6 +53,12 @@ export interface DashboardOptions {
   sessionTtlMs?: number;
   now?: () => number;
   logger?: DashboardLogger;
+  /** PEM certificate (chain) and key: serve HTTPS. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
+  /** Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy on the same host). Default false. */
+  allowPlaintext?: boolean;
+  /** Mint broker tokens for the page instead of having it keep the password (the broker must hold the same key). */
+  brokerTokens?: Omit<BrokerCredentialOptions, 'fleet' | 'now' | 'revokeUrl'> & { revokeUrl?: string };
 }
 
 const COOKIE = 'spinal_session';
@@ -50,14 +66,14 @@ const INSTRUCTION_MAX = 500;
 const silent: DashboardLogger = { info: () => undefined, warn: () => undefined };
 
 export class DashboardServer {
-  private constructor(private readonly server: Server, readonly host: string) {}
+  private constructor(private readonly server: Server, readonly host: string, private readonly secure: boolean) {}
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
   }
 
   get url(): string {
-    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
+    return `${this.secure ? 'https' : 'http'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/`;
   }
 
   static async start(opts: DashboardOptions): Promise<DashboardServer> {
@@ -65,27 +81,39 @@ export class DashboardServer {
     for (const r of opts.robots) checkName('robot', r);
     if (!/^wss?:\/\/[^/]+/.test(opts.mqttUrl)) throw new Error(`dashboard mqttUrl ${JSON.stringify(opts.mqttUrl)} must be a ws:// or wss:// URL`);
     if (opts.users.size === 0) throw new Error('dashboard: no operators or viewers in the accounts: nobody could log in');
+    const host = opts.host ?? '127.0.0.1';
+    if (!opts.tls && opts.allowPlaintext !== true) {
+      const refusal = plaintextRefusal(host, 'give dashboard.tls (certFile, keyFile), or set dashboard.allowPlaintext behind a TLS proxy on this host');
+      if (refusal) throw new Error(`dashboard: ${refusal}`);
+    }
+    // A page served over HTTPS may not open ws:// (mixed content), and the broker login would cross in clear.
+    const mqttHost = /^wss?:\/\/(\[[^\]]+\]|[^:/]+)/.exec(opts.mqttUrl)?.[1] ?? '';
+    if (opts.tls && opts.mqttUrl.startsWith('ws://') && !isLoopbackHost(mqttHost)) {
+      throw new Error(`dashboard mqttUrl ${JSON.stringify(opts.mqttUrl)} is plaintext to a broker off loopback: the HTTPS page needs wss://`);
+    }
     const now = opts.now ?? Date.now;
     const logger = opts.logger ?? silent;
     const assets = loadAssets();
     const sessions = new SessionStore(opts.sessionTtlMs ?? 12 * 3600_000, now);
     const throttle = new LoginThrottle(now);
-    const api = new Api(opts, sessions, throttle, logger);
-    const server = createServer((req, res) => {
+    const bt = opts.brokerTokens;
+    const credentials = bt ? new BrokerCredentials({ ...bt, fleet: opts.fleet, now, revokeUrl: bt.revokeUrl ?? opts.mqttUrl }) : null;
+    const api = new Api(opts, sessions, throttle, logger, credentials, opts.tls !== undefined);
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       api.handle(req, res, assets).catch((e: unknown) => {
         const err = e instanceof HttpError ? e : new HttpError(500, 'internal error');
         if (!(e instanceof HttpError)) logger.warn({ err: (e as Error).message, url: req.url }, 'dashboard request failed');
         if (!res.headersSent) sendJson(res, err.status, { error: err.message });
         else res.destroy();
       });
-    });
+    };
+    const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(handler);
     server.keepAliveTimeout = 5000;
-    const host = opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => resolve());
     });
-    const d = new DashboardServer(server, host);
+    const d = new DashboardServer(server, host, opts.tls !== undefined);
     logger.info({ url: d.url, fleet: opts.fleet, mqtt: opts.mqttUrl }, 'dashboard listening');
     return d;
   }
@@ -112,7 +140,14 @@ class Api {
     private readonly sessions: SessionStore,
     private readonly throttle: LoginThrottle,
     private readonly logger: DashboardLogger,
+    private readonly credentials: BrokerCredentials | null,
+    private readonly secure: boolean,
   ) {}
+
+  /** The cookie's attributes; Secure over HTTPS so it never travels in clear. */
+  private cookieAttrs(maxAgeS: number): string {
+    return `Path=/; HttpOnly; SameSite=Strict${this.secure ? '; Secure' : ''}; Max-Age=${maxAgeS}`;
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse, assets: Map<string, Asset>): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://dashboard');
@@ -135,12 +170,8 @@ class Api {
     if (req.method !== 'POST') throw new HttpError(405, `method ${req.method ?? '?'} not allowed on ${path}`);
     this.checkOrigin(req);
     if (path === '/api/login') return this.login(req, res);
-    if (path === '/api/logout') {
-      this.sessions.delete(cookie(req, COOKIE));
-      res.writeHead(204, { 'set-cookie': `${COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
-      res.end();
-      return;
-    }
+    if (path === '/api/logout') return this.logout(req, res);
+    if (path === '/api/broker-token') return this.brokerToken(req, res);
     const task = /^\/api\/robots\/([^/]+)\/task$/.exec(path);
     if (task) return this.setTask(req, res, decodeComponent(task[1] as string, 'robot id'));
     throw new HttpError(404, `no such endpoint: POST ${path}`);
@@ -160,7 +191,31 @@ class Api {
   }
 
   private whoami(s: Session): object {
-    return { user: s.name, role: s.role, fleet: this.opts.fleet, mqttUrl: this.opts.mqttUrl, robots: this.opts.robots, expiresAt: s.expiresAtMs };
+    return {
+      user: s.name, role: s.role, fleet: this.opts.fleet, mqttUrl: this.opts.mqttUrl, robots: this.opts.robots, expiresAt: s.expiresAtMs,
+      brokerAuth: this.credentials ? 'token' : 'password',
+    };
+  }
+
+  /** A broker credential for this session only (the page asks before every connection). */
+  private brokerToken(req: IncomingMessage, res: ServerResponse): void {
+    const s = this.requireSession(req);
+    if (!this.credentials) throw new HttpError(404, 'this dashboard mints no broker tokens (dashboard.brokerTokenKeyFile is not set): the page logs in to the broker with the password');
+    sendJson(res, 200, this.credentials.mint(s));
+  }
+
+  private async logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const s = this.sessions.get(cookie(req, COOKIE));
+    this.sessions.delete(cookie(req, COOKIE));
+    if (s && this.credentials) {
+      // Revoked before answering: once the page sees the logout, its broker credential is dead.
+      await this.credentials.revoke(s).then(
+        () => this.logger.info({ user: s.name }, 'dashboard session revoked at the broker'),
+        (e: unknown) => this.logger.warn({ user: s.name, err: (e as Error).message }, 'could not revoke the session at the broker: its tokens stay valid until they expire (at most the token lifetime)'),
+      );
+    }
+    res.writeHead(204, { 'set-cookie': `${COOKIE}=; ${this.cookieAttrs(0)}` });
+    res.end();
   }
 
   private requireSession(req: IncomingMessage): Session {
@@ -190,7 +245,7 @@ class Api {
     const s = this.sessions.create(user);
     this.logger.info({ user: s.name, role: s.role, address }, 'dashboard login');
     const maxAge = Math.floor(this.sessions.ttlMs / 1000);
-    sendJson(res, 200, this.whoami(s), { 'set-cookie': `${COOKIE}=${s.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` });
+    sendJson(res, 200, this.whoami(s), { 'set-cookie': `${COOKIE}=${s.token}; ${this.cookieAttrs(maxAge)}` });
   }
 
   private robots(req: IncomingMessage, res: ServerResponse): void {

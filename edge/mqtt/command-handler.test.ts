@@ -26,8 +26,8 @@ function setup(opts: { resetOutcome?: ResetOutcome; resumeOutcome?: ResumeOutcom
   return { handler, order, wire, stops, resets, resumes, events };
 }
 const estop = (category: number) => encodePayload({ v: 1, kind: 'estop', id: 'e1', category, operator: 'alice', at: NOW });
-const reset = (extra: object = {}) => encodePayload({ v: 1, kind: 'reset', id: 'x1', operator: 'alice', role: 'operator', at: NOW, ...extra });
-const resume = (extra: object = {}) => encodePayload({ v: 1, kind: 'resume', id: 'm1', operator: 'alice', role: 'operator', at: NOW, ...extra });
+const reset = (extra: object = {}) => encodePayload({ v: 1, kind: 'reset', id: 'x1', operator: 'alice', at: NOW, ...extra });
+const resume = (extra: object = {}) => encodePayload({ v: 1, kind: 'resume', id: 'm1', operator: 'alice', at: NOW, ...extra });
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('CommandHandler e-stop path', () => {
@@ -66,38 +66,53 @@ describe('CommandHandler e-stop path', () => {
 describe('CommandHandler reset path', () => {
   it('passes a valid operator reset to the supervisor and reports it', async () => {
     const s = setup();
-    s.handler.handle('spinal/v1/f/r1/cmd/reset', reset(), false);
+    s.handler.handle('spinal/v1/f/r1/cmd/reset/alice', reset(), false);
     await settle();
     expect(s.resets).toEqual([{ id: 'alice', role: 'operator' }]);
     expect(s.events).toEqual([expect.objectContaining({ kind: 'reset-accepted', id: 'x1' })]);
   });
   it.each([
     ['malformed', Buffer.from('{"kind":"reset"'), false, /not UTF-8 JSON/],
-    ['from a viewer', reset({ role: 'viewer' }), false, /role "viewer" may not reset/],
+    ['naming another operator', reset({ operator: 'bob' }), false, /forged reset: the payload names operator "bob" but the broker authenticated "alice"/],
     ['retained', reset(), true, /retained reset/],
     ['stale', reset({ at: NOW - 60_000 }), false, /reset.at=.* 60000 ms from now/],
     ['with an unknown key', reset({ force: true }), false, /Unrecognized key/i],
   ])('refuses and reports a %s reset', async (_what, payload, retained, reason) => {
     const s = setup();
-    s.handler.handle('spinal/v1/f/r1/cmd/reset', payload, retained);
+    s.handler.handle('spinal/v1/f/r1/cmd/reset/alice', payload, retained);
     await settle();
     expect(s.resets).toEqual([]);
     expect(s.events).toEqual([expect.objectContaining({ kind: 'reset-refused', reason: expect.stringMatching(reason) })]);
   });
   it('refuses an operator not on the allow list, and any reset while the fleet latch is asserted', async () => {
     const s = setup({ operators: ['bob'] });
-    s.handler.handle('spinal/v1/f/r1/cmd/reset', reset(), false);
+    s.handler.handle('spinal/v1/f/r1/cmd/reset/alice', reset(), false);
     const t = setup();
     t.handler.handle('spinal/v1/f/all/cmd/estop', estop(0), true);
-    t.handler.handle('spinal/v1/f/r1/cmd/reset', reset(), false);
+    t.handler.handle('spinal/v1/f/r1/cmd/reset/alice', reset(), false);
     await settle();
     expect(s.events[0]).toMatchObject({ kind: 'reset-refused', reason: expect.stringMatching(/"alice" is not authorised/) });
     expect(t.events.at(-1)).toMatchObject({ kind: 'reset-refused', reason: expect.stringMatching(/fleet e-stop latch is asserted/) });
     expect(t.resets).toEqual([]);
   });
+  it('takes the sender from the topic, never from the payload: its claimed role is ignored, a reset without a sender level is not one', async () => {
+    const s = setup();
+    // A role claim in the payload changes nothing: only the broker decides who may write here.
+    s.handler.handle('spinal/v1/f/r1/cmd/reset/alice', reset({ role: 'viewer' }), false);
+    await settle();
+    expect(s.resets).toEqual([{ id: 'alice', role: 'operator' }]);
+    // The topic names bob (the broker vouched for bob); the payload claims alice: refused, reported with bob as the sender.
+    const t = setup();
+    t.handler.handle('spinal/v1/f/r1/cmd/reset/bob', reset(), false);
+    t.handler.handle('spinal/v1/f/r1/cmd/reset', reset(), false);
+    t.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    await settle();
+    expect(t.resets).toEqual([]);
+    expect(t.events).toEqual([expect.objectContaining({ kind: 'reset-refused', operator: 'alice', reason: expect.stringMatching(/authenticated "bob"/) })]);
+  });
   it('reports the supervisor refusing an unsafe reset', async () => {
     const s = setup({ resetOutcome: { accepted: false, reason: 'tilted' } });
-    s.handler.handle('spinal/v1/f/r1/cmd/reset', reset(), false);
+    s.handler.handle('spinal/v1/f/r1/cmd/reset/alice', reset(), false);
     await settle();
     expect(s.events[0]).toMatchObject({ kind: 'reset-refused', reason: 'supervisor refused: tilted' });
   });
@@ -106,15 +121,14 @@ describe('CommandHandler reset path', () => {
 describe('CommandHandler resume path', () => {
   it('passes a valid operator resume to the supervisor synchronously and reports it', () => {
     const s = setup();
-    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    s.handler.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(s.resumes).toEqual([{ id: 'alice', role: 'operator' }]);
     expect(s.events).toEqual([expect.objectContaining({ kind: 'resume-accepted', id: 'm1', operator: 'alice' })]);
     expect(s.resets).toEqual([]);
   });
   it.each([
     ['malformed', Buffer.from('{"kind":"resume"'), false, /^resume: not UTF-8 JSON/],
-    ['from a viewer', resume({ role: 'viewer' }), false, /role "viewer" may not resume/],
-    ['from a robot', resume({ role: 'robot' }), false, /role "robot" may not resume/],
+    ['naming another operator', resume({ operator: 'bob' }), false, /forged resume: the payload names operator "bob" but the broker authenticated "alice"/],
     ['retained', resume(), true, /retained resume/],
     ['stale', resume({ at: NOW - 60_000 }), false, /resume.at=.* 60000 ms from now/],
     ['from the future', resume({ at: NOW + 60_000 }), false, /resume.at=.* -60000 ms from now/],
@@ -123,46 +137,46 @@ describe('CommandHandler resume path', () => {
     ['without an operator', resume({ operator: undefined }), false, /^resume: operator: /],
   ])('refuses and reports a %s resume', (_what, payload, retained, reason) => {
     const s = setup();
-    s.handler.handle('spinal/v1/f/r1/cmd/resume', payload, retained);
+    s.handler.handle('spinal/v1/f/r1/cmd/resume/alice', payload, retained);
     expect(s.resumes).toEqual([]);
     expect(s.events).toEqual([expect.objectContaining({ kind: 'resume-refused', reason: expect.stringMatching(reason) })]);
   });
   it('refuses an operator not on the allow list, and any resume while the fleet latch is asserted', () => {
     const s = setup({ operators: ['bob'] });
-    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    s.handler.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(s.events[0]).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/"alice" is not authorised to resume/), id: 'm1', operator: 'alice' });
     const t = setup();
     t.handler.handle('spinal/v1/f/all/cmd/estop', estop(0), true);
-    t.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    t.handler.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(t.events.at(-1)).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/fleet e-stop latch is asserted/) });
     expect(t.resumes).toEqual([]);
     // Released: the same resume goes through.
     t.handler.handle('spinal/v1/f/all/cmd/estop', encodePayload({ v: 1, kind: 'release', id: 'r', operator: 'alice', at: NOW }), true);
-    t.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    t.handler.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(t.resumes).toHaveLength(1);
   });
   it('reports the supervisor refusing (plain false, or with a reason) and a supervisor that throws', () => {
     const s = setup({ resumeOutcome: false });
-    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    s.handler.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(s.events[0]).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/^supervisor refused/) });
     const t = setup({ resumeOutcome: { accepted: false, reason: 'no fresh plan' } });
-    t.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    t.handler.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(t.events[0]).toMatchObject({ kind: 'resume-refused', reason: 'supervisor refused: no fresh plan' });
     const events: SafetyEventBody[] = [];
     const u = new CommandHandler({
       fleet: 'f', robot: 'r1', now: () => NOW, wire: { sendEstop: () => true }, estop: { remoteEstop() {} }, reset: { reset: () => true },
       resume: { resume: () => { throw new Error('boom'); } }, events: { report: (e) => events.push(e) },
     });
-    u.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    u.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(events[0]).toMatchObject({ kind: 'resume-refused', reason: 'supervisor failed: boom' });
   });
   it('refuses when no resume sink is wired, and never takes a fleet-wide or another robot\'s resume', () => {
     const s = setup({ noResume: true });
-    s.handler.handle('spinal/v1/f/r1/cmd/resume', resume(), false);
+    s.handler.handle('spinal/v1/f/r1/cmd/resume/alice', resume(), false);
     expect(s.events[0]).toMatchObject({ kind: 'resume-refused', reason: expect.stringMatching(/does not accept a remote resume/) });
     const t = setup();
-    t.handler.handle('spinal/v1/f/all/cmd/resume', resume(), false);
-    t.handler.handle('spinal/v1/f/r2/cmd/resume', resume(), false);
+    t.handler.handle('spinal/v1/f/all/cmd/resume/alice', resume(), false);
+    t.handler.handle('spinal/v1/f/r2/cmd/resume/alice', resume(), false);
     expect(t.resumes).toEqual([]);
     expect(t.events).toEqual([]);
   });

@@ -6,9 +6,12 @@
  * Invariants:
  * - every message on an e-stop topic that is not a well-formed release puts ESTOP on the wire;
  * - `fleetLatch` is true from a fleet e-stop (malformed included) until a well-formed release;
- * - a reset or a resume reaches the supervisor only when live (not retained), well-formed, from
- *   the operator role (and an allowed operator when a list is configured), fresh, and with no
- *   fleet latch. Both are per robot: a fleet-wide topic for either does not parse (ignored).
+ * - a reset or a resume reaches the supervisor only when live (not retained), well-formed, sent
+ *   by the operator its topic names (and an allowed operator when a list is configured), fresh,
+ *   and with no fleet latch. Both are per robot: a fleet-wide topic for either does not parse.
+ * - who sent a reset or resume is the topic's last level, which the broker's ACL lets only that
+ *   operator write (proto/mqtt/acl.ts); the payload's `role` is ignored and an `operator` naming
+ *   anyone else is refused and reported as a forgery.
  */
 import {
   decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, fleetTopics, parseTopic, type ResetCommand, type ResumeCommand,
@@ -68,9 +71,9 @@ export class CommandHandler {
       return;
     }
     if (t.command === 'estop') this.onEstop(t.scope, payload, topic);
-    else if (t.command === 'reset') void this.onReset(payload, retained);
-    else if (t.command === 'resume') this.onResume(payload, retained);
-    else this.onHeartbeat(payload);
+    else if (t.command === 'heartbeat') this.onHeartbeat(payload);
+    else if (t.scope === 'robot' && t.command === 'reset') void this.onReset(payload, retained, t.sender);
+    else if (t.scope === 'robot' && t.command === 'resume') this.onResume(payload, retained, t.sender);
   }
 
   private onEstop(scope: 'robot' | 'fleet', payload: Uint8Array, topic: string): void {
@@ -106,16 +109,17 @@ export class CommandHandler {
     this.opts.events.report({ kind: 'fleet-latch', asserted, ...(operator !== undefined ? { operator } : {}) });
   }
 
-  private async onReset(payload: Uint8Array, retained: boolean): Promise<void> {
+  private async onReset(payload: Uint8Array, retained: boolean, sender: string): Promise<void> {
     if (retained) return this.refuseCommand('reset', 'a retained reset is never applied: resets must be live commands');
     const r = decodeReset(payload);
     if (!r.ok) return this.refuseCommand('reset', r.problem);
     const cmd = r.value;
-    const problem = this.commandProblem('reset', cmd);
+    const problem = this.commandProblem('reset', cmd, sender);
     if (problem) return this.refuseCommand('reset', problem, cmd);
     let outcome: ResetOutcome;
     try {
-      const r = await this.opts.reset.reset({ id: cmd.operator, role: cmd.role });
+      // 'operator': only operators' accounts may write under cmd/reset/<own name> (the broker's ACL).
+      const r = await this.opts.reset.reset({ id: sender, role: 'operator' });
       outcome = typeof r !== 'boolean' ? r : r ? { accepted: true } : { accepted: false, reason: 'see the supervisor\'s refusal' };
     } catch (err) {
       return this.refuseCommand('reset', `supervisor failed: ${(err as Error).message}`, cmd);
@@ -125,11 +129,11 @@ export class CommandHandler {
     this.opts.events.report({ kind: 'reset-accepted', id: cmd.id, operator: cmd.operator });
   }
 
-  /** Why a reset or resume may not reach the supervisor; null when it may. */
-  private commandProblem(what: 'reset' | 'resume', cmd: ResetCommand | ResumeCommand): string | null {
-    if (cmd.role !== 'operator') return `role ${JSON.stringify(cmd.role)} may not ${what} (operators only)`;
+  /** Why a reset or resume may not reach the supervisor; null when it may. `sender`: the username the broker vouched for. */
+  private commandProblem(what: 'reset' | 'resume', cmd: ResetCommand | ResumeCommand, sender: string): string | null {
+    if (cmd.operator !== sender) return `forged ${what}: the payload names operator ${JSON.stringify(cmd.operator)} but the broker authenticated ${JSON.stringify(sender)}`;
     const allowed = this.opts.operators;
-    if (allowed && allowed.length > 0 && !allowed.includes(cmd.operator)) return `operator ${JSON.stringify(cmd.operator)} is not authorised to ${what} this robot`;
+    if (allowed && allowed.length > 0 && !allowed.includes(sender)) return `operator ${JSON.stringify(sender)} is not authorised to ${what} this robot`;
     const ageMs = this.now() - cmd.at;
     if (this.maxAgeMs > 0 && Math.abs(ageMs) > this.maxAgeMs) return `${what}.at=${cmd.at} is ${Math.round(ageMs)} ms from now (limit ${this.maxAgeMs} ms)`;
     if (this.latched) return `fleet e-stop latch is asserted on ${this.fleetEstopTopic}; release it first`;
@@ -146,18 +150,18 @@ export class CommandHandler {
   }
 
   /** Synchronous: the supervisor's resume() is (nothing sits between the message and ACTIVE). */
-  private onResume(payload: Uint8Array, retained: boolean): void {
+  private onResume(payload: Uint8Array, retained: boolean, sender: string): void {
     if (retained) return this.refuseCommand('resume', 'a retained resume is never applied: resumes must be live commands');
     const r = decodeResume(payload);
     if (!r.ok) return this.refuseCommand('resume', r.problem);
     const cmd = r.value;
-    const problem = this.commandProblem('resume', cmd);
+    const problem = this.commandProblem('resume', cmd, sender);
     if (problem) return this.refuseCommand('resume', problem, cmd);
     const sink = this.opts.resume;
     if (!sink) return this.refuseCommand('resume', 'this robot does not accept a remote resume', cmd);
     let outcome: ResumeOutcome;
     try {
-      const o = sink.resume({ id: cmd.operator, role: cmd.role });
+      const o = sink.resume({ id: sender, role: 'operator' });
       outcome = typeof o !== 'boolean' ? o : o ? { accepted: true } : { accepted: false, reason: 'see the supervisor\'s refusal' };
     } catch (err) {
       return this.refuseCommand('resume', `supervisor failed: ${(err as Error).message}`, cmd);

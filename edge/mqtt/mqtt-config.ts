@@ -4,12 +4,21 @@
  * The robot's username is its robot id (robot.id); the fleet names the topic tree.
  */
 import { z } from 'zod';
+import { isLoopbackHost } from '../../proto/security/loopback.js';
 
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 letters, digits, "_" or "-", starting with a letter or digit');
 
 export const MqttConfigSchema = z.strictObject({
-  /** `mqtt://host:port`; the embedded broker when `embedded` is set. */
-  url: z.string().regex(/^mqtt:\/\/[^/\s]+$/, 'must be mqtt://host:port').default('mqtt://127.0.0.1:1883'),
+  /** `mqtts://host:port`, or `mqtt://host:port` to a loopback broker; the embedded broker when `embedded` is set. */
+  url: z.string().regex(/^mqtts?:\/\/[^/\s]+$/, 'must be mqtts://host:port or mqtt://host:port').default('mqtt://127.0.0.1:1883'),
+  /** TLS to the broker (PEM files): the CA that signs the broker's certificate, and this robot's client certificate and key. */
+  tls: z.strictObject({
+    caFile: z.string().min(1),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+  }).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'certFile and keyFile go together').optional(),
+  /** Plaintext mqtt:// to a broker off loopback is refused unless this is true (a network you trust completely). */
+  allowPlaintext: z.boolean().default(false),
   fleet: Name,
   /** Read from a file so the secret stays out of the config (systemd LoadCredential= fits). */
   passwordFile: z.string().min(1).optional(),
@@ -33,7 +42,33 @@ export const MqttConfigSchema = z.strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     /** JSON FleetAccounts {fleet, robots:[{id,password}], operators:[{name,password}], viewers:[...]}. */
     accountsFile: z.string().min(1),
+    /** TLS for the embedded broker's listener (PEM files); caFile also lets robots log in by certificate. */
+    tls: z.strictObject({
+      certFile: z.string().min(1),
+      keyFile: z.string().min(1),
+      caFile: z.string().min(1).optional(),
+      requireCertificate: z.boolean().default(false),
+      useIdentityAsUsername: z.boolean().default(false),
+    }).optional(),
+    /** Listen in plaintext on a non-loopback host. */
+    allowPlaintext: z.boolean().default(false),
+    /** The key file shared with the dashboard that mints broker tokens for browsers. */
+    tokenKeyFile: z.string().min(1).optional(),
   }).optional(),
+}).superRefine((c, ctx) => {
+  // Plaintext only on loopback unless said otherwise: refused here so the error names the key.
+  const host = /^mqtt:\/\/(\[[^\]]+\]|[^:/]+)/.exec(c.url)?.[1];
+  if (host !== undefined && !c.allowPlaintext && !isLoopbackHost(host) && c.embedded === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: `${JSON.stringify(c.url)} is plaintext to a broker off loopback: use mqtts:// with mqtt.tls, or set mqtt.allowPlaintext to true` });
+  }
+  if (c.url.startsWith('mqtt://') && c.tls !== undefined) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'is set but mqtt.url is plaintext mqtt://: use mqtts://' });
+  const e = c.embedded;
+  if (e && e.tls === undefined && !e.allowPlaintext && !isLoopbackHost(e.host)) {
+    ctx.addIssue({ code: 'custom', path: ['embedded', 'host'], message: `${JSON.stringify(e.host)} is not loopback: give mqtt.embedded.tls, or set mqtt.embedded.allowPlaintext to true` });
+  }
+  if (e?.tls && (e.tls.requireCertificate || e.tls.useIdentityAsUsername) && e.tls.caFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['embedded', 'tls', 'caFile'], message: 'is needed by requireCertificate and useIdentityAsUsername' });
+  }
 });
 
 export type MqttConfig = z.infer<typeof MqttConfigSchema>;

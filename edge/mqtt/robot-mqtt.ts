@@ -18,8 +18,13 @@
  *   bounded outbox (event-outbox.ts: stop events kept first, drops counted and reported by an
  *   `events-dropped` event on reconnect).
  * TCP_NODELAY is set on the socket: Nagle plus delayed ACKs would add up to 40 ms to an e-stop.
+ * Transport: mqtts:// (TLS, the broker checked against `tls.ca`, optionally a client certificate)
+ * anywhere; plaintext mqtt:// only to a loopback broker unless `allowPlaintext` says otherwise,
+ * since the password, telemetry and e-stops would otherwise cross the network readable by anyone.
  */
 import { createConnection } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { isLoopbackHost } from '../../proto/security/loopback.js';
 import { MqttClient, type IClientOptions } from 'mqtt';
 import { encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTopics, type SafetyEventBody, type StopCategory } from '../../proto/mqtt/index.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -32,9 +37,19 @@ import {
 } from './ports.js';
 import { TelemetryPublisher } from './telemetry-publisher.js';
 
+/** TLS to the broker (PEM). `ca` verifies the broker; `cert` and `key` are this robot's client certificate. */
+export interface RobotMqttTls {
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+}
+
 export interface RobotMqttOptions {
-  /** `mqtt://host:port` */
+  /** `mqtts://host:port` (default port 8883), or `mqtt://host:port` (1883) to a loopback broker. */
   url: string;
+  tls?: RobotMqttTls;
+  /** Allow plaintext mqtt:// to a broker that is not on loopback (a network you trust completely). */
+  allowPlaintext?: boolean;
   fleet: string;
   robot: string;
   username?: string;
@@ -97,7 +112,7 @@ export class RobotMqtt {
     // QoS 1 (queued while offline) for e-stops only; QoS 0 (never queued) for everything that
     // must act only while the operator and the robot see each other.
     this.subscriptions = {
-      [this.topics.estop]: { qos: 1 }, [this.topics.reset]: { qos: 0 }, [this.topics.resume]: { qos: 0 }, [this.topics.heartbeat]: { qos: 0 },
+      [this.topics.estop]: { qos: 1 }, [this.topics.resets]: { qos: 0 }, [this.topics.resumes]: { qos: 0 }, [this.topics.heartbeat]: { qos: 0 },
       [fleet.estop]: { qos: 1 }, [fleet.heartbeat]: { qos: 0 },
     };
     const loss = opts.linkLoss;
@@ -116,9 +131,14 @@ export class RobotMqtt {
     this.telemetry = tel ? new TelemetryPublisher({ clock, rateHz: tel.rateHz, tick: () => this.publishState(tel.source) }) : null;
 
     const url = new URL(opts.url);
-    if (url.protocol !== 'mqtt:') throw new Error(`mqtt.url ${JSON.stringify(opts.url)}: only mqtt:// is supported here`);
+    if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new Error(`mqtt.url ${JSON.stringify(opts.url)}: must be mqtts://host:port or mqtt://host:port`);
+    const secure = url.protocol === 'mqtts:';
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = url.port ? Number(url.port) : 1883;
+    const port = url.port ? Number(url.port) : secure ? 8883 : 1883;
+    if (!secure && opts.allowPlaintext !== true && !isLoopbackHost(host)) {
+      throw new Error(`mqtt.url ${JSON.stringify(opts.url)} is plaintext to a broker that is not on loopback: use mqtts:// (with mqtt.tls), or set mqtt.allowPlaintext to true on a network you trust`);
+    }
+    if (!secure && opts.tls) throw new Error(`mqtt.url ${JSON.stringify(opts.url)} is plaintext but mqtt.tls is set: use mqtts://`);
     const clientOpts: IClientOptions = {
       protocolVersion: 4,
       clientId: `spinal-${opts.fleet}-${opts.robot}`,
@@ -134,7 +154,16 @@ export class RobotMqtt {
       ...(opts.username !== undefined ? { username: opts.username } : {}),
       ...(opts.password !== undefined ? { password: opts.password } : {}),
     };
-    this.client = new MqttClient(() => createConnection({ host, port, noDelay: true }), clientOpts);
+    const tls = opts.tls ?? {};
+    this.client = new MqttClient(() => {
+      if (!secure) return createConnection({ host, port, noDelay: true });
+      const socket = tlsConnect({
+        host, port, ...(isIpLiteral(host) ? {} : { servername: host }),
+        ...(tls.ca !== undefined ? { ca: tls.ca } : {}), ...(tls.cert !== undefined ? { cert: tls.cert } : {}), ...(tls.key !== undefined ? { key: tls.key } : {}),
+      });
+      socket.setNoDelay(true);
+      return socket;
+    }, clientOpts);
     // The fast path: the 'message' callback runs in the same turn as the packet parse.
     this.client.on('message', (topic, payload, packet) => this.handler.handle(topic, payload, packet.retain));
     this.client.on('connect', () => this.onConnect());
@@ -269,4 +298,9 @@ export class RobotMqtt {
       this.publishEvent({ kind: 'deadman-expired', ...info });
     }
   }
+}
+
+/** SNI carries host names only (RFC 6066), never an address. */
+function isIpLiteral(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
 }

@@ -3,10 +3,12 @@
  * written out as a Mosquitto ACL file, so both brokers enforce the same contract.
  *
  * - robot R:    writes only its own status/state/event; reads only its own commands and the fleet's.
- * - operator:   writes any command of the fleet (e-stop, reset, resume, heartbeat); reads everything of it.
+ * - operator:   writes e-stops and heartbeats for any robot of the fleet (and fleet-wide), resets and
+ *               resumes only under its own name (`cmd/reset/<username>`); reads everything of it.
  * - viewer:     reads everything of the fleet; writes nothing.
  * Invariant: no rule ever grants a write on another robot's telemetry, and only operators write
- * any `cmd/` topic.
+ * any `cmd/` topic; a reset or resume topic always ends with its writer's own username, so the
+ * robot learns who sent it from the broker, not from the payload.
  */
 import { filterCovers, isValidFilter, topicMatchesFilter } from './filters.js';
 import { TOPIC_ROOT, checkName, fleetTopics, robotTopics } from './topics.js';
@@ -39,11 +41,16 @@ export function aclRules(id: Identity): AclRule[] {
         { access: 'read', filter: fleet.commands },
       ];
     }
-    case 'operator':
+    case 'operator': {
+      const any = `${TOPIC_ROOT}/${id.fleet}/+/cmd`;
       return [
         { access: 'read', filter: fleet.everything },
-        { access: 'write', filter: `${TOPIC_ROOT}/${id.fleet}/+/cmd/#` },
+        { access: 'write', filter: `${any}/estop` },
+        { access: 'write', filter: `${any}/heartbeat` },
+        { access: 'write', filter: `${any}/reset/${id.username}` },
+        { access: 'write', filter: `${any}/resume/${id.username}` },
       ];
+    }
     case 'viewer':
       return [{ access: 'read', filter: fleet.everything }];
   }

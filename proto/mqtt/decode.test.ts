@@ -3,8 +3,8 @@ import { decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, encodeP
 import { SafetyEventSchema, StateSummarySchema } from './payloads.js';
 
 const estop = { v: 1, kind: 'estop', id: 'e1', category: 1, operator: 'alice', at: 1 };
-const reset = { v: 1, kind: 'reset', id: 'r1', operator: 'alice', role: 'operator', at: 1 };
-const resume = { v: 1, kind: 'resume', id: 'm1', operator: 'alice', role: 'operator', at: 1 };
+const reset = { v: 1, kind: 'reset', id: 'r1', operator: 'alice', at: 1 };
+const resume = { v: 1, kind: 'resume', id: 'm1', operator: 'alice', at: 1 };
 
 describe('e-stop decoding is fail safe', () => {
   it('reads a well-formed stop with its category', () => {

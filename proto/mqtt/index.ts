@@ -4,3 +4,4 @@ export * from './acl.js';
 export * from './payloads.js';
 export * from './decode.js';
 export * from './accounts.js';
+export * from './broker-token.js';

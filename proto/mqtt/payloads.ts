@@ -48,9 +48,10 @@ export const ResetCommandSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('reset'),
   id: Id,
+  /** Must equal the sender's username in the topic (the broker vouches for that one); a mismatch is refused. */
   operator: Name,
-  /** The role the sender claims; the broker's ACL is the enforcement, this is checked again. */
-  role: z.enum(['operator', 'viewer', 'robot']),
+  /** Ignored: older dashboards send the role they claim. Only the broker's ACL decides who may send this. */
+  role: z.enum(['operator', 'viewer', 'robot']).optional(),
   at: EpochMs,
   what: z.array(ResetWhatSchema).min(1).max(3).optional(),
 });
@@ -64,9 +65,10 @@ export const ResumeCommandSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('resume'),
   id: Id,
+  /** Must equal the sender's username in the topic (the broker vouches for that one); a mismatch is refused. */
   operator: Name,
-  /** The role the sender claims; the broker's ACL is the enforcement, this is checked again. */
-  role: z.enum(['operator', 'viewer', 'robot']),
+  /** Ignored: older dashboards send the role they claim. Only the broker's ACL decides who may send this. */
+  role: z.enum(['operator', 'viewer', 'robot']).optional(),
   at: EpochMs,
 });
 export type ResumeCommand = z.infer<typeof ResumeCommandSchema>;

@@ -16,10 +16,16 @@ describe('topics', () => {
     expect(parseTopic('spinal/v1/f/all/cmd/estop')).toEqual({ kind: 'command', fleet: 'f', scope: 'fleet', command: 'estop' });
     expect(parseTopic(t.state)).toEqual({ kind: 'channel', fleet: 'f', robot: 'r1', channel: 'state' });
     expect(parseTopic('spinal/v1/f/all/cmd/reset')).toBeNull();
-    expect(t.resume).toBe('spinal/v1/f/r1/cmd/resume');
-    expect(parseTopic(t.resume)).toEqual({ kind: 'command', fleet: 'f', scope: 'robot', robot: 'r1', command: 'resume' });
-    // A resume is per robot: there is no fleet-wide resume.
-    expect(parseTopic('spinal/v1/f/all/cmd/resume')).toBeNull();
+    expect(t.resumeBy('alice')).toBe('spinal/v1/f/r1/cmd/resume/alice');
+    expect(parseTopic(t.resumeBy('alice'))).toEqual({ kind: 'command', fleet: 'f', scope: 'robot', robot: 'r1', command: 'resume', sender: 'alice' });
+    expect(parseTopic(t.resetBy('bob'))).toEqual({ kind: 'command', fleet: 'f', scope: 'robot', robot: 'r1', command: 'reset', sender: 'bob' });
+    // A reset or resume names its sender; without one (or fleet-wide) it is no command at all.
+    expect(parseTopic('spinal/v1/f/r1/cmd/reset')).toBeNull();
+    expect(parseTopic('spinal/v1/f/r1/cmd/resume')).toBeNull();
+    expect(parseTopic('spinal/v1/f/all/cmd/resume/alice')).toBeNull();
+    expect(parseTopic('spinal/v1/f/r1/cmd/estop/alice')).toBeNull();
+    expect(parseTopic('spinal/v1/f/r1/cmd/reset/a+b')).toBeNull();
+    expect(() => t.resetBy('a/b')).toThrow(TopicNameError);
     expect(parseTopic('spinal/v2/f/r1/state')).toBeNull();
     expect(parseTopic('spinal/v1/f/all/state')).toBeNull();
   });
@@ -56,7 +62,7 @@ describe('ACL', () => {
     expect(mayPublish(r, 'spinal/v1/f/r1/state')).toBe(true);
     expect(mayPublish(r, 'spinal/v1/f/r1/status')).toBe(true);
     expect(mayPublish(r, 'spinal/v1/f/r2/state')).toBe(false);
-    expect(mayPublish(r, 'spinal/v1/f/r1/cmd/reset')).toBe(false);
+    expect(mayPublish(r, 'spinal/v1/f/r1/cmd/reset/r1')).toBe(false);
     expect(mayPublish(r, 'spinal/v1/f/all/cmd/estop')).toBe(false);
     expect(maySubscribe(r, 'spinal/v1/f/r1/cmd/#')).toBe(true);
     expect(maySubscribe(r, 'spinal/v1/f/all/cmd/#')).toBe(true);
@@ -65,25 +71,54 @@ describe('ACL', () => {
     expect(maySubscribe(r, '#')).toBe(false);
   });
   it('operators command the fleet and read it; viewers only read', () => {
-    expect(mayPublish(o, 'spinal/v1/f/r1/cmd/reset')).toBe(true);
+    expect(mayPublish(o, 'spinal/v1/f/r1/cmd/reset/alice')).toBe(true);
     expect(mayPublish(o, 'spinal/v1/f/all/cmd/estop')).toBe(true);
+    expect(mayPublish(o, 'spinal/v1/f/r1/cmd/heartbeat')).toBe(true);
+    expect(mayPublish(o, 'spinal/v1/f/all/cmd/heartbeat')).toBe(true);
     expect(mayPublish(o, 'spinal/v1/f/r1/state')).toBe(false);
     expect(mayPublish(o, 'spinal/v1/g/r1/cmd/estop')).toBe(false);
     expect(maySubscribe(o, 'spinal/v1/f/#')).toBe(true);
-    expect(mayPublish(v, 'spinal/v1/f/r1/cmd/reset')).toBe(false);
+    expect(mayPublish(v, 'spinal/v1/f/r1/cmd/reset/vic')).toBe(false);
     expect(mayPublish(v, 'spinal/v1/f/r1/cmd/estop')).toBe(false);
     expect(maySubscribe(v, 'spinal/v1/f/+/state')).toBe(true);
     expect(maySubscribe(v, 'spinal/v1/#')).toBe(false);
   });
   it('only operators may publish a resume; robots and viewers may not; robots receive their own', () => {
     const t = robotTopics('f', 'r1');
-    expect(mayPublish(o, t.resume)).toBe(true);
-    expect(mayPublish(o, 'spinal/v1/g/r1/cmd/resume')).toBe(false);
-    expect(mayPublish(r, t.resume)).toBe(false);
-    expect(mayPublish(r, robotTopics('f', 'r2').resume)).toBe(false);
-    expect(mayPublish(v, t.resume)).toBe(false);
-    expect(maySubscribe(r, t.resume)).toBe(true);
-    expect(maySubscribe(r, robotTopics('f', 'r2').resume)).toBe(false);
+    expect(mayPublish(o, t.resumeBy('alice'))).toBe(true);
+    expect(mayPublish(o, 'spinal/v1/g/r1/cmd/resume/alice')).toBe(false);
+    expect(mayPublish(r, t.resumeBy('r1'))).toBe(false);
+    expect(mayPublish(r, robotTopics('f', 'r2').resumeBy('r1'))).toBe(false);
+    expect(mayPublish(v, t.resumeBy('vic'))).toBe(false);
+    expect(maySubscribe(r, t.resumeBy('alice'))).toBe(true);
+    expect(maySubscribe(r, robotTopics('f', 'r2').resumeBy('alice'))).toBe(false);
+  });
+  it('an operator resets and resumes only under its own name: another operator\'s name, or none, is refused', () => {
+    const t = robotTopics('f', 'r1');
+    for (const kind of ['reset', 'resume'] as const) {
+      expect(mayPublish(o, `spinal/v1/f/r1/cmd/${kind}/alice`)).toBe(true);
+      expect(mayPublish(o, `spinal/v1/f/r1/cmd/${kind}/bob`)).toBe(false);
+      expect(mayPublish(o, `spinal/v1/f/r1/cmd/${kind}`)).toBe(false);
+      expect(mayPublish(o, `spinal/v1/f/r1/cmd/${kind}/alice/x`)).toBe(false);
+    }
+    expect(mayPublish(o, t.resetBy('bob'))).toBe(false);
+    expect(mayPublish(aclRules({ username: 'bob', role: 'operator', fleet: 'f' }), t.resetBy('bob'))).toBe(true);
+  });
+  it('over every account and every sender name, a reset or resume is writable only by an operator under its own name', () => {
+    const ids: Identity[] = [operator, { username: 'bob', role: 'operator', fleet: 'f' }, viewer, robot, { username: 'r2', role: 'robot', fleet: 'f' }];
+    for (const who of ids) {
+      const rules = aclRules(who);
+      for (const sender of ids.map((i) => i.username)) {
+        for (const target of ['r1', 'r2']) {
+          const t = robotTopics('f', target);
+          for (const topic of [t.resetBy(sender), t.resumeBy(sender)]) {
+            expect(mayPublish(rules, topic), `${who.username} → ${topic}`).toBe(who.role === 'operator' && sender === who.username);
+            // What the robot reads back from that topic is the sender the broker let through.
+            expect(parseTopic(topic)).toMatchObject({ robot: target, sender });
+          }
+        }
+      }
+    }
   });
   it('never lets a wildcard through as a publish topic', () => {
     expect(mayPublish(o, 'spinal/v1/f/+/cmd/estop')).toBe(false);

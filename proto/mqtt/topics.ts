@@ -5,14 +5,18 @@
  *   spinal/v1/<fleet>/<robot>/state          state summary, QoS 0, 10-50 Hz
  *   spinal/v1/<fleet>/<robot>/event          safety events, QoS 1
  *   spinal/v1/<fleet>/<robot>/cmd/estop      e-stop for one robot, QoS 1
- *   spinal/v1/<fleet>/<robot>/cmd/reset      reset for one robot, QoS 1, never retained
- *   spinal/v1/<fleet>/<robot>/cmd/resume     resume for one robot, QoS 1, never retained
+ *   spinal/v1/<fleet>/<robot>/cmd/reset/<operator>   reset for one robot, QoS 1, never retained
+ *   spinal/v1/<fleet>/<robot>/cmd/resume/<operator>  resume for one robot, QoS 1, never retained
  *   spinal/v1/<fleet>/<robot>/cmd/heartbeat  operator dead-man heartbeat for one robot
  *   spinal/v1/<fleet>/all/cmd/estop          fleet e-stop, QoS 1, RETAINED: the fleet latch
  *   spinal/v1/<fleet>/all/cmd/heartbeat      operator dead-man heartbeat for the whole fleet
  *
- * Invariant: every topic has exactly five or six levels under the root, and a robot is never
- * named `all` (the fleet-wide target), so a topic parses to one meaning only.
+ * Invariant: every topic has five to seven levels, and a robot is never named `all` (the
+ * fleet-wide target), so a topic parses to one meaning only.
+ *
+ * The last level of a reset or resume is the sender's MQTT username. The broker's ACL lets a user
+ * write only under its own name (both brokers, from acl.ts), so that level is the identity the
+ * broker authenticated; the payload's `operator` field is only checked against it.
  */
 
 export const TOPIC_ROOT = 'spinal/v1';
@@ -23,6 +27,9 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export type RobotChannel = 'status' | 'state' | 'event';
 export type CommandKind = 'estop' | 'reset' | 'resume' | 'heartbeat';
+/** Commands whose topic ends with the sender's username (authorisation decisions depend on who sent them). */
+export type SignedCommandKind = 'reset' | 'resume';
+export const SIGNED_COMMANDS: readonly CommandKind[] = ['reset', 'resume'];
 export const COMMAND_KINDS: readonly CommandKind[] = ['estop', 'reset', 'resume', 'heartbeat'];
 export const ROBOT_CHANNELS: readonly RobotChannel[] = ['status', 'state', 'event'];
 /** Commands an operator may send fleet-wide (a fleet reset or resume is deliberately not one of them). */
@@ -48,9 +55,15 @@ export interface RobotTopics {
   state: string;
   event: string;
   estop: string;
-  reset: string;
-  resume: string;
   heartbeat: string;
+  /** The reset topic for a reset sent by `operator` (the sender's own MQTT username). */
+  resetBy(operator: string): string;
+  /** The resume topic for a resume sent by `operator` (the sender's own MQTT username). */
+  resumeBy(operator: string): string;
+  /** Subscription filter for this robot's resets, whoever sends them. */
+  resets: string;
+  /** Subscription filter for this robot's resumes, whoever sends them. */
+  resumes: string;
   /** Subscription filter for this robot's own commands. */
   commands: string;
 }
@@ -71,9 +84,11 @@ export function robotTopics(fleet: string, robot: string): RobotTopics {
     state: `${base}/state`,
     event: `${base}/event`,
     estop: `${base}/cmd/estop`,
-    reset: `${base}/cmd/reset`,
-    resume: `${base}/cmd/resume`,
+    resetBy: (operator) => `${base}/cmd/reset/${checkName('user', operator)}`,
+    resumeBy: (operator) => `${base}/cmd/resume/${checkName('user', operator)}`,
     heartbeat: `${base}/cmd/heartbeat`,
+    resets: `${base}/cmd/reset/+`,
+    resumes: `${base}/cmd/resume/+`,
     commands: `${base}/cmd/#`,
   };
 }
@@ -89,14 +104,15 @@ export function fleetTopics(fleet: string): FleetTopics {
 }
 
 export type ParsedTopic =
-  | { kind: 'command'; fleet: string; scope: 'robot'; robot: string; command: CommandKind }
+  | { kind: 'command'; fleet: string; scope: 'robot'; robot: string; command: 'estop' | 'heartbeat' }
+  | { kind: 'command'; fleet: string; scope: 'robot'; robot: string; command: SignedCommandKind; sender: string }
   | { kind: 'command'; fleet: string; scope: 'fleet'; command: CommandKind }
   | { kind: 'channel'; fleet: string; robot: string; channel: RobotChannel };
 
 /** Parses a concrete topic of the contract; null for anything else (wrong root, shape or name). */
 export function parseTopic(topic: string): ParsedTopic | null {
   const parts = topic.split('/');
-  if (parts.length < 5 || parts.length > 6 || parts[0] !== 'spinal' || parts[1] !== 'v1') return null;
+  if (parts.length < 5 || parts.length > 7 || parts[0] !== 'spinal' || parts[1] !== 'v1') return null;
   const fleet = parts[2] as string;
   const target = parts[3] as string;
   if (!NAME_PATTERN.test(fleet) || !NAME_PATTERN.test(target)) return null;
@@ -107,6 +123,13 @@ export function parseTopic(topic: string): ParsedTopic | null {
   }
   const command = parts[5] as CommandKind;
   if (parts[4] !== 'cmd' || !COMMAND_KINDS.includes(command)) return null;
-  if (target === FLEET_TARGET) return FLEET_COMMANDS.includes(command) ? { kind: 'command', fleet, scope: 'fleet', command } : null;
+  if (target === FLEET_TARGET) return parts.length === 6 && FLEET_COMMANDS.includes(command) ? { kind: 'command', fleet, scope: 'fleet', command } : null;
+  if (command === 'reset' || command === 'resume') {
+    // Only with the sender's name: a reset or resume without one names nobody the broker vouched for.
+    const sender = parts[6];
+    if (sender === undefined || !NAME_PATTERN.test(sender)) return null;
+    return { kind: 'command', fleet, scope: 'robot', robot: target, command, sender };
+  }
+  if (parts.length !== 6) return null;
   return { kind: 'command', fleet, scope: 'robot', robot: target, command };
 }

@@ -27,13 +27,16 @@ const TS_TWIN_RUN = [
   'mosquitto: WASM 0.806/16.3, TS twin 0.806/17.4',
 ];
 
-/** Trial timing shared by both paths: `fire` starts a stop, resolved when the firmware latches. */
-async function trials(robot: MqttRobot, fire: (i: number) => void, onSample: (i: number, t0: number, t1: number) => void): Promise<void> {
+/**
+ * Trial timing shared by both paths (and the TLS comparison): `fire` starts a stop, resolved when
+ * the firmware latches; the first 20 are warm-up. Stops early when `budgetMs` is spent.
+ */
+export async function trials(robot: MqttRobot, fire: (i: number) => void, onSample: (i: number, t0: number, t1: number) => void, count = TRIALS, budgetMs = BUDGET_MS): Promise<void> {
   const link = robot.rig.link;
   let latched: (() => void) | null = null;
   robot.rig.robot.on('estop', () => { const d = latched; latched = null; d?.(); });
-  const deadline = Date.now() + BUDGET_MS;
-  for (let i = 0; i < TRIALS + 20 && Date.now() < deadline; i++) {
+  const deadline = Date.now() + budgetMs;
+  for (let i = 0; i < count + 20 && Date.now() < deadline; i++) {
     // On a loaded machine the link may lose the MCU for a moment (silence) and handshake again.
     await waitFor('serial link READY', () => link.state === 'READY', 10_000);
     if (robot.rig.robot.estopLatched) {

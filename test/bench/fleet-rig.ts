@@ -4,6 +4,7 @@
  * brain serving the dashboard, and the embedded broker with TCP for robots and WebSocket for
  * browsers. Loopback and ephemeral ports only.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { startEdgeDaemon, type EdgeDaemon } from '../../edge/daemon.js';
 import { EmbeddedBroker } from '../../edge/mqtt/broker/embedded-broker.js';
 import { VirtualRobot } from '../../firmware-shim/virtual/virtual-robot.js';
 import { waitFor } from '../e2e/link-harness.js';
+import type { TestCerts } from '../e2e/tls-fixture.js';
 
 export interface FleetRobot {
   id: string;
@@ -48,6 +50,10 @@ export interface FleetRigOptions {
   /** Virtual firmware STATE rate; default 250 Hz (enough for the loop, light on two cores). */
   stateRateHz?: number;
   telemetryHz?: number;
+  /** Serve the dashboard over HTTPS and the broker's WebSocket over wss:// with these certificates (robots stay on loopback TCP). */
+  tls?: TestCerts;
+  /** The dashboard's broker token lifetime (default 60 s). */
+  brokerTokenTtlMs?: number;
 }
 
 const PROFILES = ['arm6-gripper', 'quadruped12'];
@@ -72,9 +78,20 @@ export async function startFleetRig(opts: FleetRigOptions): Promise<FleetRig> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0, ws: { port: 0 } });
+    // Browsers get broker tokens from the dashboard (never the password): one key for both.
+    const tokenKey = randomBytes(32);
+    const certs = opts.tls;
+    const startBroker = (port: number, wsPort: number): Promise<EmbeddedBroker> => EmbeddedBroker.start({
+      ...accounts, host: '127.0.0.1', port, ws: { port: wsPort }, tokenKey,
+      ...(certs ? { tls: certs.server } : {}),
+    });
+    broker = await startBroker(0, 0);
     brain = await BrainServer.start({ host: '127.0.0.1', port: 0, tls: null, robots: ids, backend: new ReferenceBackend(), planValidityMs: 1500, drainTimeoutMs: 200 });
-    dashboard = await DashboardServer.start({ fleet, robots: ids, users: new DashboardUsers(accounts), mqttUrl: broker.wsUrl ?? '', brain });
+    dashboard = await DashboardServer.start({
+      fleet, robots: ids, users: new DashboardUsers(accounts), mqttUrl: broker.wsUrl ?? '', brain,
+      brokerTokens: { key: tokenKey, ...(opts.brokerTokenTtlMs !== undefined ? { ttlMs: opts.brokerTokenTtlMs } : {}), ...(certs ? { ca: certs.ca } : {}) },
+      ...(certs ? { tls: certs.server } : {}),
+    });
     for (const [i, id] of ids.entries()) {
       const profile = PROFILES[i % PROFILES.length] as string;
       const linkPath = join(dir, `${id}.tty`);
@@ -88,7 +105,10 @@ export async function startFleetRig(opts: FleetRigOptions): Promise<FleetRig> {
         serial: { path: linkPath, stateRateHz: opts.stateRateHz ?? 250, watchdogMs: 1000 },
         control: { rateHz: 100, policy: 'crossfade', stepMs: 20 },
         cloud: { target: `127.0.0.1:${brain.port}`, observationRateHz: 10 },
-        mqtt: { url: broker.url, fleet, passwordFile: join(dir, `${id}.password`), telemetryHz: opts.telemetryHz ?? 20 },
+        mqtt: {
+          url: broker.url, fleet, passwordFile: join(dir, `${id}.password`), telemetryHz: opts.telemetryHz ?? 20,
+          ...(certs ? { tls: { caFile: certs.files.ca } } : {}),
+        },
       }, id);
       const daemon = await startEdgeDaemon(config, pino({ level: 'silent' }));
       robots.push({ id, profile, robot, daemon });
@@ -103,7 +123,7 @@ export async function startFleetRig(opts: FleetRigOptions): Promise<FleetRig> {
         const { port, wsPort } = rig.broker;
         await rig.broker.close();
         await new Promise((r) => setTimeout(r, downMs));
-        broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port, ws: { port: wsPort ?? 0 } });
+        broker = await startBroker(port, wsPort ?? 0);
         rig.broker = broker;
       },
     };

@@ -17,6 +17,8 @@ import { scenario as mqttLoss } from './mqtt-loss.bench.js';
 import { scenario as mcuCore } from './mcu-core.bench.js';
 import { scenario as tickToWire } from './tick-to-wire.bench.js';
 import { scenario as edgeCpu } from './edge-cpu.bench.js';
+import { scenario as estopTls } from './estop-tls.bench.js';
+import { scenario as tlsConnect } from './tls-connect.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -36,4 +38,6 @@ export const scenarios: Scenario[] = [
   mcuCore,
   tickToWire,
   edgeCpu,
+  estopTls,
+  tlsConnect,
 ];

@@ -145,11 +145,11 @@ describe('fleet dashboard in Chromium', () => {
     const denied = rig.broker.denials.length;
     const client = await mqtt.connectAsync(rig.broker.wsUrl ?? '', { username: rig.viewer.name, password: rig.viewer.password, reconnectPeriod: 0 });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    const reset = { v: 1, kind: 'reset', id: 'viewer-try', operator: rig.viewer.name, role: 'operator', at: Date.now() };
-    client.publish(robotTopics(rig.fleet, 'robot1').reset, JSON.stringify(reset), { qos: 1 });
+    const reset = { v: 1, kind: 'reset', id: 'viewer-try', operator: rig.viewer.name, at: Date.now() };
+    client.publish(robotTopics(rig.fleet, 'robot1').resetBy(rig.viewer.name), JSON.stringify(reset), { qos: 1 });
     await closed;
     client.end(true);
-    expect(rig.broker.denials.slice(denied)).toContainEqual({ username: 'vic', action: 'publish', topic: robotTopics(rig.fleet, 'robot1').reset });
+    expect(rig.broker.denials.slice(denied)).toContainEqual({ username: 'vic', action: 'publish', topic: robotTopics(rig.fleet, 'robot1').resetBy(rig.viewer.name) });
     await sleep(300);
     expect(rig.robots[0]?.daemon.supervisor.state).toBe('ESTOP');
     expect(rig.robots[0]?.robot.estopLatched).toBe(true);

@@ -124,7 +124,7 @@ describe('edge daemon killed with SIGKILL', () => {
     const op = alice;
     let n = 0;
     const resume = (): Promise<unknown> =>
-      op.publishAsync(topics.resume, encodePayload({ v: 1, kind: 'resume', id: `m-${++n}`, operator: 'alice', role: 'operator', at: Date.now() }), { qos: 1 });
+      op.publishAsync(topics.resumeBy('alice'), encodePayload({ v: 1, kind: 'resume', id: `m-${++n}`, operator: 'alice', at: Date.now() }), { qos: 1 });
 
     // First daemon: up, serving the firmware, connected to the brain and the broker.
     const first = startDaemon(configPath);

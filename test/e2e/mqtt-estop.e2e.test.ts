@@ -12,8 +12,8 @@ import { connectUser, dropUser, startBroker, startMqttRobot, watch, type BrokerK
 import { sleep, waitFor } from './link-harness.js';
 
 const estop = (category: number) => encodePayload({ v: 1, kind: 'estop', id: `e-${Math.random()}`, category, operator: 'alice', at: Date.now() });
-const reset = () => encodePayload({ v: 1, kind: 'reset', id: `r-${Math.random()}`, operator: 'alice', role: 'operator', at: Date.now() });
-const resume = (role = 'operator') => encodePayload({ v: 1, kind: 'resume', id: `m-${Math.random()}`, operator: 'alice', role, at: Date.now() });
+const reset = (operator = 'alice') => encodePayload({ v: 1, kind: 'reset', id: `r-${Math.random()}`, operator, at: Date.now() });
+const resume = (operator = 'alice') => encodePayload({ v: 1, kind: 'resume', id: `m-${Math.random()}`, operator, at: Date.now() });
 const release = () => encodePayload({ v: 1, kind: 'release', id: 'rel', operator: 'alice', at: Date.now() });
 const r1 = robotTopics('f', 'r1');
 const fleet = fleetTopics('f');
@@ -78,7 +78,7 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop through the 
     await expectStopped(r, estops, 2);
     await waitFor('fleet latch reported', () => events.some((e) => SafetyEventSchema.parse(JSON.parse(e.payload.toString())).kind === 'fleet-latch'));
     // A reset is refused while the fleet latch is asserted, and reported.
-    await alice.publishAsync(r1.reset, reset(), { qos: 1 });
+    await alice.publishAsync(r1.resetBy('alice'), reset(), { qos: 1 });
     await waitFor('reset refusal reported', () => events.some((e) => /fleet e-stop latch/.test(e.payload.toString())));
     expect(r.supervisor.resets).toEqual([]);
     await r.dispose();
@@ -97,14 +97,36 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop through the 
   it('a reset from an operator reaches the supervisor; a viewer cannot reset or stop', async () => {
     const { r } = await movingRobot();
     const vic = await connectUser(broker.url, 'vic');
-    vic.publish(r1.reset, reset(), { qos: 0 });
+    vic.publish(r1.resetBy('vic'), reset('vic'), { qos: 0 });
     vic.publish(r1.estop, estop(0), { qos: 0 });
     await sleep(300);
     expect(r.supervisor.resets).toEqual([]);
     expect(r.supervisor.stops).toEqual([]);
     dropUser(vic);
-    await alice.publishAsync(r1.reset, reset(), { qos: 1 });
+    await alice.publishAsync(r1.resetBy('alice'), reset(), { qos: 1 });
     await waitFor('operator reset delivered', () => r.supervisor.resets.length === 1);
+  });
+
+  it('operator A cannot reset as operator B: the broker refuses B\'s topic, and the robot refuses and reports B\'s name in A\'s payload', async () => {
+    const { r } = await movingRobot();
+    const events = await watch(alice, r1.event);
+    const refusals = (): string[] => events.map((e) => SafetyEventSchema.parse(JSON.parse(e.payload.toString())))
+      .flatMap((e) => (e.kind === 'reset-refused' ? [e.reason] : []));
+    // alice writes under bob's name: the broker refuses (aedes closes her connection; Mosquitto drops it).
+    const mallory = await connectUser(broker.url, 'alice');
+    mallory.publish(r1.resetBy('bob'), reset('bob'), { qos: 0 });
+    // alice under her own name, but the payload claims bob: delivered, refused by the robot, reported.
+    await alice.publishAsync(r1.resetBy('alice'), reset('bob'), { qos: 1 });
+    await waitFor('forged reset reported', () => refusals().length > 0, 5000);
+    expect(refusals()).toEqual([expect.stringMatching(/forged reset: the payload names operator "bob" but the broker authenticated "alice"/)]);
+    expect(r.supervisor.resets).toEqual([]);
+    dropUser(mallory);
+    // bob under his own name is accepted, and the supervisor is told bob did it.
+    const bob = await connectUser(broker.url, 'bob');
+    await bob.publishAsync(r1.resetBy('bob'), reset('bob'), { qos: 1 });
+    await waitFor('bob\'s reset delivered', () => r.supervisor.resets.length === 1);
+    expect(r.supervisor.resets).toEqual([{ id: 'bob', role: 'operator' }]);
+    dropUser(bob);
   });
 
   it('a resume from an operator reaches the supervisor; a viewer\'s never does; a retained one is refused', async () => {
@@ -112,25 +134,25 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop through the 
     const refusals = (): string[] => events.map((e) => SafetyEventSchema.parse(JSON.parse(e.payload.toString())))
       .flatMap((e) => (e.kind === 'resume-refused' ? [e.reason] : []));
     // A resume left retained on the broker reaches a starting robot flagged retained: refused.
-    await alice.publishAsync(r1.resume, resume(), { qos: 1, retain: true });
+    await alice.publishAsync(r1.resumeBy('alice'), resume(), { qos: 1, retain: true });
     const r = await startMqttRobot(broker.url);
     robot = r;
     await waitFor('retained resume refused', () => refusals().some((x) => /retained resume/.test(x)), 5000);
-    await alice.publishAsync(r1.resume, Buffer.alloc(0), { qos: 1, retain: true }); // cleared again
+    await alice.publishAsync(r1.resumeBy('alice'), Buffer.alloc(0), { qos: 1, retain: true }); // cleared again
     await waitFor('empty payload refused', () => refusals().some((x) => /empty payload/.test(x)));
     expect(r.supervisor.resumes).toEqual([]);
 
     const vic = await connectUser(broker.url, 'vic');
-    vic.publish(r1.resume, resume(), { qos: 0 });
+    vic.publish(r1.resumeBy('vic'), resume('vic'), { qos: 0 });
     await sleep(300);
     expect(r.supervisor.resumes).toEqual([]);
     dropUser(vic);
-    // Claiming a viewer's role from an operator's account is refused by the robot, and reported.
-    await alice.publishAsync(r1.resume, resume('viewer'), { qos: 1 });
-    await waitFor('role refusal reported', () => refusals().some((x) => /role "viewer" may not resume/.test(x)));
+    // Naming another operator in the payload is refused by the robot, and reported.
+    await alice.publishAsync(r1.resumeBy('alice'), resume('bob'), { qos: 1 });
+    await waitFor('forgery refusal reported', () => refusals().some((x) => /forged resume: the payload names operator "bob"/.test(x)));
     expect(r.supervisor.resumes).toEqual([]);
 
-    await alice.publishAsync(r1.resume, resume(), { qos: 1 });
+    await alice.publishAsync(r1.resumeBy('alice'), resume(), { qos: 1 });
     await waitFor('operator resume delivered', () => r.supervisor.resumes.length === 1);
     expect(r.supervisor.resumes[0]).toEqual({ id: 'alice', role: 'operator' });
     await waitFor('resume acceptance reported', () => events.some((e) => /"kind":"resume-accepted"/.test(e.payload.toString())));

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect, createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MqttClient } from 'mqtt';
@@ -19,15 +20,16 @@ import { SafetySupervisor } from '../../edge/safety/safety-supervisor.js';
 import { bindSupervisor } from '../../edge/safety/supervisor-bindings.js';
 import type { EstopEvent } from '../../firmware-shim/virtual/virtual-robot.js';
 import { startRig, waitFor, type Rig } from './link-harness.js';
+import type { TestCerts } from './tls-fixture.js';
 
 export const FLEET = 'f';
 export const ACCOUNTS: FleetAccounts = {
   fleet: FLEET,
   robots: [{ id: 'r1', password: 'r1-secret' }, { id: 'r2', password: 'r2-secret' }],
-  operators: [{ name: 'alice', password: 'alice-secret' }],
+  operators: [{ name: 'alice', password: 'alice-secret' }, { name: 'bob', password: 'bob-secret' }],
   viewers: [{ name: 'vic', password: 'vic-secret' }],
 };
-export const PASSWORDS: Record<string, string> = { r1: 'r1-secret', r2: 'r2-secret', alice: 'alice-secret', vic: 'vic-secret' };
+export const PASSWORDS: Record<string, string> = { r1: 'r1-secret', r2: 'r2-secret', alice: 'alice-secret', bob: 'bob-secret', vic: 'vic-secret' };
 
 export type BrokerKind = 'embedded' | 'mosquitto';
 export interface TestBroker {
@@ -45,10 +47,23 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-/** `websockets`: also listen for MQTT over WebSocket (same accounts and ACL), on a free port. */
-export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean } = {}): Promise<TestBroker> {
+export interface TestBrokerOptions {
+  /** Also listen for MQTT over WebSocket (same accounts and ACL), on a free port. */
+  websockets?: boolean;
+  /** Both listeners over TLS with these certificates (mqtts://, wss://). */
+  tls?: TestCerts;
+  /** With `tls`: robots log in by client certificate (require_certificate, use_identity_as_username). */
+  clientCerts?: boolean;
+}
+
+export async function startBroker(kind: BrokerKind, opts: TestBrokerOptions = {}): Promise<TestBroker> {
+  const certs = opts.tls;
   if (kind === 'embedded') {
-    let b = await EmbeddedBroker.start({ ...ACCOUNTS, ...(opts.websockets ? { ws: { port: 0 } } : {}) });
+    const brokerOptions = {
+      ...ACCOUNTS, ...(opts.websockets ? { ws: { port: 0 } } : {}),
+      ...(certs ? { tls: { ...certs.server, ca: certs.ca, requireCertificate: opts.clientCerts === true, useIdentityAsUsername: opts.clientCerts === true } } : {}),
+    };
+    let b = await EmbeddedBroker.start(brokerOptions);
     const { port, wsPort } = b;
     return {
       kind, url: b.url, port, wsUrl: b.wsUrl,
@@ -56,13 +71,14 @@ export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean
         await b.close();
         whileDown?.();
         await new Promise((r) => setTimeout(r, downMs));
-        b = await EmbeddedBroker.start({ ...ACCOUNTS, port, ...(wsPort !== null ? { ws: { port: wsPort } } : {}) });
+        b = await EmbeddedBroker.start({ ...brokerOptions, port, ...(wsPort !== null ? { ws: { port: wsPort } } : {}) });
       },
       stop: () => b.close(),
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'spinal-mosquitto-'));
-  let proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, persistence: true, ...(opts.websockets ? { websockets: {} } : {}) });
+  const tls = certs ? { tls: { certfile: certs.files.cert, keyfile: certs.files.key, cafile: certs.files.ca, requireCertificate: opts.clientCerts === true, useIdentityAsUsername: opts.clientCerts === true } } : {};
+  let proc = await MosquittoProcess.start({ ...ACCOUNTS, ...tls, dir, persistence: true, ...(opts.websockets ? { websockets: {} } : {}) });
   const { port, wsPort } = proc;
   return {
     kind, url: proc.url, port, wsUrl: proc.wsUrl,
@@ -70,7 +86,7 @@ export async function startBroker(kind: BrokerKind, opts: { websockets?: boolean
       await proc.stop();
       whileDown?.();
       await new Promise((r) => setTimeout(r, downMs));
-      proc = await MosquittoProcess.start({ ...ACCOUNTS, dir, port, persistence: true, ...(wsPort !== null ? { websockets: { port: wsPort } } : {}) });
+      proc = await MosquittoProcess.start({ ...ACCOUNTS, ...tls, dir, port, persistence: true, ...(wsPort !== null ? { websockets: { port: wsPort } } : {}) });
     },
     async stop() {
       await proc.stop();
@@ -103,11 +119,20 @@ export async function startProxy(targetPort: number): Promise<{ url: string; cut
   };
 }
 
-/** A user's client (operator, viewer, or a robot's credentials), connected, TCP_NODELAY. */
-export async function connectUser(url: string, username: string, password = PASSWORDS[username] ?? ''): Promise<MqttClient> {
+/**
+ * A user's client (operator, viewer, or a robot's credentials), connected, TCP_NODELAY; over TLS
+ * for an mqtts:// URL, checking the broker against `tls.ca` (and presenting `tls.cert` when given).
+ */
+export async function connectUser(url: string, username: string, password = PASSWORDS[username] ?? '', tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<MqttClient> {
   const u = new URL(url);
-  const client = new MqttClient(() => createConnection({ host: u.hostname, port: Number(u.port), noDelay: true }), {
-    protocolVersion: 4, username, password, reconnectPeriod: 0, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`,
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const client = new MqttClient(() => {
+    if (u.protocol !== 'mqtts:') return createConnection({ host, port: Number(u.port), noDelay: true });
+    const s = tlsConnect({ host, port: Number(u.port), ...tls });
+    s.setNoDelay(true);
+    return s;
+  }, {
+    protocolVersion: 4, username, ...(password !== '' ? { password } : {}), reconnectPeriod: 0, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`,
   });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
@@ -141,13 +166,15 @@ export interface MqttRobot {
   dispose(): Promise<void>;
 }
 
-export async function startMqttRobot(url: string, opts: { robot?: string; deadmanTimeoutMs?: number; telemetryHz?: number } = {}): Promise<MqttRobot> {
+export async function startMqttRobot(url: string, opts: { robot?: string; deadmanTimeoutMs?: number; telemetryHz?: number; tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }; password?: string | null } = {}): Promise<MqttRobot> {
   const robot = opts.robot ?? 'r1';
   const rig = await startRig({ profile: 'arm6-gripper' });
   await waitFor('serial link READY', () => rig.link.state === 'READY', 10_000);
   const supervisor = new RecordingSupervisor();
   const mqtt = new RobotMqtt({
-    url, fleet: FLEET, robot, username: robot, password: PASSWORDS[robot] ?? '', software: '0.1.0',
+    url, fleet: FLEET, robot, username: robot, software: '0.1.0',
+    ...(opts.password === null ? {} : { password: opts.password ?? PASSWORDS[robot] ?? '' }),
+    ...(opts.tls ? { tls: opts.tls } : {}),
     wire: rig.link, estop: supervisor, reset: supervisor, resume: supervisor, safety: supervisor, keepaliveS: 1, reconnectPeriodMs: 100,
     telemetry: {
       rateHz: opts.telemetryHz ?? 20,

@@ -15,7 +15,7 @@ import { waitFor } from './link-harness.js';
 
 const r1 = robotTopics('f', 'r1');
 const command = (kind: 'estop' | 'reset' | 'resume', id: string) => encodePayload(
-  kind === 'estop' ? { v: 1, kind, id, category: 1, operator: 'alice', at: Date.now() } : { v: 1, kind, id, operator: 'alice', role: 'operator', at: Date.now() },
+  kind === 'estop' ? { v: 1, kind, id, category: 1, operator: 'alice', at: Date.now() } : { v: 1, kind, id, operator: 'alice', at: Date.now() },
 );
 
 async function eventsOf(client: MqttClient): Promise<SafetyEvent[]> {
@@ -85,8 +85,8 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop channel on t
     link.refuse(true);
     link.cut();
     await waitFor('robot offline', () => !r.mqtt.connected, 5000);
-    await alice.publishAsync(r1.reset, command('reset', 'offline-reset'), { qos: 1 });
-    await alice.publishAsync(r1.resume, command('resume', 'offline-resume'), { qos: 1 });
+    await alice.publishAsync(r1.resetBy('alice'), command('reset', 'offline-reset'), { qos: 1 });
+    await alice.publishAsync(r1.resumeBy('alice'), command('resume', 'offline-resume'), { qos: 1 });
     await alice.publishAsync(r1.estop, command('estop', 'offline-stop'), { qos: 1 });
     expect(r.estops).toEqual([]);
     expect(r.supervisor.state).toBe('ACTIVE');

@@ -68,10 +68,10 @@ describe('mqtt-lite against the embedded broker over WebSocket', () => {
     clients.push(viewer);
     await until('viewer connected', () => viewer.connected);
     let outcome = '';
-    viewer.publish('spinal/v1/f/r1/cmd/reset', '{}', { qos: 1, retain: false }, (err) => { outcome = err ? err.message : 'acked'; });
+    viewer.publish('spinal/v1/f/r1/cmd/reset/vic', '{}', { qos: 1, retain: false }, (err) => { outcome = err ? err.message : 'acked'; });
     await until('the broker closes the viewer', () => outcome !== '');
     expect(outcome).toBe('connection lost before the broker acknowledged');
-    expect(broker.denials).toContainEqual({ username: 'vic', action: 'publish', topic: 'spinal/v1/f/r1/cmd/reset' });
+    expect(broker.denials).toContainEqual({ username: 'vic', action: 'publish', topic: 'spinal/v1/f/r1/cmd/reset/vic' });
   });
 
   it('queues a publish made while disconnected and sends it on connection', async () => {

@@ -15,7 +15,7 @@ import { sleep, waitFor } from './link-harness.js';
 
 const r1 = robotTopics('f', 'r1');
 const estop = (category: number) => encodePayload({ v: 1, kind: 'estop', id: `e-${Math.random()}`, category, operator: 'alice', at: Date.now() });
-const reset = () => encodePayload({ v: 1, kind: 'reset', id: `r-${Math.random()}`, operator: 'alice', role: 'operator', at: Date.now() });
+const reset = (operator = 'alice') => encodePayload({ v: 1, kind: 'reset', id: `r-${Math.random()}`, operator, at: Date.now() });
 
 /** A dashboard user over WebSocket, as the browser connects; rejects if refused or closed before CONNACK. */
 async function wsUser(url: string | null, username: string, password = PASSWORDS[username] ?? ''): Promise<MqttClient> {
@@ -95,7 +95,7 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('MQTT over WebSocket throug
     const { r } = await runningRobot();
     const vic = await user('vic');
     const vicClosed = new Promise<boolean>((resolve) => { vic.once('close', () => resolve(true)); setTimeout(() => resolve(false), 1000); });
-    vic.publish(r1.reset, reset(), { qos: 0 });
+    vic.publish(r1.resetBy('vic'), reset('vic'), { qos: 0 });
     vic.publish(r1.estop, estop(0), { qos: 0 });
     // aedes closes a client whose publish it refuses; Mosquitto (MQTT 3.1.1) drops the message silently.
     expect(await vicClosed).toBe(kind === 'embedded');
@@ -104,7 +104,7 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('MQTT over WebSocket throug
     expect(r.supervisor.stops).toEqual([]);
     expect(r.rig.robot.estopLatched).toBe(false);
     const alice = await user('alice');
-    await alice.publishAsync(r1.reset, reset(), { qos: 1 });
+    await alice.publishAsync(r1.resetBy('alice'), reset(), { qos: 1 });
     await waitFor('operator reset delivered', () => r.supervisor.resets.length === 1);
     expect(r.supervisor.resets[0]).toEqual({ id: 'alice', role: 'operator' });
   });

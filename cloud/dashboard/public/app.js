@@ -1,6 +1,8 @@
 // @ts-check
 /**
- * The dashboard page: log in, then two MQTT-over-WebSocket connections with the user's own account:
+ * The dashboard page: log in, then two MQTT-over-WebSocket connections with the user's own account
+ * (a broker token fetched from the dashboard before each connection, or, where the dashboard mints
+ * none, the password kept in this page's memory only: never in storage):
  * the telemetry worker (subscribes to the fleet, keeps the model, posts changes every 100 ms) and
  * the command channel on this thread (no subscriptions, so nothing queues in front of an e-stop).
  * Commands go out at QoS 1; the page says when the broker acknowledged them, and calls an e-stop
@@ -15,12 +17,11 @@ import { clock } from './format.js';
 import { MqttLite } from './mqtt-lite.js';
 import { OverviewView } from './overview-view.js';
 
-const PASSWORD_KEY = 'spinal.mqtt.password';
-
 /** @template {HTMLElement} T @param {string} id @returns {T} */
 const $ = (id) => /** @type {T} */ (document.getElementById(id));
 
-/** @typedef {{ user: string, role: 'operator' | 'viewer', fleet: string, mqttUrl: string, robots: string[] }} Me */
+/** @typedef {{ user: string, role: 'operator' | 'viewer', fleet: string, mqttUrl: string, robots: string[], brokerAuth: 'token' | 'password' }} Me */
+const TOKEN_URL = '/api/broker-token';
 
 /** @param {string} path @param {object} [body] */
 async function api(path, body) {
@@ -47,7 +48,7 @@ function showLogin(/** @type {string} */ hint, /** @type {string} */ user = '') 
   (user ? $('login-password') : $('login-user')).focus();
 }
 
-/** @param {Me} me @param {string} password */
+/** @param {Me} me @param {string | null} password null: the dashboard mints broker tokens */
 function start(me, password) {
   $('login').hidden = true;
   $('main').hidden = false;
@@ -104,7 +105,6 @@ function start(me, password) {
     if (state === 'refused') {
       commands.end();
       worker.postMessage({ type: 'stop' });
-      sessionStorage.removeItem(PASSWORD_KEY);
       showLogin(`The broker refused ${me.user}: ${why}. Log in again.`, me.user);
       return;
     }
@@ -112,7 +112,8 @@ function start(me, password) {
     showConn();
   };
   const commands = new MqttLite({
-    url: me.mqttUrl, clientId: `dash-${me.user}-cmd-${suffix}`, username: me.user, password, keepaliveS: 10, reconnectMs: 1000,
+    url: me.mqttUrl, clientId: `dash-${me.user}-cmd-${suffix}`, keepaliveS: 10, reconnectMs: 1000,
+    ...(password === null ? { credentials: () => api(TOKEN_URL, {}) } : { username: me.user, password }),
     onState: (state, why) => onState('commands', state, why),
   });
   worker.onmessage = (ev) => {
@@ -158,7 +159,10 @@ function start(me, password) {
     showCheck();
   };
   worker.onerror = (e) => { $('conn').textContent = `telemetry worker failed: ${e.message}`; };
-  worker.postMessage({ type: 'start', url: me.mqttUrl, fleet: me.fleet, robots: me.robots, username: me.user, password, clientId: `dash-${me.user}-tlm-${suffix}` });
+  worker.postMessage({
+    type: 'start', url: me.mqttUrl, fleet: me.fleet, robots: me.robots, clientId: `dash-${me.user}-tlm-${suffix}`,
+    ...(password === null ? { tokenUrl: TOKEN_URL } : { username: me.user, password }),
+  });
   setInterval(() => overview.tick(Date.now()), 1000);
 
   /** @param {import('./commands.js').Outgoing} out @param {string} what */
@@ -207,7 +211,6 @@ function start(me, password) {
   $('logout').addEventListener('click', async () => {
     commands.end();
     worker.postMessage({ type: 'stop' });
-    sessionStorage.removeItem(PASSWORD_KEY);
     await api('/api/logout', {}).catch(() => undefined);
     location.reload();
   });
@@ -222,17 +225,15 @@ async function boot() {
     $('login-error').textContent = '';
     try {
       const me = await api('/api/login', { username, password });
-      // The browser keeps the password for this tab only, to reconnect to the broker after a reload.
-      sessionStorage.setItem(PASSWORD_KEY, password);
-      start(me, password);
+      start(me, me.brokerAuth === 'token' ? null : password);
     } catch (e) {
       $('login-error').textContent = /** @type {Error} */ (e).message;
     }
   });
   try {
     const me = await api('/api/session');
-    const password = sessionStorage.getItem(PASSWORD_KEY);
-    if (password) start(me, password);
+    // With broker tokens a reload reconnects on the session alone; otherwise the password is gone.
+    if (me.brokerAuth === 'token') start(me, null);
     else showLogin('Enter your password again to connect to the broker.', me.user);
   } catch {
     showLogin('');

@@ -2,6 +2,8 @@
 /**
  * The operator's commands as proto/mqtt defines them (JSON, v: 1): topic, payload, retain, QoS.
  * The broker's ACL decides whether the logged-in user may send them; the robot checks them again.
+ * A reset or resume is published under the user's own name (`cmd/reset/<user>`): the only topic
+ * the broker lets this account write for it, which is how the robot learns who sent it.
  */
 import { FLEET_TARGET, TOPIC_ROOT } from './fleet-model.js';
 
@@ -36,12 +38,12 @@ export function releaseFleetLatch(who) {
 
 /** @param {Sender} who @param {string} robot @returns {Outgoing} */
 export function reset(who, robot) {
-  const payload = { v: 1, kind: 'reset', id: commandId('reset'), operator: who.user, role: who.role, at: Date.now() };
-  return { topic: `${TOPIC_ROOT}/${who.fleet}/${robot}/cmd/reset`, payload: JSON.stringify(payload), retain: false, qos: 1 };
+  const payload = { v: 1, kind: 'reset', id: commandId('reset'), operator: who.user, at: Date.now() };
+  return { topic: `${TOPIC_ROOT}/${who.fleet}/${robot}/cmd/reset/${who.user}`, payload: JSON.stringify(payload), retain: false, qos: 1 };
 }
 
 /** @param {Sender} who @param {string} robot @returns {Outgoing} */
 export function resume(who, robot) {
-  const payload = { v: 1, kind: 'resume', id: commandId('resume'), operator: who.user, role: who.role, at: Date.now() };
-  return { topic: `${TOPIC_ROOT}/${who.fleet}/${robot}/cmd/resume`, payload: JSON.stringify(payload), retain: false, qos: 1 };
+  const payload = { v: 1, kind: 'resume', id: commandId('resume'), operator: who.user, at: Date.now() };
+  return { topic: `${TOPIC_ROOT}/${who.fleet}/${robot}/cmd/resume/${who.user}`, payload: JSON.stringify(payload), retain: false, qos: 1 };
 }

@@ -160,6 +160,8 @@ export class FleetModel {
       if (parts[1] === 'event') return this.onEvent(target, msg);
     }
     if (parts[1] === 'cmd' && parts.length === 3) return this.onCommand(target, /** @type {string} */ (parts[2]), msg);
+    // A reset or resume names its sender in the topic (the broker only lets that user write there).
+    if (parts[1] === 'cmd' && parts.length === 4 && (parts[2] === 'reset' || parts[2] === 'resume')) return this.onCommand(target, parts[2], msg, parts[3]);
     return this.reject();
   }
 
@@ -247,10 +249,13 @@ export class FleetModel {
     return true;
   }
 
-  /** Operators' commands are on the fleet's topics too: the log shows who asked for what. @param {string} id @param {string} command @param {any} msg */
-  onCommand(id, command, msg) {
+  /**
+   * Operators' commands are on the fleet's topics too: the log shows who asked for what.
+   * @param {string} id @param {string} command @param {any} msg @param {string} [sender] the topic's sender level, when it has one
+   */
+  onCommand(id, command, msg, sender) {
     if (command === 'heartbeat') return true;
-    const who = msg && typeof msg.operator === 'string' ? msg.operator : 'someone';
+    const who = sender ?? (msg && typeof msg.operator === 'string' ? msg.operator : 'someone');
     const cat = command === 'estop' && msg && typeof msg.category === 'number' ? ` (category ${msg.category})` : '';
     this.pushEvent({ at: msg && typeof msg.at === 'number' ? msg.at : Date.now(), robot: id, kind: `cmd-${command}`, text: `${who} sent ${command}${cat}`, severity: command === 'estop' ? 'alarm' : 'info' });
     return true;

@@ -72,7 +72,7 @@ describe('dashboard fleet model', () => {
     m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', wallMs: 1, monoUs: 5, seq: 1, kind: 'transition', from: 'ACTIVE', to: 'ESTOP', cause: 'remote e-stop', source: 'mqtt' }), 0);
     expect(m.events[0]).toMatchObject({ robot: 'r1', severity: 'alarm', text: 'ACTIVE → ESTOP: remote e-stop' });
     m.handle('spinal/v1/f/r1/event', JSON.stringify({ v: 1, robot: 'r1', wallMs: 2, monoUs: 6, seq: 2, kind: 'reset-refused', reason: 'fleet e-stop latch is asserted' }), 0);
-    m.handle('spinal/v1/f/r1/cmd/reset', JSON.stringify({ v: 1, kind: 'reset', id: 'x', operator: 'olga', role: 'operator', at: 3 }), 0);
+    m.handle('spinal/v1/f/r1/cmd/reset/olga', JSON.stringify({ v: 1, kind: 'reset', id: 'x', operator: 'olga', at: 3 }), 0);
     m.handle('spinal/v1/f/r1/cmd/estop', JSON.stringify({ v: 1, kind: 'estop', id: 'y', operator: 'olga', category: 0, at: 4 }), 0);
     expect(m.events.map((e) => e.text)).toEqual(['reset refused: fleet e-stop latch is asserted', 'olga sent reset', 'olga sent estop (category 0)']);
     expect(m.robots.get('r1')?.lastEvent?.text).toBe('reset refused: fleet e-stop latch is asserted');
@@ -117,7 +117,10 @@ describe('dashboard commands', () => {
     expect(EstopReleaseSchema.parse(JSON.parse(cmd.releaseFleetLatch(who).payload)).operator).toBe('olga');
     const r = cmd.reset(who, 'r1');
     expect(r.retain).toBe(false);
-    expect(ResetCommandSchema.parse(JSON.parse(r.payload)).role).toBe('operator');
+    expect(ResetCommandSchema.parse(JSON.parse(r.payload)).operator).toBe('olga');
+    // Under the sender's own name: the only reset topic the broker lets olga write.
+    expect(parseTopic(r.topic)).toEqual({ kind: 'command', fleet: 'f', scope: 'robot', robot: 'r1', command: 'reset', sender: 'olga' });
+    expect(parseTopic(cmd.resume(who, 'r1').topic)).toMatchObject({ command: 'resume', sender: 'olga' });
     expect(ResumeCommandSchema.parse(JSON.parse(cmd.resume(who, 'r1').payload)).operator).toBe('olga');
     expect(JSON.parse(cmd.reset(who, 'r1').payload).id).not.toBe(JSON.parse(r.payload).id);
   });

@@ -122,6 +122,7 @@ export class PacketReader {
 /**
  * @typedef {{
  *   url: string, clientId: string, username?: string, password?: string,
+ *   credentials?: () => Promise<{ username: string, password: string }>,
  *   keepaliveS?: number, reconnectMs?: number,
  *   subscribe?: { filter: string, qos: 0 | 1 },
  *   WebSocketImpl?: typeof WebSocket,
@@ -153,16 +154,41 @@ export class MqttLite {
     this.open();
   }
 
+  /**
+   * Connects with `credentials()` when given (asked again before every connection: a dashboard's
+   * broker token lives only long enough for one CONNECT), else with the fixed username/password.
+   * A credential refused with HTTP 401 or 403 (the dashboard session ended) stops reconnecting.
+   */
   open() {
+    if (this.stopped) return;
+    this.o.onState?.('connecting', this.o.url);
+    const get = this.o.credentials;
+    if (!get) {
+      this.dial(this.o.username, this.o.password);
+      return;
+    }
+    get().then((c) => this.dial(c.username, c.password), (/** @type {Error & { status?: number }} */ e) => {
+      if (this.stopped) return;
+      if (e.status === 401 || e.status === 403) {
+        this.refused = `no broker credential: ${e.message}`;
+        this.o.onState?.('refused', this.refused);
+        return;
+      }
+      this.o.onState?.('disconnected', `no broker credential: ${e.message}`);
+      setTimeout(() => this.open(), this.o.reconnectMs ?? 1000);
+    });
+  }
+
+  /** @param {string | undefined} username @param {string | undefined} password */
+  dial(username, password) {
     if (this.stopped) return;
     const WS = this.o.WebSocketImpl ?? WebSocket;
     this.reader = new PacketReader();
-    this.o.onState?.('connecting', this.o.url);
     const ws = new WS(this.o.url, ['mqtt']);
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
-      ws.send(encodeConnect({ clientId: this.o.clientId, keepaliveS: this.keepaliveS, ...(this.o.username !== undefined ? { username: this.o.username } : {}), ...(this.o.password !== undefined ? { password: this.o.password } : {}) }));
+      ws.send(encodeConnect({ clientId: this.o.clientId, keepaliveS: this.keepaliveS, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) }));
     };
     ws.onmessage = (ev) => {
       try {

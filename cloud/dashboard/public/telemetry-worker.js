@@ -97,6 +97,17 @@ function frame() {
   }
 }
 
+/**
+ * A fresh broker credential for this dashboard session (the cookie goes with a same-origin fetch).
+ * @param {string} url @returns {Promise<{ username: string, password: string }>}
+ */
+async function brokerToken(url) {
+  const res = await fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw Object.assign(new Error(data?.error ?? `${url}: HTTP ${res.status}`), { status: res.status });
+  return data;
+}
+
 scope.onmessage = (/** @type {MessageEvent} */ ev) => {
   const m = ev.data;
   if (m.type === 'start') {
@@ -105,7 +116,9 @@ scope.onmessage = (/** @type {MessageEvent} */ ev) => {
     const decoder = new TextDecoder();
     const fleetModel = model;
     client = new MqttLite({
-      url: m.url, clientId: m.clientId, username: m.username, password: m.password, keepaliveS: 10, reconnectMs: 1000,
+      url: m.url, clientId: m.clientId, keepaliveS: 10, reconnectMs: 1000,
+      // A broker token from the dashboard before every connection, or the password the page passed.
+      ...(m.tokenUrl ? { credentials: () => brokerToken(m.tokenUrl) } : { username: m.username, password: m.password }),
       subscribe: { filter: `spinal/v1/${m.fleet}/#`, qos: 1 },
       onMessage: (topic, payload) => { fleetModel.handle(topic, decoder.decode(payload), Date.now()); },
       onState: (state, detail) => scope.postMessage({ type: 'state', state, detail }),

@@ -111,15 +111,15 @@ describe('embedded broker over WebSocket', () => {
     await robot.subscribeAsync(r1.commands, { qos: 1 });
     const vic = await user(broker.wsUrl ?? '', 'vic');
     const gone = closed(vic);
-    vic.publish(r1.reset, 'reset-by-viewer', { qos: 0 });
+    vic.publish(r1.resetBy('vic'), 'reset-by-viewer', { qos: 0 });
     await gone;
     // A later permitted publish on the same topic arrives alone: the viewer's never got through.
     const alice = await user(broker.wsUrl ?? '', 'alice');
-    await alice.publishAsync(r1.reset, 'reset-by-operator', { qos: 1 });
+    await alice.publishAsync(r1.resetBy('alice'), 'reset-by-operator', { qos: 1 });
     await vi.waitFor(() => expect(atRobot.length).toBeGreaterThan(0), WAIT);
     await new Promise((r) => setTimeout(r, 100));
-    expect(atRobot).toEqual([{ topic: r1.reset, payload: 'reset-by-operator' }]);
-    expect(broker.denials).toContainEqual({ username: 'vic', action: 'publish', topic: r1.reset });
+    expect(atRobot).toEqual([{ topic: r1.resetBy('alice'), payload: 'reset-by-operator' }]);
+    expect(broker.denials).toContainEqual({ username: 'vic', action: 'publish', topic: r1.resetBy('vic') });
   });
 
   it('a subscription outside the fleet over WebSocket gets SUBACK failure (0x80)', async () => {

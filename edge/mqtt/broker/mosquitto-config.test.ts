@@ -22,7 +22,8 @@ describe('Mosquitto configuration', () => {
   it('writes one ACL block per account from the shared rules', () => {
     const acl = renderAcl(accounts);
     expect(acl).toContain('user r1\ntopic write spinal/v1/f/r1/status\ntopic write spinal/v1/f/r1/state\ntopic write spinal/v1/f/r1/event\ntopic read spinal/v1/f/r1/cmd/#\ntopic read spinal/v1/f/all/cmd/#');
-    expect(acl).toContain('user alice\ntopic read spinal/v1/f/#\ntopic write spinal/v1/f/+/cmd/#');
+    expect(acl).toContain('user alice\ntopic read spinal/v1/f/#\ntopic write spinal/v1/f/+/cmd/estop\ntopic write spinal/v1/f/+/cmd/heartbeat\n'
+      + 'topic write spinal/v1/f/+/cmd/reset/alice\ntopic write spinal/v1/f/+/cmd/resume/alice');
     expect(acl).toContain('user vic\ntopic read spinal/v1/f/#');
   });
   it('lets operators only write a robot\'s resume (as Mosquitto reads the file: write rules per user)', () => {
@@ -35,10 +36,11 @@ describe('Mosquitto configuration', () => {
       if (w) writes.get(user)?.push(w[1] as string);
     }
     const mayWrite = (who: string, topic: string): boolean => (writes.get(who) ?? []).some((f) => topicMatchesFilter(topic, f));
-    const resume = robotTopics('f', 'r1').resume;
-    expect(mayWrite('alice', resume)).toBe(true);
-    expect(mayWrite('r1', resume)).toBe(false);
-    expect(mayWrite('vic', resume)).toBe(false);
+    const t = robotTopics('f', 'r1');
+    expect(mayWrite('alice', t.resumeBy('alice'))).toBe(true);
+    expect(mayWrite('alice', t.resumeBy('vic'))).toBe(false);
+    expect(mayWrite('r1', t.resumeBy('r1'))).toBe(false);
+    expect(mayWrite('vic', t.resumeBy('vic'))).toBe(false);
     expect(renderAcl(accounts)).toMatch(/^user r1\n(?:topic .*\n)*topic read spinal\/v1\/f\/r1\/cmd\/#$/m);
   });
   it('writes conf, passwd and acl readable by the owner only, anonymous access off', () => {

@@ -4,12 +4,15 @@
  * (one `user` block per account, from the same aclRules() the embedded broker evaluates).
  * An optional second listener speaks MQTT over WebSocket; `per_listener_settings false` makes the
  * password file and ACL global, so both listeners enforce the same accounts and rules.
+ * With `tls` both listeners speak TLS (mqtts://, wss://); without it they must be on loopback
+ * addresses unless `allowPlaintext` says otherwise.
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { aclRules } from '../../../proto/mqtt/index.js';
+import { plaintextRefusal } from '../../../proto/security/loopback.js';
 import { brokerUsers, type FleetAccounts } from './broker-users.js';
 
 export interface MosquittoConfigOptions extends FleetAccounts {
@@ -27,6 +30,21 @@ export interface MosquittoConfigOptions extends FleetAccounts {
    * 2.0.11 then starts without that listener, silently).
    */
   websockets?: { port: number; host?: string };
+  /** TLS on both listeners (paths of PEM files, readable by the broker's user). */
+  tls?: MosquittoTls;
+  /** Listen in plaintext on a non-loopback address. Default false. */
+  allowPlaintext?: boolean;
+}
+
+export interface MosquittoTls {
+  certfile: string;
+  keyfile: string;
+  /** The CA that signs client certificates; needed by the two options below. */
+  cafile?: string;
+  /** MQTT listener only (browsers have no client certificate): refuse clients without a certificate from `cafile`. */
+  requireCertificate?: boolean;
+  /** MQTT listener only: the certificate's CN is the username (robot certificates from `spinal certs` carry the robot id). */
+  useIdentityAsUsername?: boolean;
 }
 
 export interface MosquittoFiles {
@@ -52,7 +70,24 @@ export function renderAcl(accounts: FleetAccounts): string {
 export function writeMosquittoConfig(opts: MosquittoConfigOptions): MosquittoFiles {
   // Validated before anything is written: a refused option leaves no partial configuration.
   checkPort('mosquitto port', opts.port);
-  const wsLines = opts.websockets === undefined ? [] : websocketsListener(opts.websockets, opts.host ?? '127.0.0.1', opts.port);
+  const host = opts.host ?? '127.0.0.1';
+  const tls = opts.tls;
+  if (!tls && opts.allowPlaintext !== true) {
+    for (const h of [host, ...(opts.websockets ? [opts.websockets.host ?? host] : [])]) {
+      const refusal = plaintextRefusal(h, 'give tls (certfile, keyfile), or allowPlaintext on a network you trust');
+      if (refusal) throw new Error(refusal);
+    }
+  }
+  if (tls && (tls.requireCertificate || tls.useIdentityAsUsername) && tls.cafile === undefined) {
+    throw new Error('tls.requireCertificate and tls.useIdentityAsUsername need tls.cafile (the CA that signs client certificates)');
+  }
+  const tlsLines = (clientCerts: boolean): string[] => (tls ? [
+    `certfile ${tls.certfile}`,
+    `keyfile ${tls.keyfile}`,
+    ...(tls.cafile !== undefined ? [`cafile ${tls.cafile}`] : []),
+    ...(clientCerts ? [`require_certificate ${tls.requireCertificate === true}`, ...(tls.useIdentityAsUsername ? ['use_identity_as_username true'] : [])] : []),
+  ] : []);
+  const wsLines = opts.websockets === undefined ? [] : [...websocketsListener(opts.websockets, host, opts.port), ...tlsLines(false)];
   mkdirSync(opts.dir, { recursive: true });
   const files: MosquittoFiles = { conf: join(opts.dir, 'mosquitto.conf'), passwd: join(opts.dir, 'passwd'), acl: join(opts.dir, 'acl') };
   const users = brokerUsers(opts);
@@ -65,7 +100,8 @@ export function writeMosquittoConfig(opts: MosquittoConfigOptions): MosquittoFil
     'allow_anonymous false',
     `password_file ${files.passwd}`,
     `acl_file ${files.acl}`,
-    `listener ${opts.port} ${opts.host ?? '127.0.0.1'}`,
+    `listener ${opts.port} ${host}`,
+    ...tlsLines(true),
     // E-stops are tiny packets on a latency budget: no Nagle.
     'set_tcp_nodelay true',
     ...wsLines,

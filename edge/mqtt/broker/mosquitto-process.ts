@@ -47,12 +47,18 @@ export class MosquittoProcess {
     readonly port: number,
     private readonly ws: { host: string; port: number } | null,
     private readonly stderr: string[],
+    private readonly tls: boolean,
   ) {
     child.once('exit', () => { this.exited = true; });
   }
 
   get url(): string {
-    return `mqtt://${this.host}:${this.port}`;
+    return `${this.secure ? 'mqtts' : 'mqtt'}://${this.host}:${this.port}`;
+  }
+
+  /** True when the listeners speak TLS (started with `tls`). */
+  get secure(): boolean {
+    return this.tls;
   }
 
   /** The WebSocket listener's port; null when started without `websockets`. */
@@ -62,7 +68,7 @@ export class MosquittoProcess {
 
   /** `ws://host:port/mqtt` (Mosquitto serves MQTT on any path; '/mqtt' is the clients' convention). */
   get wsUrl(): string | null {
-    return this.ws ? wsUrlOf(this.ws.host, this.ws.port, '/mqtt') : null;
+    return this.ws ? wsUrlOf(this.ws.host, this.ws.port, '/mqtt', this.tls) : null;
   }
 
   get log(): string {
@@ -93,7 +99,7 @@ export class MosquittoProcess {
     const child = spawn(bin, ['-c', files.conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => stderr.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
-    const proc = new MosquittoProcess(child, host, port, ws, stderr);
+    const proc = new MosquittoProcess(child, host, port, ws, stderr, opts.tls !== undefined);
     const deadline = Date.now() + (timeoutMs ?? 5000);
     // Mosquitto may start with a listener missing (a websockets one it could not bind): wait for each.
     for (const l of [{ host, port }, ...(ws ? [ws] : [])]) {

@@ -2,8 +2,10 @@
  * MQTT over WebSocket for the embedded broker: an HTTP server that upgrades requests on one path
  * and hands each WebSocket, as a byte stream, to the caller (aedes.handle). It carries bytes only:
  * authentication and ACLs stay with whoever consumes the stream, so they are the TCP listener's.
+ * With `tls` it is an HTTPS server, so browsers connect with wss://.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { isIPv6, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
@@ -16,15 +18,17 @@ export interface WsListenerOptions {
   /** The only path upgraded, e.g. '/mqtt'; anything else is answered 404. */
   path: string;
   logger: MqttLogger;
+  /** PEM certificate (chain) and key: serve wss:// instead of ws://. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
   onStream(stream: Duplex, req: IncomingMessage): void;
 }
 
 /** Subprotocols a client may ask for: 'mqtt' (MQTT 3.1.1 and 5) and 'mqttv3.1' (mqtt.js with protocolVersion 3). */
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'] as const;
 
-/** `ws://host:port/path`, with an IPv6 host bracketed. */
-export function wsUrlOf(host: string, port: number, path: string): string {
-  return `ws://${isIPv6(host) ? `[${host}]` : host}:${port}${path}`;
+/** `ws://host:port/path` (`wss://` when `secure`), with an IPv6 host bracketed. */
+export function wsUrlOf(host: string, port: number, path: string, secure = false): string {
+  return `${secure ? 'wss' : 'ws'}://${isIPv6(host) ? `[${host}]` : host}:${port}${path}`;
 }
 
 export class WsListener {
@@ -35,21 +39,23 @@ export class WsListener {
     /** The port bound at start (still readable after close()). */
     readonly port: number,
     readonly path: string,
+    readonly secure: boolean,
   ) {}
 
   get url(): string {
-    return wsUrlOf(this.host, this.port, this.path);
+    return wsUrlOf(this.host, this.port, this.path, this.secure);
   }
 
   static async start(opts: WsListenerOptions): Promise<WsListener> {
     if (!opts.path.startsWith('/')) throw new RangeError(`WebSocket path ${JSON.stringify(opts.path)} must start with "/"`);
     const { logger } = opts;
     // Plain HTTP (no upgrade) is never served: the listener exists for MQTT only.
-    const http = createServer({ noDelay: true }, (req, res) => {
+    const answer = (req: IncomingMessage, res: ServerResponse): void => {
       const known = pathOf(req) === opts.path;
       res.writeHead(known ? 426 : 404, { 'content-type': 'text/plain', connection: 'close', ...(known ? { upgrade: 'websocket' } : {}) });
       res.end(known ? 'MQTT over WebSocket only\n' : 'not found\n');
-    });
+    };
+    const http: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, noDelay: true }, answer) : createServer({ noDelay: true }, answer);
     // perMessageDeflate stays off (ws's server default): compressing tiny e-stop packets only adds latency.
     const wss = new WebSocketServer({
       noServer: true,
@@ -85,7 +91,7 @@ export class WsListener {
       });
     });
     http.on('error', (err: Error) => logger.error({ err: err.message }, 'MQTT WebSocket listener error'));
-    return new WsListener(http, wss, opts.host, (http.address() as AddressInfo).port, opts.path);
+    return new WsListener(http, wss, opts.host, (http.address() as AddressInfo).port, opts.path, opts.tls !== undefined);
   }
 
   /** Stops accepting and drops every WebSocket and HTTP connection; resolves once the port is free. */
