@@ -31,7 +31,7 @@ import { StateEstimator } from './estimation/state-estimator.js';
 import { EmbeddedBroker } from './mqtt/broker/embedded-broker.js';
 import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
-import { clipTask, imuOf, measuredOf, msOrNull, sentOf } from './mqtt/summary-fields.js';
+import { clipTask, imuOf, measuredOf, msOrNull, safetyOf, sentOf } from './mqtt/summary-fields.js';
 import type { SummaryBody } from './mqtt/ports.js';
 import { SafetySupervisor } from './safety/safety-supervisor.js';
 import type { RefusalEvent } from './safety/safety-types.js';
@@ -135,6 +135,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   });
   supervisor.on('transition', (e) => logger.info({ from: e.from, to: e.to, cause: e.cause, source: e.source, detail: e.detail }, 'safety transition'));
   supervisor.on('refused', (e) => logger.warn({ refusal: e }, 'safety request refused'));
+  supervisor.on('stop-while-latched', (e) => logger.warn({ cause: e.cause, source: e.source }, 'stop requested while latched'));
+  supervisor.on('hold-cause', (e) => logger.warn({ cause: e.cause, source: e.source, detail: e.detail }, 'safety hold now needs a resume'));
+  supervisor.on('mcu-latch', (e) => logger.info({ latch: e.latch, detail: e.detail }, 'MCU latch as seen by the host'));
+  supervisor.on('link', (e) => logger.info({ from: e.from, to: e.to, detail: e.detail }, 'serial link event'));
 
   let latent: Float32Array | null = null;
   const loop = new ControlLoop({
@@ -242,7 +246,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       const plan = cloud?.currentPlan() ?? null;
       const lateUs = loop.recentLatenessUs(0.99);
       return {
-        safety: { state: supervisor.state, latched: supervisor.latchedCause !== null, ...(supervisor.latchedCause !== null ? { cause: String(supervisor.latchedCause) } : {}) },
+        safety: safetyOf(supervisor),
         sent: sentOf(s, now),
         link: { state: h.state, rxFrames: h.decoder.frames, errors: h.decoder.crcErrors + h.decoder.cobsErrors + h.bodyErrors, lastFrameAgeMs: msOrNull(h.lastFrameAgeMs) },
         measured: observed ? measuredOf(snap) : null,

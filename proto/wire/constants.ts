@@ -99,6 +99,7 @@ export const MAX_ESTOP_SOURCE = 4;
 export const EstopReason = {
   NONE: 0, WATCHDOG: 1, MALFORMED_ESTOP: 2, BUTTON: 3, FAULT: 4,
   REMOTE: 0x10, FLEET: 0x11, FALL: 0x13, DEADMAN: 0x14, MCU_FAULT: 0x15, CONTROL_FAILED: 0x16,
+  LINK_LOST: 0x17, RELATCH: 0x18,
 } as const;
 
 /** RESET.what bits */
