@@ -11,6 +11,7 @@ import type { SensorFaultEvent, StateEstimatorOptions } from './estimator-option
 import { newObservation, type Observation } from './observation.js';
 import { StateEstimator } from './state-estimator.js';
 import { PlantFeed } from './testing/plant-feed.js';
+import { measuredOf } from '../mqtt/summary-fields.js';
 
 const quad = getProfile('quadruped12');
 const arm = getProfile('arm6-gripper');
@@ -104,6 +105,27 @@ describe('joints', () => {
     r.run(20);
     expect(kinds(r.recovered)).toEqual(['joint:JOINT_NAN#4']);
     expect(r.obs.validity & Valid.JOINT_EFFORT).toBe(Valid.JOINT_EFFORT);
+  });
+
+  test('an absurd velocity (1e12 counts/s) is flagged VELOCITY_IMPOSSIBLE, not published, and the summary shows no measurement', () => {
+    const r = rig(quad);
+    r.run(100);
+    const o = r.run(1, (f) => { f.input.msg.velocity[2] = 1e12; });
+    expect(o.detected & Detected.VELOCITY_IMPOSSIBLE).toBe(Detected.VELOCITY_IMPOSSIBLE);
+    expect(o.validity & Valid.JOINT_VELOCITY).toBe(0);
+    expect(Math.abs(o.velocity[2] as number)).toBeLessThan(quad.joints[2]?.limits.velocityMax ?? 0);
+    expect(kinds(r.faults)).toEqual(['joint:VELOCITY_IMPOSSIBLE#2']);
+    expect(r.faults[0]?.detail).toMatch(/velocity 9\d{11} counts\/s = .* rad\/s, beyond 1.5 × velocityMax/);
+    expect(measuredOf(o)).toBeNull(); // not a velocity of 0 where the reading was absurd
+  });
+
+  test('a NaN velocity makes the summary show no measurement rather than the substituted value', () => {
+    const r = rig(quad);
+    r.run(100);
+    expect(measuredOf(r.obs)).not.toBeNull();
+    const o = r.run(1, (f) => { f.input.msg.velocity[0] = Number.NaN; });
+    expect(o.validity & Valid.JOINT_VELOCITY).toBe(0);
+    expect(measuredOf(o)).toBeNull();
   });
 
   test('encoder freeze reported by the MCU (joint_fault_mask): the joint is invalid', () => {

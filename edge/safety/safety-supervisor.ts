@@ -81,6 +81,8 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   private resetInFlight = false;
   private resetToken = 1;
   private latchGen = 0;
+  /** The cause of the latest stop request (for a refused reset's message). */
+  private lastStopCause: SafetyCause | null = null;
   private epoch = 0;
   private mcuLatchSeen: McuLatch = 'unknown';
   private relatchAtUs = Number.NEGATIVE_INFINITY;
@@ -365,7 +367,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     }
     // A stop requested after the RESET went on the wire wins: the MCU latched it after the reset.
     if (!this.sm.is(S.ESTOP, S.FAULT)) return this.refuse('reset', op, 'wrong-state', `state changed to ${this.sm.state} during the reset`);
-    if (this.latchGen !== generation) return this.refuse('reset', op, 'wrong-state', `a new stop (${String(this.latched)}) was requested while the RESET was on the wire; still latched`);
+    if (this.latchGen !== generation) return this.refuse('reset', op, 'wrong-state', `a new stop (${String(this.lastStopCause)}) was requested while the RESET was on the wire; still latched`);
     this.latched = null;
     this.relatchAtUs = Number.NEGATIVE_INFINITY;
     this.move([S.ESTOP, S.FAULT], S.IDLE, 'reset', { kind: 'operator', id: op.id }, 'authorised reset');
@@ -409,6 +411,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
    * does not clear it, a plan from before it is stale), and an event. */
   private recordWhileLatched(cause: SafetyCause, source: SafetySource): void {
     this.latchGen++;
+    this.lastStopCause = cause;
     this.epoch++;
     this.latchPlanSeq = this.planSeq;
     this.emit('stop-while-latched', { cause, source, at: this.clock.nowUs() });
@@ -417,6 +420,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   private latch(cause: SafetyCause, to: typeof S.ESTOP | typeof S.FAULT, source: SafetySource, detail: string): void {
     this.latched = cause;
     this.latchGen++;
+    this.lastStopCause = cause;
     this.epoch++;
     this.latchPlanSeq = this.planSeq;
     this.move(to === S.ESTOP ? NOT_ESTOP : MOVING_OR_READY, to, cause, source, detail);
