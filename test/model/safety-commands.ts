@@ -11,7 +11,7 @@
  * behaviour is stated by the invariants, not re-implemented here.
  */
 import fc from 'fast-check';
-import { SafetyRig } from './model-rig.js';
+import { isMotion, SafetyRig } from './model-rig.js';
 import { QUIET_MS, SafetyInvariants } from './safety-invariants.js';
 
 export interface Model {
@@ -98,12 +98,26 @@ export async function startReal(seed: number): Promise<Real> {
 export interface ModelRunOptions {
   /** Commands per sequence, at most. */
   maxCommands: number;
+  /** Told of each sequence run (for the benchmark's figures). */
+  onSequence?: (s: SequenceStats) => void;
+}
+
+export interface SequenceStats {
+  commands: number;
+  /** Simulated time, ms. */
+  simulatedMs: number;
+  wallMs: number;
+  motionCommands: number;
+  transitions: number;
 }
 
 /** The property: any sequence of commands keeps every invariant. */
 export function safetyProperty(opts: ModelRunOptions): fc.IAsyncPropertyWithHooks<[Iterable<Cmd>, number]> {
   return fc.asyncProperty(fc.commands([commandArb()], { maxCommands: opts.maxCommands, size: '+1' }), fc.integer({ min: 1, max: 1000 }), async (cmds, seed) => {
+    const t0 = performance.now();
     const real = await startReal(seed);
+    let n = 0;
+    for (const c of cmds) { void c; n++; }
     await fc.asyncModelRun(() => ({ model: { shutDown: false }, real }), cmds);
     // The end of every sequence: a quiet line, checked.
     if (!real.rig.shutDown) {
@@ -111,5 +125,10 @@ export function safetyProperty(opts: ModelRunOptions): fc.IAsyncPropertyWithHook
       real.inv.afterStep();
       real.inv.whenQuiet();
     }
+    const r = real.rig;
+    opts.onSequence?.({
+      commands: n, simulatedMs: r.nowUs / 1000, wallMs: performance.now() - t0,
+      motionCommands: r.wire.filter(isMotion).length, transitions: r.transitions.length,
+    });
   });
 }

@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { safetyProperty } from './safety-commands.js';
 
 /** Sequences per `npm test`: a few seconds on a busy two-core machine. */
-const RUNS = Number(process.env['SAFETY_MODEL_RUNS'] ?? 40);
+const RUNS = Number(process.env['SAFETY_MODEL_RUNS'] ?? 100);
 
 describe('safety model', () => {
   test(`${RUNS} random sequences keep every safety invariant`, async () => {
