@@ -5,7 +5,7 @@
  * values are counted and passed on.
  */
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, MsgType, newState, readFrame, newMessage, Status } from '../../proto/wire/index.js';
+import { FrameDecoder, FrameEncoder, MsgType, newState, readFrame, newMessage, Status } from '../../proto/wire/index.js';
 import { linkHarness } from './testing/link-harness.js';
 
 async function readyHarness(...args: Parameters<typeof linkHarness>) {
@@ -86,7 +86,20 @@ describe('SerialLink: ESTOP before the port closes', () => {
     await h.link.stop();
   });
 
-  it('a refusal before the first READY writes no ESTOP (nothing was configured or driven)', async () => {
+  it('a frame of another protocol major mid-session (the MCU restarted into other firmware): restart, ESTOP, refusal', async () => {
+    const h = await readyHarness();
+    const events: string[] = [];
+    h.link.on('restarted', () => events.push('restarted'));
+    h.link.on('incompatible', (e) => events.push(`incompatible: ${e.message}`));
+    const t = h.transport();
+    t.farWrite(new FrameEncoder({ version: 2 }).encode(MsgType.HELLO, { ...h.mcu().hello(), protoMajor: 2 }, 0));
+    await h.clock.advanceAsync(2);
+    expect(events).toEqual(['restarted', expect.stringMatching(/^incompatible: firmware speaks protocol 2\.x/)]);
+    expect(written(t.written).at(-1)).toEqual({ type: MsgType.ESTOP, reason: 0x17 });
+    await h.link.stop();
+  });
+
+    it('a refusal before the first READY writes no ESTOP (nothing was configured or driven)', async () => {
     const h = linkHarness({ mcu: { profileId: 'someone-else' } });
     h.link.start();
     await h.clock.advanceAsync(5);

@@ -463,14 +463,17 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   /**
    * A segment the decoder discarded. One kind matters to the handshake: frames of another protocol
    * major are dropped by the decoder before their HELLO can be read, so during HANDSHAKE they are
-   * the MCU telling us its version, and it is refused like a HELLO with another proto_major.
+   * the MCU telling us its version, and it is refused like a HELLO with another proto_major. In
+   * READY such a frame means the MCU restarted into another firmware: a restart, then the refusal.
    */
   private onFrameError(kind: FrameErrorKind, detail: string): void {
     this.protocolError(kind, detail);
-    if (kind === 'version' && this.transport && this.sm.is(S.HANDSHAKE)) {
-      const v = this.decoder.lastForeignVersion;
-      this.refuse(`firmware speaks protocol ${v}.x (frame header version ${v}), this edge speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`);
-    }
+    if (kind !== 'version' || !this.transport) return;
+    const v = this.decoder.lastForeignVersion;
+    const why = `firmware speaks protocol ${v}.x (frame header version ${v}), this edge speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
+    // A frame (its CRC good) of another major while READY: the MCU restarted into other firmware.
+    if (this.sm.is(S.READY)) this.restartHandshake(`a frame of protocol ${v}.x arrived while READY: the MCU restarted`);
+    if (this.sm.is(S.HANDSHAKE)) this.refuse(why);
   }
 
   private onState(f: Frame): void {
