@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
-import { EstopSource, Status, StopCategory, type AckMsg, type CommandMsg } from '../proto/wire/index.js';
+import { Status, type AckMsg, type CommandMsg } from '../proto/wire/index.js';
 import type { CameraSource } from './camera/camera-source.js';
 import { SimulatedCamera } from './camera/simulated-camera.js';
 import { V4l2Camera } from './camera/v4l2-camera.js';
@@ -278,7 +278,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     async stopOnWire(): Promise<boolean> {
       watchdog?.stop();
       if (serial.state !== 'READY') return false;
-      if (!serial.sendEstop(StopCategory.CAT1, EstopSource.HOST, 0)) return false;
+      // Through the supervisor: the stop latches there too (a reset in flight cannot clear it).
+      if (!supervisor.shutdown('daemon stopping')) return false;
       const deadline = Date.now() + 300;
       while ((status & Status.ESTOP_LATCHED) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       return (status & Status.ESTOP_LATCHED) !== 0;

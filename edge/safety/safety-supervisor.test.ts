@@ -338,3 +338,18 @@ describe('SafetySupervisor: an MCU restart and impossible STATE values hold unti
     expect(r.sup.resume(OP)).toBe(true);
   });
 });
+
+describe('SafetySupervisor shutdown', () => {
+  it('SIGTERM during a reset in flight: the stop latches and the reset does not clear it', async () => {
+    // Counterexample of the model test: [estop(robot, 0), ackFault(delay 5), recover(0), sigterm()].
+    const { sup, act } = slowRig();
+    sup.linkReady();
+    sup.remoteEstop({ scope: 'robot', category: 0, malformed: false });
+    const reset = sup.reset(OP);
+    expect(sup.shutdown('SIGTERM')).toBe(true);
+    expect(act.estops.at(-1)).toEqual({ category: 1, source: EstopSource.HOST, reason: 0 });
+    act.ack();
+    expect(await reset).toBe(false);
+    expect(sup.state).toBe('ESTOP');
+  });
+});

@@ -223,6 +223,17 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     this.stop(cause, { kind: 'remote', id: input.operator ?? 'unknown' }, cat, EstopSource.REMOTE, reason, detail, true, input.onWire);
   }
 
+  /**
+   * The daemon is shutting down (SIGTERM): a category-1 ESTOP on the wire, latched like any stop,
+   * so a RESET in flight cannot clear it and nothing after it moves. Returns whether the ESTOP
+   * reached the wire.
+   */
+  shutdown(detail = 'shutting down'): boolean {
+    const onWire = this.actuator.sendEstop(StopCategory.CAT1, EstopSource.HOST, EstopReason.NONE);
+    this.stop('shutdown', { kind: 'edge', id: 'shutdown' }, StopCategory.CAT1, EstopSource.HOST, EstopReason.NONE, detail, true, onWire);
+    return onWire;
+  }
+
   /** The MCU latched a stop of its own (button, watchdog, fault, or a malformed host ESTOP). */
   mcuEstop(msg: EstopMsg): void {
     this.stop('mcu-estop', { kind: 'mcu', id: `source ${msg.source}` }, msg.category, msg.source, msg.reason,

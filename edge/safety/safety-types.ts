@@ -9,7 +9,7 @@ export type SafetyCause =
   | 'remote-estop' | 'fleet-estop' | 'mcu-estop' | 'mcu-fault'
   | 'fall' | 'tilt-warning' | 'deadman-timeout'
   | 'plan-expired' | 'decoder-failed' | 'bad-numbers' | 'chunk-exhausted'
-  | 'control-failed' | 'mcu-restarted' | 'impossible-state'
+  | 'control-failed' | 'mcu-restarted' | 'impossible-state' | 'shutdown'
   | 'resume' | 'new-plan' | 'chunk-resumed' | 'operator-stop' | 'reset';
 
 /** Who asked: 'operator' (a person, with their id), 'mcu', 'estimator', 'edge' (this daemon). */

@@ -540,9 +540,10 @@ export class SafetyRig {
     this.handler.handle(robotTopics(FLEET, ROBOT).resume, payload, kind === 'retained');
   }
 
-  /** SIGTERM as the daemon handles it: a category-1 stop on the wire, then everything closes. */
+  /** SIGTERM as the daemon handles it (stopOnWire): a category-1 stop through the supervisor, then
+   * everything closes. */
   async shutdown(): Promise<void> {
-    this.requestStop('shutdown', null, () => this.link.sendEstop(1, 0, 0));
+    this.requestStop('shutdown', { cause: 'shutdown', source: { kind: 'edge', id: 'shutdown' } }, () => { this.supervisor.shutdown('SIGTERM'); });
     this.shutDown = true;
     await this.step(20);
     this.supervisor.dispose();
