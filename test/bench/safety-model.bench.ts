@@ -35,7 +35,7 @@ export const scenario: Scenario = {
       },
     }), { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: BUDGET_S * 1000, markInterruptAsFailure: false });
     const elapsedS = (performance.now() - t0) / 1000;
-    if (details.failed) throw new Error(`safety model: invariant violated\n${fc.defaultReportMessage(details) ?? ''}`);
+    if (details.failed) throw new Error(`safety model: invariant violated: ${String((details.errorInstance as Error | null)?.message)}\n${fc.defaultReportMessage(details) ?? ""}`);
     const w = stats(wall), sm = stats(sim);
     const n = wall.length;
     const simTotalS = sim.reduce((a, b) => a + b, 0) / 1000;

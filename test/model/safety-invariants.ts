@@ -12,8 +12,9 @@
  *   dead-man), i.e. every supervisor transition to ESTOP or FAULT and every stop while latched;
  * - a *completed reset* is the supervisor's ESTOP|FAULT → IDLE transition (cause 'reset');
  * - an *operator resume* is its IDLE|HOLD → ACTIVE transition with cause 'resume';
- * - the line is *quiet* when the link is READY, no RESET is in flight, the MCU is powered and its
- *   frames reach the host unaltered, and the model has done nothing but wait for QUIET_MS.
+ * - the line is *quiet* when the link has been READY for LINK_SETTLE_MS, no RESET is in flight,
+ *   the MCU is powered and its frames reach the host unaltered, and the model has done nothing but
+ *   wait for QUIET_MS.
  * Everything the rig records carries `ord`, its place in one order of events, so "after" is exact.
  */
 import { isMotion, type SafetyRig, type WireRecord } from './model-rig.js';
@@ -21,6 +22,10 @@ import { isMotion, type SafetyRig, type WireRecord } from './model-rig.js';
 /** How long the model must only have waited for the line to count as quiet, ms (a re-latch, a
  * dropped ACK's timeout and a reconnect all fit in it). */
 export const QUIET_MS = 700;
+
+/** How long the link must have been in its present state (READY) for the line to count as quiet,
+ * ms: a link that has just handshaken has not yet delivered a STATE. */
+export const LINK_SETTLE_MS = 100;
 
 /** rad: how far the first motion command after a break in the command reference may be from where
  * the joints truly are (the limiter starts from the measurement at rest: one tick of acceleration,
@@ -67,7 +72,8 @@ export class SafetyInvariants {
   whenQuiet(): void {
     const r = this.rig;
     const quiet = r.lineHealthy && r.link.state === 'READY' && !r.supervisor.resetPending && !r.shutDown
-      && r.nowUs - r.undisturbedSinceUs >= QUIET_MS * 1000;
+      && r.nowUs - r.undisturbedSinceUs >= QUIET_MS * 1000
+      && r.nowUs - (r.linkEvents.at(-1)?.atUs ?? 0) >= LINK_SETTLE_MS * 1000;
     if (!quiet) return;
     this.latchMirrorsMcu();
     this.oneAnswerPerReset();
