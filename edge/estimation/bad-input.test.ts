@@ -119,6 +119,29 @@ describe('joints', () => {
     expect(measuredOf(o)).toBeNull(); // not a velocity of 0 where the reading was absurd
   });
 
+  test('after restartTimeBase (an MCU restart) a reading on the new clock is the measurement, not a glitch held at the old value', () => {
+    // Found by the model test: after a reboot, the first command after the resume started from a
+    // stale position.
+    const moved = (r: Rig): void => {
+      r.feed.step();
+      r.feed.input.mcuTimeUs = 1000; // the MCU's clock started over
+      r.feed.input.msg.position[0] = (r.feed.input.msg.position[0] as number) + 2000; // the joint moved meanwhile
+    };
+    const stale = rig(quad);
+    stale.run(50);
+    moved(stale);
+    stale.est.update(stale.feed.input);
+    expect(kinds(stale.faults)).toEqual(['joint:ENCODER_GLITCH#0']); // without the restart: held
+    const r = rig(quad);
+    r.run(50);
+    moved(r);
+    r.est.restartTimeBase();
+    r.est.update(r.feed.input);
+    r.est.read(r.obs);
+    expect(r.faults).toEqual([]);
+    expect(r.obs.detected & Detected.ENCODER_GLITCH).toBe(0);
+  });
+
   test('a NaN velocity makes the summary show no measurement rather than the substituted value', () => {
     const r = rig(quad);
     r.run(100);

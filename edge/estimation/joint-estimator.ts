@@ -100,6 +100,19 @@ export class JointEstimator {
     this.ringCount = new Uint32Array(n);
   }
 
+  /**
+   * The MCU's clock started again (it restarted, or the link reconnected): readings timed on the
+   * old clock are no reference for the new. The next reading is accepted as the first (the joints
+   * are where it says; a glitch test against a reading on another time base would hold a stale
+   * position) and the velocity window restarts.
+   */
+  restartTimeBase(): void {
+    this.accUs.fill(Number.NaN);
+    this.suspectCount.fill(0);
+    this.ringCount.fill(0);
+    this.countVelocity.fill(0);
+  }
+
   /** Group delay of the counts-derived velocity, s, at a sample period of `periodS`. */
   velocityDelayS(periodS: number): number {
     return (this.o.velocityWindow * periodS) / 2;

@@ -137,6 +137,16 @@ export class StateEstimator extends EventEmitter<StateEstimatorEvents> {
     return this.buffer.read(out);
   }
 
+  /**
+   * The MCU's clock started again (an MCU restart, a reconnected link: the link's time sync starts
+   * over): intervals are not taken across it, and joint readings are not glitch-tested against
+   * readings on the old time base (that would hold a stale position as the measurement).
+   */
+  restartTimeBase(): void {
+    this.lastMcuUs = Number.NaN;
+    this.joints.restartTimeBase();
+  }
+
   /** Consumes one STATE sample. Throws RangeError when its joint count is not the profile's. */
   update(input: EstimatorInput): void {
     const msg = input.msg;

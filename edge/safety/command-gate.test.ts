@@ -27,6 +27,7 @@ function rig(): { gate: CommandGate; sup: SafetySupervisor; wire: Wire; clock: M
   const sup = new SafetySupervisor(wire, clock);
   const gate = new CommandGate(profile, wire, sup, clock, PERIOD_MS);
   sup.linkReady();
+  sup.mcuStatus(0, 0); // a STATE since the link came up
   sup.planReceived(clock.nowUs() + 10_000_000);
   sup.resume({ id: 'op', role: 'operator' });
   return { gate, sup, wire, clock };
@@ -162,7 +163,9 @@ describe('CommandGate', () => {
     measured[0] = 0.3;
     gate.submit(t, measured);
     expect(wire.sent.at(-1)?.mode).toBe(CommandMode.HOLD);
-    sup.resume({ id: 'op', role: 'operator' });
+    expect(sup.resume({ id: 'op', role: 'operator' })).toBe(false); // no STATE from the new MCU yet
+    sup.mcuStatus(0, 0);
+    expect(sup.resume({ id: 'op', role: 'operator' })).toBe(true);
     t[0] = 1;
     gate.submit(t, measured);
     expect(wire.sent.at(-1)?.mode).toBe(CommandMode.POSITION);

@@ -34,6 +34,7 @@ function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; act: 
 /** BOOT → IDLE → ACTIVE with a plan valid for 1 s. */
 function active(r: ReturnType<typeof rig>): void {
   r.sup.linkReady();
+  r.sup.mcuStatus(Status.CONFIGURED, 0); // a STATE since the link came up: the position is measured
   r.sup.planReceived(r.clock.nowUs() + 1_000_000);
   expect(r.sup.resume(OP)).toBe(true);
 }
@@ -309,6 +310,8 @@ describe('SafetySupervisor: an MCU restart and impossible STATE values hold unti
     expect(r.sup.commandEpoch).not.toBe(epoch);
     r.sup.planReceived(r.clock.nowUs() + 500_000);
     expect(r.sup.state).toBe('HOLD');
+    expect(r.sup.resume(OP)).toBe(false); // no STATE from the restarted MCU yet: no current measurement
+    r.sup.mcuStatus(Status.CONFIGURED, 0);
     expect(r.sup.resume(OP)).toBe(true);
   });
 

@@ -344,6 +344,9 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     if (!this.authorise(op)) return this.refuse('resume', op, 'unauthorised', `operator "${op.id}" with role "${op.role}" may not resume`);
     if (!this.sm.is(S.IDLE, S.HOLD)) return this.refuse('resume', op, 'wrong-state', `resume needs IDLE or HOLD; state is ${this.sm.state}`);
     const unsafe = [...this.unsafeReasons(), ...[...this.impossible.values()].map((d) => `impossible STATE value: ${d}`)];
+    // Motion starts from the measured position: none is current until a STATE has arrived since
+    // the link (or the MCU) came back.
+    if (this.linkUp && this.mcuLatchSeen === 'unknown') unsafe.push('no STATE from the MCU since the link or the MCU restarted');
     if (unsafe.length > 0) return this.refuse('resume', op, 'unsafe', unsafe.join('; '));
     if (!this.planFresh()) return this.refuse('resume', op, 'no-fresh-plan', 'no valid plan received since the last stop');
     this.move([S.IDLE, S.HOLD], S.ACTIVE, 'resume', { kind: 'operator', id: op.id }, 'operator resume');

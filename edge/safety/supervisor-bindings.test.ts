@@ -19,6 +19,8 @@ async function bound() {
   sup.on('link', (e) => links.push(e.to));
   h.link.start();
   await h.clock.advanceAsync(5);
+  h.mcu().sendState(); // a STATE since READY: resume needs a current measurement
+  await h.clock.advanceAsync(1);
   sup.planReceived(h.clock.nowUs() + 10_000_000);
   expect(sup.resume({ id: 'op', role: 'operator' })).toBe(true);
   return { h, sup, seq, links };

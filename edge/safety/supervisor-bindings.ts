@@ -2,7 +2,7 @@
  * as ready). Returns the unbinding.
  * - link: ready, lost, restarted (a HELLO while READY: a lost MCU), incompatible (refused: a lost
  *   link, also mid-session), every state change (a `link` event), MCU e-stops and STATE status;
- * - estimator: fall and tilt, and impossible values (IMPOSSIBLE_DETECTED: the robot holds until
+ * - estimator: its time base restarts with every READY and MCU restart; fall and tilt, and impossible values (IMPOSSIBLE_DETECTED: the robot holds until
  *   they clear and an operator resumes). */
 import { Detected, detectedName, IMPOSSIBLE_DETECTED } from '../estimation/estimation-flags.js';
 import type { SensorFaultEvent } from '../estimation/estimator-options.js';
@@ -21,9 +21,15 @@ function sensorKey(e: SensorFaultEvent): string {
 }
 
 export function bindSupervisor(sup: SafetySupervisor, link: SerialLink, estimator: StateEstimator | null): () => void {
-  const onReady = (): void => sup.linkReady();
+  const onReady = (): void => {
+    estimator?.restartTimeBase(); // a new connection: the MCU's clock (maybe the MCU) started over
+    sup.linkReady();
+  };
   const onLost = (ev: { reason: string }): void => sup.linkLost(ev.reason);
-  const onRestarted = (ev: { detail: string }): void => sup.mcuRestarted(ev.detail);
+  const onRestarted = (ev: { detail: string }): void => {
+    estimator?.restartTimeBase();
+    sup.mcuRestarted(ev.detail);
+  };
   const onChange = (ev: { from: string; to: string }): void => sup.linkChanged(ev.from, ev.to, `serial link ${ev.from} → ${ev.to}`);
   const onIncompatible = (ev: { message: string }): void => {
     sup.linkChanged(link.state, 'refused', `MCU refused: ${ev.message}`);

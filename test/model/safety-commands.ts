@@ -98,6 +98,8 @@ export async function startReal(seed: number): Promise<Real> {
 export interface ModelRunOptions {
   /** Commands per sequence, at most. */
   maxCommands: number;
+  /** fast-check's replayPath of a reported counterexample (with its seed and path, to replay it). */
+  replayPath?: string;
   /** Told of each sequence run (for the benchmark's figures). */
   onSequence?: (s: SequenceStats) => void;
 }
@@ -113,7 +115,7 @@ export interface SequenceStats {
 
 /** The property: any sequence of commands keeps every invariant. */
 export function safetyProperty(opts: ModelRunOptions): fc.IAsyncPropertyWithHooks<[Iterable<Cmd>, number]> {
-  return fc.asyncProperty(fc.commands([commandArb()], { maxCommands: opts.maxCommands, size: '+1' }), fc.integer({ min: 1, max: 1000 }), async (cmds, seed) => {
+  return fc.asyncProperty(fc.commands([commandArb()], { maxCommands: opts.maxCommands, size: '+1', ...(opts.replayPath !== undefined ? { replayPath: opts.replayPath } : {}) }), fc.integer({ min: 1, max: 1000 }), async (cmds, seed) => {
     const t0 = performance.now();
     const real = await startReal(seed);
     let n = 0;

@@ -2,8 +2,8 @@
  * Model-based safety test: random sequences of what operators, the brain, the MCU and the line
  * can do (safety-commands.ts), run against the composed edge safety path on an injected clock
  * (model-rig.ts), with the invariants of safety-invariants.ts checked after every step. A failure
- * prints fast-check's seed and path (replay: SAFETY_MODEL_SEED and SAFETY_MODEL_PATH) and the
- * shrunk sequence. SAFETY_MODEL_RUNS overrides the number of sequences; the long run is the
+ * prints fast-check's seed and path and the shrunk sequence with its replayPath (replay:
+ * SAFETY_MODEL_SEED, SAFETY_MODEL_PATH and SAFETY_MODEL_REPLAY). SAFETY_MODEL_RUNS overrides the number of sequences; the long run is the
  * `safety-model` benchmark.
  */
 import fc from 'fast-check';
@@ -17,7 +17,8 @@ describe('safety model', () => {
   test(`${RUNS} random sequences keep every safety invariant`, async () => {
     const seed = process.env['SAFETY_MODEL_SEED'];
     const path = process.env['SAFETY_MODEL_PATH'];
-    const details = await fc.check(safetyProperty({ maxCommands: 30 }), {
+    const replayPath = process.env['SAFETY_MODEL_REPLAY'];
+    const details = await fc.check(safetyProperty({ maxCommands: 30, ...(replayPath !== undefined ? { replayPath } : {}) }), {
       numRuns: RUNS,
       ...(seed !== undefined ? { seed: Number(seed) } : {}),
       ...(path !== undefined ? { path } : {}),
@@ -25,7 +26,7 @@ describe('safety model', () => {
     });
     // On failure the whole report: seed, path, the shrunk sequence and the violated invariant.
     const report = details.failed
-      ? `${fc.defaultReportMessage(details) ?? 'failed'}\nreplay: SAFETY_MODEL_SEED=${details.seed} SAFETY_MODEL_PATH=${details.counterexamplePath ?? ''}`
+      ? `${fc.defaultReportMessage(details) ?? 'failed'}\nreplay: SAFETY_MODEL_SEED=${details.seed} SAFETY_MODEL_PATH=${details.counterexamplePath ?? ''} SAFETY_MODEL_REPLAY=<the replayPath above>`
       : 'ok';
     expect(report).toBe('ok');
   }, 300_000);
