@@ -218,7 +218,7 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
       if (tick === this.lastTick) continue;
       this.lastTick = tick;
       const haveObs = (this.head[Slot.OBS_TIME_US] as number) > 0;
-      this.gate.submit(this.head[Slot.OK] === 1 ? this.target : null, haveObs ? this.measured : null);
+      this.gate.submit(this.head[Slot.OK] === 1 ? this.target : null, haveObs ? this.measured : null, this.head[Slot.OBS_TIME_US] as number);
       this.handoff[this.handoffCount++ % this.handoff.length] = this.clock.nowUs() - (this.head[Slot.TIME_US] as number);
     }
   }

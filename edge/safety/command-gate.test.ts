@@ -172,6 +172,31 @@ describe('CommandGate', () => {
     expect(Math.abs((wire.sent.at(-1)?.rad[0] ?? NaN) - 0.3)).toBeLessThan(0.01);
   });
 
+  it('after a resume the limiter is seeded only from a measurement taken since: a stale one sends nothing', async () => {
+    // Found by the model test: [recover, wait(70), pressButton, recover, plan(-5), silence(45),
+    // recover(33)]: resumed on a line silent for 38 ms while the joints coasted, the first command
+    // started 0.03 rad behind them.
+    const { gate, sup, wire, clock } = rig();
+    gate.submit(zeros(), zeros(), clock.nowUs());
+    sup.remoteEstop({ scope: 'robot', category: 0, malformed: false });
+    gate.submit(zeros(), zeros(), clock.nowUs());
+    await sup.reset({ id: 'op', role: 'operator' });
+    const staleAt = clock.nowUs();
+    clock.advance(40);
+    sup.planReceived(clock.nowUs() + 1_000_000);
+    expect(sup.resume({ id: 'op', role: 'operator' })).toBe(true);
+    const before = wire.sent.length;
+    const stale = zeros();
+    stale[0] = 0.1;
+    expect(gate.submit(zeros(), stale, staleAt)).toBe(false);
+    expect(wire.sent.length).toBe(before);
+    const fresh = zeros();
+    fresh[0] = 0.13; // where the coasting joint is now
+    clock.advance(1);
+    expect(gate.submit(zeros(), fresh, clock.nowUs())).toBe(true);
+    expect(Math.abs((wire.sent.at(-1)?.rad[0] ?? NaN) - 0.13)).toBeLessThan(0.01);
+  });
+
   it('a HOLD from ACTIVE (plan expired) is a controlled stop: decelerate within the limits, then HOLD mode', () => {
     const { gate, sup, wire, clock } = rig();
     const t = zeros();

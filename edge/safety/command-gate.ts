@@ -98,9 +98,13 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
   /**
    * One tick. `target`: rad per joint from the scheduler, or null when no action covers now.
    * `measured`: the latest measured joint positions (rad), used to seed the limiter after a stop;
-   * null when there is no observation yet. Returns true when a command went on the wire.
+   * null when there is no observation yet. `measuredAtUs`: when it was measured (gate clock);
+   * when given, the limiter is seeded only from a measurement taken since ACTIVE began (a stale
+   * one, e.g. from before a silent line, is where the joints were, not where they are: until a
+   * fresh one arrives nothing is sent, and the heartbeat feeds the watchdog). Returns true when a
+   * command went on the wire.
    */
-  submit(target: ArrayLike<number> | null, measured: ArrayLike<number> | null): boolean {
+  submit(target: ArrayLike<number> | null, measured: ArrayLike<number> | null, measuredAtUs?: number): boolean {
     const sup = this.supervisor;
     const state = sup.state;
     if (state === SafetyState.BOOT || state === SafetyState.ESTOP || state === SafetyState.FAULT) {
@@ -121,6 +125,7 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
     }
     if (!this.limiter.primed) {
       if (measured === null || !this.finite(measured, this.n)) return false;
+      if (measuredAtUs !== undefined && !(measuredAtUs >= sup.activeSinceUs)) return false;
       this.limiter.prime(measured);
       this.primedEpoch = sup.commandEpoch;
     }

@@ -81,6 +81,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   private resetInFlight = false;
   private resetToken = 1;
   private latchGen = 0;
+  private activeSince = Number.NaN;
   /** The cause of the latest stop request (for a refused reset's message). */
   private lastStopCause: SafetyCause | null = null;
   private epoch = 0;
@@ -135,6 +136,11 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   /** The MCU's latch as last seen in STATE; 'unknown' when not seen since the link or the MCU restarted. */
   get mcuLatch(): McuLatch {
     return this.mcuLatchSeen;
+  }
+
+  /** µs (supervisor clock) when the state last became ACTIVE; NaN before. */
+  get activeSinceUs(): number {
+    return this.activeSince;
   }
 
   /** True while a RESET is on the wire and its ACK not yet handled. */
@@ -467,6 +473,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   }
 
   private move(from: SafetyState[], to: SafetyState, cause: SafetyCause, source: SafetySource, detail: string): void {
+    if (to === S.ACTIVE) this.activeSince = this.clock.nowUs();
     this.pendingCause = cause;
     this.pendingSource = source;
     this.pendingDetail = detail;

@@ -326,7 +326,7 @@ export class SafetyRig {
         this.target[0] = Number.NaN;
       }
     }
-    this.gate.submit(target, measured);
+    this.gate.submit(target, measured, measured !== null ? this.obs.hostTimeUs : undefined);
   }
 
   // ---- the line ------------------------------------------------------------------------------
