@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
-import { EstopSource, Status, StopCategory, type AckMsg, type CommandMsg } from '../proto/wire/index.js';
+import { Status, type AckMsg, type CommandMsg } from '../proto/wire/index.js';
 import type { CameraSource } from './camera/camera-source.js';
 import { SimulatedCamera } from './camera/simulated-camera.js';
 import { V4l2Camera } from './camera/v4l2-camera.js';
@@ -34,7 +34,7 @@ import { StateEstimator } from './estimation/state-estimator.js';
 import { EmbeddedBroker } from './mqtt/broker/embedded-broker.js';
 import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
-import { clipTask, imuOf, measuredOf, msOrNull, sentOf } from './mqtt/summary-fields.js';
+import { clipTask, imuOf, measuredOf, msOrNull, safetyOf, sentOf } from './mqtt/summary-fields.js';
 import type { SummaryBody } from './mqtt/ports.js';
 import { SafetySupervisor } from './safety/safety-supervisor.js';
 import type { RefusalEvent } from './safety/safety-types.js';
@@ -140,6 +140,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   });
   supervisor.on('transition', (e) => logger.info({ from: e.from, to: e.to, cause: e.cause, source: e.source, detail: e.detail }, 'safety transition'));
   supervisor.on('refused', (e) => logger.warn({ refusal: e }, 'safety request refused'));
+  supervisor.on('stop-while-latched', (e) => logger.warn({ cause: e.cause, source: e.source }, 'stop requested while latched'));
+  supervisor.on('hold-cause', (e) => logger.warn({ cause: e.cause, source: e.source, detail: e.detail }, 'safety hold now needs a resume'));
+  supervisor.on('mcu-latch', (e) => logger.info({ latch: e.latch, detail: e.detail }, 'MCU latch as seen by the host'));
+  supervisor.on('link', (e) => logger.info({ from: e.from, to: e.to, detail: e.detail }, 'serial link event'));
 
   let latent: Float32Array | null = null;
   const sharedWire = SharedWire.create();
@@ -265,10 +269,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       const plan = cloud?.currentPlan() ?? null;
       const lateUs = loop.recentLatenessUs(0.99);
       return {
-        safety: {
-          state: supervisor.state, latched: supervisor.latchedCause !== null, ...(supervisor.latchedCause !== null ? { cause: String(supervisor.latchedCause) } : {}),
-          mcuLatched: (status & (Status.ESTOP_LATCHED | Status.WATCHDOG_TRIPPED)) !== 0,
-        },
+        safety: safetyOf(supervisor),
         sent: sentOf(s, now),
         link: { state: h.state, rxFrames: h.decoder.frames, errors: h.decoder.crcErrors + h.decoder.cobsErrors + h.bodyErrors, lastFrameAgeMs: msOrNull(h.lastFrameAgeMs) },
         measured: observed ? measuredOf(snap) : null,
@@ -305,7 +306,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     async stopOnWire(): Promise<boolean> {
       watchdog?.stop();
       if (serial.state !== 'READY') return false;
-      if (!serial.sendEstop(StopCategory.CAT1, EstopSource.HOST, 0)) return false;
+      // Through the supervisor: the stop latches there too (a reset in flight cannot clear it).
+      if (!supervisor.shutdown('daemon stopping')) return false;
       const deadline = Date.now() + 300;
       while ((status & Status.ESTOP_LATCHED) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       return (status & Status.ESTOP_LATCHED) !== 0;

@@ -13,22 +13,29 @@
  * MAIN_BEAT (bumped by the main thread while its event loop runs), STALL (worker → main: 0 none,
  * 1 the main loop is stalled and the worker holds the robot, 2 the stall ended and waits for the main
  * thread to take it over; main stores 0 once the supervisor knows), WIRE_IDX (samples in the wire
- * ring), SENT_SEQ (sequence lock of the `sent` record: odd while the worker writes it).
+ * ring), SENT_SEQ (sequence lock of the `sent` record: odd while the worker writes it), CMD_EPOCH
+ * (the supervisor's commandEpoch, main → worker: the gate drops its command reference when it
+ * changes).
  * Float64 slots: TICK, TIME_US (host µs of the tick), OK (1 when a chunk covered the tick),
  * LATENESS_US, OBS_TIME_US, then target[N] (rad), measured[N] (rad: the observation the tick read).
  * `sent` (Float64): the latest command the worker wrote (SentSlot header, position[N], velocity[N],
  * clampFlags[N]) and the length of the latest stall. `wire` (Float64 ring): µs from each tick's
- * deadline to its COMMAND's last byte handed to the kernel.
+ * deadline to its COMMAND's last byte handed to the kernel. `safety` (Float64, main → worker):
+ * ACTIVE_SINCE_US, when the supervisor last became ACTIVE (main thread clock, as OBS_TIME_US), so
+ * the gate seeds its limiter only from a measurement taken after a resume. The main thread writes
+ * CMD_EPOCH and `safety` before bumping SAFETY_GEN.
  * Invariant: SEQ is even iff no write is in progress; likewise SENT_SEQ.
  */
 export const Word = {
   STOP: 0, SEQ: 1, LATE_IDX: 2, OVERRUNS: 3, REQUESTS: 4,
-  SAFETY: 5, SAFETY_GEN: 6, HOLD_CHUNK: 7, MAIN_BEAT: 8, STALL: 9, WIRE_IDX: 10, SENT_SEQ: 11,
+  SAFETY: 5, SAFETY_GEN: 6, HOLD_CHUNK: 7, MAIN_BEAT: 8, STALL: 9, WIRE_IDX: 10, SENT_SEQ: 11, CMD_EPOCH: 12,
 } as const;
 const WORDS = 16;
 export const Stall = { NONE: 0, STALLED: 1, ENDED: 2 } as const;
 export const SentSlot = { COUNT: 0, AT_US: 1, MODE: 2, CLAMPED_JOINTS: 3, CLAMPED_COMMANDS: 4, STALL_MS: 5 } as const;
 const SENT_HEADER = 6;
+export const SafetySlot = { ACTIVE_SINCE_US: 0 } as const;
+const SAFETY_SLOTS = 1;
 export const Slot = { TICK: 0, TIME_US: 1, OK: 2, LATENESS_US: 3, OBS_TIME_US: 4 } as const;
 const HEADER = 5;
 
@@ -38,6 +45,7 @@ export interface MailboxMemory {
   lateness: SharedArrayBuffer;
   sent: SharedArrayBuffer;
   wire: SharedArrayBuffer;
+  safety: SharedArrayBuffer;
 }
 
 export class CommandMailbox {
@@ -51,15 +59,20 @@ export class CommandMailbox {
   readonly sent: Float64Array;
   /** µs, ring: tick deadline → COMMAND written (worker's writes). */
   readonly wire: Float64Array;
+  /** Main → worker: SafetySlot values of the supervisor. */
+  readonly safety: Float64Array;
 
   static create(jointCount: number, latenessCapacity = 1 << 16): CommandMailbox {
-    return new CommandMailbox({
+    const mb = new CommandMailbox({
       words: new SharedArrayBuffer(WORDS * 4),
       slots: new SharedArrayBuffer((HEADER + 2 * jointCount) * 8),
       lateness: new SharedArrayBuffer(Math.max(1, latenessCapacity) * 8),
       sent: new SharedArrayBuffer((SENT_HEADER + 3 * jointCount) * 8),
       wire: new SharedArrayBuffer(Math.max(1, latenessCapacity) * 8),
+      safety: new SharedArrayBuffer(SAFETY_SLOTS * 8),
     }, jointCount);
+    mb.safety[SafetySlot.ACTIVE_SINCE_US] = Number.NaN; // never ACTIVE yet
+    return mb;
   }
 
   constructor(readonly memory: MailboxMemory, readonly jointCount: number) {
@@ -70,6 +83,7 @@ export class CommandMailbox {
     this.lateness = new Float64Array(memory.lateness);
     this.sent = new Float64Array(memory.sent);
     this.wire = new Float64Array(memory.wire);
+    this.safety = new Float64Array(memory.safety);
   }
 
   recordWire(us: number): void {

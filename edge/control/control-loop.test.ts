@@ -49,6 +49,7 @@ describe('ControlLoop (tick worker)', () => {
     loop.on('chunk', (c) => chunks.push(c.originUs));
     await loop.start();
     sup.linkReady();
+    sup.mcuStatus(0, 0); // a STATE since the link came up (resume needs a current measurement)
     sup.planReceived(systemClock.nowUs() + 10_000_000);
     await sleep(150);
     expect(sup.resume({ id: 'op', role: 'operator' })).toBe(true);

@@ -28,7 +28,7 @@ import { SafetyState } from '../safety/safety-state.js';
 import type { SafetySupervisor } from '../safety/safety-supervisor.js';
 import { ChunkFeeder, type ChunkFeederOptions, type FeedResult } from './chunk-feeder.js';
 import type { NextChunkRequest } from './chunk-request.js';
-import { CommandMailbox, MAILBOX_HEADER, SentSlot, Slot, Stall, Word } from './command-mailbox.js';
+import { CommandMailbox, MAILBOX_HEADER, SafetySlot, SentSlot, Slot, Stall, Word } from './command-mailbox.js';
 import { hostStateOf } from '../safety/host-state.js';
 import { quantileInPlace } from './quantile.js';
 import type { SchedulerOptions } from './switch-policy.js';
@@ -169,6 +169,8 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
     this.wireLate = new Float64Array(o.wire ? 1 : o.latenessCapacity ?? 1 << 16);
     this.recentLate = new Float64Array(Math.min(this.mailbox.lateness.length, Math.max(RECENT_MIN_SAMPLES, Math.ceil(RECENT_WINDOW_S * rate))));
     this.publishSafety();
+    // The epoch can change without a transition (a restart or a stop while already stopped).
+    o.supervisor.on('command-epoch', () => this.publishSafety());
     o.supervisor.on('transition', (ev) => {
       this.publishSafety();
       if (ev.to === SafetyState.ESTOP || ev.to === SafetyState.FAULT) this.toWorker({ type: 'reset' });
@@ -181,6 +183,8 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
     const sup = this.o.supervisor;
     Atomics.store(w, Word.SAFETY, hostStateOf(sup.state));
     Atomics.store(w, Word.HOLD_CHUNK, sup.holdReason === 'chunk-exhausted' ? 1 : 0);
+    Atomics.store(w, Word.CMD_EPOCH, sup.commandEpoch | 0);
+    this.mailbox.safety[SafetySlot.ACTIVE_SINCE_US] = sup.activeSinceUs;
     Atomics.add(w, Word.SAFETY_GEN, 1);
   }
 
@@ -335,7 +339,7 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
       if (tick === this.lastTick) continue;
       this.lastTick = tick;
       const haveObs = (this.head[Slot.OBS_TIME_US] as number) > 0;
-      const sent = gate.submit(this.head[Slot.OK] === 1 ? this.target : null, haveObs ? this.measured : null);
+      const sent = gate.submit(this.head[Slot.OK] === 1 ? this.target : null, haveObs ? this.measured : null, this.head[Slot.OBS_TIME_US] as number);
       const now = this.clock.nowUs();
       this.handoff[this.handoffCount++ % this.handoff.length] = now - (this.head[Slot.TIME_US] as number);
       if (sent) this.wireLate[this.wireCount++ % this.wireLate.length] = now - ((this.head[Slot.TIME_US] as number) - (this.head[Slot.LATENESS_US] as number));

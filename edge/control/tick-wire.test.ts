@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { getProfile } from '../../hardware/index.js';
-import { AckResult, EstopSource, MsgType, StopCategory, newMessage, type AckMsg } from '../../proto/wire/index.js';
+import { AckResult, EstopSource, MsgType, Status, StopCategory, newMessage, type AckMsg } from '../../proto/wire/index.js';
 import { systemClock } from '../clock.js';
 import { ObservationBuffer, Slot } from '../estimation/observation-buffer.js';
 import { SafetySupervisor } from '../safety/safety-supervisor.js';
@@ -74,6 +74,7 @@ async function start(rateHz: number, mainStallBoundMs?: number) {
   loop = l;
   await l.start();
   sup.linkReady();
+  sup.mcuStatus(Status.CONFIGURED, 0); // a STATE since the link came up: resume has a measured start
   const goActive = async (): Promise<void> => {
     sup.planReceived(systemClock.nowUs() + 60_000_000);
     await waitFor('chunks', () => l.stats().requests > 0);

@@ -27,7 +27,7 @@ import { SafetyState } from '../safety/safety-state.js';
 import type { SafetyCause } from '../safety/safety-types.js';
 import { FrameKind, FrameWriter, SharedWire, WireWord, WriteFail, Writer } from '../serial/shared-wire.js';
 import { SAFETY_BY_CODE, hostStateOf } from '../safety/host-state.js';
-import { SentSlot, Stall, Word, type CommandMailbox } from './command-mailbox.js';
+import { SafetySlot, SentSlot, Stall, Word, type CommandMailbox } from './command-mailbox.js';
 
 /** What the tick thread tells the main thread about the gate (only on changes). */
 export type GateReport =
@@ -48,18 +48,23 @@ export interface TickWireOptions {
 class SharedSafety implements GateSupervisor {
   state: SafetyState = SafetyState.BOOT;
   holdReason: SafetyCause | null = null;
+  /** The supervisor's commandEpoch and activeSinceUs, as the main thread last published them. */
+  commandEpoch = 0;
+  activeSinceUs = Number.NaN;
   private overrideGen = -1;
   private overrideCause: SafetyCause = 'chunk-exhausted';
   private resumedGen = -1;
   private resumedAtTick = 0;
   tick = 0;
 
-  constructor(private readonly words: Int32Array, private readonly wire: SharedWire, private readonly post: (m: GateReport) => void) {}
+  constructor(private readonly words: Int32Array, private readonly shared: Float64Array, private readonly wire: SharedWire, private readonly post: (m: GateReport) => void) {}
 
   refresh(): void {
     const w = this.words;
     const stall = Atomics.load(w, Word.STALL);
     const gen = Atomics.load(w, Word.SAFETY_GEN);
+    this.commandEpoch = Atomics.load(w, Word.CMD_EPOCH);
+    this.activeSinceUs = this.shared[SafetySlot.ACTIVE_SINCE_US] as number;
     let s = SAFETY_BY_CODE[Atomics.load(w, Word.SAFETY)] ?? SafetyState.FAULT;
     let cause: SafetyCause | null = s === SafetyState.HOLD && Atomics.load(w, Word.HOLD_CHUNK) === 1 ? 'chunk-exhausted' : null;
     if (this.overrideGen !== -1 && this.overrideGen !== gen) this.overrideGen = -1;
@@ -128,7 +133,7 @@ export class TickWire {
     this.heartbeatUs = o.heartbeatUs;
     this.stallBoundUs = o.stallBoundUs;
     this.writer = new FrameWriter(this.wire, Writer.TICK, nowUs);
-    this.safety = new SharedSafety(mb.words, this.wire, post);
+    this.safety = new SharedSafety(mb.words, mb.safety, this.wire, post);
     const sink = { sendCommand: (c: CommandMsg): boolean => this.writeCommand(c) };
     this.gate = new CommandGate(o.profile, sink, this.safety, { nowUs }, periodUs / 1000);
     this.gate.on('clamped', (ev) => post({ type: 'clamped', ev }));
@@ -138,13 +143,13 @@ export class TickWire {
    * One tick at `t` (µs, woke for `deadlineUs`): liveness check, gate, COMMAND or HEARTBEAT.
    * `target`: null when no action covers now; `measured`: null before the first observation.
    */
-  step(t: number, deadlineUs: number, target: Float64Array | null, measured: Float64Array | null): void {
+  step(t: number, deadlineUs: number, target: Float64Array | null, measured: Float64Array | null, measuredAtUs?: number): void {
     this.deadlineUs = deadlineUs;
     this.superviseMain(t);
     const s = this.safety;
     s.tick++;
     s.refresh();
-    if (this.gate.submit(target, measured)) {
+    if (this.gate.submit(target, measured, measuredAtUs)) {
       const ls = this.gate.lastSent;
       this.mb.writeSent(ls.count, ls.atUs, ls.mode, ls.position, ls.velocity, ls.clampFlags, ls.clampedJoints, ls.clampedCommands);
       this.lastFeedUs = t;

@@ -73,7 +73,7 @@ export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTic
     s[Slot.LATENESS_US] = late;
     s[Slot.OBS_TIME_US] = obsTimeUs;
     mb.endWrite();
-    tw?.step(t, deadline, ok ? out : null, obsTimeUs > 0 ? obs.position : null);
+    tw?.step(t, deadline, ok ? out : null, obsTimeUs > 0 ? obs.position : null, obsTimeUs);
     ticks++;
     deadline += periodUs;
     // Woke more than a whole period late: skip the missed deadlines instead of bursting.

@@ -11,6 +11,7 @@ import type { SensorFaultEvent, StateEstimatorOptions } from './estimator-option
 import { newObservation, type Observation } from './observation.js';
 import { StateEstimator } from './state-estimator.js';
 import { PlantFeed } from './testing/plant-feed.js';
+import { measuredOf } from '../mqtt/summary-fields.js';
 
 const quad = getProfile('quadruped12');
 const arm = getProfile('arm6-gripper');
@@ -104,6 +105,50 @@ describe('joints', () => {
     r.run(20);
     expect(kinds(r.recovered)).toEqual(['joint:JOINT_NAN#4']);
     expect(r.obs.validity & Valid.JOINT_EFFORT).toBe(Valid.JOINT_EFFORT);
+  });
+
+  test('an absurd velocity (1e12 counts/s) is flagged VELOCITY_IMPOSSIBLE, not published, and the summary shows no measurement', () => {
+    const r = rig(quad);
+    r.run(100);
+    const o = r.run(1, (f) => { f.input.msg.velocity[2] = 1e12; });
+    expect(o.detected & Detected.VELOCITY_IMPOSSIBLE).toBe(Detected.VELOCITY_IMPOSSIBLE);
+    expect(o.validity & Valid.JOINT_VELOCITY).toBe(0);
+    expect(Math.abs(o.velocity[2] as number)).toBeLessThan(quad.joints[2]?.limits.velocityMax ?? 0);
+    expect(kinds(r.faults)).toEqual(['joint:VELOCITY_IMPOSSIBLE#2']);
+    expect(r.faults[0]?.detail).toMatch(/velocity 9\d{11} counts\/s = .* rad\/s, beyond 1.5 × velocityMax/);
+    expect(measuredOf(o)).toBeNull(); // not a velocity of 0 where the reading was absurd
+  });
+
+  test('after restartTimeBase (an MCU restart) a reading on the new clock is the measurement, not a glitch held at the old value', () => {
+    // Found by the model test: after a reboot, the first command after the resume started from a
+    // stale position.
+    const moved = (r: Rig): void => {
+      r.feed.step();
+      r.feed.input.mcuTimeUs = 1000; // the MCU's clock started over
+      r.feed.input.msg.position[0] = (r.feed.input.msg.position[0] as number) + 2000; // the joint moved meanwhile
+    };
+    const stale = rig(quad);
+    stale.run(50);
+    moved(stale);
+    stale.est.update(stale.feed.input);
+    expect(kinds(stale.faults)).toEqual(['joint:ENCODER_GLITCH#0']); // without the restart: held
+    const r = rig(quad);
+    r.run(50);
+    moved(r);
+    r.est.restartTimeBase();
+    r.est.update(r.feed.input);
+    r.est.read(r.obs);
+    expect(r.faults).toEqual([]);
+    expect(r.obs.detected & Detected.ENCODER_GLITCH).toBe(0);
+  });
+
+  test('a NaN velocity makes the summary show no measurement rather than the substituted value', () => {
+    const r = rig(quad);
+    r.run(100);
+    expect(measuredOf(r.obs)).not.toBeNull();
+    const o = r.run(1, (f) => { f.input.msg.velocity[0] = Number.NaN; });
+    expect(o.validity & Valid.JOINT_VELOCITY).toBe(0);
+    expect(measuredOf(o)).toBeNull();
   });
 
   test('encoder freeze reported by the MCU (joint_fault_mask): the joint is invalid', () => {

@@ -44,10 +44,18 @@ export const Detected = {
   FUSED_INVALID: 1 << 9,
   /** The MCU reports an IMU fault (STATE.faults bit 5). */
   IMU_MCU_FAULT: 1 << 10,
+  /** A joint velocity no motor can reach (beyond glitchFactor · velocityMax); not published. */
+  VELOCITY_IMPOSSIBLE: 1 << 11,
 } as const;
 
+/**
+ * Conditions that are impossible values rather than a degraded sensor: the robot must not keep
+ * moving on them (the supervisor holds until they clear and an operator resumes).
+ */
+export const IMPOSSIBLE_DETECTED = Detected.ENCODER_GLITCH | Detected.JOINT_NAN | Detected.VELOCITY_IMPOSSIBLE | Detected.IMU_NAN | Detected.FUSED_INVALID;
+
 /** Bits of Detected that concern joints, and those that concern the IMU. */
-export const JOINT_DETECTED = Detected.ENCODER_GLITCH | Detected.JOINT_NAN | Detected.JOINT_MCU_FAULT | Detected.VELOCITY_MISMATCH;
+export const JOINT_DETECTED = Detected.ENCODER_GLITCH | Detected.JOINT_NAN | Detected.JOINT_MCU_FAULT | Detected.VELOCITY_MISMATCH | Detected.VELOCITY_IMPOSSIBLE;
 export const IMU_DETECTED = Detected.IMU_NAN | Detected.IMU_FROZEN | Detected.IMU_SATURATED | Detected.IMU_STALE | Detected.ORIENTATION_MISMATCH | Detected.FUSED_INVALID | Detected.IMU_MCU_FAULT;
 
 export type DetectedName = keyof typeof Detected;

@@ -14,6 +14,9 @@
  * finite and agrees with v_cnt within what the window's delay and quantisation explain
  * (2·accelerationMax·delay + 2 counts / span + 2 % of velocityMax); otherwise v_cnt, flagged.
  *
+ * A finite MCU velocity beyond glitchFactor · velocityMax is no measurement: flagged
+ * (VELOCITY_IMPOSSIBLE) and replaced by v_cnt, like a NaN.
+ *
  * Glitch rejection. A reading θ is plausible when |θ − θ_acc| ≤ glitchFactor · velocityMax ·
  * (t − t_acc) + 2 counts, where θ_acc, t_acc is the last accepted reading: the plant can never
  * move faster than velocityMax. An implausible reading is flagged (ENCODER_GLITCH) and not used:
@@ -97,6 +100,19 @@ export class JointEstimator {
     this.ringCount = new Uint32Array(n);
   }
 
+  /**
+   * The MCU's clock started again (it restarted, or the link reconnected): readings timed on the
+   * old clock are no reference for the new. The next reading is accepted as the first (the joints
+   * are where it says; a glitch test against a reading on another time base would hold a stale
+   * position) and the velocity window restarts.
+   */
+  restartTimeBase(): void {
+    this.accUs.fill(Number.NaN);
+    this.suspectCount.fill(0);
+    this.ringCount.fill(0);
+    this.countVelocity.fill(0);
+  }
+
   /** Group delay of the counts-derived velocity, s, at a sample period of `periodS`. */
   velocityDelayS(periodS: number): number {
     return (this.o.velocityWindow * periodS) / 2;
@@ -122,7 +138,8 @@ export class JointEstimator {
         raw |= Detected.JOINT_NAN;
       } else {
         const vMcu = cpsToRadPerSec(jp, cps);
-        if (this.ringCount[j] as number < 2 || Math.abs(vMcu - vCnt) <= this.velocityTolerance(j, jp)) v = vMcu;
+        if (Math.abs(vMcu) > this.o.glitchFactor * jp.limits.velocityMax) raw |= Detected.VELOCITY_IMPOSSIBLE;
+        else if (this.ringCount[j] as number < 2 || Math.abs(vMcu - vCnt) <= this.velocityTolerance(j, jp)) v = vMcu;
         else raw |= Detected.VELOCITY_MISMATCH;
       }
       this.out.velocity[j] = v;

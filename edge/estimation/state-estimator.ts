@@ -137,6 +137,16 @@ export class StateEstimator extends EventEmitter<StateEstimatorEvents> {
     return this.buffer.read(out);
   }
 
+  /**
+   * The MCU's clock started again (an MCU restart, a reconnected link: the link's time sync starts
+   * over): intervals are not taken across it, and joint readings are not glitch-tested against
+   * readings on the old time base (that would hold a stale position as the measurement).
+   */
+  restartTimeBase(): void {
+    this.lastMcuUs = Number.NaN;
+    this.joints.restartTimeBase();
+  }
+
   /** Consumes one STATE sample. Throws RangeError when its joint count is not the profile's. */
   update(input: EstimatorInput): void {
     const msg = input.msg;
@@ -159,7 +169,7 @@ export class StateEstimator extends EventEmitter<StateEstimatorEvents> {
       const holdBad = (f & (Detected.ENCODER_GLITCH | Detected.JOINT_MCU_FAULT)) !== 0;
       const effBad = !Number.isFinite(buf.effort[j] as number) || (f & Detected.JOINT_MCU_FAULT) !== 0;
       if (holdBad) posOk = false;
-      if (holdBad || (f & Detected.VELOCITY_MISMATCH) !== 0) velOk = false;
+      if (holdBad || (f & (Detected.VELOCITY_MISMATCH | Detected.VELOCITY_IMPOSSIBLE | Detected.JOINT_NAN)) !== 0) velOk = false;
       if (effBad) effOk = false;
       if (f === 0 && !effBad) validMask |= 1 << j;
     }
@@ -300,6 +310,8 @@ export class StateEstimator extends EventEmitter<StateEstimatorEvents> {
       }
       case Detected.JOINT_NAN:
         return `${who}: velocity ${msg.velocity[j]} counts/s, current ${msg.current[j]} A (non-finite)`;
+      case Detected.VELOCITY_IMPOSSIBLE:
+        return `${who}: velocity ${msg.velocity[j]} counts/s = ${cpsToRadPerSec(jp, msg.velocity[j] as number).toExponential(3)} rad/s, beyond ${this.o.glitchFactor} × velocityMax ${jp.limits.velocityMax} rad/s`;
       case Detected.JOINT_MCU_FAULT:
         return `${who}: the MCU flags it (joint_fault_mask 0x${(msg.jointFaultMask >>> 0).toString(16)}, faults 0x${msg.faults.toString(16)})`;
       case Detected.VELOCITY_MISMATCH:

@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { robotTopics, SafetyEventSchema, type SafetyEvent } from '../../proto/mqtt/index.js';
-import { AckResult, EstopReason, EstopSource, type AckMsg } from '../../proto/wire/index.js';
+import { AckResult, EstopReason, EstopSource, Status, type AckMsg } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { SafetySupervisor } from '../safety/safety-supervisor.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -70,6 +70,7 @@ describe('RobotMqtt on an injected clock', () => {
   it('stamps every event with the wall clock (wallMs) and the monotonic clock (monoUs), each in its own field', async () => {
     const { sup, clock, alice } = await setUp();
     sup.linkReady();
+    sup.mcuStatus(Status.CONFIGURED, 0); // a STATE since the link came up: resume has a measured start
     await vi.waitFor(() => expect(alice.events).toHaveLength(1), { timeout: 5000 });
     expect(alice.events[0]).toMatchObject({ kind: 'transition', to: 'IDLE', wallMs: WALL_MS, monoUs: UPTIME_US });
     clock.advance(1.25);
@@ -83,6 +84,7 @@ describe('RobotMqtt on an injected clock', () => {
     const s = await setUp();
     const { clock, wire, sup, mqtt } = s;
     sup.linkReady();
+    sup.mcuStatus(Status.CONFIGURED, 0); // a STATE since the link came up: resume has a measured start
     sup.planReceived(clock.nowUs() + 60_000_000);
     expect(sup.resume({ id: 'alice', role: 'operator' })).toBe(true);
     const port = s.broker.port;

@@ -45,10 +45,13 @@ export function msOrNull(ms: number | null): number | null {
   return ms === null || !Number.isFinite(ms) ? null : rounded(Math.max(0, ms), MS);
 }
 
-/** The summary's `measured`: null before the first STATE, or if a value is not finite (the schema
- * would refuse the whole summary for one; the estimator publishes finite positions and rates). */
+/** The summary's `measured`: null before the first STATE, while the estimator does not vouch for
+ * the joint positions and velocities (validity: a NaN or absurd reading is replaced by a held or
+ * derived value, which must not be shown as the measurement), or if a value is not finite (the
+ * schema would refuse the whole summary for one). */
 export function measuredOf(o: Observation): SummaryBody['measured'] {
-  if (o.sampleCount === 0 || !allFinite(o.position) || !allFinite(o.velocity)) return null;
+  const vouched = Valid.JOINT_POSITION | Valid.JOINT_VELOCITY;
+  if (o.sampleCount === 0 || (o.validity & vouched) !== vouched || !allFinite(o.position) || !allFinite(o.velocity)) return null;
   return { position: roundedArray(o.position, RAD), velocity: roundedArray(o.velocity, JOINT_RATE) };
 }
 
@@ -71,6 +74,15 @@ export function imuOf(o: Observation, accel: Float64Array | null): SummaryBody['
     gyro: [rounded(g[0] as number, RAD), rounded(g[1] as number, RAD), rounded(g[2] as number, RAD)],
     accel: [rounded(accel[0] as number, ACCEL), rounded(accel[1] as number, ACCEL), rounded(accel[2] as number, ACCEL)],
   };
+}
+
+/** The summary's `safety`: the supervisor's state and latch, as the dashboard shows them. */
+export function safetyOf(sup: { readonly state: string; readonly latchedCause: string | null; readonly mcuLatch?: 'latched' | 'clear' | 'unknown' }): SummaryBody['safety'] {
+  const cause = sup.latchedCause;
+  // mcuLatched mirrors the MCU's own latch flags as last seen in STATE (what confirms an e-stop on
+  // the dashboard); left out while the host has not seen a STATE since the link or MCU restarted.
+  const mcu = sup.mcuLatch === undefined || sup.mcuLatch === 'unknown' ? {} : { mcuLatched: sup.mcuLatch === 'latched' };
+  return { state: sup.state, latched: cause !== null, ...(cause !== null ? { cause } : {}), ...mcu } as SummaryBody['safety'];
 }
 
 /** At most TASK_MAX UTF-16 units (the schema's measure), never cut inside a surrogate pair. */

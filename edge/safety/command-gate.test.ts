@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countsToRad, getProfile } from '../../hardware/index.js';
-import { AckResult, type AckMsg, type CommandMsg } from '../../proto/wire/index.js';
+import { AckResult, CommandMode, type AckMsg, type CommandMsg } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { CommandGate, type ClampEvent } from './command-gate.js';
 import { ClampFlag, CommandLimiter } from './command-limiter.js';
@@ -27,6 +27,7 @@ function rig(): { gate: CommandGate; sup: SafetySupervisor; wire: Wire; clock: M
   const sup = new SafetySupervisor(wire, clock);
   const gate = new CommandGate(profile, wire, sup, clock, PERIOD_MS);
   sup.linkReady();
+  sup.mcuStatus(0, 0); // a STATE since the link came up
   sup.planReceived(clock.nowUs() + 10_000_000);
   sup.resume({ id: 'op', role: 'operator' });
   return { gate, sup, wire, clock };
@@ -114,8 +115,105 @@ describe('CommandGate', () => {
     await sup.reset({ id: 'op', role: 'operator' });
     const measured = zeros();
     measured[1] = 0.5;
-    gate.submit(zeros(), measured); // IDLE: holds where the robot is, not where it was told to be
+    gate.submit(zeros(), measured); // IDLE: HOLD mode, the MCU holds the joints where they are
+    expect(wire.sent.at(-1)?.mode).toBe(CommandMode.HOLD);
     expect(wire.sent.at(-1)?.rad[1]).toBeCloseTo(0.5, 4);
+    sup.planReceived(sup['clock'].nowUs() + 1_000_000);
+    sup.resume({ id: 'op', role: 'operator' });
+    gate.submit(zeros(), measured); // the first command after the resume starts where the joints are
+    expect(wire.sent.at(-1)?.mode).toBe(CommandMode.POSITION);
+    expect(Math.abs((wire.sent.at(-1)?.rad[1] ?? NaN) - 0.5)).toBeLessThan(0.01);
+  });
+
+  it('after a reset with a joint beyond its limit, IDLE drives nothing; after the resume it only moves back toward the range', async () => {
+    const { gate, sup, wire } = rig();
+    const max = profile.joints[0]?.limits.positionMax ?? NaN;
+    const beyond = zeros();
+    beyond[0] = max + 0.2;
+    gate.submit(zeros(), zeros());
+    sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
+    gate.submit(zeros(), beyond);
+    await sup.reset({ id: 'op', role: 'operator' });
+    for (let k = 0; k < 20; k++) gate.submit(zeros(), beyond);
+    const idle = wire.sent.slice(-20);
+    expect(idle.every((c) => c.mode === CommandMode.HOLD)).toBe(true);
+    sup.planReceived(sup['clock'].nowUs() + 1_000_000);
+    sup.resume({ id: 'op', role: 'operator' });
+    const target = zeros();
+    target[0] = max + 1; // even a target further out
+    gate.submit(target, beyond);
+    const first = wire.sent.at(-1)?.rad[0] ?? NaN;
+    expect(first).toBeLessThanOrEqual(max + 0.2 + 1e-3); // not further out than where it is
+    expect(first).toBeGreaterThan(max + 0.19); // and not pulled to the limit in one step
+    for (let k = 0; k < 50; k++) gate.submit(zeros(), null);
+    expect(wire.sent.at(-1)?.rad[0] ?? NaN).toBeLessThan(first); // back toward the range
+  });
+
+  it('an MCU restart while ACTIVE drops the reference: HOLD mode at once (no ramp from old targets), the first command after resume from the measurement', () => {
+    const { gate, sup, wire } = rig();
+    const t = zeros();
+    gate.submit(zeros(), zeros());
+    for (let k = 1; k <= 50; k++) {
+      t[0] = 0.02 * k;
+      gate.submit(t, null);
+    }
+    expect(gate.lastSent.velocity[0]).not.toBe(0);
+    sup.mcuRestarted('HELLO while READY');
+    const measured = zeros();
+    measured[0] = 0.3;
+    gate.submit(t, measured);
+    expect(wire.sent.at(-1)?.mode).toBe(CommandMode.HOLD);
+    expect(sup.resume({ id: 'op', role: 'operator' })).toBe(false); // no STATE from the new MCU yet
+    sup.mcuStatus(0, 0);
+    expect(sup.resume({ id: 'op', role: 'operator' })).toBe(true);
+    t[0] = 1;
+    gate.submit(t, measured);
+    expect(wire.sent.at(-1)?.mode).toBe(CommandMode.POSITION);
+    expect(Math.abs((wire.sent.at(-1)?.rad[0] ?? NaN) - 0.3)).toBeLessThan(0.01);
+  });
+
+  it('after a resume the limiter is seeded only from a measurement taken since: a stale one sends nothing', async () => {
+    // Found by the model test: [recover, wait(70), pressButton, recover, plan(-5), silence(45),
+    // recover(33)]: resumed on a line silent for 38 ms while the joints coasted, the first command
+    // started 0.03 rad behind them.
+    const { gate, sup, wire, clock } = rig();
+    gate.submit(zeros(), zeros(), clock.nowUs());
+    sup.remoteEstop({ scope: 'robot', category: 0, malformed: false });
+    gate.submit(zeros(), zeros(), clock.nowUs());
+    await sup.reset({ id: 'op', role: 'operator' });
+    const staleAt = clock.nowUs();
+    clock.advance(40);
+    sup.planReceived(clock.nowUs() + 1_000_000);
+    expect(sup.resume({ id: 'op', role: 'operator' })).toBe(true);
+    const before = wire.sent.length;
+    const stale = zeros();
+    stale[0] = 0.1;
+    expect(gate.submit(zeros(), stale, staleAt)).toBe(false);
+    expect(wire.sent.length).toBe(before);
+    const fresh = zeros();
+    fresh[0] = 0.13; // where the coasting joint is now
+    clock.advance(1);
+    expect(gate.submit(zeros(), fresh, clock.nowUs())).toBe(true);
+    expect(Math.abs((wire.sent.at(-1)?.rad[0] ?? NaN) - 0.13)).toBeLessThan(0.01);
+  });
+
+  it('a HOLD from ACTIVE (plan expired) is a controlled stop: decelerate within the limits, then HOLD mode', () => {
+    const { gate, sup, wire, clock } = rig();
+    const t = zeros();
+    gate.submit(zeros(), zeros());
+    for (let k = 1; k <= 100; k++) {
+      t[0] = 0.01 * k;
+      gate.submit(t, null);
+    }
+    clock.advance(10_000);
+    expect(sup.state).toBe('HOLD');
+    const before = wire.sent.length;
+    for (let k = 0; k < 200; k++) gate.submit(t, null);
+    const after = wire.sent.slice(before);
+    const firstHold = after.findIndex((c) => c.mode === CommandMode.HOLD);
+    expect(firstHold).toBeGreaterThan(0); // a ramp first
+    expect(after.slice(0, firstHold).every((c) => c.mode === CommandMode.POSITION)).toBe(true);
+    expect(after.slice(firstHold).every((c) => c.mode === CommandMode.HOLD)).toBe(true);
   });
 
   it('a missing action while ACTIVE (chunk exhausted) → HOLD', () => {

@@ -3,10 +3,17 @@
  * submits a target (rad, one per joint, or null when no action covers now); the gate decides, by
  * the supervisor's state, what goes out:
  *   ACTIVE          the target, checked (finite, right dimension), limited (CommandLimiter), as
- *                   a POSITION command with feed-forward velocity
- *   HOLD, IDLE      a controlled stop: the last sent position as target, limited, so the joints
- *                   decelerate within their acceleration limits and hold
+ *                   a POSITION command with feed-forward velocity; the limiter is seeded from the
+ *                   measured position when ACTIVE begins without a valid reference, so the first
+ *                   command after a resume starts where the joints are
+ *   HOLD, IDLE      no motion: when the joints were moving under this run's commands, a controlled
+ *                   stop (the last sent position as target, limited, so they decelerate within
+ *                   their acceleration limits); once at rest, or with no such motion behind (after
+ *                   a reset, an MCU restart, a lost link), HOLD mode: the MCU holds the joints
+ *                   where they are. Nothing is ever driven toward a pose the gate chose earlier.
  *   BOOT/ESTOP/FAULT nothing (the link's heartbeat keeps the watchdog fed; the MCU is latched)
+ * The limiter's reference is dropped whenever the supervisor's commandEpoch changes (a latch, the
+ * link lost, the MCU restarted): the last command sent is then no reference for the next.
  * Bad numbers never reach the wire: they put the supervisor in HOLD and raise `bad-numbers`.
  * `lastSent` is what telemetry reports: the command as it went out, with a clamp flag per joint.
  * Allocation-free per tick (events are made only on changes).
@@ -28,7 +35,7 @@ import { SafetyState } from './safety-state.js';
 import type { SafetySupervisor } from './safety-supervisor.js';
 
 /** What the gate reads of and reports to the supervisor; a SafetySupervisor satisfies it. */
-export type GateSupervisor = Pick<SafetySupervisor, 'state' | 'holdReason' | 'chunkExhausted' | 'chunkResumed' | 'badNumbers'>;
+export type GateSupervisor = Pick<SafetySupervisor, 'state' | 'holdReason' | 'commandEpoch' | 'activeSinceUs' | 'chunkExhausted' | 'chunkResumed' | 'badNumbers'>;
 
 /** Where commands go; a SerialLink satisfies it. */
 export interface CommandSink {
@@ -67,6 +74,8 @@ export type CommandGateEvents = {
   'bad-numbers': [ev: { detail: string; at: number }];
 };
 
+const I32_MIN = -2147483648, I32_MAX = 2147483647;
+
 export class CommandGate extends EventEmitter<CommandGateEvents> {
   readonly limiter: CommandLimiter;
   readonly lastSent: LastSent;
@@ -77,6 +86,8 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
   private readonly outVel: Float64Array;
   private readonly flags: Uint8Array;
   private wasClamped = false;
+  /** supervisor.commandEpoch when the limiter was primed. */
+  private primedEpoch = -1;
 
   /** `periodMs`: the control tick period. */
   constructor(profile: RobotProfile, private readonly sink: CommandSink, private readonly supervisor: GateSupervisor, private readonly clock: Pick<Clock, 'nowUs'>, periodMs: number) {
@@ -98,37 +109,80 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
   /**
    * One tick. `target`: rad per joint from the scheduler, or null when no action covers now.
    * `measured`: the latest measured joint positions (rad), used to seed the limiter after a stop;
-   * null when there is no observation yet. Returns true when a command went on the wire.
+   * null when there is no observation yet. `measuredAtUs`: when it was measured (gate clock);
+   * when given, the limiter is seeded only from a measurement taken since ACTIVE began (a stale
+   * one, e.g. from before a silent line, is where the joints were, not where they are: until a
+   * fresh one arrives nothing is sent, and the heartbeat feeds the watchdog). Returns true when a
+   * command went on the wire.
    */
-  submit(target: ArrayLike<number> | null, measured: ArrayLike<number> | null): boolean {
-    const state = this.supervisor.state;
+  submit(target: ArrayLike<number> | null, measured: ArrayLike<number> | null, measuredAtUs?: number): boolean {
+    const sup = this.supervisor;
+    const state = sup.state;
     if (state === SafetyState.BOOT || state === SafetyState.ESTOP || state === SafetyState.FAULT) {
       this.limiter.unprime();
       return false;
     }
+    if (this.limiter.primed && this.primedEpoch !== sup.commandEpoch) this.limiter.unprime();
+    if (state === SafetyState.HOLD && target !== null && sup.holdReason === 'chunk-exhausted') {
+      sup.chunkResumed(); // may move to ACTIVE: takes effect from the next tick
+    }
+    if (state !== SafetyState.ACTIVE) {
+      if (this.limiter.primed && this.limiter.moving) {
+        const clamped = this.limiter.limit(this.limiter.lastPosition, this.outPos, this.outVel, this.flags);
+        return this.send(clamped, this.limiter.lastPosition);
+      }
+      this.limiter.unprime();
+      return this.sendHold(measured);
+    }
     if (!this.limiter.primed) {
       if (measured === null || !this.finite(measured, this.n)) return false;
+      if (measuredAtUs !== undefined && !(measuredAtUs >= sup.activeSinceUs)) return false;
       this.limiter.prime(measured);
+      this.primedEpoch = sup.commandEpoch;
     }
+    // ACTIVE. A missing or bad target stops here (HOLD): this tick already decelerates.
     let goal: ArrayLike<number> = this.limiter.lastPosition;
-    if (state === SafetyState.HOLD && target !== null && this.supervisor.holdReason === 'chunk-exhausted') {
-      this.supervisor.chunkResumed(); // may move to ACTIVE: takes effect from the next tick
-    }
-    if (state === SafetyState.ACTIVE) {
-      if (target === null) {
-        this.supervisor.chunkExhausted();
-      } else if (target.length !== this.n || !this.finite(target, this.n)) {
-        const detail = target.length !== this.n
-          ? `command has ${target.length} values, robot has ${this.n} joints`
-          : `command value ${this.firstBad(target)} is not finite`;
-        this.emit('bad-numbers', { detail, at: this.clock.nowUs() });
-        this.supervisor.badNumbers(detail);
-      } else {
-        goal = target;
-      }
+    if (target === null) {
+      sup.chunkExhausted();
+    } else if (target.length !== this.n || !this.finite(target, this.n)) {
+      const detail = target.length !== this.n
+        ? `command has ${target.length} values, robot has ${this.n} joints`
+        : `command value ${this.firstBad(target)} is not finite`;
+      this.emit('bad-numbers', { detail, at: this.clock.nowUs() });
+      sup.badNumbers(detail);
+    } else {
+      goal = target;
     }
     const clamped = this.limiter.limit(goal, this.outPos, this.outVel, this.flags);
     return this.send(clamped, goal);
+  }
+
+  /** HOLD mode: the MCU holds the joints where they are (the positions, ignored in HOLD, carry the
+   * measured ones when known, for the record). */
+  private sendHold(measured: ArrayLike<number> | null): boolean {
+    const c = this.cmd;
+    const known = measured !== null && this.finite(measured, this.n);
+    c.mode = CommandMode.HOLD;
+    for (let j = 0; j < this.n; j++) {
+      const rad = known ? (measured[j] as number) : 0;
+      c.position[j] = Math.max(I32_MIN, Math.min(I32_MAX, radToCounts(this.joints[j] as JointProfile, rad)));
+      c.velocity[j] = 0;
+      c.feedforward[j] = 0;
+      this.outPos[j] = rad;
+      this.outVel[j] = 0;
+      this.flags[j] = 0;
+    }
+    if (!this.sink.sendCommand(c)) return false;
+    const ls = this.lastSent;
+    ls.count++;
+    ls.atUs = this.clock.nowUs();
+    ls.mode = c.mode;
+    ls.position.set(this.outPos);
+    ls.velocity.set(this.outVel);
+    ls.clampFlags.fill(0);
+    ls.clampedJoints = 0;
+    this.wasClamped = false;
+    return true;
   }
 
   private send(clamped: number, goal: ArrayLike<number>): boolean {

@@ -6,10 +6,13 @@
  *   v     = clamp(v_des, max(-vMax, vPrev - aMax dt), min(vMax, vPrev + aMax dt))
  *   p     = clamp(last + v dt, positionMin, positionMax)           rad
  * where vPrev is the velocity of the last sent command. The position bound wins over the
- * acceleration bound (a joint stops at its limit). Allocation-free: callers own the arrays.
+ * acceleration bound (a joint stops at its limit). A joint primed outside its range (measured
+ * beyond a limit) is not pulled to the limit in one step: its bound widens to where it is, so it
+ * may only move back toward the range, at the velocity and acceleration bounds. Allocation-free:
+ * callers own the arrays.
  *
- * Invariant: while primed, lastPosition lies within [positionMin, positionMax] and |lastVelocity|
- * <= velocityMax for every joint.
+ * Invariant: while primed, every joint's lastPosition lies within [positionMin, positionMax] or no
+ * further outside it than where the joint was primed, and |lastVelocity| <= velocityMax.
  */
 import type { JointLimits } from '../../hardware/index.js';
 
@@ -37,15 +40,20 @@ export class CommandLimiter {
     return this.primedFlag;
   }
 
-  /** Seeds the reference from measured positions (rad), at rest. Positions are clipped into range. */
+  /** Seeds the reference from measured positions (rad, finite: checked by the caller), at rest.
+   * Not clipped: the first command starts where the joints are. */
   prime(position: ArrayLike<number>): void {
     for (let j = 0; j < this.jointCount; j++) {
-      const l = this.limits[j] as JointLimits;
-      const p = position[j] as number;
-      this.lastPosition[j] = Math.min(l.positionMax, Math.max(l.positionMin, Number.isFinite(p) ? p : 0));
+      this.lastPosition[j] = position[j] as number;
       this.lastVelocity[j] = 0;
     }
     this.primedFlag = true;
+  }
+
+  /** True when the last command sent had a non-zero velocity on some joint. */
+  get moving(): boolean {
+    for (let j = 0; j < this.jointCount; j++) if (this.lastVelocity[j] !== 0) return true;
+    return false;
   }
 
   /** Forgets the reference (after a stop: the robot may have moved). */
@@ -74,8 +82,10 @@ export class CommandLimiter {
       if (v > hi) { v = hi; f |= hi === l.velocityMax ? ClampFlag.VELOCITY : ClampFlag.ACCELERATION; }
       else if (v < lo) { v = lo; f |= lo === -l.velocityMax ? ClampFlag.VELOCITY : ClampFlag.ACCELERATION; }
       let p = last + v * dt;
-      if (p > l.positionMax) { p = l.positionMax; f |= ClampFlag.POSITION; v = (p - last) / dt; }
-      else if (p < l.positionMin) { p = l.positionMin; f |= ClampFlag.POSITION; v = (p - last) / dt; }
+      // Outside the range (primed there), the bound is where the joint is: back toward the range only.
+      const pMax = Math.max(l.positionMax, last), pMin = Math.min(l.positionMin, last);
+      if (p > pMax) { p = pMax; f |= ClampFlag.POSITION; v = (p - last) / dt; }
+      else if (p < pMin) { p = pMin; f |= ClampFlag.POSITION; v = (p - last) / dt; }
       outPos[j] = p;
       outVel[j] = v;
       flags[j] = f;

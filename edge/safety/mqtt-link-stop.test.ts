@@ -1,6 +1,6 @@
 /** The supervisor's `mqtt-link-lost` stop source (the remote e-stop channel failed). */
 import { describe, expect, it } from 'vitest';
-import { AckResult, EstopReason, EstopSource, type AckMsg } from '../../proto/wire/index.js';
+import { AckResult, EstopReason, EstopSource, Status, type AckMsg } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { SafetySupervisor } from './safety-supervisor.js';
 import type { SafetyActuator, SafetySupervisorOptions, TransitionEvent } from './safety-types.js';
@@ -25,6 +25,7 @@ function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; wire:
   const events: TransitionEvent[] = [];
   sup.on('transition', (e) => events.push(e));
   sup.linkReady();
+  sup.mcuStatus(Status.CONFIGURED, 0); // a STATE since the link came up: resume has a measured start
   sup.planReceived(clock.nowUs() + 10_000_000);
   return { sup, wire, clock, events };
 }

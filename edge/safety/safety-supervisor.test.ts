@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AckResult, EstopSource, Status, type AckMsg } from '../../proto/wire/index.js';
+import { AckResult, EstopReason, EstopSource, Status, type AckMsg } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { IllegalSafetyTransitionError, SafetyStateMachine } from './safety-state.js';
 import { SafetySupervisor } from './safety-supervisor.js';
@@ -34,6 +34,7 @@ function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; act: 
 /** BOOT → IDLE → ACTIVE with a plan valid for 1 s. */
 function active(r: ReturnType<typeof rig>): void {
   r.sup.linkReady();
+  r.sup.mcuStatus(Status.CONFIGURED, 0); // a STATE since the link came up: the position is measured
   r.sup.planReceived(r.clock.nowUs() + 1_000_000);
   expect(r.sup.resume(OP)).toBe(true);
 }
@@ -194,5 +195,164 @@ describe('SafetySupervisor reset and resume', () => {
     expect(r.sup.resume(GUEST)).toBe(false);
     expect(r.sup.resume(OP)).toBe(true);
     expect(r.seq().slice(2)).toEqual(['ACTIVE>ESTOP:remote-estop', 'ESTOP>IDLE:reset', 'IDLE>ACTIVE:resume']);
+  });
+});
+
+/** An actuator whose RESET is answered only when the test says (the ACK still on the line). */
+class SlowAckActuator extends FakeActuator {
+  private pending: ((ack: AckMsg) => void) | null = null;
+  override sendReset(what: number, token: number): Promise<AckMsg> {
+    this.resets.push(what);
+    return new Promise((resolve) => { this.pending = () => resolve({ ackedType: 6, result: AckResult.OK, ackedSeq: 0, detail: token } as unknown as AckMsg); });
+  }
+  ack(): void {
+    this.pending?.({} as AckMsg);
+    this.pending = null;
+  }
+}
+
+function slowRig(): { sup: SafetySupervisor; act: SlowAckActuator; clock: ManualClock } {
+  const clock = new ManualClock();
+  const act = new SlowAckActuator();
+  return { sup: new SafetySupervisor(act, clock), act, clock };
+}
+
+describe('SafetySupervisor latch generation (regressions from the model test)', () => {
+  it('ESTOP, reset, then a fleet category-0 e-stop before the ACK: the reset is refused and the latch stays', async () => {
+    const { sup, act } = slowRig();
+    sup.linkReady();
+    sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
+    const refused: string[] = [];
+    sup.on('refused', (e) => refused.push(`${e.reason}: ${e.detail}`));
+    const reset = sup.reset(OP);
+    sup.remoteEstop({ scope: 'fleet', category: 0, malformed: false, onWire: true }); // ESTOP after RESET on the wire
+    act.ack();
+    expect(await reset).toBe(false);
+    expect(sup.state).toBe('ESTOP');
+    expect(sup.latchedCause).toBe('remote-estop'); // the first cause; the later stop is recorded
+    expect(refused).toEqual(['wrong-state: a new stop (fleet-estop) was requested while the RESET was on the wire; still latched']);
+    // Later resets are accepted, not refused as "wrong state".
+    const again = sup.reset(OP);
+    act.ack();
+    expect(await again).toBe(true);
+    expect(sup.state).toBe('IDLE');
+  });
+
+  it('a control failure while latched is a stop too: one event, and a reset in flight does not clear it', async () => {
+    // Counterexample: [estop(robot, 0), ackFault(delay 5), recover(0), controlFailed()].
+    const { sup, act } = slowRig();
+    sup.linkReady();
+    sup.remoteEstop({ scope: 'robot', category: 0, malformed: false });
+    const latched: string[] = [];
+    sup.on('stop-while-latched', (e) => latched.push(`${e.cause} ${e.source.kind}:${e.source.id}`));
+    const reset = sup.reset(OP);
+    sup.controlFailed('worker died');
+    expect(latched).toEqual(['control-failed edge:control']);
+    act.ack();
+    expect(await reset).toBe(false);
+    expect(sup.state).toBe('ESTOP');
+  });
+});
+
+describe('SafetySupervisor mirrors the MCU latch', () => {
+  it('a latch the MCU keeps showing stops the host even when its bits are not new', async () => {
+    const r = rig();
+    active(r);
+    r.sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
+    r.sup.mcuStatus(Status.ESTOP_LATCHED, 0);
+    expect(r.sup.mcuLatch).toBe('latched');
+    // The host's reset went through (ACK OK) but the MCU still reports a latch (a later stop).
+    expect(await r.sup.reset(OP)).toBe(true);
+    r.sup.mcuStatus(Status.ESTOP_LATCHED, 0);
+    expect(r.seq().at(-1)).toBe('IDLE>ESTOP:mcu-estop');
+  });
+
+  it('a latched host whose MCU shows clear puts ESTOP on the wire again, at most every 100 ms, not during a reset', async () => {
+    const { sup, act, clock } = slowRig();
+    sup.linkReady();
+    sup.remoteEstop({ scope: 'robot', category: 2, malformed: false });
+    act.estops.length = 0;
+    sup.mcuStatus(Status.CONFIGURED, 0); // e.g. the MCU rebooted: it forgot the latch
+    sup.mcuStatus(Status.CONFIGURED, 0);
+    expect(act.estops).toEqual([{ category: 1, source: EstopSource.HOST, reason: EstopReason.RELATCH }]);
+    clock.advance(100);
+    sup.mcuStatus(Status.CONFIGURED, 0);
+    expect(act.estops).toHaveLength(2);
+    clock.advance(100);
+    const reset = sup.reset(OP);
+    sup.mcuStatus(Status.CONFIGURED, 0); // the MCU cleared on the RESET; its ACK is on the way
+    expect(act.estops).toHaveLength(2);
+    act.ack();
+    expect(await reset).toBe(true);
+    expect(sup.mcuLatch).toBe('clear');
+  });
+
+  it('says it does not know the MCU latch after the link is lost or the MCU restarted', () => {
+    const r = rig();
+    r.sup.linkReady();
+    r.sup.mcuStatus(0, 0);
+    expect(r.sup.mcuLatch).toBe('clear');
+    r.sup.mcuRestarted('HELLO while READY');
+    expect(r.sup.mcuLatch).toBe('unknown');
+    r.sup.mcuStatus(0, 0);
+    r.sup.linkLost('timeout');
+    expect(r.sup.mcuLatch).toBe('unknown');
+  });
+});
+
+describe('SafetySupervisor: an MCU restart and impossible STATE values hold until an operator resumes', () => {
+  it('restart while ACTIVE → HOLD; a new plan does not resume; the operator does; the command reference is dropped', () => {
+    const r = rig();
+    active(r);
+    const epoch = r.sup.commandEpoch;
+    r.sup.mcuRestarted('HELLO while READY');
+    expect(r.seq().at(-1)).toBe('ACTIVE>HOLD:mcu-restarted');
+    expect(r.sup.commandEpoch).not.toBe(epoch);
+    r.sup.planReceived(r.clock.nowUs() + 500_000);
+    expect(r.sup.state).toBe('HOLD');
+    expect(r.sup.resume(OP)).toBe(false); // no STATE from the restarted MCU yet: no current measurement
+    r.sup.mcuStatus(Status.CONFIGURED, 0);
+    expect(r.sup.resume(OP)).toBe(true);
+  });
+
+  it('a restart during a plan-expired HOLD makes that HOLD need a resume', () => {
+    const r = rig();
+    active(r);
+    r.clock.advance(1000);
+    expect(r.sup.holdReason).toBe('plan-expired');
+    const causes: string[] = [];
+    r.sup.on('hold-cause', (e) => causes.push(e.cause));
+    r.sup.mcuRestarted('HELLO while READY');
+    expect(causes).toEqual(['mcu-restarted']);
+    r.sup.planReceived(r.clock.nowUs() + 500_000);
+    expect(r.sup.state).toBe('HOLD');
+  });
+
+  it('an impossible value holds, and resume is refused until it clears', () => {
+    const r = rig();
+    active(r);
+    r.sup.impossibleState('JOINT_NAN#0', 'joint 0 velocity NaN');
+    expect(r.seq().at(-1)).toBe('ACTIVE>HOLD:impossible-state');
+    const refused: string[] = [];
+    r.sup.on('refused', (e) => refused.push(e.detail));
+    expect(r.sup.resume(OP)).toBe(false);
+    expect(refused[0]).toContain('impossible STATE value: joint 0 velocity NaN');
+    r.sup.sensorRecovered('JOINT_NAN#0');
+    expect(r.sup.resume(OP)).toBe(true);
+  });
+});
+
+describe('SafetySupervisor shutdown', () => {
+  it('SIGTERM during a reset in flight: the stop latches and the reset does not clear it', async () => {
+    // Counterexample of the model test: [estop(robot, 0), ackFault(delay 5), recover(0), sigterm()].
+    const { sup, act } = slowRig();
+    sup.linkReady();
+    sup.remoteEstop({ scope: 'robot', category: 0, malformed: false });
+    const reset = sup.reset(OP);
+    expect(sup.shutdown('SIGTERM')).toBe(true);
+    expect(act.estops.at(-1)).toEqual({ category: 1, source: EstopSource.HOST, reason: 0 });
+    act.ack();
+    expect(await reset).toBe(false);
+    expect(sup.state).toBe('ESTOP');
   });
 });

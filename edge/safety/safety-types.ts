@@ -9,7 +9,7 @@ export type SafetyCause =
   | 'remote-estop' | 'fleet-estop' | 'mcu-estop' | 'mcu-fault'
   | 'fall' | 'tilt-warning' | 'deadman-timeout' | 'mqtt-link-lost'
   | 'plan-expired' | 'decoder-failed' | 'bad-numbers' | 'chunk-exhausted'
-  | 'control-failed' | 'control-stalled'
+  | 'control-failed' | 'control-stalled' | 'mcu-restarted' | 'impossible-state' | 'shutdown'
   | 'resume' | 'new-plan' | 'chunk-resumed' | 'operator-stop' | 'reset';
 
 /** Who asked: 'operator' (a person, with their id), 'mcu', 'estimator', 'edge' (this daemon). */
@@ -77,7 +77,30 @@ export type SafetySupervisorEvents = {
   'estop-sent': [ev: EstopSentEvent];
   /** A fresh stop request arrived while already latched (recorded, no transition). */
   'stop-while-latched': [ev: { cause: SafetyCause; source: SafetySource; at: number }];
+  /** The command epoch changed: the last command sent is no longer a reference for the next. */
+  'command-epoch': [epoch: number];
+  /** Already in HOLD, a stronger reason arrived (one a new plan does not clear): the hold now
+   * needs an operator's resume. */
+  'hold-cause': [ev: { cause: SafetyCause; source: SafetySource; at: number; detail: string }];
+  /** What the supervisor knows of the MCU's own latch changed (see McuLatch). */
+  'mcu-latch': [ev: { latch: McuLatch; at: number; detail: string }];
+  /** The serial link changed state, or refused the MCU: reported as data, for the operator. */
+  link: [ev: LinkEvent];
 };
+
+/**
+ * The MCU's latch as the host last saw it in STATE (ESTOP_LATCHED or WATCHDOG_TRIPPED):
+ * 'unknown' while no STATE has arrived since the link (re)connected or the MCU restarted.
+ */
+export type McuLatch = 'latched' | 'clear' | 'unknown';
+
+export interface LinkEvent {
+  /** The link's state after the change, or 'refused' when it refused the MCU. */
+  to: string;
+  from: string;
+  detail: string;
+  at: number;
+}
 
 /** The part of SerialLink the supervisor drives; a SerialLink satisfies it. */
 export interface SafetyActuator {

@@ -16,8 +16,13 @@ export interface LinkCounters {
   incompatible: number;
   /** Frames whose body did not fit their type. */
   bodyErrors: number;
-  /** Well-formed frames carrying values that cannot be right (e.g. STATE joint count). */
+  /** Well-formed frames carrying values that cannot be right: a STATE joint count not the
+   * profile's, or a STATE with a non-finite or absurd velocity, current or IMU value, or a fused
+   * orientation that is not a unit quaternion (counted once per frame; still passed on, so the
+   * estimator flags it and safety holds). */
   impossibleValues: number;
+  /** HELLOs received while READY: the MCU restarted. */
+  restarts: number;
   /** Frames of a type the MCU must not send. */
   unexpectedTypes: number;
   /** Messages refused by the encoder (WireEncodeError): never written. */
@@ -34,7 +39,7 @@ export interface LinkCounters {
 
 export function newLinkCounters(): LinkCounters {
   return {
-    reconnects: 0, handshakes: 0, handshakeTimeouts: 0, incompatible: 0, bodyErrors: 0, impossibleValues: 0,
+    reconnects: 0, restarts: 0, handshakes: 0, handshakeTimeouts: 0, incompatible: 0, bodyErrors: 0, impossibleValues: 0,
     unexpectedTypes: 0, encodeErrors: 0, writesDropped: 0, framesSent: 0, commandsSent: 0, heartbeatsSent: 0,
     timeSyncRejected: 0, linkTimeouts: 0,
   };

@@ -97,6 +97,9 @@ export type SerialLinkEvents = {
   hello: [hello: HelloMsg];
   ready: [];
   lost: [ev: LostEvent];
+  /** The MCU sent HELLO while the link was READY: it restarted (its latch and configuration are
+   * gone); the link handshakes again. For safety this is a lost MCU. */
+  restarted: [ev: { deviceId: number; detail: string }];
   incompatible: [ev: { message: string }];
   /** The MCU latched a stop of its own. A malformed ESTOP is reported as category 0 (fail safe). */
   'mcu-estop': [estop: EstopMsg];

@@ -14,13 +14,18 @@
  *   the only writer: the control tick thread may write COMMAND and HEARTBEAT frames on the same fd,
  *   with the same sequence counter, and no COMMAND follows an ESTOP until an acknowledged RESET.
  *   The wire's READY word mirrors the READY state; its FD word is the open port's descriptor.
+ * - A connection that reached READY ends (lost, or the MCU refused) with an ESTOP on the wire
+ *   before the port closes, so the MCU stops now instead of a watchdog period later.
+ * - A HELLO while READY, or a STATE without CONFIGURED while READY (the MCU restarted, possibly
+ *   faster than the link timeout, its HELLO perhaps lost) is reported as 'restarted' and the
+ *   handshake starts again: for safety it is a lost MCU.
  */
 import { EventEmitter } from 'node:events';
 import {
-  AckResult, EstopSource, FrameDecoder, FrameEncoder, MsgType, PROTOCOL_MAJOR, PROTOCOL_MINOR, Role, WireEncodeError, msgTypeName, newMessage, newState, readFrame,
-  type AckMsg, type CommandMsg, type ConfigMsg, type Frame, type FrameErrorKind, type FrameSink, type HelloMsg, type MessageMap,
+  AckResult, EstopReason, EstopSource, FrameDecoder, StopCategory, FrameEncoder, MsgType, PROTOCOL_MAJOR, PROTOCOL_MINOR, Role, WireEncodeError, msgTypeName, newMessage, newState, readFrame,
+  StateFlag, Status, type AckMsg, type CommandMsg, type ConfigMsg, type Frame, type FrameErrorKind, type FrameSink, type HelloMsg, type MessageMap, type StateMsg,
 } from '../../proto/wire/index.js';
-import type { RobotProfile } from '../../hardware/index.js';
+import { radPerSecToCps, type RobotProfile } from '../../hardware/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { buildConfig, buildHostHello, checkMcuHello } from './handshake.js';
@@ -35,6 +40,10 @@ import type { Transport, TransportFactory } from './transport.js';
 const S = LinkState;
 const ACTIVE: readonly LinkState[] = [S.OPENING, S.HANDSHAKE, S.CONFIGURING, S.READY];
 const NOT_CLOSED: readonly LinkState[] = [S.IDLE, ...ACTIVE, S.BACKOFF, S.INCOMPATIBLE];
+
+/** A STATE velocity this many times the joint's velocityMax is no measurement (a motor overshoots
+ * its limit by tens of percent, not tenfold). */
+const ABSURD_VELOCITY_FACTOR = 10;
 
 const silentLogger: LinkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -67,6 +76,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private readonly resetTimeoutMs: number;
   private readonly maxBufferedBytes: number;
   private readonly jointCount: number;
+  /** counts/s per joint beyond which a STATE velocity is impossible: ABSURD_VELOCITY_FACTOR × velocityMax. */
+  private readonly absurdCps: Float64Array;
 
   private readonly sm = new LinkStateMachine((from, to) => {
     this.wire.setReady(to === S.READY);
@@ -107,6 +118,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private generation = 0;
   private opens = 0;
   private mcuHello: HelloMsg | null = null;
+  /** This port's connection reached READY (reset by teardown). */
+  private sessionLive = false;
   private configSeq = -1;
   private lastFrameUs = Number.NaN;
   private lastFeedUs = Number.NaN;
@@ -128,6 +141,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.path = opts.path;
     this.profile = opts.profile;
     this.jointCount = opts.profile.joints.length;
+    this.absurdCps = Float64Array.from(opts.profile.joints, (j) => Math.abs(radPerSecToCps(j, j.limits.velocityMax)) * ABSURD_VELOCITY_FACTOR);
     this.baudRate = opts.baudRate ?? opts.profile.serial.baudRate;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? silentLogger;
@@ -325,6 +339,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
    */
   private teardown(reason: string): Promise<void> {
     this.generation++;
+    this.sessionLive = false;
     for (const k of ['handshakeTimer', 'heartbeatTimer', 'timeSyncTimer', 'linkTimer'] as const) this.clearTimer(k);
     for (const [seq, p] of this.pendingResets) {
       this.clock.clearTimeout(p.timer);
@@ -347,6 +362,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private lose(reason: string, disconnected: boolean): void {
     if (!this.sm.is(...ACTIVE)) return;
     this.logger.warn({ path: this.path, reason, disconnected, state: this.sm.state }, 'serial link lost');
+    this.estopBeforeClose(reason);
     void this.teardown(reason);
     this.sm.transition(ACTIVE, S.BACKOFF);
     this.emit('lost', { reason, disconnected });
@@ -357,11 +373,19 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private refuse(message: string): void {
     this.counters.incompatible++;
     this.logger.error({ path: this.path, mcu: this.mcuHello ?? { ...this.rxHello }, profile: this.profile.id }, `MCU refused: ${message}`);
+    this.estopBeforeClose(`MCU refused: ${message}`);
     void this.teardown(`MCU refused: ${message}`);
     this.sm.transition([S.HANDSHAKE, S.CONFIGURING], S.INCOMPATIBLE);
     this.emit('incompatible', { message });
     this.sm.transition([S.INCOMPATIBLE], S.BACKOFF);
     this.scheduleReopen(this.backoff.atMax());
+  }
+
+  /** The last frame of a connection that was READY: stop (category 1, what the watchdog would do). */
+  private estopBeforeClose(reason: string): void {
+    if (!this.sessionLive) return;
+    const sent = this.sendEstop(StopCategory.CAT1, EstopSource.HOST, EstopReason.LINK_LOST);
+    this.logger.warn({ path: this.path, reason, sent }, 'ESTOP put on the wire before closing the port');
   }
 
   private scheduleReopen(ms: number): void {
@@ -385,6 +409,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private becomeReady(): void {
     this.clearTimer('handshakeTimer');
     this.sm.transition([S.CONFIGURING], S.READY);
+    this.sessionLive = true;
     this.counters.handshakes++;
     this.backoff.reset();
     // Feed the watchdog at once, then keep time sync and the silence check running.
@@ -486,14 +511,17 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   /**
    * A segment the decoder discarded. One kind matters to the handshake: frames of another protocol
    * major are dropped by the decoder before their HELLO can be read, so during HANDSHAKE they are
-   * the MCU telling us its version, and it is refused like a HELLO with another proto_major.
+   * the MCU telling us its version, and it is refused like a HELLO with another proto_major. In
+   * READY such a frame means the MCU restarted into another firmware: a restart, then the refusal.
    */
   private onFrameError(kind: FrameErrorKind, detail: string): void {
     this.protocolError(kind, detail);
-    if (kind === 'version' && this.transport && this.sm.is(S.HANDSHAKE)) {
-      const v = this.decoder.lastForeignVersion;
-      this.refuse(`firmware speaks protocol ${v}.x (frame header version ${v}), this edge speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`);
-    }
+    if (kind !== 'version' || !this.transport) return;
+    const v = this.decoder.lastForeignVersion;
+    const why = `firmware speaks protocol ${v}.x (frame header version ${v}), this edge speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`;
+    // A frame (its CRC good) of another major while READY: the MCU restarted into other firmware.
+    if (this.sm.is(S.READY)) this.restartHandshake(`a frame of protocol ${v}.x arrived while READY: the MCU restarted`);
+    if (this.sm.is(S.HANDSHAKE)) this.refuse(why);
   }
 
   private onState(f: Frame): void {
@@ -501,10 +529,21 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const err = readFrame(f, MsgType.STATE, s);
     if (err !== null) return this.bodyError(err);
     if (!this.sm.is(S.READY)) return; // before CONFIG is acknowledged nobody is listening
+    if ((s.status & Status.CONFIGURED) === 0) {
+      // Every STATE after the CONFIG ACK shows CONFIGURED: this MCU restarted and its HELLO was lost.
+      this.restartHandshake(`STATE seq ${f.seq} shows the MCU unconfigured (status 0x${s.status.toString(16)}): it restarted`);
+      if (this.sm.is(S.HANDSHAKE)) this.armHandshakeTimer('HELLO');
+      return;
+    }
     if (s.jointCount !== this.jointCount) {
       this.counters.impossibleValues++;
       this.protocolError('impossible-value', `STATE.jointCount=${s.jointCount} (seq ${f.seq}), profile "${this.profile.id}" has ${this.jointCount} joints`);
       return;
+    }
+    const bad = this.impossibleStateValue(s);
+    if (bad !== null) {
+      this.counters.impossibleValues++;
+      this.protocolError('impossible-value', `STATE seq ${f.seq}: ${bad}`);
     }
     const ev = this.stateEvent;
     const ts = this.timeSync;
@@ -513,6 +552,26 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     ev.synced = ts.converged;
     ev.hostTimeUs = ev.synced ? ts.mcuUnwrappedToHostUs(ev.mcuTimeUs) : this.lastFrameUs;
     this.emit('state', ev);
+  }
+
+  /** The first value of a STATE no sensor can report, named; null when there is none. */
+  private impossibleStateValue(s: StateMsg): string | null {
+    for (let j = 0; j < this.jointCount; j++) {
+      const v = s.velocity[j] as number, i = s.current[j] as number;
+      if (!Number.isFinite(v) || Math.abs(v) > (this.absurdCps[j] as number)) return `joint ${j} velocity ${v} counts/s (limit ${this.absurdCps[j]})`;
+      if (!Number.isFinite(i)) return `joint ${j} current ${i} A`;
+    }
+    if ((s.flags & StateFlag.IMU) !== 0) {
+      for (let k = 0; k < 3; k++) {
+        if (!Number.isFinite(s.accel[k]) || !Number.isFinite(s.gyro[k])) return `IMU accel (${s.accel.join(', ')}) gyro (${s.gyro.join(', ')})`;
+      }
+    }
+    if ((s.flags & StateFlag.ORIENTATION) !== 0) {
+      const q = s.quat;
+      const n2 = (q[0] as number) ** 2 + (q[1] as number) ** 2 + (q[2] as number) ** 2 + (q[3] as number) ** 2;
+      if (!(Math.abs(n2 - 1) < 0.1)) return `orientation (${q.join(', ')}) is not a unit quaternion`;
+    }
+    return null;
   }
 
   private onTimeSyncResp(f: Frame): void {
@@ -543,12 +602,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     if (state === S.CONFIGURING && this.mcuHello?.deviceId === h.deviceId) return; // its answer to our HELLO after its boot HELLO
     if (state === S.CONFIGURING || state === S.READY) {
       // The MCU restarted: its configuration and its clock are gone. Handshake again with this HELLO.
-      this.logger.warn({ path: this.path, state, deviceId: h.deviceId }, 'MCU sent HELLO again (it restarted): handshaking again');
-      for (const k of ['heartbeatTimer', 'timeSyncTimer', 'linkTimer'] as const) this.clearTimer(k);
-      this.syncPending = false;
-      this.timeSync.reset();
-      this.sm.transition([S.CONFIGURING, S.READY], S.HANDSHAKE);
-      this.sendFrame(MsgType.HELLO, this.hostHello, FrameKind.ESSENTIAL);
+      this.restartHandshake(`MCU 0x${h.deviceId.toString(16)} sent HELLO while the link was ${state}: it restarted (configuration, latch and clock lost)`);
+      if (!this.sm.is(S.HANDSHAKE)) return; // a listener stopped the link
     } else if (state !== S.HANDSHAKE) {
       return;
     }
@@ -562,6 +617,23 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     if (!this.sm.is(S.CONFIGURING)) return; // a listener stopped the link
     this.configSeq = this.sendFrame(MsgType.CONFIG, this.config, FrameKind.ESSENTIAL);
     this.armHandshakeTimer('ACK of CONFIG');
+  }
+
+  /** The MCU restarted (CONFIGURING or READY): back to HANDSHAKE, our HELLO sent; from READY it is
+   * reported as 'restarted' (a lost MCU for safety). */
+  private restartHandshake(detail: string): void {
+    const state = this.sm.state;
+    this.logger.warn({ path: this.path, state }, `${detail}: handshaking again`);
+    for (const k of ['heartbeatTimer', 'timeSyncTimer', 'linkTimer'] as const) this.clearTimer(k);
+    this.syncPending = false;
+    this.timeSync.reset();
+    this.sm.transition([S.CONFIGURING, S.READY], S.HANDSHAKE);
+    if (state === S.READY) {
+      this.counters.restarts++;
+      this.emit('restarted', { deviceId: this.mcuHello?.deviceId ?? 0, detail });
+      if (!this.sm.is(S.HANDSHAKE)) return; // a listener stopped the link
+    }
+    this.sendFrame(MsgType.HELLO, this.hostHello, FrameKind.ESSENTIAL);
   }
 
   private onAck(f: Frame): void {

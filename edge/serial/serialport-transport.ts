@@ -19,6 +19,9 @@ export interface SerialPortTransportOptions {
   onNotice?: (message: string) => void;
 }
 
+/** ms close() waits for written bytes to reach the device before closing the port. */
+const CLOSE_DRAIN_MS = 50;
+
 export class SerialPortTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly path: string;
   readonly baudRate: number;
@@ -101,6 +104,12 @@ export class SerialPortTransport extends EventEmitter<TransportEvents> implement
     const port = this.port;
     this.port = null;
     if (!port?.isOpen) return;
+    // What was written last (the link's ESTOP before it closes) goes out first: drain, bounded, so
+    // a stuck device cannot hold the close up.
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, CLOSE_DRAIN_MS);
+      port.drain(() => { clearTimeout(t); resolve(); });
+    });
     await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 }

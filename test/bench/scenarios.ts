@@ -19,6 +19,7 @@ import { scenario as tickToWire } from './tick-to-wire.bench.js';
 import { scenario as edgeCpu } from './edge-cpu.bench.js';
 import { scenario as estopTls } from './estop-tls.bench.js';
 import { scenario as tlsConnect } from './tls-connect.bench.js';
+import { scenario as safetyModel } from './safety-model.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -40,4 +41,5 @@ export const scenarios: Scenario[] = [
   edgeCpu,
   estopTls,
   tlsConnect,
+  safetyModel,
 ];

@@ -5,7 +5,7 @@
  * is the test's ManualClock mapped through a known offset and drift.
  */
 import {
-  AckResult, FrameDecoder, FrameEncoder, MsgType, PROTOCOL_MAJOR, PROTOCOL_MINOR, Role, newMessage, newState, readFrame,
+  AckResult, FrameDecoder, FrameEncoder, MsgType, PROTOCOL_MAJOR, PROTOCOL_MINOR, Role, Status, newMessage, newState, readFrame,
   type CommandMsg, type ConfigMsg, type Frame, type MessageMap,
 } from '../../../proto/wire/index.js';
 import type { ManualClock, TimerHandle } from '../../clock.js';
@@ -77,6 +77,8 @@ export class FakeMcu {
   sendState(jointCount = this.opts.jointCount, timeUs = this.mcuNowUs()): void {
     const s = newState();
     s.jointCount = jointCount;
+    // A configured MCU says so in every STATE (the link takes a STATE without it for a restart).
+    s.status = this.lastConfig !== null ? Status.CONFIGURED | Status.HOST_SEEN : 0;
     for (let j = 0; j < jointCount; j++) s.position[j] = 100 * j;
     this.send(MsgType.STATE, s, timeUs);
   }
