@@ -539,11 +539,19 @@ export class Mcu {
     if (m.stateRateHz > MAX_STATE_RATE_HZ) return AckResult.BAD_VALUE;
     for (let j = 0; j < this.jointCount; j++) {
       const joint = this.profile.joints[j] as JointProfile;
-      const a = countsToRad(joint, m.posMin[j] as number);
-      const b = countsToRad(joint, m.posMax[j] as number);
-      // direction -1 swaps the ends; a single-turn wrap is resolved by countsToRad.
-      this.limMin[j] = Math.min(a, b);
-      this.limMax[j] = Math.max(a, b);
+      const lo = m.posMin[j] as number, hi = m.posMax[j] as number;
+      if (joint.encoder.singleTurn && hi - lo >= joint.encoder.countsPerRev - 1) {
+        // The whole sensor range (the host sends it for limits across the encoder's wrap): no
+        // position clamp here. Converted, both ends would land on the wrap angle and pin the joint.
+        this.limMin[j] = Number.NEGATIVE_INFINITY;
+        this.limMax[j] = Number.POSITIVE_INFINITY;
+      } else {
+        const a = countsToRad(joint, lo);
+        const b = countsToRad(joint, hi);
+        // direction -1 swaps the ends; a single-turn wrap is resolved by countsToRad.
+        this.limMin[j] = Math.min(a, b);
+        this.limMax[j] = Math.max(a, b);
+      }
       this.limVel[j] = Math.abs(cpsToRadPerSec(joint, m.velMax[j] as number));
       this.limCur[j] = m.currentMax[j] as number;
     }
