@@ -6,8 +6,8 @@
  * - completion: the first tick after which the measured position stays within `toleranceRad` of
  *   the final goal on every joint to the end of the run; success needs it no later than
  *   `holdS` before the end;
- * - at rest: ticks after completion (the whole run for a hold task); in motion: from the first
- *   plan to completion. Velocity RMS and position std are of the commanded (sent) values; jerk is
+ * - at rest: ticks after completion and after the last goal's planned motion time (the whole run
+ *   for a hold task); in motion: from the first plan to completion. Velocity RMS and position std are of the commanded (sent) values; jerk is
  *   the third difference of the sent positions.
  */
 import { ClampFlag } from '../../edge/safety/command-limiter.js';
@@ -89,7 +89,10 @@ export function taskFigures(task: EvalTask, cond: EvalCondition, run: RunTrace, 
       maxErr = Math.max(maxErr, Math.abs(e));
     }
   }
-  const restFrom = task.instruction === 'hold' ? Math.max(0, firstIdx) : done >= 0 ? done : rows.length;
+  // At rest: once the goal is reached and the plan's own motion is over.
+  const planEndUs = final !== undefined ? final.arrivedUs + final.timeS * 1e6 : Infinity;
+  const planEndIdx = rows.findIndex((r) => r.tUs >= planEndUs);
+  const restFrom = task.instruction === 'hold' ? Math.max(0, firstIdx) : done >= 0 ? Math.max(done, planEndIdx < 0 ? rows.length : planEndIdx) : rows.length;
   const clamps = { velocity: 0, acceleration: 0, position: 0 };
   for (const r of rows) {
     if ((r.clampFlags & ClampFlag.VELOCITY) !== 0) clamps.velocity++;

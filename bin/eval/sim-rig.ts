@@ -123,7 +123,7 @@ export async function runTask(task: EvalTask, cond: EvalCondition, decoderBytes:
       latent = p.latent;
       supervisor.planReceived(p.expiresAtUs);
       if (Number.isNaN(firstPlanUs)) firstPlanUs = p.arrivedUs;
-      const g = decodeGoal(p.latent.subarray(0, n + 1), range);
+      const g = decodeGoal(p.latent, range);
       const prev = goals[goals.length - 1];
       if (prev === undefined || prev.goal.some((q, j) => Math.abs(q - (g.position[j] as number)) > 1e-4)) {
         goals.push({ arrivedUs: p.arrivedUs, captureUs: p.captureUs, from: Float64Array.from(gate.lastSent.count > 0 ? gate.lastSent.position : snap.position.subarray(0, n)), goal: Float64Array.from(g.position), timeS: g.stepsToGoal * settings.stepMs / 1000 });
