@@ -12,5 +12,6 @@ import { scenario as controlSmoothness } from './control-smoothness.bench.js';
 import { scenario as estopLatency } from './estop-latency.bench.js';
 import { scenario as dashboardLoad } from './dashboard-load.bench.js';
 import { scenario as stopAllLatency } from './stop-all-latency.bench.js';
+import { scenario as motionQuality } from './motion-quality.bench.js';
 
-export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness, estopLatency, dashboardLoad, stopAllLatency];
+export const scenarios: Scenario[] = [codecDecode, serialRoundtrip, timeSync, estimation, decoderLatency, decoderOverhead, brainSessions, controlLateness, controlSmoothness, estopLatency, dashboardLoad, stopAllLatency, motionQuality];
