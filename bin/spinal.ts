@@ -22,6 +22,7 @@ import { runSim } from '../firmware-shim/virtual/cli.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
+import { parseExecution, runEvalCommand, type SuiteName } from './eval/eval-command.js';
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -266,6 +267,29 @@ program
   .argument('[scenario...]', 'scenario names; all when none')
   .action(async (names: string[]) => {
     process.exitCode = await runBenchmarks(names);
+  });
+
+program
+  .command('eval')
+  .description('closed-loop motion quality on virtual robots in simulated time (deterministic): tasks of the reference brain on both profiles, with injected brain and decoder latency; writes report.json and SVG plots')
+  .option('--suite <name>', 'short (CI: hold and a named reach at 0 and 300 ms), full (every task x switching policy x brain latency x decoder), faults (plan loss, slow decoder)', 'short')
+  .option('--out <dir>', 'where report.json and plots/ go', 'eval-results')
+  .option('--policy <name>', 'switching policy of the short and fault suites: hard, crossfade, ensemble, inpaint or stop-and-go (default: the daemon\'s)')
+  .option('--filter <text>', 'only tasks whose "profile/task" contains this')
+  .option('--plot-all', 'a plot for every run (default: the chosen policy\'s runs)')
+  .action(async (o: { suite: string; out: string; policy?: string; filter?: string; plotAll?: boolean }) => {
+    if (!['short', 'full', 'faults'].includes(o.suite)) fail(`eval: --suite ${JSON.stringify(o.suite)} is not one of short, full, faults`);
+    let execution;
+    try {
+      execution = o.policy === undefined ? undefined : parseExecution(o.policy);
+    } catch (e) {
+      fail(`eval: --policy: ${(e as Error).message}`);
+    }
+    const r = await runEvalCommand({
+      suite: o.suite as SuiteName, out: o.out, ...(execution !== undefined ? { execution } : {}),
+      ...(o.filter !== undefined ? { filter: o.filter } : {}), ...(o.plotAll === true ? { plotAll: true } : {}),
+    });
+    process.exitCode = r.exitCode;
   });
 
 await program.parseAsync(process.argv);

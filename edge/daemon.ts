@@ -34,7 +34,8 @@ import { StateEstimator } from './estimation/state-estimator.js';
 import { EmbeddedBroker } from './mqtt/broker/embedded-broker.js';
 import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
-import { clipTask, imuOf, measuredOf, msOrNull, safetyOf, sentOf } from './mqtt/summary-fields.js';
+import { clipTask, imuOf, measuredOf, motionOf, msOrNull, safetyOf, sentOf } from './mqtt/summary-fields.js';
+import { MotionStats } from './mqtt/motion-stats.js';
 import type { SummaryBody } from './mqtt/ports.js';
 import { SafetySupervisor } from './safety/safety-supervisor.js';
 import type { RefusalEvent } from './safety/safety-types.js';
@@ -261,6 +262,9 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     const accel = new Float64Array(3);
     let decoderMs: number | null = null;
     loop.on('chunk', (c) => { decoderMs = c.decodeMs; });
+    // Tracking error and jitter over the last 20 summaries (1-2 s at 10-20 Hz).
+    const motion = new MotionStats(estimator.jointCount, 20);
+    let lastSentCount = -1;
     const summary = (): SummaryBody => {
       const now = clock.nowUs();
       const s = loop.gate.lastSent;
@@ -268,6 +272,9 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       const observed = estimator.read(snap);
       const plan = cloud?.currentPlan() ?? null;
       const lateUs = loop.recentLatenessUs(0.99);
+      if (s.count === lastSentCount || !observed) motion.clear(); // nothing sent since: no motion to judge
+      else motion.add(s.position, s.velocity, snap.position);
+      lastSentCount = s.count;
       return {
         safety: safetyOf(supervisor),
         sent: sentOf(s, now),
@@ -280,6 +287,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
           cloudLatencyMs: msOrNull(cloud?.roundTripMs ?? null),
           // The plan in use: the latest accepted one until it lapses (the supervisor holds then).
           planAgeMs: msOrNull(plan !== null && now < plan.expiresAtUs ? (now - plan.captureUs) / 1000 : null),
+          ...motionOf(motion.trackingRad(), motion.jitterRadS()),
         },
         task,
       };

@@ -10,7 +10,7 @@ import { REFERENCE_GOAL_LATENT_SPACE } from '../../proto/latent/reference-goal.j
 export function testHello(robotId: string, over: Partial<Hello> = {}): Hello {
   return {
     robotId, protocolMajor: 1, softwareVersion: '0.1.0', profileId: 'test-arm3', latentSpace: REFERENCE_GOAL_LATENT_SPACE,
-    latentDim: 4, stateDim: 3, actionDim: 3, horizon: 16, cameraIds: [], controlHz: 100,
+    latentDim: 7, stateDim: 3, actionDim: 3, horizon: 16, cameraIds: [], controlHz: 100,
     joints: [
       { name: 'pan', positionMin: -3, positionMax: 3, velocityMax: 2 },
       { name: 'lift', positionMin: -2, positionMax: 2, velocityMax: 2 },

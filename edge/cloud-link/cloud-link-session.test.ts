@@ -21,7 +21,7 @@ describe('CloudLink session', () => {
     const h = b.session.hello;
     expect(h).toMatchObject({
       robotId: 'robot-1', protocolMajor: 1, softwareVersion: '0.1.0', profileId: 'arm6-gripper',
-      latentSpace: 'spinal.reference-goal/1', latentDim: J + 1, stateDim: J, actionDim: J, horizon: 16, controlHz: 100, cameraIds: [],
+      latentSpace: 'spinal.reference-goal/2', latentDim: 2 * J + 1, stateDim: J, actionDim: J, horizon: 16, controlHz: 100, cameraIds: [],
     });
     expect(h.joints.map((j) => j.name)).toEqual(profile.joints.map((j) => j.name));
     expect(h.joints[0]?.positionMax).toBe(profile.joints[0]?.limits.positionMax);

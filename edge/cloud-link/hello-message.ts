@@ -37,6 +37,7 @@ export function buildHello(i: HelloInputs): Hello {
     controlHz: i.decoder.controlHz ?? 0,
     joints: i.profile.joints.map((j) => ({
       name: j.name, positionMin: j.limits.positionMin, positionMax: j.limits.positionMax, velocityMax: j.limits.velocityMax,
+      accelerationMax: j.limits.accelerationMax,
     })),
     poses,
     cameraIds: [...i.cameraIds],

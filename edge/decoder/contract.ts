@@ -47,7 +47,7 @@ export const MetaKey = {
   ACTION_STD: 'spinal.action_std',
   STATE_MEAN: 'spinal.state_mean',
   STATE_STD: 'spinal.state_std',
-  /** Which latent space the model decodes, e.g. "spinal.reference-goal/1"; brains announce theirs. */
+  /** Which latent space the model decodes, e.g. "spinal.reference-goal/2"; brains announce theirs. */
   LATENT_SPACE: 'spinal.latent_space',
   SUPPORTS_PREFIX: 'spinal.supports_prefix',
   NAME: 'spinal.name',

@@ -39,7 +39,7 @@ describe('prefix inpainting', () => {
     const home = profile.poses.home ?? new Array<number>(J).fill(0);
     // The old plan: towards goal 1 in 15 steps (peak 2.5 rad/s). Its first chunk is executing.
     const goal1 = home.map((q, j) => q + 0.4 * Math.sin(j + 1));
-    const old = await d.core.decode({ latent: encodeGoal({ position: goal1, stepsToGoal: 15 }, range), state: Float32Array.from(home), seed: 7, sampler, steps }, () => false);
+    const old = await d.core.decode({ latent: encodeGoal({ position: goal1, stepsToGoal: 15, from: home }, range), state: Float32Array.from(home), seed: 7, sampler, steps }, () => false);
     if (old.status !== 'done') throw new Error('old chunk not done');
     const oldChunk = old.actions.slice(0, H * J);
     // The new plan answers an observation taken when the old chunk started (the state then: home),
@@ -48,7 +48,7 @@ describe('prefix inpainting', () => {
     const prefix = oldChunk.slice(3 * J, (3 + K + SOFT) * J);
     const state = Float32Array.from(home);
     const goal2 = home.map((q, j) => q - 0.2 * Math.cos(j));
-    const latent = encodeGoal({ position: goal2, stepsToGoal: 30 }, range);
+    const latent = encodeGoal({ position: goal2, stepsToGoal: 30, from: home }, range);
     const withPrefix = await d.core.decode({ latent, state, seed: 8, sampler, steps, prefix: { actions: prefix, committed: K, softWeight: 1 } }, () => false);
     if (withPrefix.status !== 'done') throw new Error('not done');
     const a = withPrefix.actions.slice();

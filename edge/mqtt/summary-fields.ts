@@ -85,6 +85,12 @@ export function safetyOf(sup: { readonly state: string; readonly latchedCause: s
   return { state: sup.state, latched: cause !== null, ...(cause !== null ? { cause } : {}), ...mcu } as SummaryBody['safety'];
 }
 
+/** Tracking and jitter (rad, rad/s) at the summary's precision; null stays null. */
+export function motionOf(trackingRad: number | null, jitterRadS: number | null): { trackingRad: number | null; jitterRadS: number | null } {
+  const r = (x: number | null, inv: number): number | null => (x === null || !Number.isFinite(x) ? null : rounded(Math.max(0, x), inv));
+  return { trackingRad: r(trackingRad, RAD), jitterRadS: r(jitterRadS, JOINT_RATE * 10) };
+}
+
 /** At most TASK_MAX UTF-16 units (the schema's measure), never cut inside a surrogate pair. */
 export function clipTask(s: string): string {
   if (s.length <= TASK_MAX) return s;

@@ -352,6 +352,30 @@ describe('Mcu CONFIG', () => {
     r.sendMsg(MsgType.CONFIG, cfg);
     expect(r.of(MsgType.ACK).at(-1)?.result).toBe(AckResult.BAD_VALUE);
   });
+
+  it('takes the whole sensor range of a single-turn joint as no position clamp (the host sends it for limits across the wrap)', () => {
+    const r = rig('quadruped12');
+    const n = r.n;
+    const cfg = newMessage(MsgType.CONFIG);
+    cfg.jointCount = n; cfg.watchdogMs = 200; cfg.stateRateHz = 250;
+    const wrapped: number[] = [];
+    r.profile.joints.forEach((j, i) => {
+      const a = radToCounts(j, j.limits.positionMin), b = radToCounts(j, j.limits.positionMax);
+      const [lo, hi] = j.encoder.direction > 0 ? [a, b] : [b, a];
+      if (j.encoder.singleTurn && lo > hi) { wrapped.push(i); cfg.posMin[i] = 0; cfg.posMax[i] = j.encoder.countsPerRev - 1; }
+      else { cfg.posMin[i] = Math.min(a, b); cfg.posMax[i] = Math.max(a, b); }
+      cfg.velMax[i] = Math.abs(radPerSecToCps(j, j.limits.velocityMax)); cfg.currentMax[i] = j.limits.currentMax;
+    });
+    expect(wrapped.length).toBeGreaterThan(0); // the shipped quadruped has knees whose arcs cross the wrap
+    r.sendMsg(MsgType.CONFIG, cfg);
+    const c = newMessage(MsgType.COMMAND);
+    c.jointCount = n; c.mode = CommandMode.POSITION;
+    const target = r.profile.joints.map((j) => j.limits.positionMin + 0.3 * (j.limits.positionMax - j.limits.positionMin));
+    r.profile.joints.forEach((j, i) => { c.position[i] = radToCounts(j, target[i] as number); });
+    for (let k = 0; k < 20; k++) { r.sendMsg(MsgType.COMMAND, c); r.advance(50); }
+    expect(r.mcu.counters.commandsClamped).toBe(0);
+    for (const i of wrapped) expect(r.plant.truth.q[i]).toBeCloseTo(target[i] as number, 2);
+  });
 });
 
 describe('Mcu TIME_SYNC', () => {

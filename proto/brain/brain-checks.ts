@@ -51,6 +51,9 @@ export function checkHello(h: Hello, limits: HelloLimits = {}): Issue | null {
     if (![j.positionMin, j.positionMax, j.velocityMax].every(Number.isFinite) || !(j.positionMax > j.positionMin)) {
       return issue('INCOMPATIBLE', 'joint-limits', `hello.joints[${i}] "${j.name}": limits [${j.positionMin}, ${j.positionMax}] are not a finite range`);
     }
+    if (j.accelerationMax !== undefined && !(Number.isFinite(j.accelerationMax) && j.accelerationMax >= 0)) {
+      return issue('INCOMPATIBLE', 'joint-limits', `hello.joints[${i}] "${j.name}": acceleration_max ${j.accelerationMax} is not a finite value >= 0`);
+    }
   }
   for (const [name, pose] of Object.entries(h.poses)) {
     if (pose.positions.length !== h.joints.length) {

@@ -15,6 +15,8 @@ export interface Joint {
   positionMin: number;
   positionMax: number;
   velocityMax: number;
+  /** rad/s²; 0 or absent: not announced (a brain then plans by velocity alone). */
+  accelerationMax?: number;
 }
 
 export interface Pose {

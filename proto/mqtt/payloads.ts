@@ -160,6 +160,12 @@ export const StateSummarySchema = z.strictObject({
     cloudLatencyMs: MsOrNull,
     /** Age of the plan in use, from the capture of the observation it answers; null when none is valid. */
     planAgeMs: MsOrNull,
+    /** Max over joints of the RMS of sent - measured position over the last ~1-2 s, rad; optional
+     * (older edges do not send it), null when unknown. */
+    trackingRad: z.number().nonnegative().nullable().optional(),
+    /** Max over joints of the std of the sent velocity over the same window, rad/s: at rest, the
+     * commanded velocity RMS (a trembling robot shows here). */
+    jitterRadS: z.number().nonnegative().nullable().optional(),
   }).optional(),
   /** The instruction the brain last reported for this robot; null when none. */
   task: z.string().max(200).nullable().optional(),

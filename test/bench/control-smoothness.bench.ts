@@ -15,7 +15,7 @@ import { SwitchPolicy } from '../../edge/control/switch-policy.js';
 import { InThreadDecoder, type ActionDecoder, type ChunkRequest, type DecodeHandle } from '../../edge/decoder/index.js';
 import { modelCatalog } from '../../edge/decoder/models/catalog.js';
 import { getProfile } from '../../hardware/index.js';
-import { encodeGoal, goalRangeFromLimits } from '../../proto/latent/reference-goal.js';
+import { encodeGoal, goalRangeFromLimits, referenceGoalLatentDim } from '../../proto/latent/reference-goal.js';
 import type { BenchResult, Scenario } from './harness.js';
 
 const PROFILE = 'arm6-gripper';
@@ -48,7 +48,7 @@ async function runPolicy(policy: SwitchPolicy, bytes: Uint8Array): Promise<{ acc
   const dec = new DelayedDecoder(inner, clock);
   let goalIdx = 0;
   const goals = [new Array<number>(n).fill(0.3), new Array<number>(n).fill(-0.3)];
-  const latent = new Float32Array(n + 1);
+  const latent = new Float32Array(referenceGoalLatentDim(n));
   const feeder = new ChunkFeeder(dec, () => encodeGoal({ position: goals[goalIdx % 2] as number[], stepsToGoal: 20 }, range, latent), n);
   const sched = new ChunkScheduler({ jointCount: n, horizon: inner.info.spec.horizon, stepUs: STEP_US, policy, initialLatencyUs: LATENCY_MS * 1000, latencyMarginUs: 10_000 });
   const out = new Float64Array(n), obs = new Float64Array(n);

@@ -20,6 +20,7 @@ import { scenario as edgeCpu } from './edge-cpu.bench.js';
 import { scenario as estopTls } from './estop-tls.bench.js';
 import { scenario as tlsConnect } from './tls-connect.bench.js';
 import { scenario as safetyModel } from './safety-model.bench.js';
+import { scenario as motionQuality } from './motion-quality.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -42,4 +43,5 @@ export const scenarios: Scenario[] = [
   estopTls,
   tlsConnect,
   safetyModel,
+  motionQuality,
 ];

@@ -13,7 +13,7 @@ import { SafetySupervisor, bindSupervisor } from '../../edge/safety/index.js';
 import { SharedWire } from '../../edge/serial/shared-wire.js';
 import { systemClock } from '../../edge/clock.js';
 import { getProfile } from '../../hardware/index.js';
-import { encodeGoal, goalRangeFromLimits } from '../../proto/latent/reference-goal.js';
+import { encodeGoal, goalRangeFromLimits, referenceGoalLatentDim } from '../../proto/latent/reference-goal.js';
 import type { AckMsg, CommandMsg } from '../../proto/wire/index.js';
 import { startRig, sleep, waitFor, type Rig } from './link-harness.js';
 
@@ -48,7 +48,7 @@ describe('control loop over the serial link', () => {
     const sup = new SafetySupervisor(wire, systemClock);
     const transitions: string[] = [];
     sup.on('transition', (e) => transitions.push(`${e.from}>${e.to}:${e.cause} (${e.detail})`));
-    const latent = new Float32Array(profile.joints.length + 1);
+    const latent = new Float32Array(referenceGoalLatentDim(profile.joints.length));
     const shared = SharedWire.create();
     loop = new ControlLoop({
       profile, rateHz: 500, decoder, observation: estimator.buffer, link: wire, supervisor: sup, wire: shared,
@@ -78,13 +78,13 @@ describe('control loop over the serial link', () => {
     await waitFor('a chunk', () => chunks > 0, 5000);
     expect(sup.resume({ id: 'alice', role: 'operator' })).toBe(true);
 
-    // The reference decoder samples around its mean (sigma 2 % of the joint's half range), so the
-    // plant reaches a neighbourhood of the goal, not the point.
+    // The reference decoder samples around its mean (a spread that shrinks as the goal nears), so
+    // the check is for a neighbourhood of the goal.
     const near = (j: number, tol: number): boolean => Math.abs((robot.plant.truth.q[j] as number) - (goal[j] as number)) < tol;
     await waitFor('joints 0 and 2 near their goals', () => near(0, 0.1) && near(2, 0.1), 8000);
     expect(sup.state).toBe('ACTIVE');
     const st = loop.stats();
-    expect(st.sent).toBeGreaterThan(200);
+    expect(st.sent).toBeGreaterThan(100); // a plan with no start approaches its goal within 8 steps
     expect(loop.gate.lastSent.clampedCommands).toBeLessThan(st.sent);
 
     // Moving again (a new goal), then the e-stop.

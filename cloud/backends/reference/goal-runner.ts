@@ -1,6 +1,7 @@
 /**
- * Runs a Program against the robot's observed state: which goal is current, and how many control
- * steps the robot should take to reach it. A step ends when every joint is within `tolerance` of
+ * Runs a Program against the robot's observed state: which goal is current, where the motion to it
+ * started (the robot's position when the step began) and how long that whole motion should take
+ * (fixed when the step begins, so every plan of one step describes the same path). A step ends when every joint is within `tolerance` of
  * its goal and the step's dwell has passed, or when its timeout passes (a robot that cannot reach
  * a goal does not stall the sequence); the last step is held for good.
  *
@@ -22,7 +23,9 @@ export const DEFAULT_GOAL_RUNNER: GoalRunnerOptions = { toleranceRad: 0.03, time
 
 export interface CurrentGoal {
   position: number[];
-  /** Seconds the motion to `position` should take from now. */
+  /** Where the motion to `position` started (the robot's position when the step began). */
+  from: number[];
+  /** Seconds the whole motion from `from` to `position` takes. */
   timeS: number;
   step: number;
   label: string;
@@ -35,6 +38,8 @@ export class GoalRunner {
   private stepTimeoutMs: number;
   private reachedAtMs: number | null = null;
   private readonly start: number[];
+  private stepFrom: number[];
+  private stepTimeS: number;
 
   constructor(
     readonly program: Program,
@@ -45,7 +50,9 @@ export class GoalRunner {
   ) {
     this.start = Array.from({ length: robot.names.length }, (_, j) => startState[j] as number);
     this.stepStartMs = nowMs;
-    this.stepTimeoutMs = this.timeoutFor(this.start);
+    this.stepFrom = [...this.start];
+    this.stepTimeS = this.motionTimeFor(this.start);
+    this.stepTimeoutMs = this.stepTimeS * 1000 * this.opts.timeoutFactor + this.opts.timeoutSlackMs;
   }
 
   get stepIndex(): number {
@@ -65,18 +72,19 @@ export class GoalRunner {
       this.step++;
       this.stepStartMs = nowMs;
       this.reachedAtMs = null;
-      this.stepTimeoutMs = this.timeoutFor(state);
+      this.stepFrom = Array.from({ length: this.robot.names.length }, (_, j) => state[j] as number);
+      this.stepTimeS = this.motionTimeFor(state);
+      this.stepTimeoutMs = this.stepTimeS * 1000 * this.opts.timeoutFactor + this.opts.timeoutSlackMs;
     }
     const position = this.resolve(this.program.steps[this.step]?.target);
     return {
-      position, timeS: motionTimeS(this.robot, state, position), step: this.step,
+      position, from: this.stepFrom, timeS: this.stepTimeS, step: this.step,
       label: this.program.steps[this.step]?.label ?? '', done: this.step === last && this.within(state, position),
     };
   }
 
-  private timeoutFor(from: ArrayLike<number>): number {
-    const goal = this.resolve(this.program.steps[this.step]?.target);
-    return motionTimeS(this.robot, from, goal) * 1000 * this.opts.timeoutFactor + this.opts.timeoutSlackMs;
+  private motionTimeFor(from: ArrayLike<number>): number {
+    return motionTimeS(this.robot, from, this.resolve(this.program.steps[this.step]?.target));
   }
 
   private within(state: ArrayLike<number>, goal: readonly number[]): boolean {

@@ -67,20 +67,28 @@ describe('reference backend', () => {
     ({ session: { sessionId: 's1', hello }, observation: testObservation(seq, state), task: { taskId, instruction } });
   const latentOf = (r: InferResult | undefined): ArrayLike<number> => { if (r?.ok !== true) throw new Error('no latent'); return r.latent; };
 
-  it('accepts only its latent space with J + 1 dims', () => {
+  it('accepts only its latent space with 2J + 1 dims', () => {
     const b = new ReferenceBackend();
     expect(b.accepts(hello)).toBeNull();
-    expect(b.accepts({ ...hello, latentDim: 3 })).toMatch(/latent_dim 3 does not fit 3 joints \(expected 4\)/);
-    expect(b.accepts({ ...hello, latentSpace: 'other/1' })).toMatch(/spinal\.reference-goal\/1/);
+    expect(b.accepts({ ...hello, latentDim: 3 })).toMatch(/latent_dim 3 does not fit 3 joints \(expected 7\)/);
+    expect(b.accepts({ ...hello, latentSpace: 'other/1' })).toMatch(/spinal\.reference-goal\/2/);
   });
 
   it('encodes the goal so the reference decoder recovers it (decodeGoal round trip), with a time the velocity limits allow', async () => {
-    const b = new ReferenceBackend({ clock: new ManualClock() });
+    const clock = new ManualClock();
+    const b = new ReferenceBackend({ clock });
     const [r] = await b.infer([request(1, [0, 0, 0], 'go to ready')], ctx);
     const g = decodeGoal(latentOf(r), range);
     [1, 1, 1].forEach((q, j) => expect(g.position[j]).toBeCloseTo(q, 5));
+    [0, 0, 0].forEach((q, j) => expect(g.from[j]).toBeCloseTo(q, 5));
     // 1 rad at 0.8 x 2 rad/s peak on a minimum-jerk path: 1.875 / 1.6 s = 1.17 s = 117 steps at 100 Hz
     expect(g.stepsToGoal).toBeCloseTo(117.19, 1);
+    // Later plans of the same motion describe the same path: same start, same duration.
+    clock.advanceMs(400);
+    const [later] = await b.infer([request(2, [0.4, 0.4, 0.4], 'go to ready')], ctx);
+    const l = decodeGoal(latentOf(later), range);
+    [0, 0, 0].forEach((q, j) => expect(l.from[j]).toBeCloseTo(q, 5));
+    expect(l.stepsToGoal).toBeCloseTo(117.19, 1);
   });
 
   it('holds the start position with no task, and on an instruction it does not understand (with one BAD_INSTRUCTION notice)', async () => {

@@ -1,8 +1,9 @@
 /**
  * The reference brain (the default backend): understands a small instruction grammar
  * (instruction-parser.ts), runs it against the robot's observed joint positions (goal-runner.ts),
- * and encodes the current goal into "spinal.reference-goal/1" (proto/latent/reference-goal.ts), so
- * the edge's reference decoder moves the robot there along a minimum-jerk path.
+ * and encodes the current goal, where the motion to it started and how long it takes into
+ * "spinal.reference-goal/2" (proto/latent/reference-goal.ts), so the edge's reference decoder moves
+ * the robot there along one minimum-jerk path, however often and late it decodes the plan.
  *
  * Per session it keeps the robot's joints (from the Hello), the goal range, and the runner of the
  * current task; a new task id restarts the runner from the robot's current position. An
@@ -83,7 +84,7 @@ export class ReferenceBackend implements BrainBackend {
       s.taskId = r.task.taskId;
     }
     const goal = s.runner.next(state, nowMs);
-    const latent = encodeGoal({ position: goal.position, stepsToGoal: Math.max(1, goal.timeS * s.controlHz) }, s.range);
+    const latent = encodeGoal({ position: goal.position, from: goal.from, stepsToGoal: Math.max(1, goal.timeS * s.controlHz) }, s.range);
     return notice === undefined ? { ok: true, latent } : { ok: true, latent, notice };
   }
 

@@ -95,6 +95,8 @@ export class DetailView {
       ['plan age', num(r.planAgeMs, 0, ' ms')],
       ['loop lateness p99', num(r.latenessMs, 3, ' ms')],
       ['decoder', num(r.decoderMs, 1, ' ms')],
+      ['tracking error', num(r.trackingRad === null ? null : r.trackingRad * 180 / Math.PI, 3, '°')],
+      ['jitter (commanded velocity std)', num(r.jitterRadS, 4, ' rad/s')],
       ['fleet latch', r.fleetLatch ? 'asserted' : 'clear'],
       ['summary seq', r.seq ?? '—'],
     ];

@@ -41,6 +41,7 @@ export function rowOf(r, presence) {
     mode: /** @type {string | null} */ (s?.sent?.mode ?? null), task: /** @type {string | null} */ (s?.task ?? null),
     brainMs: /** @type {number | null} */ (m?.cloudLatencyMs ?? null), latenessMs: /** @type {number | null} */ (m?.loopLatenessP99Ms ?? null),
     decoderMs: /** @type {number | null} */ (m?.decoderMs ?? null), planAgeMs: /** @type {number | null} */ (m?.planAgeMs ?? null),
+    trackingRad: /** @type {number | null} */ (m?.trackingRad ?? null), jitterRadS: /** @type {number | null} */ (m?.jitterRadS ?? null),
     link: /** @type {string | null} */ (s?.link?.state ?? null), rxFrames: /** @type {number | null} */ (s?.link?.rxFrames ?? null), lineErrors: /** @type {number | null} */ (s?.link?.errors ?? null),
     fleetLatch: !!s?.fleetLatch, seq: /** @type {number | null} */ (s?.seq ?? null), software: r.software,
     lastEvent: r.lastEvent ? { text: r.lastEvent.text, at: r.lastEvent.at } : null,

@@ -57,11 +57,15 @@ export function modelCatalog(o: CatalogOptions = {}): CatalogEntry[] {
     const range = goalRangeFromLimits(lower, upper);
     for (const p of ['epsilon', 'velocity'] as const) {
       // Normalisation: joint range -> [-1, 1] for actions and state alike, so the latent goal and
-      // the chunk share one scale; sigma 0.02 of the half range.
+      // the chunk share one scale. Spread: sigma 5e-4 of the half range (arm: 1.3 mrad at most,
+      // and only while a joint is far from its goal) with a 100 ms correlation length (H / 3 rows
+      // of 20 ms). Measured with `spinal eval`: 0.02 (the earlier value) made a held arm tremble
+      // by 2.4 deg and a reach hit the acceleration clamp hundreds of times; at 200 Hz a step of
+      // 0.3 mrad between chunks already saturates the arm's 12 rad/s^2.
       const emitter = referenceEmitter({
         name: `reference-${id}-${p}`, actionDim: joints.length, horizon: 16, parameterization: p,
         actionMean: range.center, actionStd: range.halfRange, stateMean: range.center, stateStd: range.halfRange,
-        goalRange: range, sigma: 0.02,
+        goalRange: range, sigma: 0.0005, lengthScale: 16 / 3,
       });
       out.push(...pair(emitter, { group: 'reference', preset: null, onRequestOnly: false }, steps));
     }

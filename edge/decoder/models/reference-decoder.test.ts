@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../../proto/onnx/index.js';
-import { encodeGoal } from '../../../proto/latent/reference-goal.js';
+import { encodeGoal, minimumJerk } from '../../../proto/latent/reference-goal.js';
 import { InputName, MetaKey, OutputName, type Parameterization } from '../contract.js';
 import { samplerSteps } from './fused-decoder.js';
 import { buildFusedDecoder } from './fused-decoder.js';
 import { buildReferenceDecoder, referenceEmitter } from './reference-decoder.js';
 import {
-  referenceDenoise, referenceDistribution, referenceMean, referenceModel, type ReferenceDecoderOptions,
+  referenceDenoise, referenceDistribution, referenceGain, referenceMean, referenceModel, type ReferenceDecoderOptions,
 } from './reference-distribution.js';
 import { SeededRng } from './rng.js';
 import { maxAbsDiff, runOnnx } from './test-helpers.js';
 
-const A = 7, H = 16, B = 5;
+const A = 7, H = 16, B = 5, Z = 2 * A + 1;
 const base = (p: Parameterization): ReferenceDecoderOptions => ({
   actionDim: A, horizon: H, parameterization: p,
   actionMean: [0, 0.1, -0.2, 0, 0.3, 0, 0.01], actionStd: [1, 1.5, 2, 1, 0.5, 1, 0.02],
@@ -20,8 +20,13 @@ const base = (p: Parameterization): ReferenceDecoderOptions => ({
 });
 
 function randomInputs(rng: SeededRng, p: Parameterization) {
-  const latent = Float32Array.from({ length: B * (A + 1) }, (_, i) => (i % (A + 1) === A ? rng.normal() : 1.4 * (rng.next() * 2 - 1)));
+  // Goals and starts beyond the clip range too; row 0 holds (start = goal = state), so the gain
+  // is 0 there and the output is the mean's.
+  const latent = Float32Array.from({ length: B * Z }, (_, i) => (i % Z === A ? rng.normal() : 1.4 * (rng.next() * 2 - 1)));
   const state = Float32Array.from({ length: B * A }, () => rng.normal());
+  for (let j = 0; j < A; j++) latent[A + 1 + j] = latent[j] as number;
+  // (the graph reads the state normalised, with the action's statistics here: state = goal)
+  for (let j = 0; j < A; j++) state[j] = Math.min(1, Math.max(-1, latent[j] as number));
   const x = Float32Array.from({ length: B * H * A }, () => rng.normal());
   const t = Float32Array.from({ length: B }, (_, b) => (p === 'epsilon' ? [0, 1, 250, 731, 999][b] as number : [0, 0.1, 0.5, 0.9, 0.999][b] as number));
   return { latent, state, x, t };
@@ -56,11 +61,13 @@ describe('reference decoder', () => {
     const m = referenceModel(base('epsilon'));
     const rng = new SeededRng(3);
     const { latent, state, x } = randomInputs(rng, 'epsilon');
-    const lat = latent.subarray(0, A + 1), st = state.subarray(0, A), xx = x.subarray(0, H * A);
-    const d = referenceDistribution(lat, st, m);
-    for (const k of [0, 100, 500, 999]) {
-      const ab = m.alphaBar?.[k] as number;
-      expect(maxAbsDiff(referenceDenoise(m, d.mean, xx, k), denseEpsilon(d.cov, d.mean, xx, ab))).toBeLessThan(1e-8);
+    for (const b of [0, 1, 2]) {
+      const lat = latent.subarray(b * Z, (b + 1) * Z), st = state.subarray(b * A, (b + 1) * A), xx = x.subarray(b * H * A, (b + 1) * H * A);
+      const d = referenceDistribution(lat, st, m);
+      for (const k of [0, 100, 500, 999]) {
+        const ab = m.alphaBar?.[k] as number;
+        expect(maxAbsDiff(referenceDenoise(m, d.mean, d.gain, xx, k), denseEpsilon(d.cov, d.mean, xx, ab))).toBeLessThan(1e-8);
+      }
     }
   });
 
@@ -71,15 +78,15 @@ describe('reference decoder', () => {
       const m = referenceModel(opts);
       const { latent, state, x, t } = randomInputs(new SeededRng(p === 'epsilon' ? 1 : 2), p);
       const r = await runOnnx(bytes, {
-        [InputName.LATENT]: { data: latent, dims: [B, A + 1] },
+        [InputName.LATENT]: { data: latent, dims: [B, Z] },
         [InputName.STATE]: { data: state, dims: [B, A] },
         [InputName.X_T]: { data: x, dims: [B, H, A] },
         [InputName.T]: { data: t, dims: [B] },
       }, OutputName.OUT);
       expect(r.dims).toEqual([B, H, A]);
       for (let b = 0; b < B; b++) {
-        const mu = referenceMean(m, latent.subarray(b * (A + 1), (b + 1) * (A + 1)), state.subarray(b * A, (b + 1) * A));
-        const want = referenceDenoise(m, mu, x.subarray(b * H * A, (b + 1) * H * A), t[b] as number);
+        const lat = latent.subarray(b * Z, (b + 1) * Z), st = state.subarray(b * A, (b + 1) * A);
+        const want = referenceDenoise(m, referenceMean(m, lat, st), referenceGain(m, lat, st), x.subarray(b * H * A, (b + 1) * H * A), t[b] as number);
         const got = r.data.subarray(b * H * A, (b + 1) * H * A);
         const scale = Math.max(1, ...Array.from(want, Math.abs));
         expect(maxAbsDiff(got, want) / scale, `row ${b} t=${t[b]}`).toBeLessThan(2e-4);
@@ -91,9 +98,9 @@ describe('reference decoder', () => {
     const s = readModel(buildReferenceDecoder(base('epsilon')));
     expect(s.metadata[MetaKey.KIND]).toBe('denoiser');
     expect(s.metadata[MetaKey.PARAMETERIZATION]).toBe('epsilon');
-    expect(s.metadata[MetaKey.LATENT_DIM]).toBe(String(A + 1));
+    expect(s.metadata[MetaKey.LATENT_DIM]).toBe(String(2 * A + 1));
     expect(s.metadata[MetaKey.TRAIN_STEPS]).toBe('1000');
-    expect(s.metadata[MetaKey.LATENT_SPACE]).toBe('spinal.reference-goal/1');
+    expect(s.metadata[MetaKey.LATENT_SPACE]).toBe('spinal.reference-goal/2');
     expect(JSON.parse(s.metadata[MetaKey.ACTION_STD] ?? '[]')).toHaveLength(A);
     expect(s.inputs.map((i) => i.name)).toEqual(['latent', 'state', 'x_t', 't']);
     expect(s.inputs[2]?.dims).toEqual(['B', H, A]);
@@ -122,20 +129,56 @@ describe('reference decoder', () => {
       expect(meta[MetaKey.FUSED_STEPS]).toBe('6');
       const { latent, state, x: noise } = randomInputs(new SeededRng(9), p);
       const r = await runOnnx(bytes, {
-        latent: { data: latent, dims: [B, A + 1] }, state: { data: state, dims: [B, A] }, noise: { data: noise, dims: [B, H, A] },
+        latent: { data: latent, dims: [B, Z] }, state: { data: state, dims: [B, A] }, noise: { data: noise, dims: [B, H, A] },
       }, OutputName.ACTIONS);
       const plan = samplerSteps(emitter.spec, sampler, steps);
       for (let b = 0; b < B; b++) {
-        const mu = referenceMean(emitter.model, latent.subarray(b * (A + 1), (b + 1) * (A + 1)), state.subarray(b * A, (b + 1) * A));
+        const lat = latent.subarray(b * Z, (b + 1) * Z), st = state.subarray(b * A, (b + 1) * A);
+        const mu = referenceMean(emitter.model, lat, st);
+        const gain = referenceGain(emitter.model, lat, st);
         let x = Float64Array.from(noise.subarray(b * H * A, (b + 1) * H * A));
         for (const s of plan) {
-          const f = referenceDenoise(emitter.model, mu, x, s.t);
+          const f = referenceDenoise(emitter.model, mu, gain, x, s.t);
           x = x.map((v, i) => s.c1 * v + s.c2 * (f[i] as number));
         }
         expect(maxAbsDiff(r.data.subarray(b * H * A, (b + 1) * H * A), x)).toBeLessThan(2e-3);
         // lands near the mean: sigma = 0.1, so within ~5 sigma (both samplers, 6 steps)
         expect(maxAbsDiff(x, mu)).toBeLessThan(0.6);
       }
+      // a held pose (row 0: start = goal = state) has no spread: the sample is the mean
+      const lat0 = latent.subarray(0, Z), st0 = state.subarray(0, A);
+      expect(maxAbsDiff(r.data.subarray(0, H * A), referenceMean(emitter.model, lat0, st0))).toBeLessThan(1e-3);
     });
   }
+
+  it('a plan decoded again from a robot that followed it continues the same path', () => {
+    const m = referenceModel({ actionDim: A, horizon: H, parameterization: 'velocity' });
+    const range = { center: new Array(A).fill(0), halfRange: new Array(A).fill(1) };
+    const from = [0.4, -0.2, 0, 0.1, -0.8, 0.8, 0.3], goal = [-0.5, 0.5, 0, 0.2, 0.9, -0.9, 0.3];
+    const T = 40;
+    const z = encodeGoal({ position: goal, stepsToGoal: T, from }, range);
+    const path = (k: number, j: number): number => (from[j] as number) + ((goal[j] as number) - (from[j] as number)) * minimumJerk(k / T);
+    for (const k of [0, 5, 17, 33]) {
+      const mu = referenceMean(m, z, Float64Array.from({ length: A }, (_, j) => path(k, j)));
+      for (let h = 0; h < H; h++) for (let j = 0; j < A; j++) expect(mu[h * A + j], `k ${k} h ${h} j ${j}`).toBeCloseTo(path(k + h + 1, j), 3);
+    }
+    // a robot behind the path (by a tenth of the way on joint 4) is brought back to it, never away
+    const behind = Float64Array.from({ length: A }, (_, j) => path(20, j) - (j === 4 ? 0.17 : 0));
+    const mu = referenceMean(m, z, behind);
+    expect(Math.abs((mu[(H - 1) * A + 4] as number) - path(20 + H, 4))).toBeLessThan(0.17);
+  });
+
+  it('spread vanishes at a reached goal and grows with the travel left', () => {
+    const m = referenceModel({ actionDim: A, horizon: H, parameterization: 'velocity', travelScale: 0.25 });
+    const range = { center: new Array(A).fill(0), halfRange: new Array(A).fill(1) };
+    const goal = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+    const z = encodeGoal({ position: goal, stepsToGoal: 30, from: new Array(A).fill(0) }, range);
+    expect([...referenceGain(m, z, goal)]).toEqual(new Array(A).fill(0));
+    const g = referenceGain(m, z, [0.5, 0.45, 0.4, 0.3, 0.2, 0, -0.5]);
+    [0, 0.2, 0.4, 0.8, 1, 1, 1].forEach((v, j) => expect(g[j]).toBeCloseTo(v, 9));
+    // and at the chunk's start: the envelope's first row is a few percent of the full std
+    const d = referenceDistribution(z, new Array(A).fill(0), m);
+    const n = H * A;
+    expect(Math.sqrt(d.cov[0] as number)).toBeLessThan(0.1 * Math.sqrt(d.cov[(H - 1) * A * n + (H - 1) * A] as number));
+  });
 });

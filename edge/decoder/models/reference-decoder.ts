@@ -4,18 +4,21 @@
  *
  * Graph, per batch row (B symbolic):
  *   xg  = clip(latent[:, :A], -1, 1) * goalScale + goalOffset                 [B, A]
+ *   x0  = clip(latent[:, A+1:], -1, 1) * goalScale + goalOffset               [B, A]  path start
  *   c   = state[:, :A] * stateScale + stateOffset                             [B, A]
  *   T   = max(1, T_REF exp(clip(latent[:, A], -10, 10)))                      [B, 1]
- *   phi = minjerk(clip((h + 1) / T, 0, 1))                                    [B, H]
- *   mu  = c + (xg - c) phi                                                    [B, H, A]
- *   out = b mu + Q (S(t) o (Q^T (x_t - a(t) mu)))                             [B, H, A]
+ *   u   = phi^-1(clip((c - x0) / (xg - x0), 0, 1)), 0 where |xg - x0| < eps    [B, A]  (table)
+ *   mu  = x0 + (xg - x0) phi(min(1, u + (h+1)/T))
+ *         + (c - x0 - (xg - x0) phi(u)) (1 - phi((h+1)/min(T, Tdev)))          [B, H, A]
+ *   g2  = min(1, |xg - c| / travelUnit)^2                                     [B, 1, A]
+ *   out = b mu + Q (S(t, Lambda g2) o (Q^T (x_t - a(t) mu)))                  [B, H, A]
  * where Q^T acts on the time axis (MatMul of [H, H] with [B, H, A]) and S, a, b as in
  * referenceDenoise. The latent/state part is emitted once (`prepare`), the rest per step.
  */
 import type { GraphBuilder } from '../../../proto/onnx/index.js';
 import { attr } from '../../../proto/onnx/index.js';
 import {
-  LOG_TIME_CLIP, REFERENCE_GOAL_LATENT_SPACE, REFERENCE_TIME_STEPS, referenceGoalLatentDim,
+  DEVIATION_STEPS, LOG_TIME_CLIP, MIN_JERK_INVERSE_POINTS, REFERENCE_GOAL_LATENT_SPACE, REFERENCE_TIME_STEPS, inverseTable, referenceGoalLatentDim,
 } from '../../../proto/latent/reference-goal.js';
 import { denoiserSpec } from './decoder-options.js';
 import { buildDenoiserModel, type DenoiserEmitter, type StepEmitter } from './denoiser-emitter.js';
@@ -40,26 +43,48 @@ export function referenceEmitter(opts: ReferenceDecoderOptions): DenoiserEmitter
     const scalar = (v: number): string => g.constFloat([v], []);
     const slice = (x: string, from: number, to: number): string =>
       g.op('Slice', [x, g.constInt64([from]), g.constInt64([to]), g.constInt64([1])]);
-    const goal = g.op('Add', [
-      g.op('Mul', [g.op('Clip', [slice(latent, 0, A), scalar(-1), scalar(1)]), g.constFloat(f32(m.goalScale))]),
+    const affine = (z: string): string => g.op('Add', [
+      g.op('Mul', [g.op('Clip', [z, scalar(-1), scalar(1)]), g.constFloat(f32(m.goalScale))]),
       g.constFloat(f32(m.goalOffset)),
     ]);
+    const goal = affine(slice(latent, 0, A));
+    const from = affine(slice(latent, A + 1, 2 * A + 1));
     const pos = c.stateDim === A ? state : slice(state, 0, A);
     const cur = g.op('Add', [g.op('Mul', [pos, g.constFloat(f32(m.stateScale))]), g.constFloat(f32(m.stateOffset))]);
     const logT = g.op('Clip', [slice(latent, A, A + 1), scalar(-LOG_TIME_CLIP), scalar(LOG_TIME_CLIP)]);
     const T = g.op('Max', [g.op('Mul', [g.op('Exp', [logT]), scalar(REFERENCE_TIME_STEPS)]), scalar(1)]);
+    const phiOf = (v: string): string => { // v already in [0, 1]
+      const v3 = g.op('Mul', [g.op('Mul', [v, v]), v]);
+      return g.op('Mul', [v3, g.op('Add', [g.op('Mul', [v, g.op('Add', [g.op('Mul', [v, scalar(6)]), scalar(-15)])]), scalar(10)])]);
+    };
+    const unsq = (v: string, axis: number): string => g.op('Unsqueeze', [v, g.constInt64([axis])]);
+    // Progress along the path, per joint: phi^-1 of the clipped fraction done, from the table.
+    const d = g.op('Sub', [goal, from]); // [B, A]
+    const noPath = g.op('Less', [g.op('Abs', [d]), g.constFloat(f32(m.pathEps))]);
+    const frac = g.op('Where', [noPath, scalar(0), g.op('Clip', [g.op('Div', [g.op('Sub', [cur, from]), g.op('Where', [noPath, scalar(1), d])]), scalar(0), scalar(1)])]);
+    const N = MIN_JERK_INVERSE_POINTS;
+    const xi = g.op('Mul', [frac, scalar(N - 1)]);
+    const i0 = g.op('Min', [g.op('Floor', [xi]), scalar(N - 2)]);
+    const w = g.op('Sub', [xi, i0]);
+    const idx = g.op('Cast', [i0], { to: attr.int(7) });
+    const table = g.constFloat(f32(inverseTable()));
+    const lo = g.op('Gather', [table, idx]);
+    const hi = g.op('Gather', [table, g.op('Add', [idx, g.constInt64([1])])]);
+    const u = g.op('Add', [lo, g.op('Mul', [g.op('Sub', [hi, lo]), w])]); // [B, A]
     const hp1 = g.constFloat(Float32Array.from({ length: H }, (_, h) => h + 1));
     const s = g.op('Clip', [g.op('Div', [hp1, T]), scalar(0), scalar(1)]); // [B, H]
-    const s3 = g.op('Mul', [g.op('Mul', [s, s]), s]);
-    const poly = g.op('Add', [g.op('Mul', [s, g.op('Add', [g.op('Mul', [s, scalar(6)]), scalar(-15)])]), scalar(10)]);
-    const phi = g.op('Unsqueeze', [g.op('Mul', [s3, poly]), g.constInt64([2])]); // [B, H, 1]
-    const cur3 = g.op('Unsqueeze', [cur, g.constInt64([1])]); // [B, 1, A]
-    const delta3 = g.op('Unsqueeze', [g.op('Sub', [goal, cur]), g.constInt64([1])]);
-    const mu = g.op('Add', [cur3, g.op('Mul', [delta3, phi])]); // [B, H, A]
+    const uh = g.op('Min', [g.op('Add', [unsq(u, 1), unsq(s, 2)]), scalar(1)]); // [B, H, A]
+    const along = g.op('Add', [unsq(from, 1), g.op('Mul', [unsq(d, 1), phiOf(uh)])]);
+    const deviation = g.op('Sub', [cur, g.op('Add', [from, g.op('Mul', [d, phiOf(u)])])]); // [B, A]
+    const sDev = g.op('Clip', [g.op('Div', [hp1, g.op('Min', [T, scalar(DEVIATION_STEPS)])]), scalar(0), scalar(1)]); // [B, H]
+    const fade = g.op('Sub', [scalar(1), unsq(phiOf(sDev), 2)]); // [B, H, 1]
+    const mu = g.op('Add', [along, g.op('Mul', [unsq(deviation, 1), fade])]); // [B, H, A]
+    const gain = g.op('Min', [g.op('Div', [g.op('Abs', [g.op('Sub', [goal, cur])]), g.constFloat(f32(m.travelUnit))]), scalar(1)]);
+    const gain2 = unsq(g.op('Mul', [gain, gain]), 1); // [B, 1, A]
 
     const Q = g.constFloat(f32(m.q), [H, H]);
     const QT = g.constFloat(f32(transpose(m.q, H)), [H, H]);
-    const Lambda = g.constFloat(f32(m.lambda), [H, A]);
+    const Lambda = g.op('Mul', [g.constFloat(f32(m.lambda), [H, A]), gain2]); // [B, H, A]
     const one = scalar(1);
     const abar = m.alphaBar === null ? null : g.constFloat(f32(m.alphaBar));
     const shape3 = g.constInt64([-1, 1, 1]);

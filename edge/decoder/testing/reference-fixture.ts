@@ -10,6 +10,9 @@ export function referenceOptions(parameterization: 'epsilon' | 'velocity', horiz
     horizon,
     parameterization,
     sigma: 0.5,
+    // The sampler tests check the sampler against a fixed Gaussian: full spread on every joint
+    // whatever its remaining travel (gamma = 1; the gain has its own tests).
+    travelScale: 1e-6,
     actionMean: Array.from({ length: actionDim }, (_, j) => 0.1 * j - 0.2),
     actionStd: Array.from({ length: actionDim }, (_, j) => 0.5 + 0.1 * j),
     stateMean: Array.from({ length: actionDim }, (_, j) => 0.05 * j),
@@ -17,10 +20,14 @@ export function referenceOptions(parameterization: 'epsilon' | 'velocity', horiz
   };
 }
 
-/** A goal inside the range, reached after 24 control steps; a state near the mean. */
+/** A goal inside the range, a motion of 24 control steps towards it from a start on the other
+ * side; a state near the mean. */
 export function referenceInputs(actionDim: number): { latent: Float32Array; state: Float32Array } {
-  const latent = new Float32Array(actionDim + 1);
-  for (let j = 0; j < actionDim; j++) latent[j] = 0.6 * Math.sin(1.3 * j + 0.4);
+  const latent = new Float32Array(2 * actionDim + 1);
+  for (let j = 0; j < actionDim; j++) {
+    latent[j] = 0.6 * Math.sin(1.3 * j + 0.4);
+    latent[actionDim + 1 + j] = -0.3 * (latent[j] as number);
+  }
   latent[actionDim] = Math.log(24 / 16);
   const state = Float32Array.from({ length: actionDim }, (_, j) => 0.1 * Math.cos(j));
   return { latent, state };
