@@ -6,7 +6,8 @@
  * Invariant: answers come back in the order messages were written, so `pending` is a FIFO and
  * every notify() settles: with the helper's answer, or rejected when the helper exits.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnProgram } from '../process/tethered-child.js';
 import { ensureNotifyHelper, type HelperLocation } from './notify-helper.js';
 
 export type NotifyFields = Record<string, string | number>;
@@ -91,6 +92,6 @@ export function createNotifier(opts: NotifierOptions = {}): Notifier {
   const socket = env.NOTIFY_SOCKET;
   if (!socket) return disabled;
   const bin = ensureNotifyHelper(opts);
-  const child = spawn(bin, ['send'], { stdio: ['pipe', 'pipe', 'pipe'], env: { NOTIFY_SOCKET: socket } });
+  const child = spawnProgram(bin, ['send'], { stdio: ['pipe', 'pipe', 'pipe'], env: { NOTIFY_SOCKET: socket } }) as ChildProcessWithoutNullStreams;
   return new HelperNotifier(child, socket);
 }
