@@ -4,13 +4,14 @@
  * - birth: retained `status` {online:true} on every (re)connect; {online:false} on a clean stop;
  * - subscribes to its own commands and the fleet's at QoS 1 (clean session, so every reconnect
  *   re-delivers the retained fleet e-stop and the latch is honoured after a broker or robot restart);
- * - state summary at the telemetry rate (QoS 0, never queued while offline: stale state is noise);
+ * - state summary at the telemetry rate (QoS 0, never queued while offline: stale state is noise),
+ *   and beside it the brief a fleet overview reads (QoS 0, 1 Hz and at once on a discrete change);
  * - safety events at QoS 1 (queued by the client while offline).
  * TCP_NODELAY is set on the socket: Nagle plus delayed ACKs would add up to 40 ms to an e-stop.
  */
 import { createConnection } from 'node:net';
 import { MqttClient, type IClientOptions } from 'mqtt';
-import { encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTopics, type SafetyEventBody } from '../../proto/mqtt/index.js';
+import { BriefSchedule, briefOf, encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTopics, type SafetyEventBody, type StateSummary } from '../../proto/mqtt/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { CommandHandler } from './command-handler.js';
 import { DeadmanWatch } from './deadman-watch.js';
@@ -60,6 +61,8 @@ export class RobotMqtt {
   private readonly subscriptions: string[];
   private eventSeq = 0;
   private stateSeq = 0;
+  private briefSeq = 0;
+  private readonly brief = new BriefSchedule();
   private stopped = false;
 
   constructor(private readonly opts: RobotMqttOptions) {
@@ -171,8 +174,9 @@ export class RobotMqtt {
       this.logger.warn({ err: (err as Error).message }, 'telemetry summary failed');
       return;
     }
-    const msg = { v: 1, robot: this.opts.robot, at: this.now(), seq: this.stateSeq++, ...body, fleetLatch: this.handler.fleetLatch };
+    const msg: StateSummary = { v: 1, robot: this.opts.robot, at: this.now(), seq: this.stateSeq++, ...body, fleetLatch: this.handler.fleetLatch };
     this.client.publish(this.topics.state, encodePayload(msg), { qos: 0 });
+    if (this.brief.due(msg, msg.at)) this.client.publish(this.topics.brief, encodePayload(briefOf(msg, this.briefSeq++)), { qos: 0 });
   }
 
   private readonly onTransition = (t: SafetyTransition): void => {
