@@ -5,7 +5,8 @@
  * — plus, in this process, the embedded MQTT broker (TCP for robots, WebSocket for browsers) and
  * an operator that gives every robot a task and resumes it once. The brain serves the fleet
  * dashboard; its URL and two logins (operator, viewer; fresh passwords each run) are printed. The
- * terminal shows the fleet as the robots report it over MQTT. Ctrl-C stops everything.
+ * terminal shows the fleet as the robots report it over MQTT. Ctrl-C stops everything; the
+ * children hold a parent-death pipe (tethered-child), so they also stop when the demo is killed.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';

@@ -80,7 +80,7 @@ describe('tethered children', () => {
       await once(child, 'exit');
       expect(out).toBe('tag-42|');
     } finally {
-      if (before === undefined) delete process.env[LINEAGE_ENV];
+      if (before === undefined) delete process.env.SPINAL_LINEAGE;
       else process.env[LINEAGE_ENV] = before;
     }
   });
@@ -94,7 +94,7 @@ describe('tethered children', () => {
   it('watchParent does nothing without a pipe and names a bad descriptor', () => {
     const before = process.env[PARENT_FD_ENV];
     try {
-      delete process.env[PARENT_FD_ENV];
+      delete process.env.SPINAL_PARENT_FD;
       expect(watchParent()).toBe(false);
       process.env[PARENT_FD_ENV] = 'x1';
       expect(() => watchParent()).toThrow(/SPINAL_PARENT_FD="x1"/);

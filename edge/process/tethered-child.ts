@@ -60,7 +60,7 @@ function childEnv(options: SpawnOptions): NodeJS.ProcessEnv {
   const lineage = process.env[LINEAGE_ENV];
   if (lineage !== undefined && env[LINEAGE_ENV] === undefined) env[LINEAGE_ENV] = lineage;
   // A child's tether is its own: never hand this process's fd number down by accident.
-  delete env[PARENT_FD_ENV];
+  delete env.SPINAL_PARENT_FD; // PARENT_FD_ENV
   return env;
 }
 
@@ -115,7 +115,7 @@ export interface WatchParentOptions {
  */
 export function watchParent(opts: WatchParentOptions = {}): boolean {
   const raw = process.env[PARENT_FD_ENV];
-  delete process.env[PARENT_FD_ENV];
+  delete process.env.SPINAL_PARENT_FD; // PARENT_FD_ENV
   if (raw === undefined) return false;
   const fd = Number(raw);
   if (!Number.isInteger(fd) || fd < 3) throw new Error(`${PARENT_FD_ENV}=${JSON.stringify(raw)} is not a file descriptor above stdio`);

@@ -1,8 +1,11 @@
 // @ts-check
 /**
  * The dashboard page: log in, then two MQTT-over-WebSocket connections with the user's own account:
- * the telemetry worker (subscribes to the fleet, keeps the model, posts changes every 100 ms) and
- * the command channel on this thread (no subscriptions, so nothing queues in front of an e-stop).
+ * the telemetry worker (subscribes to the fleet, keeps the model, posts changes at most every
+ * 100 ms) and the command channel on this thread (no subscriptions, so nothing queues in front of
+ * an e-stop). What the worker posts is stored at once and drawn in the next animation frame, all
+ * of it in one pass; the page then tells the worker it has drawn, and only then does the worker
+ * post again, so frames never pile up in front of the page.
  * Commands go out at QoS 1; the page says when the broker acknowledged them. The broker's ACL is
  * what stops a viewer from commanding; the page only greys out what the role cannot do.
  */
@@ -72,7 +75,8 @@ function start(me, password) {
     root: $('detail'), stats: $('detail-stats'), joints: $('plot-joints'), cmd: $('plot-cmd'), imu: $('plot-imu'),
     jointSelect: /** @type {HTMLSelectElement} */ ($('joint-select')), title: $('detail-title'), safety: $('detail-safety'), cause: $('detail-cause'),
   });
-  detail.onJoint = (joint) => worker.postMessage({ type: 'select', robot: selected, joint });
+  const tellSelection = () => worker.postMessage({ type: 'select', robot: selected, joint: detail.joint, pixels: detail.pixels() });
+  detail.onJoint = tellSelection;
   const select = (/** @type {string | null} */ id) => {
     selected = id;
     overview.select(id);
@@ -81,10 +85,35 @@ function start(me, password) {
     if (row) detail.stats(row);
     $('detail-title').textContent = id ?? '';
     $('task-result').textContent = '';
-    worker.postMessage({ type: 'select', robot: id, joint: detail.joint });
+    tellSelection();
   };
-  const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), { onSelect: select, onEstop: (id) => send(cmd.estop(sender, id), `E-STOP ${id}`), canCommand });
+  const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), $('overview'), { onSelect: select, onEstop: (id) => send(cmd.estop(sender, id), `E-STOP ${id}`), canCommand });
   const events = new EventLogView(/** @type {HTMLOListElement} */ ($('events')));
+
+  // One drawing pass per animation frame for everything the worker sent since the last one.
+  /** @type {import('./fleet-model.js').FleetEvent[]} */
+  let newEvents = [];
+  /** @type {ReturnType<typeof import('./telemetry-worker.js').detailOf> | null} */
+  let newDetail = null;
+  let statsDirty = false;
+  let owesDrawn = false;
+  let drawing = false;
+  const draw = () => {
+    drawing = false;
+    overview.render(Date.now());
+    if (newEvents.length > 0) { events.add(newEvents); newEvents = []; }
+    const row = selected !== null ? rows.get(selected) : undefined;
+    if (statsDirty && row) detail.stats(row);
+    statsDirty = false;
+    if (newDetail) { detail.apply(newDetail); newDetail = null; }
+    if (owesDrawn) { owesDrawn = false; worker.postMessage({ type: 'drawn' }); }
+  };
+  const schedule = () => {
+    if (drawing) return;
+    drawing = true;
+    requestAnimationFrame(draw);
+  };
+  overview.onDirty = schedule;
   for (const id of me.robots) overview.row(id);
 
   // Two broker connections with the user's account: telemetry in the worker, commands here. A
@@ -117,23 +146,25 @@ function start(me, password) {
     const m = ev.data;
     if (m.type === 'state') { onState('telemetry', m.state, m.detail); return; }
     if (m.type !== 'frame') return;
-    const now = Date.now();
     for (const r of m.rows) {
       rows.set(r.id, r);
-      overview.apply(r, now);
-      if (r.id === selected) detail.stats(r);
+      overview.apply(r);
+      if (r.id === selected) statsDirty = true;
     }
-    events.add(m.events);
+    if (m.events.length > 0) newEvents = newEvents.concat(m.events);
     if (m.latch) {
       $('latch').hidden = !m.latch.latched;
       $('latch-by').textContent = m.latch.operator ? `by ${m.latch.operator}` : '';
       document.body.dataset.fleetLatch = String(m.latch.latched);
     }
-    if (m.detail) detail.apply(m.detail);
+    // The newest columns replace any not drawn yet: a late page skips pictures, it never queues them.
+    if (m.detail) newDetail = m.detail;
+    owesDrawn = true;
+    schedule();
   };
   worker.onerror = (e) => { $('conn').textContent = `telemetry worker failed: ${e.message}`; };
   worker.postMessage({ type: 'start', url: me.mqttUrl, fleet: me.fleet, robots: me.robots, username: me.user, password, clientId: `dash-${me.user}-tlm-${suffix}` });
-  setInterval(() => overview.tick(Date.now()), 1000);
+  setInterval(() => overview.tick(), 1000);
 
   /** @param {import('./commands.js').Outgoing} out @param {string} what */
   function send(out, what) {
@@ -185,7 +216,7 @@ function start(me, password) {
     await api('/api/logout', {}).catch(() => undefined);
     location.reload();
   });
-  addEventListener('resize', () => detail.resize());
+  addEventListener('resize', () => { detail.resize(); overview.markDirty(); tellSelection(); });
 }
 
 async function boot() {
