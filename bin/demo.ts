@@ -161,7 +161,9 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
     children.push(brain);
     const brainAddr = `127.0.0.1:${brainPort}`;
     const client = operatorClient(brainAddr);
-    const deadline = Date.now() + 60_000;
+    // Generous: every process of the fleet starts on this one machine, from the sources in tests,
+    // and a loaded machine was seen to take 45-50 s for the brain alone.
+    const deadline = Date.now() + 120_000;
     for (;;) {
       try { await call(client, 'ListSessions', {}); break; } catch (e) {
         if (Date.now() > deadline || brain.exitCode !== null) throw new Error(`the brain did not start (see ${join(dir, 'brain.log')}): ${(e as Error).message}`);
@@ -182,7 +184,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       const tty = join(dir, `${id}.tty`);
       const sim = spawnNodeChild([...NODE_ARGS, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
       children.push(sim);
-      await firstLine(sim, `virtual ${profile} for ${id}`, 30_000);
+      await firstLine(sim, `virtual ${profile} for ${id}`, 60_000);
       const password = accounts.robots[i]?.password ?? '';
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({
