@@ -9,12 +9,12 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TS_IMPORT_ARGS } from '../../test/process/node-from-sources.js';
-import { isAlive, waitGone } from '../../test/process/proc.js';
-import { LINEAGE_ENV, PARENT_FD_ENV, findSetpriv, spawnNodeChild, spawnProgram, watchParent } from './tethered-child.js';
+import { LINEAGE_ENV, PARENT_FD_ENV, findSetpriv, spawnNodeChild, spawnProgram, watchParent } from '../../edge/process/tethered-child.js';
+import { TS_IMPORT_ARGS } from './node-from-sources.js';
+import { isAlive, waitGone } from './proc.js';
 
-const WORKER_LIKE = fileURLToPath(new URL('../../test/process/fixtures/worker-like.ts', import.meta.url));
-const SLEEPER = fileURLToPath(new URL('../../test/process/fixtures/sleeper.ts', import.meta.url));
+const WORKER_LIKE = fileURLToPath(new URL('./fixtures/worker-like.ts', import.meta.url));
+const SLEEPER = fileURLToPath(new URL('./fixtures/sleeper.ts', import.meta.url));
 /** The bound: nothing of what a killed parent started is alive this long after the kill. */
 const GONE_WITHIN_MS = 2000;
 
