@@ -184,7 +184,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       const tty = join(dir, `${id}.tty`);
       const sim = spawnNodeChild([...NODE_ARGS, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
       children.push(sim);
-      await firstLine(sim, `virtual ${profile} for ${id}`, 60_000);
+      await firstLine(sim, `virtual ${profile} for ${id}`, 120_000);
       const password = accounts.robots[i]?.password ?? '';
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({

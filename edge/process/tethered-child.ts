@@ -29,8 +29,12 @@ import { delimiter, join } from 'node:path';
 export const PARENT_FD_ENV = 'SPINAL_PARENT_FD';
 /** Carried into every child (see the module comment). */
 export const LINEAGE_ENV = 'SPINAL_LINEAGE';
-/** What a Node child whose parent died waits for its own SIGTERM shutdown before it exits hard. */
-export const DEFAULT_GRACE_MS = 1500;
+/**
+ * What a Node child whose parent died gives its own SIGTERM shutdown before it exits hard. An edge
+ * daemon's stop on the wire comes first in its shutdown; what is cut short is cleanup (MQTT
+ * goodbye, closing the brain session), and nobody is left to wait for it: the parent is gone.
+ */
+export const DEFAULT_GRACE_MS = 1000;
 
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
