@@ -107,7 +107,7 @@ export function spawnProgram(file: string, args: readonly string[], options: Spa
 }
 
 export interface WatchParentOptions {
-  /** What to do when the parent is gone; default: SIGTERM to this process, then exit(1) after graceMs. */
+  /** What to do when the parent is gone; default: SIGTERM to this process, then SIGKILL after graceMs. */
   onGone?: () => void;
   graceMs?: number;
 }
@@ -125,7 +125,9 @@ export function watchParent(opts: WatchParentOptions = {}): boolean {
   if (!Number.isInteger(fd) || fd < 3) throw new Error(`${PARENT_FD_ENV}=${JSON.stringify(raw)} is not a file descriptor above stdio`);
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
   const onGone = opts.onGone ?? ((): void => {
-    setTimeout(() => process.exit(1), graceMs).unref();
+    // SIGKILL rather than exit(): exit() still runs teardown (worker threads, native add-ons such
+    // as an edge daemon's decoder) that a starved process may not get through in time.
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), graceMs).unref();
     process.kill(process.pid, 'SIGTERM');
   });
   const pipe = new Socket({ fd, readable: true, writable: false });
