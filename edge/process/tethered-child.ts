@@ -3,7 +3,8 @@
  * handler of its own, so "kill the children on exit" code never gets the chance).
  *
  * Two mechanisms, chosen by what the child is:
- * - Node children (`spinal` subcommands, bench helpers): a parent-death pipe. The parent passes
+ * - Node children (`spinal` subcommands, bench helpers): a parent-death pipe (and, where setpriv
+ *   exists, a parent-death SIGTERM from the kernel for a child still loading). The parent passes
  *   one end of a socket pair at a file descriptor named in SPINAL_PARENT_FD; the child
  *   (watchParent) reads it and, at end of file, stops as on SIGTERM, with a hard exit after a
  *   grace period. The kernel closes the parent's end when the parent exits, however it exits, and
@@ -86,7 +87,13 @@ export function spawnNodeChild(args: readonly string[], options: SpawnOptions = 
   const fd = stdio.length;
   stdio.push('pipe');
   const env = { ...childEnv(options), [PARENT_FD_ENV]: String(fd) };
-  const child = spawn(process.execPath, [...args], { ...options, stdio, env });
+  // Also a parent-death SIGTERM from the kernel where setpriv exists: a child still loading its
+  // modules (tens of seconds from the sources on a loaded machine) has not reached watchParent
+  // yet, and SIGTERM's default action ends it then; once it runs, its own handler stops it.
+  const setpriv = findSetpriv();
+  const child = setpriv === null
+    ? spawn(process.execPath, [...args], { ...options, stdio, env })
+    : spawn(setpriv, ['--pdeathsig', 'TERM', '--', process.execPath, ...args], { ...options, stdio, env });
   // Never read, never written: the parent's end only has to exist for as long as the parent does.
   const tether = child.stdio[fd];
   if (tether instanceof Socket) tether.unref();
