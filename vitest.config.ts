@@ -1,15 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
+
+// Every process this run starts carries this tag (SPINAL_LINEAGE, see test/setup/leak-check.ts):
+// what is still alive after a test file, or after the run, fails it.
+const lineage = `spinal-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+process.env.SPINAL_LINEAGE = lineage;
 
 const shared = {
   pool: 'forks' as const,
   testTimeout: 30_000,
   hookTimeout: 30_000,
+  env: { SPINAL_LINEAGE: lineage },
+  setupFiles: ['test/setup/leak-check.file.ts'],
 };
 
 export default defineConfig({
   test: {
     // PTY and timing tests share two cores with the runner; more workers only add jitter.
     maxWorkers: 2,
+    globalSetup: ['test/setup/leak-check.global.ts'],
     projects: [
       {
         test: {

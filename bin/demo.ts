@@ -5,9 +5,10 @@
  * — plus, in this process, the embedded MQTT broker (TCP for robots, WebSocket for browsers) and
  * an operator that gives every robot a task and resumes it once. The brain serves the fleet
  * dashboard; its URL and two logins (operator, viewer; fresh passwords each run) are printed. The
- * terminal shows the fleet as the robots report it over MQTT. Ctrl-C stops everything.
+ * terminal shows the fleet as the robots report it over MQTT. Ctrl-C stops everything; the
+ * children hold a parent-death pipe (tethered-child), so they also stop when the demo is killed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import * as grpc from '@grpc/grpc-js';
 import mqtt from 'mqtt';
 import { EmbeddedBroker } from '../edge/mqtt/broker/embedded-broker.js';
 import { freePort } from '../edge/mqtt/broker/mosquitto-process.js';
+import { spawnNodeChild } from '../edge/process/tethered-child.js';
 import { brainServiceDefinitions } from '../proto/brain/index.js';
 import { StateSummarySchema, robotTopics, type StateSummary } from '../proto/mqtt/index.js';
 
@@ -160,11 +162,13 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
     const dashboardPort = await portOr(opts.dashboardPort ?? 8080);
     const dashboard = { listen: { host: '127.0.0.1', port: dashboardPort }, fleet: FLEET, accountsFile: join(dir, 'accounts.json'), mqttUrl: wsUrl, brokerTokenKeyFile: join(dir, 'broker-token.key') };
     writeFileSync(join(dir, 'cloud.json'), JSON.stringify({ listen: { host: '127.0.0.1', port: brainPort }, robots: ids, planValidityMs: 1500, metrics: null, log: { level: 'warn' }, dashboard }));
-    const brain = spawn(process.execPath, [...NODE_ARGS, 'cloud', '--config', join(dir, 'cloud.json')], { stdio: ['ignore', out('brain'), out('brain')] });
+    const brain = spawnNodeChild([...NODE_ARGS, 'cloud', '--config', join(dir, 'cloud.json')], { stdio: ['ignore', out('brain'), out('brain')] });
     children.push(brain);
     const brainAddr = `127.0.0.1:${brainPort}`;
     const client = operatorClient(brainAddr);
-    const deadline = Date.now() + 60_000;
+    // Generous: every process of the fleet starts on this one machine, from the sources in tests,
+    // and a loaded machine was seen to take 45-50 s for the brain alone.
+    const deadline = Date.now() + 120_000;
     for (;;) {
       try { await call(client, 'ListSessions', {}); break; } catch (e) {
         if (Date.now() > deadline || brain.exitCode !== null) throw new Error(`the brain did not start (see ${join(dir, 'brain.log')}): ${(e as Error).message}`);
@@ -183,9 +187,9 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
     for (const [i, id] of ids.entries()) {
       const profile = PROFILES[i % PROFILES.length] as string;
       const tty = join(dir, `${id}.tty`);
-      const sim = spawn(process.execPath, [...NODE_ARGS, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
+      const sim = spawnNodeChild([...NODE_ARGS, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
       children.push(sim);
-      await firstLine(sim, `virtual ${profile} for ${id}`, 30_000);
+      await firstLine(sim, `virtual ${profile} for ${id}`, 120_000);
       const password = accounts.robots[i]?.password ?? '';
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({
@@ -199,7 +203,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
         log: { level: 'info' },
       }));
-      const edge = spawn(process.execPath, [...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
+      const edge = spawnNodeChild([...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
       children.push(edge);
       robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false });
       log(`${id}: virtual ${profile} on ${tty}, edge daemon started`);

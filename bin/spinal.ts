@@ -23,6 +23,11 @@ import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
 import { parseExecution, runEvalCommand, type SuiteName } from './eval/eval-command.js';
+import { watchParent } from '../edge/process/tethered-child.js';
+
+// Started by a parent that holds a parent-death pipe (the demo, a test, a bench): stop, as on
+// SIGTERM, when that parent is gone, however it went.
+watchParent();
 
 function positiveInt(name: string) {
   return (v: string): number => {

@@ -8,11 +8,12 @@
  *
  * Invariant: `child` is non-null iff the camera is running (started and not yet exited/stopped).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
+import { spawnProgram } from '../process/tethered-child.js';
 import type { CameraFrame, CameraSource } from './camera-source.js';
 import { jpegDimensions } from './jpeg-markers.js';
 import { MjpegSplitter, type MjpegSplitterCounters } from './mjpeg-splitter.js';
@@ -151,7 +152,8 @@ export class V4l2Camera extends EventEmitter<V4l2CameraEvents> implements Camera
     this.splitter.reset();
     this.stderrTail = '';
     this.lastExit = null;
-    const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Under a parent-death signal: a capture tool must not outlive a killed daemon (it holds the device).
+    const child = spawnProgram(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => this.splitter.push(chunk));
     child.stderr?.setEncoding('utf8');

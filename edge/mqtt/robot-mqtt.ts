@@ -12,7 +12,8 @@
  *   fleet e-stop, so the latch is honoured after any restart;
  * - the remote e-stop channel's watchdog (LinkLossWatch): disconnected for `linkLoss.timeoutMs`
  *   → the supervisor stops (mqttLinkLost) and an `mqtt-link-lost` event is queued for the reconnect;
- * - state summary at the telemetry rate (QoS 0, never queued while offline: stale state is noise);
+ * - state summary at the telemetry rate (QoS 0, never queued while offline: stale state is noise),
+ *   and beside it the brief a fleet overview reads (QoS 0, 1 Hz and at once on a discrete change);
  * - safety events at QoS 1, each stamped here with the wall clock (`wallMs`, epoch ms, from `now`)
  *   and the monotonic clock (`monoUs`, from `clock`) when it happens; while offline they wait in a
  *   bounded outbox (event-outbox.ts: stop events kept first, drops counted and reported by an
@@ -26,7 +27,7 @@ import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { isLoopbackHost } from '../../proto/security/loopback.js';
 import { MqttClient, type IClientOptions } from 'mqtt';
-import { encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTopics, type SafetyEventBody, type StopCategory } from '../../proto/mqtt/index.js';
+import { BriefSchedule, briefOf, encodePayload, fleetTopics, robotTopics, type RobotStatus, type RobotTopics, type SafetyEventBody, type StateSummary, type StopCategory } from '../../proto/mqtt/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import { CommandHandler } from './command-handler.js';
 import { DeadmanWatch } from './deadman-watch.js';
@@ -99,6 +100,8 @@ export class RobotMqtt {
   private readonly subscriptions: Record<string, { qos: 0 | 1 }>;
   private eventSeq = 0;
   private stateSeq = 0;
+  private briefSeq = 0;
+  private readonly brief = new BriefSchedule();
   private stopped = false;
   private readonly outbox: EventOutbox;
 
@@ -271,8 +274,9 @@ export class RobotMqtt {
       this.logger.warn({ err: (err as Error).message }, 'telemetry summary failed');
       return;
     }
-    const msg = { v: 1, robot: this.opts.robot, at: this.now(), seq: this.stateSeq++, ...body, fleetLatch: this.handler.fleetLatch };
+    const msg: StateSummary = { v: 1, robot: this.opts.robot, at: this.now(), seq: this.stateSeq++, ...body, fleetLatch: this.handler.fleetLatch };
     this.client.publish(this.topics.state, encodePayload(msg), { qos: 0 });
+    if (this.brief.due(msg, msg.at)) this.client.publish(this.topics.brief, encodePayload(briefOf(msg, this.briefSeq++)), { qos: 0 });
   }
 
   private readonly onTransition = (t: SafetyTransition): void => {

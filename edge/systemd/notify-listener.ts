@@ -2,7 +2,8 @@
  * A datagram socket standing in for systemd's notify socket (tests, diagnostics): every message
  * received is parsed into fields and kept in order. Built on the relay helper's listen mode.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnProgram } from '../process/tethered-child.js';
 import { requireNotifyHelper, type HelperLocation } from './notify-helper.js';
 
 export interface NotifyMessage {
@@ -18,7 +19,7 @@ export class NotifyListener {
 
   /** Binds `socket` (a path, or "@name" for the abstract namespace) and resolves once bound. */
   static async open(socket: string, loc: HelperLocation = {}): Promise<NotifyListener> {
-    const child = spawn(requireNotifyHelper(loc), ['listen', socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnProgram(requireNotifyHelper(loc), ['listen', socket], { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
     const listener = new NotifyListener(child, socket);
     await new Promise<void>((resolve, reject) => {
       let bound = false;

@@ -7,7 +7,8 @@
  * Invariant: answers come back in the order messages were written, so `pending` is a FIFO and
  * every notify() settles: with the helper's answer, or rejected when the helper exits.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnProgram } from '../process/tethered-child.js';
 import { findNotifyHelper, type HelperLocation } from './notify-helper.js';
 
 export type NotifyFields = Record<string, string | number>;
@@ -102,6 +103,6 @@ export function createNotifier(opts: NotifierOptions = {}): Notifier {
   const found = findNotifyHelper(opts);
   if (!found.ok) return noop(socket, found.why);
   const bin = found.path;
-  const child = spawn(bin, ['send'], { stdio: ['pipe', 'pipe', 'pipe'], env: { NOTIFY_SOCKET: socket } });
+  const child = spawnProgram(bin, ['send'], { stdio: ['pipe', 'pipe', 'pipe'], env: { NOTIFY_SOCKET: socket } }) as ChildProcessWithoutNullStreams;
   return new HelperNotifier(child, socket);
 }

@@ -2,7 +2,7 @@
  * Who may publish and subscribe where: one rule set, evaluated by the embedded broker's hooks and
  * written out as a Mosquitto ACL file, so both brokers enforce the same contract.
  *
- * - robot R:    writes only its own status/state/event; reads only its own commands and the fleet's.
+ * - robot R:    writes only its own status/state/brief/event; reads only its own commands and the fleet's.
  * - operator:   writes e-stops and heartbeats for any robot of the fleet (and fleet-wide), resets and
  *               resumes only under its own name (`cmd/reset/<username>`); reads everything of it.
  * - viewer:     reads everything of the fleet; writes nothing.
@@ -36,6 +36,7 @@ export function aclRules(id: Identity): AclRule[] {
       return [
         { access: 'write', filter: own.status },
         { access: 'write', filter: own.state },
+        { access: 'write', filter: own.brief },
         { access: 'write', filter: own.event },
         { access: 'read', filter: own.commands },
         { access: 'read', filter: fleet.commands },

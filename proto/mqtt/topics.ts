@@ -3,6 +3,7 @@
  *
  *   spinal/v1/<fleet>/<robot>/status         retained birth/death (the broker's will sets offline)
  *   spinal/v1/<fleet>/<robot>/state          state summary, QoS 0, 10-50 Hz
+ *   spinal/v1/<fleet>/<robot>/brief          the few fields a fleet overview shows, QoS 0, 1 Hz and on change
  *   spinal/v1/<fleet>/<robot>/event          safety events, QoS 1
  *   spinal/v1/<fleet>/<robot>/cmd/estop      e-stop for one robot, QoS 1
  *   spinal/v1/<fleet>/<robot>/cmd/reset/<operator>   reset for one robot, QoS 1, never retained
@@ -25,13 +26,13 @@ export const FLEET_TARGET = 'all';
 /** Names of fleets, robots and users: one topic level, no wildcards, no `$`, no `/`. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export type RobotChannel = 'status' | 'state' | 'event';
+export type RobotChannel = 'status' | 'state' | 'brief' | 'event';
 export type CommandKind = 'estop' | 'reset' | 'resume' | 'heartbeat';
 /** Commands whose topic ends with the sender's username (authorisation decisions depend on who sent them). */
 export type SignedCommandKind = 'reset' | 'resume';
 export const SIGNED_COMMANDS: readonly CommandKind[] = ['reset', 'resume'];
 export const COMMAND_KINDS: readonly CommandKind[] = ['estop', 'reset', 'resume', 'heartbeat'];
-export const ROBOT_CHANNELS: readonly RobotChannel[] = ['status', 'state', 'event'];
+export const ROBOT_CHANNELS: readonly RobotChannel[] = ['status', 'state', 'brief', 'event'];
 /** Commands an operator may send fleet-wide (a fleet reset or resume is deliberately not one of them). */
 export const FLEET_COMMANDS: readonly CommandKind[] = ['estop', 'heartbeat'];
 
@@ -53,6 +54,7 @@ export function checkName(what: 'fleet' | 'robot' | 'user', value: string): stri
 export interface RobotTopics {
   status: string;
   state: string;
+  brief: string;
   event: string;
   estop: string;
   heartbeat: string;
@@ -82,6 +84,7 @@ export function robotTopics(fleet: string, robot: string): RobotTopics {
   return {
     status: `${base}/status`,
     state: `${base}/state`,
+    brief: `${base}/brief`,
     event: `${base}/event`,
     estop: `${base}/cmd/estop`,
     resetBy: (operator) => `${base}/cmd/reset/${checkName('user', operator)}`,

@@ -6,6 +6,10 @@
  */
 import { ReferenceBackend } from '../../cloud/backends/reference/reference-backend.js';
 import { BrainServer } from '../../cloud/brain/brain-server.js';
+import { watchParent } from '../../edge/process/tethered-child.js';
+
+// Forked by the bench with a parent-death pipe: a bench that dies takes its brain with it.
+watchParent();
 
 export type ToChild = { type: 'stats' } | { type: 'stop' };
 export type FromChild =

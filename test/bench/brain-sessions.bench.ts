@@ -11,12 +11,13 @@
  * Both processes share this machine's two cores: the robots' side costs about as much CPU as the
  * brain's, so the figures are a lower bound on what the brain alone sustains.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import type { BrainMessage } from '../../proto/brain/index.js';
 import { brainClient, testHello } from '../../cloud/testing/brain-test-client.js';
+import { spawnNodeChild } from '../../edge/process/tethered-child.js';
 import type { FromChild, ToChild } from './brain-server-child.js';
 import { stats, type BenchResult, type Scenario } from './harness.js';
 
@@ -43,7 +44,7 @@ class Brain {
 
   static start(robots: number): Promise<Brain> {
     const { path, execArgv } = childCommand();
-    const child = fork(path, [], { execArgv, env: { ...process.env, SPINAL_BENCH_ROBOTS: String(robots) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = spawnNodeChild([...execArgv, path], { env: { ...process.env, SPINAL_BENCH_ROBOTS: String(robots) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`brain child exited with code ${code} before it was ready`)));

@@ -4,11 +4,12 @@
  * bounded time; the dashboard it prints answers and its operator login works; SIGINT stops
  * everything cleanly and leaves no process behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnNodeChild } from '../../edge/process/tethered-child.js';
 import { waitFor } from './link-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,7 +37,7 @@ describe('npm start (spinal demo)', () => {
   it('runs a fleet whose robots all go ACTIVE and move, and stops cleanly on SIGINT', async () => {
     const dropped = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'NODE_OPTIONS']);
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped.has(k)));
-    demo = spawn(process.execPath, ['--import', IMPORT_HOOKS, join(ROOT, 'bin/spinal.ts'), 'demo', '--robots', '2'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    demo = spawnNodeChild(['--import', IMPORT_HOOKS, join(ROOT, 'bin/spinal.ts'), 'demo', '--robots', '2'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let screen = '';
     let all = '';
     demo.stdout?.on('data', (d: Buffer) => {

@@ -6,7 +6,7 @@
  * timeout, and a daemon restarted while the retained fleet e-stop is on the broker must come up
  * latched, and refuse to resume.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../cloud/backends/reference/reference-backend.js';
 import { BrainServer } from '../../cloud/brain/brain-server.js';
 import { EmbeddedBroker } from '../../edge/mqtt/broker/embedded-broker.js';
+import { spawnNodeChild } from '../../edge/process/tethered-child.js';
 import { encodePayload, fleetTopics, robotTopics, SafetyEventSchema, StateSummarySchema, type SafetyEvent, type StateSummary } from '../../proto/mqtt/index.js';
 import { getProfile } from '../../hardware/index.js';
 import { hostNowUs, VirtualRobot } from '../../firmware-shim/virtual/virtual-robot.js';
@@ -61,7 +62,7 @@ function startDaemon(configPath: string): Daemon {
   // Not a systemd service, and nothing of vitest's own loader set-up.
   const dropped = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'NODE_OPTIONS']);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped.has(k)));
-  const child = spawn(process.execPath, ['--import', IMPORT_HOOKS, join(ROOT, 'bin/spinal.ts'), 'edge', '--config', configPath], {
+  const child = spawnNodeChild(['--import', IMPORT_HOOKS, join(ROOT, 'bin/spinal.ts'), 'edge', '--config', configPath], {
     cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -5,6 +5,9 @@
  * none, the password kept in this page's memory only: never in storage):
  * the telemetry worker (subscribes to the fleet, keeps the model, posts changes every 100 ms) and
  * the command channel on this thread (no subscriptions, so nothing queues in front of an e-stop).
+ * What the worker posts is stored at once and drawn in the next animation frame, all of it in one
+ * pass; the page then tells the worker it has drawn, and only then does the worker post again, so
+ * frames never pile up in front of the page.
  * Commands go out at QoS 1; the page says when the broker acknowledged them, and calls an e-stop
  * confirmed only when the robots report their MCU latched (estop-confirm.js). The broker's ACL is
  * what stops a viewer from commanding; the page only greys out what the role cannot do.
@@ -75,7 +78,8 @@ function start(me, password) {
     root: $('detail'), stats: $('detail-stats'), joints: $('plot-joints'), cmd: $('plot-cmd'), imu: $('plot-imu'),
     jointSelect: /** @type {HTMLSelectElement} */ ($('joint-select')), title: $('detail-title'), safety: $('detail-safety'), cause: $('detail-cause'),
   });
-  detail.onJoint = (joint) => worker.postMessage({ type: 'select', robot: selected, joint });
+  const tellSelection = () => worker.postMessage({ type: 'select', robot: selected, joint: detail.joint, pixels: detail.pixels() });
+  detail.onJoint = tellSelection;
   const select = (/** @type {string | null} */ id) => {
     selected = id;
     overview.select(id);
@@ -84,10 +88,35 @@ function start(me, password) {
     if (row) detail.stats(row);
     $('detail-title').textContent = id ?? '';
     $('task-result').textContent = '';
-    worker.postMessage({ type: 'select', robot: id, joint: detail.joint });
+    tellSelection();
   };
-  const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), { onSelect: select, onEstop: (id) => stop(id, `E-STOP ${id}`), canCommand });
+  const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), $('overview'), { onSelect: select, onEstop: (id) => stop(id, `E-STOP ${id}`), canCommand });
   const events = new EventLogView(/** @type {HTMLOListElement} */ ($('events')));
+
+  // One drawing pass per animation frame for everything the worker sent since the last one.
+  /** @type {import('./fleet-model.js').FleetEvent[]} */
+  let newEvents = [];
+  /** @type {ReturnType<typeof import('./telemetry-worker.js').detailOf> | null} */
+  let newDetail = null;
+  let statsDirty = false;
+  let owesDrawn = false;
+  let drawing = false;
+  const draw = () => {
+    drawing = false;
+    overview.render(Date.now());
+    if (newEvents.length > 0) { events.add(newEvents); newEvents = []; }
+    const row = selected !== null ? rows.get(selected) : undefined;
+    if (statsDirty && row) detail.stats(row);
+    statsDirty = false;
+    if (newDetail) { detail.apply(newDetail); newDetail = null; }
+    if (owesDrawn) { owesDrawn = false; worker.postMessage({ type: 'drawn' }); }
+  };
+  const schedule = () => {
+    if (drawing) return;
+    drawing = true;
+    requestAnimationFrame(draw);
+  };
+  overview.onDirty = schedule;
   for (const id of me.robots) overview.row(id);
 
   // Two broker connections with the user's account: telemetry in the worker, commands here. A
@@ -120,20 +149,22 @@ function start(me, password) {
     const m = ev.data;
     if (m.type === 'state') { onState('telemetry', m.state, m.detail); return; }
     if (m.type !== 'frame') return;
-    const now = Date.now();
     for (const r of m.rows) {
       rows.set(r.id, r);
-      estopCheck?.report(r, now);
-      overview.apply(r, now);
-      if (r.id === selected) detail.stats(r);
+      estopCheck?.report(r, Date.now());
+      overview.apply(r);
+      if (r.id === selected) statsDirty = true;
     }
-    events.add(m.events);
+    if (m.events.length > 0) newEvents = newEvents.concat(m.events);
     if (m.latch) {
       $('latch').hidden = !m.latch.latched;
       $('latch-by').textContent = m.latch.operator ? `by ${m.latch.operator}` : '';
       document.body.dataset.fleetLatch = String(m.latch.latched);
     }
-    if (m.detail) detail.apply(m.detail);
+    // The newest columns replace any not drawn yet: a late page skips pictures, it never queues them.
+    if (m.detail) newDetail = m.detail;
+    owesDrawn = true;
+    schedule();
   };
   /** The latest e-stop, until the robots confirm it or the time is up. @type {EstopConfirmation | null} */
   let estopCheck = null;
@@ -163,7 +194,7 @@ function start(me, password) {
     type: 'start', url: me.mqttUrl, fleet: me.fleet, robots: me.robots, clientId: `dash-${me.user}-tlm-${suffix}`,
     ...(password === null ? { tokenUrl: TOKEN_URL } : { username: me.user, password }),
   });
-  setInterval(() => overview.tick(Date.now()), 1000);
+  setInterval(() => overview.tick(), 1000);
 
   /** @param {import('./commands.js').Outgoing} out @param {string} what */
   function send(out, what) {
@@ -214,7 +245,7 @@ function start(me, password) {
     await api('/api/logout', {}).catch(() => undefined);
     location.reload();
   });
-  addEventListener('resize', () => detail.resize());
+  addEventListener('resize', () => { detail.resize(); overview.markDirty(); tellSelection(); });
 }
 
 async function boot() {

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * One robot in detail: its figures and three uPlot charts (joints measured; one joint commanded
- * against measured; IMU roll/pitch/yaw), from the columns the telemetry worker sends. Charts are
- * rebuilt only when the robot or its joint count changes; otherwise setData.
+ * against measured; IMU roll/pitch/yaw), from the columns the telemetry worker sends, already
+ * decimated to the charts' width (pixels()). Charts are rebuilt only when the robot or its joint
+ * count changes; otherwise setData.
  */
 import { num } from './format.js';
 
@@ -115,6 +116,11 @@ export class DetailView {
       const t = String(v);
       if (dd.textContent !== t) dd.textContent = t;
     });
+  }
+
+  /** The plotting width the worker decimates to: the widest chart, less its y axis. */
+  pixels() {
+    return Math.max(100, ...[this.els.joints, this.els.cmd, this.els.imu].map((el) => width(el) - 50));
   }
 
   resize() {

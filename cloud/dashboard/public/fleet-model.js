@@ -1,8 +1,12 @@
 // @ts-check
 /**
  * The dashboard's picture of the fleet, built only from MQTT messages (no DOM here, so it runs in
- * tests under Node). Memory is bounded whatever the traffic: each robot keeps a fixed ring of
- * samples for its plots and one last event; the fleet keeps at most `eventCapacity` events.
+ * tests under Node). Memory is bounded whatever the traffic: each robot keeps its last brief and
+ * summary and one last event, the robot shown in detail a fixed ring of samples for its plots
+ * (dropRing frees it when another is shown); the fleet keeps at most `eventCapacity` events.
+ *
+ * Stale samples are dropped, never queued: a summary not newer (by its `at`) than the last one
+ * plotted for its robot changes nothing and is only counted (`stale`).
  */
 
 export const TOPIC_ROOT = 'spinal/v1';
@@ -63,8 +67,8 @@ export class SampleRing {
  * @typedef {{ at: number, robot: string, kind: string, text: string, severity: 'info' | 'warn' | 'alarm' }} FleetEvent
  * @typedef {{
  *   id: string, online: boolean | null, statusAt: number | null, statusReason: string | null, software: string | null,
- *   summary: any, receivedAt: number | null, joints: number, ring: SampleRing | null,
- *   lastEvent: FleetEvent | null, version: number, hasImu: boolean
+ *   summary: any, brief: any, receivedAt: number | null, joints: number, ring: SampleRing | null,
+ *   lastAt: number, lastEvent: FleetEvent | null, version: number, hasImu: boolean
  * }} RobotRecord
  */
 
@@ -107,7 +111,8 @@ export class FleetModel {
   constructor(fleet, opts = {}) {
     this.fleet = fleet;
     this.prefix = `${TOPIC_ROOT}/${fleet}/`;
-    this.ringCapacity = opts.ringCapacity ?? 400;
+    // 60 s at 20 Hz: the charts decimate to their pixels, so a longer window costs no drawing.
+    this.ringCapacity = opts.ringCapacity ?? 1200;
     this.eventCapacity = opts.eventCapacity ?? 500;
     /** @type {Map<string, RobotRecord>} */
     this.robots = new Map();
@@ -120,6 +125,8 @@ export class FleetModel {
     this.fleetVersion = 0;
     this.messages = 0;
     this.rejected = 0;
+    /** Summaries dropped because a newer one of their robot was already taken. */
+    this.stale = 0;
     /** Scratch row reused for every sample. @type {number[]} */
     this.row = [];
   }
@@ -128,7 +135,7 @@ export class FleetModel {
   robot(id) {
     let r = this.robots.get(id);
     if (!r) {
-      r = { id, online: null, statusAt: null, statusReason: null, software: null, summary: null, receivedAt: null, joints: 0, ring: null, lastEvent: null, version: 0, hasImu: false };
+      r = { id, online: null, statusAt: null, statusReason: null, software: null, summary: null, brief: null, receivedAt: null, joints: 0, ring: null, lastAt: Number.NEGATIVE_INFINITY, lastEvent: null, version: 0, hasImu: false };
       this.robots.set(id, r);
     }
     return r;
@@ -156,6 +163,7 @@ export class FleetModel {
     }
     if (parts.length === 2 && msg && typeof msg === 'object') {
       if (parts[1] === 'state') return this.onState(target, msg, nowMs);
+      if (parts[1] === 'brief') return this.onBrief(target, msg, nowMs);
       if (parts[1] === 'status') return this.onStatus(target, msg);
       if (parts[1] === 'event') return this.onEvent(target, msg);
     }
@@ -192,6 +200,12 @@ export class FleetModel {
   onState(id, s, nowMs) {
     if (typeof s.seq !== 'number' || !s.safety || typeof s.safety.state !== 'string') return this.reject();
     const r = this.robot(id);
+    const at = typeof s.at === 'number' ? s.at : nowMs;
+    if (at <= r.lastAt) {
+      this.stale++;
+      return true;
+    }
+    r.lastAt = at;
     r.summary = s;
     r.receivedAt = nowMs;
     if (r.online === null) r.online = true;
@@ -213,10 +227,56 @@ export class FleetModel {
       row[2 * joints] = imu ? imu.roll : NaN;
       row[2 * joints + 1] = imu ? imu.pitch : NaN;
       row[2 * joints + 2] = imu ? imu.yaw : NaN;
-      r.ring.push((typeof s.at === 'number' ? s.at : nowMs) / 1000, row);
+      r.ring.push(at / 1000, row);
     }
     r.version++;
     return true;
+  }
+
+  /**
+   * The brief (the overview's fields, about 1 Hz): kept as it is; an older one than held is stale.
+   * @param {string} id @param {any} b @param {number} nowMs
+   */
+  onBrief(id, b, nowMs) {
+    if (typeof b.seq !== 'number' || !b.safety || typeof b.safety.state !== 'string') return this.reject();
+    const r = this.robot(id);
+    if (r.brief && typeof b.at === 'number' && b.at < r.brief.at) {
+      this.stale++;
+      return true;
+    }
+    r.brief = b;
+    r.receivedAt = nowMs;
+    if (r.online === null) r.online = true;
+    r.version++;
+    return true;
+  }
+
+  /**
+   * What the overview shows of a robot, from whichever of its brief and summary is newer (the
+   * robot shown in detail gets both).
+   * @param {RobotRecord} r
+   * @returns {{ safety: string | null, latched: boolean, mcuLatched: boolean, cause: string | null, link: string | null, mode: string | null, task: string | null, fleetLatch: boolean, metrics: any }}
+   */
+  static overview(r) {
+    const b = r.brief, s = r.summary;
+    if (b && !(s && typeof s.at === 'number' && s.at > b.at)) {
+      return { safety: b.safety.state, latched: !!b.safety.latched, mcuLatched: !!b.safety.mcuLatched, cause: b.safety.cause ?? null, link: b.link ?? null, mode: b.mode ?? null, task: b.task ?? null, fleetLatch: !!b.fleetLatch, metrics: b.metrics ?? null };
+    }
+    return {
+      safety: s?.safety?.state ?? null, latched: !!s?.safety?.latched, mcuLatched: !!s?.safety?.mcuLatched, cause: s?.safety?.cause ?? null, link: s?.link?.state ?? null,
+      mode: s?.sent?.mode ?? null, task: s?.task ?? null, fleetLatch: !!s?.fleetLatch, metrics: s?.metrics ?? null,
+    };
+  }
+
+  /** Frees a robot's plot samples (it is no longer shown in detail; its state is no longer subscribed). @param {string} id */
+  dropRing(id) {
+    const r = this.robots.get(id);
+    if (!r) return;
+    r.ring = null;
+    r.joints = 0;
+    r.summary = null;
+    r.lastAt = Number.NEGATIVE_INFINITY;
+    r.version++;
   }
 
   /** @param {string} id @param {any} s */

@@ -8,10 +8,11 @@
  * behind the backlog (measured: seconds). Here `publish` encodes the packet and calls
  * WebSocket.send in the caller's own task, and reading parses ArrayBuffers with no copies beyond
  * the payload slice. Only what the dashboard uses: CONNECT with username/password and clean
- * session, SUBSCRIBE, PUBLISH QoS 0/1 both ways (PUBACK), PINGREQ, DISCONNECT; reconnects itself.
+ * session, SUBSCRIBE and UNSUBSCRIBE (the filters held are sent again on every reconnect), PUBLISH
+ * QoS 0/1 both ways (PUBACK), PINGREQ, DISCONNECT; reconnects itself.
  */
 
-const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, SUBSCRIBE = 8, SUBACK = 9, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14;
+const CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, SUBSCRIBE = 8, SUBACK = 9, UNSUBSCRIBE = 10, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14;
 const utf8 = new TextEncoder();
 
 export const CONNACK_REASONS = ['accepted', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad username or password', 'not authorized'];
@@ -74,6 +75,11 @@ export function encodeSubscribe(id, filter, qos) {
   return packet((SUBSCRIBE << 4) | 0x02, [u16(id), str(filter), new Uint8Array([qos])]);
 }
 
+/** @param {number} id @param {string} filter */
+export function encodeUnsubscribe(id, filter) {
+  return packet((UNSUBSCRIBE << 4) | 0x02, [u16(id), str(filter)]);
+}
+
 /** @param {number} id */
 export const encodePuback = (id) => new Uint8Array([PUBACK << 4, 2, id >> 8, id & 0xff]);
 export const PINGREQ_BYTES = new Uint8Array([PINGREQ << 4, 0]);
@@ -125,6 +131,7 @@ export class PacketReader {
  *   credentials?: () => Promise<{ username: string, password: string }>,
  *   keepaliveS?: number, reconnectMs?: number,
  *   subscribe?: { filter: string, qos: 0 | 1 },
+ *   subscriptions?: { filter: string, qos: 0 | 1 }[],
  *   WebSocketImpl?: typeof WebSocket,
  *   onMessage?: (topic: string, payload: Uint8Array, retained: boolean) => void,
  *   onState?: (state: 'connecting' | 'connected' | 'disconnected' | 'refused', detail: string) => void,
@@ -151,6 +158,11 @@ export class MqttLite {
     /** @type {ReturnType<typeof setInterval> | null} */
     this.pinger = null;
     this.decoder = new TextDecoder();
+    /** The filters this client holds, sent again on every CONNACK: filter → QoS. @type {Map<string, 0 | 1>} */
+    this.filters = new Map();
+    for (const s of [...(o.subscribe ? [o.subscribe] : []), ...(o.subscriptions ?? [])]) this.filters.set(s.filter, s.qos);
+    /** SUBSCRIBE packet id → filter, to name a refused one. @type {Map<number, string>} */
+    this.subscribing = new Map();
     this.open();
   }
 
@@ -231,7 +243,7 @@ export class MqttLite {
         }
         this.connected = true;
         this.o.onState?.('connected', this.o.url);
-        if (this.o.subscribe) this.ws?.send(encodeSubscribe(this.id(), this.o.subscribe.filter, this.o.subscribe.qos));
+        for (const [filter, qos] of this.filters) this.sendSubscribe(filter, qos);
         for (const q of this.queued.splice(0)) this.ws?.send(q);
         this.pinger = setInterval(() => { if (this.connected) this.ws?.send(PINGREQ_BYTES); }, (this.keepaliveS * 1000) / 2);
         return;
@@ -256,14 +268,38 @@ export class MqttLite {
         cb?.();
         return;
       }
-      case SUBACK:
-        if (b[2] === 0x80) this.o.onState?.('refused', `subscription to ${this.o.subscribe?.filter} refused by the broker`);
+      case SUBACK: {
+        const id = ((b[0] ?? 0) << 8) | (b[1] ?? 0);
+        const filter = this.subscribing.get(id);
+        this.subscribing.delete(id);
+        if (b[2] === 0x80) this.o.onState?.('refused', `subscription to ${filter ?? '?'} refused by the broker`);
         return;
+      }
       case PINGRESP:
         return;
       default:
         return;
     }
+  }
+
+  /** @param {string} filter @param {0 | 1} qos */
+  sendSubscribe(filter, qos) {
+    const id = this.id();
+    this.subscribing.set(id, filter);
+    this.ws?.send(encodeSubscribe(id, filter, qos));
+  }
+
+  /** Holds `filter` from now on (subscribes now when connected, and on every reconnect). @param {string} filter @param {0 | 1} qos */
+  subscribe(filter, qos) {
+    if (this.filters.get(filter) === qos) return;
+    this.filters.set(filter, qos);
+    if (this.connected) this.sendSubscribe(filter, qos);
+  }
+
+  /** Drops `filter` (now when connected; it is not sent again on reconnect). @param {string} filter */
+  unsubscribe(filter) {
+    if (!this.filters.delete(filter)) return;
+    if (this.connected) this.ws?.send(encodeUnsubscribe(this.id(), filter));
   }
 
   id() {

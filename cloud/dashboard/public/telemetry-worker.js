@@ -1,16 +1,26 @@
 // @ts-check
 /**
- * The dashboard's telemetry thread: subscribes to the whole fleet, keeps the FleetModel, and every
- * 100 ms posts the page only what changed (rows, new events, the fleet latch, the selected robot's
- * plot columns). The page's main thread never parses telemetry, so input (STOP ALL) and drawing
- * stay responsive however fast the fleet publishes.
+ * The dashboard's telemetry thread: keeps the FleetModel and posts the page only what changed
+ * (rows, new events, the fleet latch, the selected robot's plot columns). The page's main thread
+ * never parses telemetry, so input (STOP ALL) and drawing stay responsive however large the fleet.
+ *
+ * What it subscribes to grows with the fleet at about one message per robot and second: every
+ * robot's brief (1 Hz and on change), status, events and commands, and the detailed state of the
+ * one robot shown in detail only (re-subscribed when the selection changes).
+ *
+ * Nothing queues: samples go into the model as they arrive (stale ones are dropped there), and a
+ * frame is posted only once the page has drawn the previous one (it answers `drawn`), at most
+ * every FRAME_MS. A page that falls behind gets the newest picture next, never a backlog.
  */
 import { FleetModel } from './fleet-model.js';
 import { MqttLite } from './mqtt-lite.js';
+import { decimatedColumns } from './plot-decimation.js';
 
 const FRAME_MS = 100;
 /** A row whose only changes are figures is sent at most this often; state changes go out on the next frame. */
 const FIGURES_MS = 500;
+/** Plot width assumed until the page says how wide its charts are. */
+const DEFAULT_PIXELS = 600;
 const DEG = 180 / Math.PI;
 /** The worker's global scope, typed by hand (the DOM and WebWorker libraries do not mix). */
 const scope = /** @type {{ postMessage(m: unknown): void, onmessage: ((ev: MessageEvent) => void) | null }} */ (/** @type {unknown} */ (globalThis));
@@ -19,12 +29,16 @@ const scope = /** @type {{ postMessage(m: unknown): void, onmessage: ((ev: Messa
 let model = null;
 /** @type {MqttLite | null} */
 let client = null;
+let root = '';
 /** @type {string | null} */
 let selected = null;
 let joint = 0;
+let pixels = DEFAULT_PIXELS;
 let detailVersion = -1;
 let eventsVersion = 0;
 let fleetVersion = -1;
+/** True while a posted frame waits for the page's `drawn`. */
+let inFlight = false;
 /** What the page last got of each robot: its version, presence, when, and the fields that must show at once. @type {Map<string, { version: number, presence: string, at: number, key: string }>} */
 const sent = new Map();
 
@@ -32,53 +46,53 @@ const sent = new Map();
 
 /** @param {import('./fleet-model.js').RobotRecord} r @param {string} presence */
 export function rowOf(r, presence) {
+  const o = FleetModel.overview(r);
   const s = r.summary;
-  const m = s?.metrics;
+  const m = o.metrics;
   return {
     id: r.id, presence,
-    safety: /** @type {string | null} */ (s?.safety?.state ?? null), latched: !!s?.safety?.latched, cause: /** @type {string | null} */ (s?.safety?.cause ?? null),
-    mcuLatched: !!s?.safety?.mcuLatched,
-    mode: /** @type {string | null} */ (s?.sent?.mode ?? null), task: /** @type {string | null} */ (s?.task ?? null),
+    safety: o.safety, latched: o.latched, cause: o.cause,
+    mcuLatched: o.mcuLatched,
+    mode: o.mode, task: o.task,
     brainMs: /** @type {number | null} */ (m?.cloudLatencyMs ?? null), latenessMs: /** @type {number | null} */ (m?.loopLatenessP99Ms ?? null),
     decoderMs: /** @type {number | null} */ (m?.decoderMs ?? null), planAgeMs: /** @type {number | null} */ (m?.planAgeMs ?? null),
     trackingRad: /** @type {number | null} */ (m?.trackingRad ?? null), jitterRadS: /** @type {number | null} */ (m?.jitterRadS ?? null),
-    link: /** @type {string | null} */ (s?.link?.state ?? null), rxFrames: /** @type {number | null} */ (s?.link?.rxFrames ?? null), lineErrors: /** @type {number | null} */ (s?.link?.errors ?? null),
-    fleetLatch: !!s?.fleetLatch, seq: /** @type {number | null} */ (s?.seq ?? null), software: r.software,
+    link: o.link, rxFrames: /** @type {number | null} */ (s?.link?.rxFrames ?? null), lineErrors: /** @type {number | null} */ (s?.link?.errors ?? null),
+    fleetLatch: o.fleetLatch, seq: /** @type {number | null} */ (s?.seq ?? null), software: r.software,
     lastEvent: r.lastEvent ? { text: r.lastEvent.text, at: r.lastEvent.at } : null,
   };
 }
 
-/** @param {import('./fleet-model.js').RobotRecord} r */
-export function detailOf(r) {
+/**
+ * The selected robot's chart columns, decimated to `px` pixels: joints measured, joint `j`
+ * commanded against measured, IMU in degrees.
+ * @param {import('./fleet-model.js').RobotRecord} r @param {number} j @param {number} px
+ */
+export function detailOf(r, j, px) {
   const ring = r.ring;
   if (!ring || r.joints === 0) return { robot: r.id, joints: 0, samples: 0, lastT: null, positions: null, commanded: null, imu: null };
   const n = r.joints;
-  const j = Math.min(joint, n - 1);
-  const imu = ring.columns([2 * n, 2 * n + 1, 2 * n + 2]);
-  for (let c = 1; c < imu.length; c++) {
-    const col = /** @type {(number | null)[]} */ (imu[c]);
-    for (let i = 0; i < col.length; i++) { const v = col[i]; if (v !== null && v !== undefined) col[i] = v * DEG; }
-  }
+  const k = Math.min(j, n - 1);
   return {
     robot: r.id, joints: n, samples: ring.count, lastT: ring.times[(ring.next - 1 + ring.capacity) % ring.capacity] ?? null,
-    positions: ring.columns(Array.from({ length: n }, (_, k) => k)),
-    commanded: ring.columns([n + j, j]),
-    imu,
+    positions: decimatedColumns(ring, Array.from({ length: n }, (_, c) => c), px),
+    commanded: decimatedColumns(ring, [n + k, k], px),
+    imu: decimatedColumns(ring, [2 * n, 2 * n + 1, 2 * n + 2], px, DEG),
   };
 }
 
 function frame() {
-  if (!model) return;
+  if (!model || inFlight) return;
   const now = Date.now();
   const rows = [];
   for (const r of model.robots.values()) {
     const presence = FleetModel.presence(r, now);
     const last = sent.get(r.id);
     if (last && last.version === r.version && last.presence === presence) continue;
-    const s = r.summary;
+    const o = FleetModel.overview(r);
     // Presence, safety, latch, mode, task and the last event change what an operator must see now.
-    const key = `${s?.safety?.state}|${s?.safety?.latched}|${s?.safety?.mcuLatched}|${s?.sent?.mode}|${s?.task}|${s?.fleetLatch}|${r.lastEvent?.at}|${r.lastEvent?.text}|${r.online}`;
-    if (last && last.presence === presence && last.key === key && now - last.at < FIGURES_MS) continue;
+    const key = `${o.safety}|${o.latched}|${o.mcuLatched}|${o.mode}|${o.task}|${o.fleetLatch}|${r.lastEvent?.at}|${r.lastEvent?.text}|${r.online}`;
+    if (r.id !== selected && last && last.presence === presence && last.key === key && now - last.at < FIGURES_MS) continue;
     sent.set(r.id, { version: r.version, presence, at: now, key });
     rows.push(rowOf(r, presence));
   }
@@ -91,10 +105,11 @@ function frame() {
   const r = selected !== null ? model.robots.get(selected) : undefined;
   if (r && r.version !== detailVersion) {
     detailVersion = r.version;
-    detail = detailOf(r);
+    detail = detailOf(r, joint, pixels);
   }
   if (rows.length > 0 || events.length > 0 || latch || detail) {
-    scope.postMessage({ type: 'frame', rows, events, latch, detail, messages: model.messages, rejected: model.rejected });
+    inFlight = true;
+    scope.postMessage({ type: 'frame', rows, events, latch, detail, messages: model.messages, rejected: model.rejected, stale: model.stale });
   }
 }
 
@@ -109,10 +124,22 @@ async function brokerToken(url) {
   return data;
 }
 
+/** @param {string | null} robot */
+function select(robot) {
+  if (robot === selected) return;
+  if (selected !== null) {
+    client?.unsubscribe(`${root}/${selected}/state`);
+    model?.dropRing(selected);
+  }
+  selected = robot;
+  if (robot !== null) client?.subscribe(`${root}/${robot}/state`, 0);
+}
+
 scope.onmessage = (/** @type {MessageEvent} */ ev) => {
   const m = ev.data;
   if (m.type === 'start') {
     model = new FleetModel(m.fleet);
+    root = `spinal/v1/${m.fleet}`;
     for (const id of m.robots) model.robot(id);
     const decoder = new TextDecoder();
     const fleetModel = model;
@@ -120,15 +147,24 @@ scope.onmessage = (/** @type {MessageEvent} */ ev) => {
       url: m.url, clientId: m.clientId, keepaliveS: 10, reconnectMs: 1000,
       // A broker token from the dashboard before every connection, or the password the page passed.
       ...(m.tokenUrl ? { credentials: () => brokerToken(m.tokenUrl) } : { username: m.username, password: m.password }),
-      subscribe: { filter: `spinal/v1/${m.fleet}/#`, qos: 1 },
+      // Briefs and state at QoS 0 (a newer one replaces a lost one); what must not be lost at QoS 1.
+      subscriptions: [
+        { filter: `${root}/+/brief`, qos: 0 },
+        { filter: `${root}/+/status`, qos: 1 },
+        { filter: `${root}/+/event`, qos: 1 },
+        { filter: `${root}/+/cmd/#`, qos: 1 },
+      ],
       onMessage: (topic, payload) => { fleetModel.handle(topic, decoder.decode(payload), Date.now()); },
       onState: (state, detail) => scope.postMessage({ type: 'state', state, detail }),
     });
     setInterval(frame, FRAME_MS);
   } else if (m.type === 'select') {
-    selected = m.robot;
+    select(m.robot);
     joint = m.joint;
+    if (typeof m.pixels === 'number' && m.pixels > 0) pixels = m.pixels;
     detailVersion = -1;
+  } else if (m.type === 'drawn') {
+    inFlight = false;
   } else if (m.type === 'stop') {
     client?.end();
   }

@@ -21,7 +21,7 @@ describe('Mosquitto configuration', () => {
   });
   it('writes one ACL block per account from the shared rules', () => {
     const acl = renderAcl(accounts);
-    expect(acl).toContain('user r1\ntopic write spinal/v1/f/r1/status\ntopic write spinal/v1/f/r1/state\ntopic write spinal/v1/f/r1/event\ntopic read spinal/v1/f/r1/cmd/#\ntopic read spinal/v1/f/all/cmd/#');
+    expect(acl).toContain('user r1\ntopic write spinal/v1/f/r1/status\ntopic write spinal/v1/f/r1/state\ntopic write spinal/v1/f/r1/brief\ntopic write spinal/v1/f/r1/event\ntopic read spinal/v1/f/r1/cmd/#\ntopic read spinal/v1/f/all/cmd/#');
     expect(acl).toContain('user alice\ntopic read spinal/v1/f/#\ntopic write spinal/v1/f/+/cmd/estop\ntopic write spinal/v1/f/+/cmd/heartbeat\n'
       + 'topic write spinal/v1/f/+/cmd/reset/alice\ntopic write spinal/v1/f/+/cmd/resume/alice');
     expect(acl).toContain('user vic\ntopic read spinal/v1/f/#');

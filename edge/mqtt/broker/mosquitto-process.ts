@@ -2,9 +2,10 @@
  * Runs a Mosquitto broker as a child process on a generated configuration (tests, benchmarks and
  * `spinal cloud` when configured to manage one). Resolves once every listener accepts connections.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { spawnProgram } from '../../process/tethered-child.js';
 import { writeMosquittoConfig, type MosquittoConfigOptions } from './mosquitto-config.js';
 import { wsUrlOf } from './ws-listener.js';
 
@@ -96,7 +97,8 @@ export class MosquittoProcess {
       ...(ws ? { websockets: ws } : {}),
     });
     const stderr: string[] = [];
-    const child = spawn(bin, ['-c', files.conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Under a parent-death signal: a broker left running by a killed test or bench would hold its ports.
+    const child = spawnProgram(bin, ['-c', files.conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => stderr.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
     const proc = new MosquittoProcess(child, host, port, ws, stderr, opts.tls !== undefined);
