@@ -36,6 +36,8 @@ export default defineConfig({
           ...shared,
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // Tests that spawn the CLI run dist/; built here when older than the sources.
+          globalSetup: ['test/e2e/dist-global-setup.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
         },

@@ -26,6 +26,8 @@
  * - Writes go straight to the master descriptor, which node-pty opened O_NONBLOCK: `write` never
  *   blocks and reports how many bytes the kernel took (0 when full). Being synchronous, it copies
  *   the caller's buffer before returning, so the caller may reuse it immediately.
+ * - `readWaiting()` reads the same descriptor synchronously (non-blocking) besides the master
+ *   stream, so the loop can take what waits before it replays time it missed (virtual-robot.ts).
  * - `close()` closes the master: the host's port sees an error/close, as on an unplugged cable.
  */
 import fs from 'node:fs';
@@ -64,6 +66,13 @@ export interface PtyPair {
   readonly closed: boolean;
   /** Bytes the host wrote. Chunks are fresh Buffers; one listener. */
   onData(cb: (chunk: Buffer) => void): void;
+  /**
+   * Non-blocking synchronous read of the bytes the host has written and nobody has read yet, into
+   * `into`; returns how many were read (0 when none wait, or after close). The loop uses it to take
+   * input that waits while its own process was descheduled before it replays the missed time.
+   * Bytes read here never reach onData; order is kept because both run on the one JS thread.
+   */
+  readWaiting(into: Uint8Array): number;
   /**
    * Non-blocking write of bytes[offset, offset + length) to the host. Returns the number of bytes
    * the kernel accepted (0 when its queue is full, or after close); the caller keeps the rest.
@@ -161,6 +170,17 @@ export function openPty(opts: PtyOptions = {}): PtyPair {
     },
     onData(cb) {
       dataCb = cb;
+    },
+    readWaiting(into) {
+      if (closed || into.length === 0) return 0;
+      try {
+        return fs.readSync(masterFd, into, 0, into.length, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 0;
+        // EIO/EBADF: the PTY is gone; the master stream reports it and closes.
+        return 0;
+      }
     },
     write(bytes, offset = 0, length = bytes.length - offset) {
       if (closed || length <= 0) return 0;

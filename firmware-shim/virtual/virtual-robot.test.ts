@@ -212,3 +212,80 @@ describe('VirtualRobot over a PTY', () => {
     expect(robot.plant.truth.q[0]).toBeCloseTo(target[0] as number, 2);
   });
 });
+
+/**
+ * The loop's own process stalls while the host keeps writing: the stall is made deterministic by
+ * an injected clock advanced inside one synchronous block (no wake and no data event can run in
+ * it), with the host's frames written straight to the slave during the block.
+ */
+describe('VirtualRobot when its own process stalls', () => {
+  const robots: VirtualRobot[] = [];
+  const hosts: Host[] = [];
+  const fds: number[] = [];
+  afterEach(async () => {
+    for (const fd of fds.splice(0)) fs.closeSync(fd);
+    for (const h of hosts.splice(0)) await h.close();
+    for (const r of robots.splice(0)) await r.stop();
+  });
+
+  /** Polls a condition each millisecond (the test's own event loop must run for the robot's). */
+  async function until(pred: () => boolean): Promise<void> {
+    while (!pred()) await sleep(1);
+  }
+
+  /** A robot on a frozen clock whose host has fed the watchdog once (it is armed). */
+  async function armedRobot() {
+    let nowUs = hostNowUs();
+    const robot = new VirtualRobot({ profile: 'quadruped12', stateRateHz: 100, clockUs: () => nowUs });
+    robots.push(robot);
+    const { ttyPath } = await robot.start();
+    // serialport's open makes the tty fully raw (node's raw mode keeps ONLCR, which would turn a
+    // 0x0A written on the slave into 0x0D 0x0A); termios belong to the tty, so our plain
+    // descriptor, written synchronously, gets the same.
+    hosts.push(await Host.open(ttyPath, 4_000_000));
+    const fd = fs.openSync(ttyPath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    fds.push(fd);
+    const enc = new FrameEncoder();
+    const heartbeats = () => robot.mcu.counters.received['HEARTBEAT'] ?? 0;
+    const heartbeat = () => { fs.writeSync(fd, enc.encode(MsgType.HEARTBEAT, { hostState: 0 }, 0)); };
+    heartbeat();
+    await until(() => heartbeats() === 1);
+    /** Advances the clock by `ms` in `steps` equal steps inside one synchronous block, the host
+     * writing a HEARTBEAT after each of the first `beats` steps; then waits for the late wake. */
+    const stall = async (ms: number, steps: number, beats: number) => {
+      const before = heartbeats();
+      for (let s = 1; s <= steps; s++) {
+        nowUs += (ms * 1000) / steps;
+        if (s <= beats) heartbeat();
+      }
+      const wakes = robot.loopWakes;
+      await until(() => heartbeats() === before + beats && robot.loopWakes > wakes);
+    };
+    return { robot, stall };
+  }
+
+  it('takes the bytes that waited during the stall before replaying it: a host that kept talking is not cut off', async () => {
+    const { robot, stall } = await armedRobot();
+    const statesBefore = robot.mcu.counters.stateSent;
+    // 300 ms, three watchdog timeouts, with a HEARTBEAT every 20 ms waiting in the PTY.
+    await stall(300, 15, 15);
+    expect(robot.mcu.counters.watchdogTrips).toBe(0);
+    expect(robot.watchdogTripped).toBe(false);
+    // The missed time was replayed, not skipped: 100 Hz STATE over 300 ms.
+    expect(robot.mcu.counters.stateSent - statesBefore).toBeGreaterThanOrEqual(30);
+  });
+
+  it('still trips the watchdog when the host said nothing during the stall', async () => {
+    const { robot, stall } = await armedRobot();
+    await stall(300, 1, 0);
+    expect(robot.mcu.counters.watchdogTrips).toBe(1);
+    expect(robot.watchdogTripped).toBe(true);
+  });
+
+  it('still trips the watchdog when the host sent too few frames to have kept every gap under the timeout', async () => {
+    const { robot, stall } = await armedRobot();
+    // Two frames in 300 ms: whenever they arrived, some gap was at least 100 ms.
+    await stall(300, 2, 2);
+    expect(robot.mcu.counters.watchdogTrips).toBe(1);
+  });
+});

@@ -8,6 +8,20 @@
  * at its own due time. The average rate is therefore exact and no frame is skipped; only the
  * spacing jitters by the wake latency, as a USB bridge's batching would.
  *
+ * Input path, and the one place where simulation differs from the chip on purpose: a real MCU's
+ * UART ISR takes each byte when it arrives, whatever the main loop is doing, so bytes from the host
+ * are never later than the host made them. This process, though, can be descheduled (a loaded CI
+ * machine, GC): then the host's bytes wait in the PTY while the loop's time runs on, and replaying
+ * the missed loops before reading them would trip the watchdog on a host that kept talking. So on
+ * every wake (and every data event) the loop first takes what waits (a non-blocking read of the
+ * master) and hands it to the MCU stamped no later than it could have arrived: the bytes came
+ * after the last moment the input was seen empty (`inputSeenEmptyUs`) and by now, so the frames
+ * in them are spread evenly over that window (the last one now), and only then is the rest of the
+ * window replayed. The limit: only the sim's own lateness is forgiven, never host silence. A host
+ * that sent nothing during the stall finds the watchdog tripped in the replay, and one that sent
+ * too few frames to have kept every gap under the timeout trips too, as on the chip (n frames in
+ * a window of S: gaps of S/n). In a loop that wakes on time the window is under a millisecond.
+ *
  * Output path: MCU frame → line faults (optional) → TxQueue (copied: the encoder's buffer is
  * reused) → non-blocking write to the PTY master. When the host stops reading, the kernel queue
  * fills, writes take nothing, the TxQueue fills and whole frames are dropped and counted, like a
@@ -40,6 +54,9 @@ export interface VirtualRobotOptions {
   hardwareEstop?: boolean;
   /** Loop wake interval, ms. Default 1. */
   loopIntervalMs?: number;
+  /** The simulation's true time, µs (default hostNowUs). Tests inject one to make a stall of the
+   * loop deterministic: advance it inside a synchronous block, where no wake can run. */
+  clockUs?: () => number;
 }
 
 export interface EstopEvent {
@@ -79,12 +96,17 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
   private timer: NodeJS.Timeout | null = null;
   private boots = 0;
   private wakes = 0;
+  private readonly now: () => number;
+  /** Host time at which the PTY's input was last seen empty: waiting bytes came after it. */
+  private inputSeenEmptyUs = 0;
+  private readonly rxScratch = Buffer.alloc(4096);
 
   constructor(opts: VirtualRobotOptions) {
     super();
     this.opts = opts;
     this.profile = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
     this.lineFaults = new LineFaults((opts.seed ?? 1) ^ 0x51ed, opts.faults ?? {});
+    this.now = opts.clockUs ?? hostNowUs;
   }
 
   /** The firmware of the present power cycle. Throws before start(). */
@@ -177,10 +199,12 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     this.boots++;
     this.wakes = 0;
     pty.onData((chunk) => {
-      mcu.handleBytes(chunk, hostNowUs());
+      this.takeInput(mcu, chunk, this.now());
       this.flushTx();
     });
-    mcu.boot(hostNowUs());
+    const bootUs = this.now();
+    this.inputSeenEmptyUs = bootUs;
+    mcu.boot(bootUs);
     this.flushTx();
     this.timer = setInterval(() => this.wake(), this.opts.loopIntervalMs ?? 1);
     this.emit('boot', pty.ttyPath);
@@ -197,8 +221,40 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
 
   private wake(): void {
     this.wakes++;
-    this.mcu.tick(hostNowUs());
+    const now = this.now();
+    const mcu = this.mcu;
+    const pty = this.pty;
+    // Input first, then time (see the module comment): a late wake must not replay the watchdog
+    // past bytes that were already waiting.
+    if (pty) {
+      for (let n = pty.readWaiting(this.rxScratch); n > 0; n = pty.readWaiting(this.rxScratch)) {
+        this.takeInput(mcu, this.rxScratch.subarray(0, n), now);
+      }
+    }
+    this.inputSeenEmptyUs = Math.max(this.inputSeenEmptyUs, now);
+    mcu.tick(now);
     this.flushTx();
+  }
+
+  /**
+   * Hands bytes found waiting at `now` to the MCU. They arrived after `inputSeenEmptyUs`; each
+   * frame (COBS frames end in 0x00) is stamped at its share of that window, the last at `now`,
+   * so a host that kept sending is heard as often as it spoke while this process was stalled.
+   */
+  private takeInput(mcu: Mcu, chunk: Uint8Array, now: number): void {
+    const from = Math.min(this.inputSeenEmptyUs, now);
+    let frames = 0;
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0) frames++;
+    if (chunk.length > 0 && chunk[chunk.length - 1] !== 0) frames++; // a partial frame at the end
+    let start = 0;
+    let k = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== 0 && i !== chunk.length - 1) continue;
+      k++;
+      mcu.handleBytes(chunk.subarray(start, i + 1), k === frames ? now : from + ((now - from) * k) / frames);
+      start = i + 1;
+    }
+    this.inputSeenEmptyUs = now;
   }
 
   private transmit(bytes: Uint8Array, length: number): void {

@@ -1,20 +1,16 @@
 /**
- * `npm start` smoke test: the demo (from the sources, through the .ts module hooks) brings up its
+ * `npm start` smoke test: the demo (compiled dist/, as `npm start` runs it; see spinal-cli.ts) brings up its
  * brain, broker, virtual robots and edge daemons; every robot goes ACTIVE and sends motion within a
  * bounded time; the dashboard it prints answers and its operator login works; SIGINT stops
  * everything cleanly and leaves no process behind.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnNodeChild } from '../../edge/process/tethered-child.js';
 import { waitFor } from './link-harness.js';
+import { ROOT, spinalArgv } from './spinal-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const HOOKS = new URL('../../edge/decoder/worker-ts-hooks.mjs', import.meta.url).href;
-const IMPORT_HOOKS = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(HOOKS)})`;
 
 let demo: ChildProcess | null = null;
 afterAll(() => {
@@ -37,7 +33,7 @@ describe('npm start (spinal demo)', () => {
   it('runs a fleet whose robots all go ACTIVE and move, and stops cleanly on SIGINT', async () => {
     const dropped = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'NODE_OPTIONS']);
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped.has(k)));
-    demo = spawnNodeChild(['--import', IMPORT_HOOKS, join(ROOT, 'bin/spinal.ts'), 'demo', '--robots', '2'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    demo = spawnNodeChild(spinalArgv('demo', '--robots', '2'), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let screen = '';
     let all = '';
     demo.stdout?.on('data', (d: Buffer) => {

@@ -89,7 +89,9 @@ describe('edge daemon, composed', () => {
     const killedAt = performance.now();
     await brain.stop();
     brain = null;
-    await waitFor('HOLD on plan expiry', () => d.supervisor.state === 'HOLD', 3000);
+    await waitFor('HOLD on plan expiry', () => d.supervisor.state === 'HOLD', 3000).catch((e: Error) => {
+      throw new Error(`${e.message}; safety ${d.supervisor.state}, MCU watchdog trips ${r.mcu.counters.watchdogTrips}, e-stops ${r.mcu.counters.estops}`);
+    });
     expect(d.supervisor.holdReason).toBe('plan-expired');
     // Held no earlier than the plan allowed (800 ms from its observation, which predates the kill).
     expect(performance.now() - killedAt).toBeLessThan(800 + 500);

@@ -1,8 +1,8 @@
 /**
  * The edge daemon killed outright (SIGKILL: no controlled stop, no ESTOP, no goodbye) while the
- * robot moves. The daemon runs as `spinal edge --config` in a child process, from the TypeScript
- * sources (module hooks transpile on the fly); the virtual firmware, the reference brain and the
- * MQTT broker live in this process. The firmware's watchdog must stop the plant within its
+ * robot moves. The daemon runs as `spinal edge --config` in a child process, from the compiled
+ * dist/ (see spinal-cli.ts); the virtual firmware, the reference brain and the MQTT broker live
+ * in this process. The firmware's watchdog must stop the plant within its
  * timeout, and a daemon restarted while the retained fleet e-stop is on the broker must come up
  * latched, and refuse to resume.
  */
@@ -10,7 +10,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../cloud/backends/reference/reference-backend.js';
@@ -22,11 +21,8 @@ import { getProfile } from '../../hardware/index.js';
 import { hostNowUs, VirtualRobot } from '../../firmware-shim/virtual/virtual-robot.js';
 import { sleep, waitFor } from './link-harness.js';
 import { ACCOUNTS, connectUser, FLEET, PASSWORDS } from './mqtt-harness.js';
+import { ROOT, spinalArgv } from './spinal-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const HOOKS = new URL('../../edge/decoder/worker-ts-hooks.mjs', import.meta.url).href;
-/** Registers the .ts hooks before the entry point loads (a data: URL needs no file of its own). */
-const IMPORT_HOOKS = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(HOOKS)})`;
 
 const dir = mkdtempSync(join(tmpdir(), 'spinal-sigkill-'));
 const children: ChildProcess[] = [];
@@ -62,7 +58,7 @@ function startDaemon(configPath: string): Daemon {
   // Not a systemd service, and nothing of vitest's own loader set-up.
   const dropped = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'NODE_OPTIONS']);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped.has(k)));
-  const child = spawnNodeChild(['--import', IMPORT_HOOKS, join(ROOT, 'bin/spinal.ts'), 'edge', '--config', configPath], {
+  const child = spawnNodeChild(spinalArgv('edge', '--config', configPath), {
     cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
