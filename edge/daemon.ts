@@ -36,6 +36,7 @@ import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
 import { clipTask, imuOf, measuredOf, motionOf, msOrNull, safetyOf, sentOf } from './mqtt/summary-fields.js';
 import { MotionStats } from './mqtt/motion-stats.js';
+import { publishSupervisorEvents } from './mqtt/supervisor-events.js';
 import type { SummaryBody } from './mqtt/ports.js';
 import { SafetySupervisor } from './safety/safety-supervisor.js';
 import type { RefusalEvent } from './safety/safety-types.js';
@@ -307,6 +308,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       } : {}),
     });
     mqtt.start();
+    const robotMqtt = mqtt;
+    publishSupervisorEvents(supervisor, (e) => robotMqtt.publishEvent(e));
   }
 
   return {

@@ -29,7 +29,7 @@ export interface DropCount {
   kinds: Record<string, number>;
 }
 
-const STOP_KINDS = new Set(['estop-received', 'fleet-latch', 'deadman-expired', 'mqtt-link-lost', 'reset-accepted']);
+const STOP_KINDS = new Set(['estop-received', 'fleet-latch', 'deadman-expired', 'mqtt-link-lost', 'reset-accepted', 'stop-while-latched']);
 
 /** Whether an event is about stopping (kept in preference to routine ones when the outbox is full). */
 export function isStopEvent(e: { kind: string; from?: unknown; to?: unknown }): boolean {

@@ -202,6 +202,14 @@ export const SafetyEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...EventBase, kind: z.literal('deadman-expired'), timeoutMs: z.number(), lastHeartbeatAgeMs: z.number().nullable() }),
   /** The broker connection was down for longer than `timeoutMs`: the remote e-stop channel failed, the robot stopped with `category`. */
   z.strictObject({ ...EventBase, kind: z.literal('mqtt-link-lost'), timeoutMs: z.number().nonnegative(), downForMs: z.number().nonnegative(), category: StopCategorySchema }),
+  /** A stop requested while the robot was already latched: no transition, but it counts (a reset already on the wire does not clear it). */
+  z.strictObject({ ...EventBase, kind: z.literal('stop-while-latched'), cause: z.string(), source: z.string() }),
+  /** A HOLD's cause changed to one that needs an operator's resume (e.g. the MCU restarted while held). */
+  z.strictObject({ ...EventBase, kind: z.literal('hold-cause'), cause: z.string(), source: z.string(), detail: z.string().max(500) }),
+  /** What the host knows of the MCU's own latch changed: 'unknown' until a STATE after a link or MCU restart. */
+  z.strictObject({ ...EventBase, kind: z.literal('mcu-latch'), latch: z.enum(['latched', 'clear', 'unknown']), detail: z.string().max(500) }),
+  /** The serial link changed state or refused the MCU. */
+  z.strictObject({ ...EventBase, kind: z.literal('serial-link'), from: z.string(), to: z.string(), detail: z.string().max(500) }),
 ]);
 export type SafetyEvent = z.infer<typeof SafetyEventSchema>;
 /** A safety event before the publisher stamps it (v, robot, seq and both clocks). */

@@ -98,6 +98,14 @@ export function describeEvent(e) {
       return { text: `operator heartbeat lost for ${e.timeoutMs} ms`, severity: 'alarm' };
     case 'mqtt-link-lost':
       return { text: `broker unreachable for ${e.downForMs} ms (limit ${e.timeoutMs} ms): remote e-stops could not arrive, stopped with category ${e.category}`, severity: 'alarm' };
+    case 'stop-while-latched':
+      return { text: `stop requested while latched: ${e.cause} (${e.source})`, severity: 'alarm' };
+    case 'hold-cause':
+      return { text: `hold now needs a resume: ${e.cause} (${e.detail})`, severity: 'warn' };
+    case 'mcu-latch':
+      return { text: `MCU latch ${e.latch}: ${e.detail}`, severity: e.latch === 'latched' ? 'alarm' : 'info' };
+    case 'serial-link':
+      return { text: `serial link ${e.from} → ${e.to}${e.detail ? `: ${e.detail}` : ''}`, severity: e.to === 'READY' ? 'info' : 'warn' };
     default:
       return { text: `${String(e.kind)}`, severity: 'info' };
   }
