@@ -71,7 +71,7 @@ describe('backend failures: a clear Error per observation, counted, and no sessi
     a.observe(testObservation(1));
     b.observe(testObservation(1));
     const { error } = await a.next('error');
-    expect(error).toMatchObject({ code: 'BACKEND_FAILED', observationSeq: 1, message: expect.stringMatching(/latent has 5 values, latent_dim is 4/) });
+    expect(error).toMatchObject({ code: 'BACKEND_FAILED', observationSeq: 1, message: expect.stringMatching(/latent has 8 values, latent_dim is 7/) });
     expect((await b.next('plan')).plan.observationSeq).toBe(1);
     expect(backend.batches[0]).toHaveLength(2);
     backend.misbehave.set('r1', 'nan');

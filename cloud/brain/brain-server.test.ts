@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { decodeGoal, goalRangeFromLimits } from '../../proto/latent/reference-goal.js';
+import { decodeGoal, goalRangeFromLimits, referenceGoalLatentDim } from '../../proto/latent/reference-goal.js';
 import { ReferenceBackend } from '../backends/reference/reference-backend.js';
 import { listSessions, operatorClient, setTask, testHello, testObservation } from '../testing/brain-test-client.js';
 import { brainServerHarness } from '../testing/brain-server-harness.js';
@@ -20,7 +20,7 @@ describe('brain server sessions', () => {
     s.observe(testObservation(1, [0.1, 0.2, 0.3]));
     const { plan } = await s.next('plan');
     expect(plan).toMatchObject({ planId: 1, observationSeq: 1, validForMs: 750 });
-    expect(plan.latent).toHaveLength(4);
+    expect(plan.latent).toHaveLength(referenceGoalLatentDim(3));
     expect(plan.createdTimeUs).toBeGreaterThanOrEqual(plan.observationReceivedTimeUs);
     // No task: the reference brain holds the position it saw.
     const range = goalRangeFromLimits([-3, -2, -2.5], [3, 2, 2.5]);

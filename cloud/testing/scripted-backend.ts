@@ -17,7 +17,7 @@ export class ScriptedBackend implements BrainBackend {
   misbehave = new Map<string, Misbehaviour>();
   closed = false;
 
-  constructor(private readonly latentDim = 4) {}
+  constructor(private readonly latentDim = 7) {}
 
   accepts(h: Hello): string | null {
     return h.latentDim === this.latentDim ? null : `latent_dim ${h.latentDim}, this backend makes ${this.latentDim}`;

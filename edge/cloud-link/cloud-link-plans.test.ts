@@ -4,6 +4,7 @@ import type { CameraFrame, CameraSource } from '../camera/camera-source.js';
 import type { AcceptedPlan, PlanRejectedEvent } from './cloud-link-types.js';
 import type { FakeBrain } from './testing/fake-brain.js';
 import { J, linkScope, makeLink, waitFor } from './testing/link-fixture.js';
+import { referenceGoalLatentDim } from '../../proto/latent/reference-goal.js';
 
 const scope = linkScope();
 afterEach(() => scope.dispose());
@@ -26,8 +27,8 @@ describe('CloudLink plans', () => {
     const send = (m: ReturnType<FakeBrain['plan']>): void => b.session.send(m);
 
     send(b.plan(o1, { latent: [1, 2] }));
-    send(b.plan(o1, { latent: [NaN, ...new Array<number>(J).fill(0)] }));
-    send(b.plan(o1, { latent: [Infinity, ...new Array<number>(J).fill(0)] }));
+    send(b.plan(o1, { latent: [NaN, ...new Array<number>(referenceGoalLatentDim(J) - 1).fill(0)] }));
+    send(b.plan(o1, { latent: [Infinity, ...new Array<number>(referenceGoalLatentDim(J) - 1).fill(0)] }));
     send(b.plan(999_999));
     send(b.plan(o1, { validForMs: 0 }));
     send(b.plan(o2)); // accepted
@@ -35,10 +36,10 @@ describe('CloudLink plans', () => {
     send(b.plan(o3, { planId: 1 })); // plan id not after the accepted one
     await waitFor(() => accepted.length + rejected.length === 8, 'eight verdicts');
     expect(rejected.map((r) => r.reason)).toEqual(['dims', 'non-finite', 'non-finite', 'unknown-observation', 'expired', 'older-than-current', 'out-of-order']);
-    expect(rejected[0]?.detail).toBe(`plan 1: latent has 2 values, expected ${J + 1}`);
+    expect(rejected[0]?.detail).toBe(`plan 1: latent has 2 values, expected ${referenceGoalLatentDim(J)}`);
     expect(rejected[1]?.detail).toBe('plan 2: latent[0] is NaN');
     expect(accepted.map((p) => p.observationSeq)).toEqual([o2]);
-    expect(accepted[0]?.latent).toEqual(new Float32Array(J + 1).fill(0.25));
+    expect(accepted[0]?.latent).toEqual(new Float32Array(referenceGoalLatentDim(J)).fill(0.25));
 
     // Too old: the observation was captured longer ago than maxObservationAgeMs.
     await sleep(200);

@@ -75,7 +75,7 @@ describe('Triton backend against an in-test KServe v2 server', () => {
     const client = brainClient(`127.0.0.1:${brain.port}`);
     cleanups.push(() => (client as grpc.Client).close());
     const s = new TestSession(client);
-    s.hello(testHello('r1', { latentSpace: SPACE }));
+    s.hello(testHello('r1', { latentSpace: SPACE, latentDim: D }));
     expect((await s.next('welcome')).welcome.backend).toBe('triton');
     s.observe(testObservation(3, [0.5, 0, 0]));
     const { plan } = await s.next('plan');
