@@ -103,7 +103,9 @@ export async function startFleetRig(opts: FleetRigOptions): Promise<FleetRig> {
         // Many daemons share this one event loop (in production each has its own process): a
         // generous MCU watchdog keeps a start-up stall of one from tripping the others.
         serial: { path: linkPath, stateRateHz: opts.stateRateHz ?? 250, watchdogMs: 1000 },
-        control: { rateHz: 100, policy: 'crossfade', stepMs: 20 },
+        // The whole fleet, its brain and broker share this process's event loop: its stalls are the
+        // rig's, not a robot's, so the tick threads' main-loop bound matches the firmware's 1 s watchdog.
+        control: { rateHz: 100, policy: 'crossfade', stepMs: 20, mainStallBoundMs: 1000 },
         cloud: { target: `127.0.0.1:${brain.port}`, observationRateHz: 10 },
         mqtt: {
           url: broker.url, fleet, passwordFile: join(dir, `${id}.password`), telemetryHz: opts.telemetryHz ?? 20,
