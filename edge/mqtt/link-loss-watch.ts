@@ -73,8 +73,17 @@ export class LinkLossWatch {
 
   private readonly fire = (): void => {
     this.timer = null;
-    const since = this.downSinceUs ?? this.opts.clock.nowUs();
-    this.opts.onLost({ timeoutMs: this.opts.timeoutMs, downForMs: (this.opts.clock.nowUs() - since) / 1000 });
+    const now = this.opts.clock.nowUs();
+    const since = this.downSinceUs ?? now;
+    const downForMs = (now - since) / 1000;
+    // Node's timers count whole milliseconds of loop time, so one may fire up to a millisecond
+    // before the microsecond clock says the timeout has passed: wait out the rest, so the stop is
+    // never earlier than the configured time.
+    if (downForMs < this.opts.timeoutMs) {
+      this.timer = this.opts.clock.setTimeout(this.fire, Math.max(1, Math.ceil(this.opts.timeoutMs - downForMs)));
+      return;
+    }
+    this.opts.onLost({ timeoutMs: this.opts.timeoutMs, downForMs });
   };
 
   private clear(): void {

@@ -285,7 +285,7 @@ export class RobotMqtt {
 
   /** Fail safe first: the supervisor stops, then the event is queued (sent on the reconnect). */
   private onLinkLost(info: LinkLossInfo, category: StopCategory, sink: LinkLossSink): void {
-    const downForMs = Math.round(info.downForMs);
+    const downForMs = Math.floor(info.downForMs);
     this.logger.error({ ...info, category, url: this.opts.url }, 'MQTT broker unreachable beyond the timeout: remote e-stops cannot arrive; stopping');
     try {
       sink.mqttLinkLost(`MQTT broker connection down for ${downForMs} ms (limit ${info.timeoutMs} ms): remote e-stops cannot arrive`);

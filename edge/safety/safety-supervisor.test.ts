@@ -272,9 +272,14 @@ describe('SafetySupervisor mirrors the MCU latch', () => {
     sup.linkReady();
     sup.remoteEstop({ scope: 'robot', category: 2, malformed: false });
     act.estops.length = 0;
+    // STATEs sampled before the MCU took the ESTOP are still on the line: not a reason to re-send.
+    sup.mcuStatus(Status.CONFIGURED, 0);
+    expect(act.estops).toEqual([]);
+    clock.advance(100);
     sup.mcuStatus(Status.CONFIGURED, 0); // e.g. the MCU rebooted: it forgot the latch
     sup.mcuStatus(Status.CONFIGURED, 0);
-    expect(act.estops).toEqual([{ category: 1, source: EstopSource.HOST, reason: EstopReason.RELATCH }]);
+    // The same (hardest) category as the stop that latched, never a milder or a harder one.
+    expect(act.estops).toEqual([{ category: 2, source: EstopSource.HOST, reason: EstopReason.RELATCH }]);
     clock.advance(100);
     sup.mcuStatus(Status.CONFIGURED, 0);
     expect(act.estops).toHaveLength(2);

@@ -86,7 +86,12 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
   private lastStopCause: SafetyCause | null = null;
   private epoch = 0;
   private mcuLatchSeen: McuLatch = 'unknown';
+  /** When an ESTOP last went on the wire (or was put there for us): a STATE showing the MCU clear
+   * is only acted on RELATCH_INTERVAL_US later, since STATEs sampled before the MCU took the ESTOP
+   * are still on the line when it goes out. */
   private relatchAtUs = Number.NEGATIVE_INFINITY;
+  /** The hardest category sent since the last reset: a re-latch repeats it, never a milder one. */
+  private latchCategory: number = StopCategory.CAT2;
   /** Impossible STATE values the estimator reports now, by condition (kind and joint). */
   private readonly impossible = new Map<string, string>();
 
@@ -288,7 +293,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
       if (now - this.relatchAtUs >= RELATCH_INTERVAL_US) {
         this.relatchAtUs = now;
         this.log.warn({ status, latched: this.latched }, 'host is latched but the MCU shows clear: ESTOP sent again');
-        this.sendEstop(StopCategory.CAT1, EstopSource.HOST, EstopReason.RELATCH, this.latched ?? 'mcu-estop');
+        this.sendEstop(this.latchCategory, EstopSource.HOST, EstopReason.RELATCH, this.latched ?? 'mcu-estop');
       }
     }
   }
@@ -424,6 +429,7 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     if (this.latchGen !== generation) return this.refuse('reset', op, 'wrong-state', `a new stop (${String(this.lastStopCause)}) was requested while the RESET was on the wire; still latched`);
     this.latched = null;
     this.relatchAtUs = Number.NEGATIVE_INFINITY;
+    this.latchCategory = StopCategory.CAT2;
     this.move([S.ESTOP, S.FAULT], S.IDLE, 'reset', { kind: 'operator', id: op.id }, 'authorised reset');
     return true;
   }
@@ -497,6 +503,8 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
 
   private sendEstop(category: number, source: number, reason: number, cause: SafetyCause, alreadyOnWire?: boolean): void {
     const onWire = alreadyOnWire ?? this.actuator.sendEstop(category, source, reason);
+    this.relatchAtUs = this.clock.nowUs();
+    if (category < this.latchCategory) this.latchCategory = category;
     this.emit('estop-sent', { category, source, reason, onWire, cause, at: this.clock.nowUs() });
     if (!onWire) this.log.error({ category, cause }, 'ESTOP could not be put on the wire; the MCU watchdog is the remaining stop');
   }
