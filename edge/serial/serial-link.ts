@@ -416,6 +416,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.lastFeedUs = Number.NEGATIVE_INFINITY;
     this.onHeartbeatTimer();
     this.onTimeSyncTimer();
+    this.silenceSuspected = false;
     this.scheduleLinkCheck();
     this.emit('ready');
   }
@@ -455,6 +456,9 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.timeSyncTimer = this.clock.setTimeout(this.onTimeSyncTimer, ms);
   };
 
+  /** Set when a link check found the line silent; the next check, after a grace, decides. */
+  private silenceSuspected = false;
+
   private scheduleLinkCheck(): void {
     const now = this.clock.nowUs();
     const base = Number.isNaN(this.lastFrameUs) ? now : this.lastFrameUs;
@@ -466,16 +470,20 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private readonly onLinkTimer = (): void => {
     this.linkTimer = null;
     if (!this.sm.is(S.READY)) return;
-    // This timer itself ran late by more than half the timeout: this thread's event loop was stalled
-    // (the tick thread kept the wire alive meanwhile), and the frames that arrived during the stall
-    // are still unread in the kernel. Read them first (a 0 ms timer runs after this loop iteration's
-    // I/O), then judge the silence.
-    const lateUs = this.clock.nowUs() - this.linkCheckDueUs;
-    if (lateUs > this.linkTimeoutUs / 2) {
-      this.linkCheckDueUs = this.clock.nowUs();
-      this.linkTimer = this.clock.setTimeout(this.onLinkTimer, 0);
+    // Silence is confirmed once more after a short grace (a quarter of the timeout, at most 50 ms)
+    // before the link is declared lost: when this thread's event loop was stalled (the tick thread
+    // kept the wire alive meanwhile) the frames that arrived during the stall are still unread in the
+    // kernel, and the port's reads take a few loop turns (poll, then a read on the thread pool).
+    // A real loss is reported at most that grace later; the MCU's watchdog does not wait for it.
+    const silentUs = this.clock.nowUs() - this.lastFrameUs;
+    if (!this.silenceSuspected && (Number.isNaN(silentUs) || silentUs >= this.linkTimeoutUs)) {
+      this.silenceSuspected = true;
+      const graceMs = Math.min(50, this.linkTimeoutUs / 4000);
+      this.linkCheckDueUs = this.clock.nowUs() + graceMs * 1000;
+      this.linkTimer = this.clock.setTimeout(this.onLinkTimer, graceMs);
       return;
     }
+    this.silenceSuspected = false;
     const ageUs = this.clock.nowUs() - this.lastFrameUs;
     if (Number.isNaN(ageUs) || ageUs >= this.linkTimeoutUs) {
       this.counters.linkTimeouts++;
