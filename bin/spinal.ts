@@ -272,6 +272,9 @@ program
   .argument('[scenario...]', 'scenario names; all when none')
   .action(async (names: string[]) => {
     process.exitCode = await runBenchmarks(names);
+    // Every result is written by now. A scenario may leave a handle open (a worker, a socket of a
+    // fleet it tore down): the run ends anyway, once stdout has had a moment to drain.
+    setTimeout(() => process.exit(), 1000).unref();
   });
 
 program
