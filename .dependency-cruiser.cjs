@@ -1,4 +1,4 @@
-/** Layering of DESIGN.md: proto and hardware import nothing of the project; firmware-shim may
+/** The project's layering: proto and hardware import nothing of the project; firmware-shim may
  * import proto and hardware; edge and cloud may import proto (edge also hardware); edge and cloud
  * never import each other. bin/ is the composition root and test/ may reach everything. */
 module.exports = {

@@ -1,5 +1,5 @@
 /**
- * Injected time (Habit 5). Every watchdog, heartbeat, timeout and backoff in edge/ takes a Clock,
+ * Injected time. Every watchdog, heartbeat, timeout and backoff in edge/ takes a Clock,
  * so tests drive time with ManualClock instead of sleeping.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Splits an MJPEG byte stream (what `ffmpeg -f image2pipe -vcodec mjpeg -` or
  * `v4l2-ctl --stream-to=-` writes) into whole JPEG images. Pure: push(chunk) in, frames out
- * through the callback, any chunking (tested one byte at a time); no I/O (Habit 2).
+ * through the callback, any chunking (tested one byte at a time); no I/O.
  *
  * It walks the marker structure instead of searching for FF D9, so an EOI inside an embedded
  * thumbnail (an APP1/EXIF segment is skipped by its length) or a stuffed FF 00 in the scan never

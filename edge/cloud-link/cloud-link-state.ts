@@ -1,5 +1,5 @@
 /**
- * States of the cloud link and the legal moves between them (Habit 6, like ../serial/link-state.ts).
+ * States of the cloud link and the legal moves between them (like ../serial/link-state.ts).
  * Every transition names the states it expects to leave; an illegal move is a programming error
  * and throws.
  *

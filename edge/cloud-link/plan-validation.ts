@@ -1,7 +1,7 @@
 /**
  * Plan validation, a pure function of the plan, what the link sent, and the time of receipt. A plan
- * that fails any check is rejected and counted; it never reaches the decoder (DESIGN.md safety
- * rule 4: bad numbers never reach the wire). Checks, in order:
+ * that fails any check is rejected and counted; it never reaches the decoder (bad
+ * numbers never reach the wire). Checks, in order:
  *   dims                latent length differs from the announced latent_dim
  *   non-finite          a NaN or ±Inf in the latent
  *   out-of-order        plan_id not above the last accepted plan's

@@ -1,5 +1,5 @@
 /**
- * The seam between samplers and models (Habit 1): a Denoiser owns its input and output buffers;
+ * The seam between samplers and models: a Denoiser owns its input and output buffers;
  * a sampler writes the current sample into `io.x` and the time into `io.t`, calls `evaluate()`,
  * and reads the model's output from `io.out`. The ONNX backend wraps these very arrays in
  * onnxruntime tensors once (no copy, no allocation per step); a pure-TS denoiser reads them

@@ -2,7 +2,7 @@
  * The edge state estimator: STATE samples in, one consistent Observation out (joint state in rad,
  * rad/s, Nm; base orientation, rate and tilt; validity), plus typed events for the safety
  * supervisor. Fed with a StateMsg and its times — a SerialLink 'state' event fits as is, and a test
- * can feed it from the simulated plant — so it owns no I/O and reads no clock (Habit 5): intervals
+ * can feed it from the simulated plant — so it owns no I/O and reads no clock: intervals
  * come from the MCU's sample times, stamps from the link's time sync.
  *
  * Per sample: joints (joint-estimator.ts) → IMU health (imu-monitor.ts) → calibration

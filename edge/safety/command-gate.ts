@@ -1,5 +1,5 @@
 /**
- * The last step before the wire (DESIGN.md safety rules 3 and 4). Once per control tick the loop
+ * The last step before the wire: limits are clamped and bad numbers never pass here. Once per control tick the loop
  * submits a target (rad, one per joint, or null when no action covers now); the gate decides, by
  * the supervisor's state, what goes out:
  *   ACTIVE          the target, checked (finite, right dimension), limited (CommandLimiter), as

@@ -1,5 +1,5 @@
 /**
- * States of the safety supervisor and the legal moves between them (Habit 6). Like the serial
+ * States of the safety supervisor and the legal moves between them. Like the serial
  * link's machine, every transition names the states it expects to leave; an illegal move is a
  * programming error and throws IllegalSafetyTransitionError.
  *

@@ -2,7 +2,7 @@
  * The safety supervisor: the last software authority over motion. It folds every stop source into
  * one guarded state machine (safety-state.ts), puts ESTOP frames on the wire, latches, and lets
  * the robot move again only after an authorised reset while safe, a plan received after that
- * reset, and an explicit resume (DESIGN.md safety rule 1). Every transition is logged and emitted
+ * reset, and an explicit resume. Every transition is logged and emitted
  * as a typed `transition` event (for MQTT).
  *
  * Invariants:
@@ -24,7 +24,7 @@
  *   an operator's resume (a new plan does not end it), and a later such cause replaces a weaker one.
  * - The plan TTL timer exists iff a plan is held; the dead-man timer iff the dead-man is enabled
  *   and an operator heartbeat has been seen.
- * Reads time only through the injected Clock (Habit 5).
+ * Reads time only through the injected Clock.
  */
 import { EventEmitter } from 'node:events';
 import { AckResult, EstopReason, EstopSource, ResetWhat, Status, StopCategory, type EstopMsg } from '../../proto/wire/index.js';

@@ -1,4 +1,4 @@
-/** Inputs, causes and typed events of the safety supervisor. Events are data (Habit 8): a
+/** Inputs, causes and typed events of the safety supervisor. Events are data: a
  * `transition` names what moved the robot and who asked, for the log and for MQTT. */
 import type { AckMsg } from '../../proto/wire/index.js';
 import type { SafetyState } from './safety-state.js';

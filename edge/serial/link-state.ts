@@ -1,5 +1,5 @@
 /**
- * States of the serial link and the legal moves between them (Habit 6). Every transition names
+ * States of the serial link and the legal moves between them. Every transition names
  * the states it expects to leave, like grpc-js's transitionToState(oldStates, newState); a move
  * that is not legal is a programming error and throws.
  *

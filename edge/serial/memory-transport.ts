@@ -1,5 +1,5 @@
 /**
- * In-memory Transport whose far end a test drives: the fake beside the interface (Habit 1).
+ * In-memory Transport whose far end a test drives: the fake beside the interface.
  * Delivery is asynchronous in both directions (one microtask), as with a real port, so code under
  * test never sees a reply re-entrantly inside its own write().
  */

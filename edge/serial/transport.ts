@@ -1,11 +1,11 @@
 /**
- * The byte link under the serial protocol (Habit 1): a small typed interface, implemented by the
+ * The byte link under the serial protocol: a small typed interface, implemented by the
  * real serial port (serialport-transport.ts) and by an in-memory fake whose far end a test drives
  * (memory-transport.ts).
  */
 import type { EventEmitter } from 'node:events';
 
-/** Why a transport closed: errors as data (Habit 8), like serialport's `disconnected` flag. */
+/** Why a transport closed: errors as data, like serialport's `disconnected` flag. */
 export interface TransportClose {
   /** true when the device went away (cable pulled, USB reset); false for a deliberate close. */
   disconnected: boolean;

@@ -1,6 +1,6 @@
 /** A pure-TS denoiser (no ONNX): the exact MMSE denoiser of independent per-element Gaussians
  * N(mean, variance) in normalised space, epsilon or velocity. Lets the samplers and the core be
- * tested without onnxruntime (Habit 1: interface + fake). */
+ * tested without onnxruntime (the fake beside the interface). */
 import type { Parameterization } from '../contract.js';
 import { allocDenoiserIO, type Denoiser, type DenoiserIO } from '../denoiser.js';
 
