@@ -1,6 +1,7 @@
 /**
- * Joint limits applied to every command at the last step before the wire, in the manner of LeRobot's ensure_safe_goal_position: each target is bounded relative to the
- * last command actually sent, for one tick period `dt`:
+ * Joint limits applied to every command at the last step before the wire, in the manner of
+ * LeRobot's ensure_safe_goal_position: each target is bounded relative to the last command
+ * actually sent, for one tick period `dt`:
  *   v_des = (target - last) / dt                                   rad/s
  *   v     = clamp(v_des, max(-vMax, vPrev - aMax dt), min(vMax, vPrev + aMax dt))
  *   p     = clamp(last + v dt, positionMin, positionMax)           rad
