@@ -7,27 +7,18 @@ import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { robotTopics, SafetyEventSchema, type SafetyEvent } from '../../proto/mqtt/index.js';
-import { AckResult, EstopReason, EstopSource, Status, type AckMsg } from '../../proto/wire/index.js';
+import { EstopReason, EstopSource, Status } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { SafetySupervisor } from '../safety/safety-supervisor.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { RobotMqtt } from './robot-mqtt.js';
+import { RecordingActuator } from '../safety/testing/recording-actuator.js';
 
 const ACCOUNTS = { fleet: 'f', robots: [{ id: 'r1', password: 'r1-pw' }], operators: [{ name: 'alice', password: 'alice-pw' }], viewers: [] };
 const WALL_MS = 1_780_000_000_123;
 /** 11.6 days of process uptime in µs: past 1e12, where the old stamping took it for epoch ms. */
 const UPTIME_US = 1_002_240_000_000;
 
-class Wire {
-  estops: { category: number; source: number; reason: number }[] = [];
-  sendEstop(category: number, source: number, reason: number): boolean {
-    this.estops.push({ category, source, reason });
-    return true;
-  }
-  sendReset(_what: number, token: number): Promise<AckMsg> {
-    return Promise.resolve({ ackedType: 6, result: AckResult.OK, ackedSeq: 0, detail: token } as unknown as AckMsg);
-  }
-}
 
 async function operator(url: string): Promise<{ client: MqttClient; events: SafetyEvent[] }> {
   const u = new URL(url);
@@ -47,12 +38,12 @@ describe('RobotMqtt on an injected clock', () => {
   });
 
   /** `replace(b)`: the broker that replaced the first one, closed at the end instead. */
-  async function setUp(): Promise<{ broker: EmbeddedBroker; replace(b: EmbeddedBroker): void; clock: ManualClock; wire: Wire; sup: SafetySupervisor; mqtt: RobotMqtt; alice: Awaited<ReturnType<typeof operator>> }> {
+  async function setUp(): Promise<{ broker: EmbeddedBroker; replace(b: EmbeddedBroker): void; clock: ManualClock; wire: RecordingActuator; sup: SafetySupervisor; mqtt: RobotMqtt; alice: Awaited<ReturnType<typeof operator>> }> {
     const broker = await EmbeddedBroker.start({ ...ACCOUNTS });
     let live = broker;
     cleanup.push(() => live.close());
     const clock = new ManualClock(UPTIME_US);
-    const wire = new Wire();
+    const wire = new RecordingActuator();
     const sup = new SafetySupervisor(wire, clock);
     cleanup.push(() => sup.dispose());
     const mqtt = new RobotMqtt({

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SafetyEventSchema, type SafetyEventBody } from '../../proto/mqtt/index.js';
-import { AckResult, Status, type AckMsg } from '../../proto/wire/index.js';
+import { Status } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { SafetySupervisor } from '../safety/safety-supervisor.js';
-import type { SafetyActuator } from '../safety/safety-types.js';
+import { RecordingActuator } from '../safety/testing/recording-actuator.js';
 import { publishSupervisorEvents } from './supervisor-events.js';
 
-const wire: SafetyActuator = {
-  sendEstop: () => true,
-  sendReset: (_what: number, token: number) => Promise.resolve({ ackedType: 6, result: AckResult.OK, ackedSeq: 0, detail: token } as unknown as AckMsg),
-};
 
 /** Each body as the publisher would stamp it, checked against the wire schema. */
 function stamped(e: SafetyEventBody): unknown {
@@ -18,7 +14,7 @@ function stamped(e: SafetyEventBody): unknown {
 
 describe('publishSupervisorEvents', () => {
   it('publishes the MCU latch, serial link changes and stops requested while latched, each valid on the wire, until unbound', () => {
-    const sup = new SafetySupervisor(wire, new ManualClock());
+    const sup = new SafetySupervisor(new RecordingActuator(), new ManualClock());
     const out: SafetyEventBody[] = [];
     const unbind = publishSupervisorEvents(sup, (e) => out.push(e));
     sup.linkChanged('HANDSHAKE', 'READY', 'MCU configured');

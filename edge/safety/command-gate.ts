@@ -173,16 +173,22 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
       this.flags[j] = 0;
     }
     if (!this.sink.sendCommand(c)) return false;
+    this.recordSent(0);
+    this.wasClamped = false;
+    return true;
+  }
+
+  /** What went on the wire, as telemetry reports it: outPos, outVel and flags of this tick. */
+  private recordSent(clamped: number): LastSent {
     const ls = this.lastSent;
     ls.count++;
     ls.atUs = this.clock.nowUs();
-    ls.mode = c.mode;
+    ls.mode = this.cmd.mode;
     ls.position.set(this.outPos);
     ls.velocity.set(this.outVel);
-    ls.clampFlags.fill(0);
-    ls.clampedJoints = 0;
-    this.wasClamped = false;
-    return true;
+    ls.clampFlags.set(this.flags);
+    ls.clampedJoints = clamped;
+    return ls;
   }
 
   private send(clamped: number, goal: ArrayLike<number>): boolean {
@@ -196,14 +202,7 @@ export class CommandGate extends EventEmitter<CommandGateEvents> {
     }
     if (!this.sink.sendCommand(c)) return false;
     this.limiter.commit(this.outPos, this.outVel);
-    const ls = this.lastSent;
-    ls.count++;
-    ls.atUs = this.clock.nowUs();
-    ls.mode = c.mode;
-    ls.position.set(this.outPos);
-    ls.velocity.set(this.outVel);
-    ls.clampFlags.set(this.flags);
-    ls.clampedJoints = clamped;
+    const ls = this.recordSent(clamped);
     if (clamped > 0) {
       ls.clampedCommands++;
       if (!this.wasClamped) {

@@ -1,26 +1,17 @@
 /** The supervisor's `mqtt-link-lost` stop source (the remote e-stop channel failed). */
 import { describe, expect, it } from 'vitest';
-import { AckResult, EstopReason, EstopSource, Status, type AckMsg } from '../../proto/wire/index.js';
+import { EstopReason, EstopSource, Status } from '../../proto/wire/index.js';
 import { ManualClock } from '../clock.js';
 import { SafetySupervisor } from './safety-supervisor.js';
-import type { SafetyActuator, SafetySupervisorOptions, TransitionEvent } from './safety-types.js';
+import type { SafetySupervisorOptions, TransitionEvent } from './safety-types.js';
+import { RecordingActuator } from './testing/recording-actuator.js';
 
-class Wire implements SafetyActuator {
-  estops: { category: number; source: number; reason: number }[] = [];
-  sendEstop(category: number, source: number, reason: number): boolean {
-    this.estops.push({ category, source, reason });
-    return true;
-  }
-  sendReset(_what: number, token: number): Promise<AckMsg> {
-    return Promise.resolve({ ackedType: 6, result: AckResult.OK, ackedSeq: 0, detail: token } as unknown as AckMsg);
-  }
-}
 
 const OP = { id: 'alice', role: 'operator' };
 
-function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; wire: Wire; clock: ManualClock; events: TransitionEvent[] } {
+function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; wire: RecordingActuator; clock: ManualClock; events: TransitionEvent[] } {
   const clock = new ManualClock();
-  const wire = new Wire();
+  const wire = new RecordingActuator();
   const sup = new SafetySupervisor(wire, clock, opts);
   const events: TransitionEvent[] = [];
   sup.on('transition', (e) => events.push(e));
@@ -74,7 +65,7 @@ describe('SafetySupervisor: MQTT link lost', () => {
   });
 
   it('IDLE and BOOT: nothing moves and only a live resume can start motion, so nothing is latched or sent', () => {
-    const boot = new SafetySupervisor(new Wire(), new ManualClock());
+    const boot = new SafetySupervisor(new RecordingActuator(), new ManualClock());
     boot.mqttLinkLost('gone');
     expect(boot.state).toBe('BOOT');
     const r = rig();

@@ -3,28 +3,16 @@ import { AckResult, EstopReason, EstopSource, Status, type AckMsg } from '../../
 import { ManualClock } from '../clock.js';
 import { IllegalSafetyTransitionError, SafetyStateMachine } from './safety-state.js';
 import { SafetySupervisor } from './safety-supervisor.js';
-import type { SafetyActuator, SafetySupervisorOptions, TransitionEvent } from './safety-types.js';
+import type { SafetySupervisorOptions, TransitionEvent } from './safety-types.js';
+import { RecordingActuator } from './testing/recording-actuator.js';
 
-class FakeActuator implements SafetyActuator {
-  estops: { category: number; source: number; reason: number }[] = [];
-  resets: number[] = [];
-  ackResult: number = AckResult.OK;
-  sendEstop(category: number, source: number, reason: number): boolean {
-    this.estops.push({ category, source, reason });
-    return true;
-  }
-  sendReset(what: number, token: number): Promise<AckMsg> {
-    this.resets.push(what);
-    return Promise.resolve({ ackedType: 6, result: this.ackResult, ackedSeq: 0, detail: token } as unknown as AckMsg);
-  }
-}
 
 const OP = { id: 'alice', role: 'operator' };
 const GUEST = { id: 'mallory', role: 'viewer' };
 
-function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; act: FakeActuator; clock: ManualClock; seq: () => string[]; events: TransitionEvent[] } {
+function rig(opts: SafetySupervisorOptions = {}): { sup: SafetySupervisor; act: RecordingActuator; clock: ManualClock; seq: () => string[]; events: TransitionEvent[] } {
   const clock = new ManualClock();
-  const act = new FakeActuator();
+  const act = new RecordingActuator();
   const sup = new SafetySupervisor(act, clock, opts);
   const events: TransitionEvent[] = [];
   sup.on('transition', (e) => events.push(e));
@@ -199,7 +187,7 @@ describe('SafetySupervisor reset and resume', () => {
 });
 
 /** An actuator whose RESET is answered only when the test says (the ACK still on the line). */
-class SlowAckActuator extends FakeActuator {
+class SlowAckActuator extends RecordingActuator {
   private pending: ((ack: AckMsg) => void) | null = null;
   override sendReset(what: number, token: number): Promise<AckMsg> {
     this.resets.push(what);
