@@ -69,7 +69,7 @@ describe('control loop over the serial link', () => {
     goal[2] = (start[2] as number) - 0.4;
     const range = goalRangeFromLimits(profile.joints.map((j) => j.limits.positionMin), profile.joints.map((j) => j.limits.positionMax));
     encodeGoal({ position: goal, stepsToGoal: 25 }, range, latent);
-    await waitFor('READY and IDLE', () => sup.state === 'IDLE', 10_000).catch((e: Error) => {
+    await waitFor('READY and IDLE', () => sup.state === 'IDLE' && sup.mcuLatch !== 'unknown', 10_000).catch((e: Error) => {
       throw new Error(`${e.message}; link ${link.state}, transitions ${transitions.join(' ')}`);
     });
     sup.planReceived(systemClock.nowUs() + 30_000_000);

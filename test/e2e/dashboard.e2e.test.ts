@@ -67,7 +67,7 @@ describe('fleet dashboard in Chromium', () => {
   it('shows every robot online and ACTIVE, with plots that move', async () => {
     // Resumed on a plan without a task (hold where you are), then given the wave: the brain runs a
     // task's steps on its own clock, so a task given before the resume could be over by then.
-    await waitFor('plans for every robot', () => rig.robots.every((r) => (r.daemon.cloud?.currentPlan() ?? null) !== null), 15_000);
+    await waitFor('plans for every robot', () => rig.robots.every((r) => (r.daemon.cloud?.currentPlan() ?? null) !== null && r.daemon.supervisor.mcuLatch !== 'unknown'), 15_000);
     for (const r of rig.robots) expect(r.daemon.supervisor.resume({ id: 'olga', role: 'operator' })).toBe(true);
     // Where robot1's plant (an arm: its wave moves the base) was at the resume: the wave must take it
     // away from there.

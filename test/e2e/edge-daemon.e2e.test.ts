@@ -56,7 +56,7 @@ describe('edge daemon, composed', () => {
     }, 'test');
     daemon = await startEdgeDaemon(config, pino({ level: 'silent' }));
     const d = daemon;
-    await waitFor('serial READY and safety IDLE', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE', 10_000);
+    await waitFor('serial READY and safety IDLE', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE' && d.supervisor.mcuLatch !== 'unknown', 10_000);
     await waitFor('cloud session ACTIVE', () => d.cloud?.linkState === 'ACTIVE', 10_000);
 
     // A task: move the shoulder and elbow to explicit joint targets.

@@ -51,7 +51,7 @@ describe('holding a pose, through the daemon on a PTY', () => {
     const transitions: string[] = [];
     d.supervisor.on('transition', (e) => transitions.push(`${e.to} (${e.cause}: ${e.detail ?? ''})`));
     d.loop.on('feed-failed', (e) => transitions.push(`feed-failed ${JSON.stringify(e)}`));
-    await waitFor('serial READY and safety IDLE', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE', 10_000);
+    await waitFor('serial READY and safety IDLE', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE' && d.supervisor.mcuLatch !== 'unknown', 10_000);
     await waitFor('cloud session ACTIVE', () => d.cloud?.linkState === 'ACTIVE', 10_000);
     brain.setTask('r1', 'hold');
     await waitFor('a plan for the task', () => (d.cloud?.currentPlan()?.taskId ?? '') !== '', 5000);

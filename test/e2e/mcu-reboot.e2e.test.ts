@@ -122,9 +122,13 @@ describe('fast MCU reboot while ACTIVE, over a PTY', () => {
       if (gate.lastSent.count !== before) sent.push({ mode: gate.lastSent.mode, state: sup.state, atUs: performance.now() * 1000 });
     }, TICK_MS);
     l.start();
-    await waitFor('link READY, supervisor IDLE', () => l.state === 'READY' && sup.state === 'IDLE', 10_000);
+    const refusals: string[] = [];
+    sup.on('refused', (e) => refusals.push(`${e.request}: ${e.reason} (${e.detail})`));
+    // resume() rightly refuses until a STATE has arrived since the link came up (the measured
+    // position is where motion starts), so the test waits for that too.
+    await waitFor('link READY, supervisor IDLE, a STATE seen', () => l.state === 'READY' && sup.state === 'IDLE' && sup.mcuLatch !== 'unknown', 10_000);
     sup.planReceived(systemClock.nowUs() + 60_000_000);
-    expect(sup.resume(OP)).toBe(true);
+    expect(sup.resume(OP), refusals.join('; ')).toBe(true);
     const trace: string[] = [];
     sup.on('transition', (e) => trace.push(`${e.from}>${e.to}:${e.cause} ${e.detail}`));
     await waitFor('joint 0 moving', () => Math.abs(r.plant.truth.qd[0] as number) > 0.2, 10_000).catch((e: Error) => { throw new Error(`${e.message}; supervisor ${sup.state}, ${trace.join('; ')}; sent ${sent.length}, last mode ${gate.lastSent.mode}`); });
@@ -161,7 +165,8 @@ describe('fast MCU reboot while ACTIVE, over a PTY', () => {
     sup.planReceived(systemClock.nowUs() + 60_000_000);
     await sleep(100);
     expect(sent.filter((s) => s.atUs > restartedAtUs && s.mode !== CommandMode.HOLD)).toEqual([]);
-    expect(sup.resume(OP)).toBe(true);
+    await waitFor('a STATE from the new MCU', () => sup.mcuLatch !== 'unknown', 2000);
+    expect(sup.resume(OP), refusals.join('; ')).toBe(true);
     const resumedAtUs = performance.now() * 1000;
     await waitFor('a POSITION command after the resume', () => r.commands.some((c) => c.boot === 2 && c.mode === CommandMode.POSITION && c.atUs > resumedAtUs), 2000);
     const first = r.commands.find((c) => c.boot === 2 && c.mode === CommandMode.POSITION && c.atUs > resumedAtUs);
