@@ -48,6 +48,19 @@ describe('image preparer: each robot gets a bounded share of decoder time', () =
     expect((await p.prepare(request('a', grayJpeg(200)))).ok).toBe(true);
   });
 
+  it('holds at most one frame of a robot in the decoder: a second one is refused while the first decodes; other robots go on', async () => {
+    const p = preparer({ workerFile: HANGING_WORKER, workers: 2, decodeTimeoutMs: 300, budgetMsPerS: 100_000, burstMs: 100_000, now: () => 0 });
+    const first = p.prepare(request('a', withComment(grayJpeg(0, 64, 48), HANG_MARK)));
+    expect(await p.prepare(request('a', grayJpeg(10)))).toEqual({
+      ok: false, code: 'OVERLOADED', reason: 'decoder-busy',
+      message: 'camera "wrist": this robot\'s previous frame is still being decoded (one frame per robot at a time); frame dropped',
+    });
+    expect((await p.prepare(request('b', grayJpeg(10)))).ok).toBe(true);
+    expect(await first).toMatchObject({ ok: false, reason: 'image-deadline' });
+    expect((await p.prepare(request('a', grayJpeg(10)))).ok).toBe(true);
+    expect(p.stats().refused['decoder-busy']).toBe(1);
+  });
+
   it('forgets a robot\'s budget when its session ends', async () => {
     let now = 0;
     const p = preparer({ workerFile: HANGING_WORKER, decodeTimeoutMs: 200, budgetMsPerS: 10, burstMs: 50, now: () => now });

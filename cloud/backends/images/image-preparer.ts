@@ -8,6 +8,12 @@
  * empty, and what its decode took (or its deadline, when stopped) is charged after. So a robot
  * that sends frames that are slow to decode, honest or not, gets at most its share of the decoder
  * threads, and the rest of the fleet keeps the remaining time.
+ *
+ * A robot also has at most one frame in the decoder at a time: a frame that arrives while its
+ * previous one is still decoding (the brain gave up waiting on that observation, or the robot sends
+ * faster than it is answered) is refused at once. Without this a robot with saved-up budget held
+ * both decoder workers with two slow frames, and the honest fleet's frames timed out waiting
+ * (measured in the brain-hostile-images bench).
  */
 import type { CameraFrame } from '../../../proto/brain/index.js';
 import type { InferRequest, InferResult, PrepareResult } from '../backend.js';
@@ -39,6 +45,9 @@ export class ImagePreparer {
   /** Per session; entries leave with forget() (the session ended), so at most one per session. */
   private readonly buckets = new Map<string, Bucket>();
   private overBudget = 0;
+  /** Sessions with a frame in the decoder now. */
+  private readonly decoding = new Set<string>();
+  private robotBusy = 0;
 
   constructor(private readonly spec: ImageSpec, private readonly cameraId: string | undefined, o: ImageDecodingOptions = {}) {
     const set = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<DecoderPoolOptions & DecodeBudget>;
@@ -87,7 +96,20 @@ export class ImagePreparer {
         message: `camera "${frame.cameraId}": this robot's frames used more decoder time than its budget of ${this.budget.budgetMsPerS} ms per second (${Math.round(-before.ms)} ms over); frame not decoded, next in ${waitMs} ms; send smaller frames`,
       };
     }
-    const out = await this.pool.decode(frame, this.spec);
+    if (this.decoding.has(sessionId)) {
+      this.robotBusy++;
+      return {
+        ok: false, code: 'OVERLOADED', reason: 'decoder-busy',
+        message: `camera "${frame.cameraId}": this robot's previous frame is still being decoded (one frame per robot at a time); frame dropped`,
+      };
+    }
+    this.decoding.add(sessionId);
+    let out;
+    try {
+      out = await this.pool.decode(frame, this.spec);
+    } finally {
+      this.decoding.delete(sessionId);
+    }
     if (out.workMs > 0) this.bucket(sessionId).ms -= out.workMs;
     if (!out.ok) {
       const busy = out.reason === 'decoder-busy' || out.reason === 'decoder-closed';
@@ -98,7 +120,7 @@ export class ImagePreparer {
 
   stats(): DecoderStats {
     const s = this.pool.stats();
-    return { ...s, refused: { ...s.refused, 'image-budget': this.overBudget } };
+    return { ...s, refused: { ...s.refused, 'image-budget': this.overBudget, 'decoder-busy': s.refused['decoder-busy'] + this.robotBusy } };
   }
 
   close(): Promise<void> {
