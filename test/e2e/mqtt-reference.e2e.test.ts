@@ -41,12 +41,17 @@ beforeAll(async () => {
     url: broker.url, fleet: EXAMPLE.fleet, robot: EXAMPLE.robot, username: EXAMPLE.robot, password: PASSWORDS[EXAMPLE.robot] as string, software: '0.1.0',
     wire: rig.link, estop: supervisor, reset: supervisor, resume: supervisor, safety: supervisor, keepaliveS: 1, reconnectPeriodMs: 100,
   });
+  // The robot's subscriptions are granted asynchronously after it connects: wait for the broker
+  // to report them (aedes' 'subscribe' event) rather than for time to pass.
+  const aedes = (broker as unknown as { aedes: { on(ev: 'subscribe', fn: (subs: unknown[], client: { id: string } | null) => void): void } }).aedes;
+  let subscribed = false;
+  aedes.on('subscribe', (_subs, client) => { if (client?.id === `spinal-${EXAMPLE.fleet}-${EXAMPLE.robot}`) subscribed = true; });
   mqtt.start();
   const watcher = await connectUser(broker.url, EXAMPLE.viewer, 'vic-secret');
   users.set('watcher', watcher);
   watcher.on('message', (_topic, payload) => events.push(JSON.parse(payload.toString('utf8')) as Record<string, unknown>));
   await watcher.subscribeAsync(`spinal/v1/${EXAMPLE.fleet}/${EXAMPLE.robot}/event`, { qos: 1 });
-  await waitFor('the robot subscribed to its commands', () => mqtt.connected, 10_000);
+  await waitFor('the robot subscribed to its commands', () => mqtt.connected && subscribed, 10_000);
 }, 60_000);
 
 afterAll(async () => {
