@@ -19,6 +19,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSim } from '../firmware-shim/virtual/cli.js';
+import { isSeededFault, SEEDED_FAULTS } from '../firmware-shim/virtual/seeded-faults.js';
+import { runConformanceCli } from '../edge/conformance/cli.js';
+import { CHECK_IDS } from '../edge/conformance/run-conformance.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
@@ -87,8 +90,10 @@ program
   .option('--ber <p>', 'line fault: probability that a bit sent to the host is flipped', rate('--ber'))
   .option('--drop-rate <p>', 'line fault: probability that a byte sent to the host is lost', rate('--drop-rate'))
   .option('--garbage-rate <p>', 'line fault: probability, per byte, of a burst of garbage before it', rate('--garbage-rate'))
-  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number }) => {
+  .option('--seeded-fault <name>', `imitate a firmware bug, for testing spinal conformance (${Object.keys(SEEDED_FAULTS).join(', ')})`)
+  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number; seededFault?: string }) => {
     checkProfile(o.profile);
+    if (o.seededFault !== undefined && !isSeededFault(o.seededFault)) fail(`--seeded-fault: unknown fault ${JSON.stringify(o.seededFault)} (${Object.keys(SEEDED_FAULTS).join(', ')})`);
     const faults = {
       ...(o.ber !== undefined ? { bitErrorRate: o.ber } : {}),
       ...(o.dropRate !== undefined ? { dropRate: o.dropRate } : {}),
@@ -100,7 +105,26 @@ program
       ...(o.rate !== undefined ? { rate: o.rate } : {}),
       ...(o.link !== undefined ? { link: o.link } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.seededFault !== undefined && isSeededFault(o.seededFault) ? { seededFault: o.seededFault } : {}),
     });
+  });
+
+program
+  .command('conformance')
+  .description('check an MCU (or any serial device) against the serial protocol spec; moves the robot slowly within its limits, after confirmation')
+  .requiredOption('--port <path>', 'serial device, e.g. /dev/ttyUSB0')
+  .requiredOption('--profile <name>', `robot profile (${listProfiles().join(', ')})`)
+  .option('--yes', 'do not ask before powering and moving the robot')
+  .option('--json <file>', 'also write the report as JSON')
+  .option('--only <checks>', `comma-separated checks besides handshake and config (${CHECK_IDS.join(', ')})`)
+  .option('--baud <rate>', "baud rate (default: the profile's)", positiveInt('--baud'))
+  .action(async (o: { port: string; profile: string; yes?: boolean; json?: string; only?: string; baud?: number }) => {
+    checkProfile(o.profile);
+    try {
+      process.exitCode = await runConformanceCli({ ...o, software: { ...EDGE_SOFTWARE_VERSION } });
+    } catch (e) {
+      fail((e as Error).message, 1);
+    }
   });
 
 program

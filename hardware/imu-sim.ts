@@ -29,6 +29,8 @@ export class ImuSim {
   private readonly forceWorld = new Float64Array(3);
   /** Index k of the last sample taken; -1 before the first. */
   private lastSample = -1;
+  /** Samples taken since power-on (frozen repeats are not samples). */
+  private samplesTaken = 0;
 
   constructor(private readonly profile: ImuProfile | null, private readonly rng: Rng) {
     if (profile !== null) {
@@ -41,6 +43,7 @@ export class ImuSim {
   read(out: SensorReading, base: BaseMotion, t: number): void {
     const p = this.profile;
     if (p === null || this.nan) {
+      out.imuSample = p === null ? 0 : this.sampleCounter();
       out.accel.fill(Number.NaN);
       out.gyro.fill(Number.NaN);
       out.quat.fill(Number.NaN);
@@ -49,12 +52,19 @@ export class ImuSim {
     const k = Math.floor(t * p.rateHz + 1e-9);
     if (k !== this.lastSample && !this.frozen) {
       this.lastSample = k;
+      this.samplesTaken++;
       this.sample(p, base, t);
     }
+    out.imuSample = this.sampleCounter();
     out.accel.set(this.accel);
     out.gyro.set(this.gyro);
     if (p.fusedOrientation) out.quat.set(this.quat);
     else out.quat.fill(Number.NaN);
+  }
+
+  /** STATE.imu_sample: 1..65535, wrapping past 0 (0 means "no counter" on the wire). */
+  private sampleCounter(): number {
+    return this.samplesTaken === 0 ? 0 : ((this.samplesTaken - 1) % 65535) + 1;
   }
 
   private sample(p: ImuProfile, base: BaseMotion, t: number): void {

@@ -14,6 +14,9 @@ export interface SensorReading {
   /** Fused orientation w,x,y,z rotating sensor-frame vectors into the world frame (SPEC.md's
    * "sensor to world"); NaN when the profile has no IMU or no fused orientation. */
   quat: Float32Array;
+  /** SPEC 1.1 STATE.imu_sample: the IMU's samples counted from 1 (skipping 0 when it wraps past
+   * 65535); it stays put between samples and while the IMU is frozen. 0 without an IMU. */
+  imuSample: number;
 }
 
 export function newSensorReading(jointCount: number): SensorReading {
@@ -24,5 +27,6 @@ export function newSensorReading(jointCount: number): SensorReading {
     accel: new Float32Array(3),
     gyro: new Float32Array(3),
     quat: new Float32Array(4),
+    imuSample: 0,
   };
 }

@@ -39,6 +39,26 @@ test('ImuMonitor: NaN, saturation, frozen and stale bits from raw samples and th
   expect(m.check(false, a, g, 9000)).toBe(Detected.IMU_STALE);
 });
 
+test('ImuMonitor: with STATE.imu_sample (SPEC 1.1) the counter, not the values, says whether a sample is new', () => {
+  const m = new ImuMonitor({ accelSaturationMs2: 100, gyroSaturationRadS: 10, frozenAfterUs: 3000, staleAfterUs: 2000 });
+  const a = [0, 0, 9.8], g = [0.01, 0, 0];
+  // A quiet sensor repeating its values exactly, with the counter advancing: live, never frozen.
+  for (let k = 0; k <= 10; k++) expect(m.check(true, a, g, k * 1000, 1 + k)).toBe(0);
+  // The counter stops while values change (a stuck driver re-sending noise would not, but a
+  // counter that stops means no new sample): frozen after frozenAfterUs.
+  // Sample 11 arrived at 10000.
+  expect(m.check(true, [0, 0, 9.7], g, 11000, 11)).toBe(0);
+  expect(m.check(true, [0, 0, 9.5], g, 12999, 11)).toBe(0);
+  expect(m.check(true, [0, 0, 9.4], g, 13000, 11)).toBe(Detected.IMU_FROZEN);
+  expect(m.check(true, a, g, 15000, 12)).toBe(0);
+  // The wrap skips 0: 65535 -> 1 is a new sample.
+  expect(m.check(true, a, g, 16000, 65535)).toBe(0);
+  expect(m.check(true, a, g, 20000, 1)).toBe(0);
+  // A 1.0 firmware (counter 0) falls back to comparing values.
+  expect(m.check(true, a, g, 21000, 0)).toBe(0);
+  expect(m.check(true, a, g, 24000, 0)).toBe(Detected.IMU_FROZEN);
+});
+
 test('MahonyFilter: initialises roll and pitch from gravity and refuses a sample that is not gravity', () => {
   const f = new MahonyFilter();
   expect(f.initFromAccel(0, 0, 30)).toBe(false);

@@ -3,10 +3,13 @@
  * - IMU_NAN: any accel or gyro channel NaN or ±Inf (a broken driver).
  * - IMU_SATURATED: an accel axis at or beyond accelSaturationMs2, or a gyro axis at or beyond
  *   gyroSaturationRadS (a clipped reading is a lower bound, not a measurement).
- * - IMU_FROZEN: the six channels bit-identical to the previous sample for frozenAfterUs or longer.
- *   STATE repeats the IMU's last sample between IMU samples (an IMU slower than the STATE rate), so
- *   the threshold must exceed the IMU's period by a wide margin; a real sensor's noise makes two
- *   genuinely new samples bit-identical practically never.
+ * - IMU_FROZEN: no new IMU sample for frozenAfterUs or longer. With SPEC 1.1's STATE.imu_sample
+ *   (non-zero) a new sample is a new counter value, whatever the values (a quiet, well-quantised
+ *   sensor may repeat them exactly and is still live). Without it (0: a 1.0 firmware) a new sample
+ *   is a change in any of the six channels: STATE repeats the IMU's last sample between IMU
+ *   samples (an IMU slower than the STATE rate), so the threshold must exceed the IMU's period by
+ *   a wide margin; a real sensor's noise makes two genuinely new samples bit-identical practically
+ *   never.
  * - IMU_STALE: STATE frames keep arriving without the IMU block for staleAfterUs or longer.
  * Times are the samples' own (µs); nothing here reads a clock. Allocation-free.
  */
@@ -27,11 +30,14 @@ export class ImuMonitor {
   /** µs of the last change in the six channels, and of the last sample with an IMU block; NaN before any. */
   private lastChangeUs = Number.NaN;
   private lastPresentUs = Number.NaN;
+  /** STATE.imu_sample of the previous sample; 0 when it carried none. */
+  private lastCounter = 0;
 
   constructor(private readonly o: ImuMonitorOptions) {}
 
-  /** Raw Detected bits for a STATE at tUs; `present` says whether it carried the IMU block. */
-  check(present: boolean, accel: ArrayLike<number>, gyro: ArrayLike<number>, tUs: number): number {
+  /** Raw Detected bits for a STATE at tUs; `present` says whether it carried the IMU block;
+   * `sample` is its STATE.imu_sample (0: no counter). */
+  check(present: boolean, accel: ArrayLike<number>, gyro: ArrayLike<number>, tUs: number, sample = 0): number {
     this.accelSaturated = false;
     this.gyroSaturated = false;
     if (!present) {
@@ -39,6 +45,8 @@ export class ImuMonitor {
       return tUs - this.lastPresentUs >= this.o.staleAfterUs ? Detected.IMU_STALE : 0;
     }
     this.lastPresentUs = tUs;
+    const previousCounter = this.lastCounter;
+    this.lastCounter = sample;
     let bits = 0;
     let same = !Number.isNaN(this.lastChangeUs);
     const aSat = this.o.accelSaturationMs2, gSat = this.o.gyroSaturationRadS;
@@ -59,6 +67,8 @@ export class ImuMonitor {
       this.lastChangeUs = Number.NaN;
       return bits;
     }
+    // With a counter on both sides, it alone says whether the sample is new.
+    if (sample !== 0 && previousCounter !== 0) same = sample === previousCounter && !Number.isNaN(this.lastChangeUs);
     if (!same) this.lastChangeUs = tUs;
     else if (tUs - this.lastChangeUs >= this.o.frozenAfterUs) bits |= Detected.IMU_FROZEN;
     return bits;

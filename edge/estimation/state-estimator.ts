@@ -232,7 +232,7 @@ export class StateEstimator extends EventEmitter<StateEstimatorEvents> {
     const cal = this.cal as ImuCalibration;
     const monitor = this.monitor as ImuMonitor;
     const present = (msg.flags & StateFlag.IMU) !== 0;
-    let raw = monitor.check(present, msg.accel, msg.gyro, tUs);
+    let raw = monitor.check(present, msg.accel, msg.gyro, tUs, msg.imuSample);
     if ((msg.faults & Fault.IMU) !== 0) raw |= Detected.IMU_MCU_FAULT;
 
     this.fusedFresh = false;

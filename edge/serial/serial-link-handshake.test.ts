@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MsgType, PROTOCOL_MAJOR } from '../../proto/wire/index.js';
+import { MsgType, PROTOCOL_MAJOR, PROTOCOL_MINOR } from '../../proto/wire/index.js';
 import { linkHarness } from './testing/link-harness.js';
 
 describe('SerialLink handshake', () => {
@@ -42,7 +42,7 @@ describe('SerialLink handshake', () => {
     h.link.start();
     await h.clock.advanceAsync(5);
     expect(h.states).toEqual(['OPENING', 'HANDSHAKE', 'INCOMPATIBLE', 'BACKOFF']);
-    expect(refusals).toEqual(['firmware speaks protocol 2.0, this edge speaks 1.0']);
+    expect(refusals).toEqual([`firmware speaks protocol 2.0, this edge speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`]);
     expect(h.transport().closedDeliberately).toBe(true);
     // max 1600 ms, jitter 0.5, random 0.5: 1600 * (1 - 0.25) = 1200 ms
     await h.clock.advanceAsync(1190);
@@ -61,7 +61,7 @@ describe('SerialLink handshake', () => {
     await h.clock.advanceAsync(5);
     expect(h.link.state).toBe('BACKOFF');
     expect(refusals[0]).toContain('firmware speaks protocol 2.x');
-    expect(refusals[0]).toContain(`this edge speaks ${PROTOCOL_MAJOR}.0`);
+    expect(refusals[0]).toContain(`this edge speaks ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR}`);
     expect(h.errors.map((e) => e.kind)).toContain('version');
     await h.link.stop();
   });

@@ -4,6 +4,7 @@
  */
 import { hostNowUs, VirtualRobot } from './virtual-robot.js';
 import type { LineFaultConfig } from './line-faults.js';
+import type { SeededFault } from './seeded-faults.js';
 
 export interface SimOptions {
   /** Robot profile id. */
@@ -15,6 +16,8 @@ export interface SimOptions {
   seed?: number;
   /** Faults on the MCU → host byte stream. */
   faults?: LineFaultConfig;
+  /** A firmware bug to imitate (seeded-faults.ts). */
+  seededFault?: SeededFault;
   /** Status line period on stderr, ms; 0 turns it off. Default 2000. */
   statusEveryMs?: number;
   /** Resolves to stop the simulation (tests); by default it runs until SIGINT or SIGTERM. */
@@ -43,6 +46,7 @@ export async function runSim(opts: SimOptions): Promise<void> {
     ...(opts.link !== undefined ? { linkPath: opts.link } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
+    ...(opts.seededFault !== undefined ? { seededFault: opts.seededFault } : {}),
   });
   robot.on('estop', (e) => err(`estop: category ${e.category} source ${e.source} reason ${e.reason}${e.malformed ? ' (malformed frame)' : ''}`));
   robot.on('watchdog', () => err('watchdog tripped: host silent, controlled stop'));

@@ -38,6 +38,7 @@ export interface McuCoreExports {
   sw_state_accel_ptr(): number;
   sw_state_gyro_ptr(): number;
   sw_state_quat_ptr(): number;
+  sw_state_set_imu_sample(n: number): void;
   sw_out_enabled(): number;
   sw_out_mode(): number;
   sw_out_ramp_scale(): number;

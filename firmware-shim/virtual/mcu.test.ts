@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile, Plant, radPerSecToCps, radToCounts, type RobotProfile } from '../../hardware/index.js';
 import {
-  AckResult, Capability, CommandMode, cobsEncode, crc32c, EstopReason, EstopSource, FrameDecoder, FrameEncoder, MsgType, ResetWhat, Role, StateFlag, Status,
+  AckResult, Capability, PROTOCOL_MINOR, CommandMode, cobsEncode, crc32c, EstopReason, EstopSource, FrameDecoder, FrameEncoder, MsgType, ResetWhat, Role, StateFlag, Status,
   newMessage, readFrame, type Frame, type MessageMap,
 } from '../../proto/wire/index.js';
 import { Mcu, stopRampUs } from './mcu.js';
@@ -70,13 +70,29 @@ function rig(profileId = 'arm6-gripper', opts: { stateRateHz?: number; configure
   };
 }
 
+describe('Mcu STATE.imu_sample (SPEC 1.1)', () => {
+  it('counts the IMU\'s own samples: it advances at the IMU rate, stays put between samples, never 0 once sampled', () => {
+    const r = rig('arm6-gripper');
+    r.advance(200);
+    const states = r.of(MsgType.STATE).filter((s) => (s.flags & StateFlag.IMU) !== 0);
+    expect(states.length).toBeGreaterThan(50);
+    const counters = states.map((s) => s.imuSample);
+    expect(counters.every((c) => c !== 0)).toBe(true);
+    const steps = counters.slice(1).map((c, i) => c - (counters[i] as number));
+    expect(steps.every((d) => d === 0 || d === 1)).toBe(true);
+    const imuRate = r.profile.imu?.rateHz ?? 0;
+    // Over 200 ms the counter advanced by the IMU's samples in that time (±1 for the edges).
+    expect(Math.abs((counters.at(-1) as number) - (counters[0] as number) - (imuRate * (states.length - 1)) / r.profile.serial.stateRateHz)).toBeLessThanOrEqual(1);
+  });
+});
+
 describe('Mcu HELLO', () => {
   it('says hello on boot and in answer to the host, with the profile in it', () => {
     const r = rig('arm6-gripper', { configured: false });
     const boot = r.of(MsgType.HELLO);
     expect(boot).toHaveLength(1);
     const h = boot[0];
-    expect(h).toMatchObject({ protoMajor: 1, protoMinor: 0, fwMajor: 1, fwMinor: 2, fwPatch: 0, jointCount: 7, role: Role.MCU, profileId: 'arm6-gripper' });
+    expect(h).toMatchObject({ protoMajor: 1, protoMinor: PROTOCOL_MINOR, fwMajor: 1, fwMinor: 2, fwPatch: 0, jointCount: 7, role: Role.MCU, profileId: 'arm6-gripper' });
     const caps = h?.capabilities ?? 0;
     expect(caps & Capability.IMU).toBeTruthy();
     expect(caps & Capability.FUSED_ORIENTATION).toBeTruthy();

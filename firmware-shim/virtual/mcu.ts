@@ -443,6 +443,7 @@ export class Mcu {
     this.sCur.set(r.currentA);
     if (this.stateFlags & StateFlag.IMU) { this.sAccel.set(r.accel); this.sGyro.set(r.gyro); }
     if (this.stateFlags & StateFlag.ORIENTATION) this.sQuat.set(r.quat);
+    this.core.sw_state_set_imu_sample(this.stateFlags & StateFlag.IMU ? r.imuSample : 0);
     this.core.sw_send_state();
     this.counters.stateSent++;
   }

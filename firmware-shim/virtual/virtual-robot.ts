@@ -33,6 +33,7 @@ import { getProfile, Plant, type RobotProfile } from '../../hardware/index.js';
 import type { CommandMsg, FrameErrorKind } from '../../proto/wire/index.js';
 import { LineFaults, type LineFaultConfig } from './line-faults.js';
 import { Mcu } from './mcu.js';
+import { SeededFaultLayer, type SeededFault } from './seeded-faults.js';
 import { openPty, type PtyPair } from './pty.js';
 import { TxQueue } from './tx-queue.js';
 
@@ -52,6 +53,8 @@ export interface VirtualRobotOptions {
   faults?: LineFaultConfig;
   /** Advertise and simulate a hardware e-stop button. */
   hardwareEstop?: boolean;
+  /** A firmware bug to imitate (seeded-faults.ts), for testing tools that must catch it. */
+  seededFault?: SeededFault;
   /** Loop wake interval, ms. Default 1. */
   loopIntervalMs?: number;
   /** The simulation's true time, µs (default hostNowUs). Tests inject one to make a stall of the
@@ -100,6 +103,7 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
   /** Host time at which the PTY's input was last seen empty: waiting bytes came after it. */
   private inputSeenEmptyUs = 0;
   private readonly rxScratch = Buffer.alloc(4096);
+  private readonly faultLayer: SeededFaultLayer | null;
 
   constructor(opts: VirtualRobotOptions) {
     super();
@@ -107,6 +111,7 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     this.profile = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
     this.lineFaults = new LineFaults((opts.seed ?? 1) ^ 0x51ed, opts.faults ?? {});
     this.now = opts.clockUs ?? hostNowUs;
+    this.faultLayer = opts.seededFault !== undefined ? new SeededFaultLayer(opts.seededFault) : null;
   }
 
   /** The firmware of the present power cycle. Throws before start(). */
@@ -178,6 +183,7 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     const pty = openPty(this.opts.linkPath !== undefined ? { linkPath: this.opts.linkPath } : {});
     this.pty = pty;
     this.tx.clear();
+    this.faultLayer?.reset();
     const plant = new Plant(this.profile, { seed: (this.opts.seed ?? 1) + this.boots, initialPose: this.restingPose() });
     const mcu = new Mcu({
       profile: this.profile,
@@ -241,7 +247,8 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
    * frame (COBS frames end in 0x00) is stamped at its share of that window, the last at `now`,
    * so a host that kept sending is heard as often as it spoke while this process was stalled.
    */
-  private takeInput(mcu: Mcu, chunk: Uint8Array, now: number): void {
+  private takeInput(mcu: Mcu, received: Uint8Array, now: number): void {
+    const chunk = this.faultLayer ? this.faultLayer.inbound(received) : received;
     const from = Math.min(this.inputSeenEmptyUs, now);
     let frames = 0;
     for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0) frames++;
@@ -257,7 +264,10 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     this.inputSeenEmptyUs = now;
   }
 
-  private transmit(bytes: Uint8Array, length: number): void {
+  private transmit(sent: Uint8Array, sentLength: number): void {
+    const bytes = this.faultLayer ? this.faultLayer.outbound(sent, sentLength) : sent;
+    const length = bytes === sent ? sentLength : bytes.length;
+    if (length === 0) return;
     const out = this.lineFaults.active ? this.lineFaults.apply(bytes, length) : bytes;
     this.tx.enqueue(out, out === bytes ? length : out.length);
   }

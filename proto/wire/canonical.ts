@@ -28,7 +28,7 @@ export function canonicalText<T extends MsgType>(type: T, seq: number, timeUs: n
     }
     case MsgType.STATE: {
       const m = msg as StateMsg;
-      let s = `${head} joints=${m.jointCount} flags=${m.flags} status=${m.status} faults=${m.faults} jfm=${m.jointFaultMask >>> 0} pos=${ints(m.position, m.jointCount)} vel=${floats(m.velocity, m.jointCount)} cur=${floats(m.current, m.jointCount)}`;
+      let s = `${head} joints=${m.jointCount} flags=${m.flags} status=${m.status} faults=${m.faults} jfm=${m.jointFaultMask >>> 0} imu_sample=${m.imuSample} pos=${ints(m.position, m.jointCount)} vel=${floats(m.velocity, m.jointCount)} cur=${floats(m.current, m.jointCount)}`;
       if (m.flags & StateFlag.IMU) s += ` acc=${floats(m.accel, 3)} gyr=${floats(m.gyro, 3)}`;
       if (m.flags & StateFlag.ORIENTATION) s += ` quat=${floats(m.quat, 4)}`;
       return s;

@@ -1,7 +1,8 @@
 /** Wire constants of the Spinal serial protocol. SPEC.md is normative; these mirror it. */
 
 export const PROTOCOL_MAJOR = 1;
-export const PROTOCOL_MINOR = 0;
+/** 1.1 adds STATE.imu_sample (the 1.0 reserved u16, which 1.0 peers send as 0 and ignore). */
+export const PROTOCOL_MINOR = 1;
 
 /** version(1) type(1) seq(2) time_us(4) */
 export const HEADER_SIZE = 8;
@@ -97,6 +98,7 @@ export const MAX_ESTOP_SOURCE = 4;
  * the host's stop causes. The receiving side only logs them.
  */
 export const EstopReason = {
+  /** From the host: no fault, the host is shutting down (SIGTERM) or asked for a plain stop. */
   NONE: 0, WATCHDOG: 1, MALFORMED_ESTOP: 2, BUTTON: 3, FAULT: 4,
   REMOTE: 0x10, FLEET: 0x11, FALL: 0x13, DEADMAN: 0x14, MCU_FAULT: 0x15, CONTROL_FAILED: 0x16,
   LINK_LOST: 0x17, RELATCH: 0x18, MQTT_LINK: 0x19,

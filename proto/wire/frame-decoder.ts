@@ -8,7 +8,7 @@
  * one read whole; this class copies each chunk into the kernel's input window and turns what the
  * kernel reports into frames, counters and errors.
  */
-import { CRC_SIZE, HEADER_SIZE, MAX_PACKET, PROTOCOL_MAJOR, isKnownMsgType } from './constants.js';
+import { CRC_SIZE, HEADER_SIZE, MAX_PACKET, MsgType, PROTOCOL_MAJOR, isKnownMsgType } from './constants.js';
 import { KERNEL_INPUT, KERNEL_INPUT_CAPACITY, KernelStatus, createUnstuffKernel, type UnstuffKernel } from './kernel/unstuff-kernel.js';
 
 export interface Frame {
@@ -46,7 +46,8 @@ export interface DecoderCounters {
   unknownType: number;
   /** Frames missing according to the sequence numbers of the frames that arrived. */
   seqLost: number;
-  /** Arrivals whose sequence number went backwards (a restarted or duplicating sender). */
+  /** Arrivals whose sequence number went backwards (a restarted or duplicating sender), and
+   * restarts announced by a HELLO with seq 0 that did not follow seq 65535. */
   seqRewinds: number;
 }
 
@@ -108,7 +109,7 @@ export class FrameDecoder {
       return;
     }
     const seq = f.view.getUint16(2, true);
-    this.trackSeq(seq);
+    this.trackSeq(seq, type);
     if (!isKnownMsgType(type)) {
       this.counters.unknownType++;
       if (sink.onFrameError) sink.onFrameError('unknown-type', `message type 0x${type.toString(16).padStart(2, '0')} (seq ${seq})`);
@@ -123,8 +124,14 @@ export class FrameDecoder {
     sink.onFrame(f);
   }
 
-  private trackSeq(seq: number): void {
-    if (this.expectedSeq >= 0) {
+  /**
+   * SPEC §2: a HELLO with seq 0 is a sender that (re)started its numbering (power-on, port
+   * reopened), so the step to it is a restart, never lost frames, wherever the old number was.
+   */
+  private trackSeq(seq: number, type: number): void {
+    if (seq === 0 && type === MsgType.HELLO) {
+      if (this.expectedSeq > 0) this.counters.seqRewinds++;
+    } else if (this.expectedSeq >= 0) {
       const gap = (seq - this.expectedSeq) & 0xffff;
       if (gap >= 0x8000) this.counters.seqRewinds++;
       else this.counters.seqLost += gap;

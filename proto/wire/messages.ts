@@ -26,6 +26,12 @@ export interface StateMsg {
   status: number;
   faults: number;
   jointFaultMask: number;
+  /**
+   * SPEC 1.1 IMU sample counter (the 1.0 reserved u16): 0 means "no counter" (a 1.0 sender, or no
+   * IMU); otherwise it counts the IMU's own samples from 1, skipping 0 when it wraps, so an
+   * unchanged value says "no new sample since the last STATE".
+   */
+  imuSample: number;
   /** encoder counts */
   position: Int32Array;
   /** counts per second */
@@ -107,7 +113,7 @@ export interface MessageMap {
 
 export function newState(): StateMsg {
   return {
-    jointCount: 0, flags: 0, status: 0, faults: 0, jointFaultMask: 0,
+    jointCount: 0, flags: 0, status: 0, faults: 0, jointFaultMask: 0, imuSample: 0,
     position: new Int32Array(MAX_JOINTS), velocity: new Float32Array(MAX_JOINTS), current: new Float32Array(MAX_JOINTS),
     accel: new Float32Array(3), gyro: new Float32Array(3), quat: new Float32Array(4),
   };
@@ -229,7 +235,7 @@ export function writeBody<T extends MsgType>(type: T, msg: MessageMap[T], v: Dat
       const m = msg as StateMsg;
       checkCount('STATE', m.jointCount);
       v.setUint8(off, m.jointCount); v.setUint8(off + 1, m.flags & 0x03);
-      v.setUint16(off + 2, m.status, true); v.setUint16(off + 4, m.faults, true); v.setUint16(off + 6, 0, true);
+      v.setUint16(off + 2, m.status, true); v.setUint16(off + 4, m.faults, true); v.setUint16(off + 6, m.imuSample & 0xffff, true);
       v.setUint32(off + 8, m.jointFaultMask >>> 0, true);
       let p = off + STATE_FIXED;
       for (let j = 0; j < m.jointCount; j++) {
@@ -372,6 +378,7 @@ export function readBody<T extends MsgType>(type: T, v: DataView, bytes: Uint8Ar
       if (len !== expected) return `STATE body is ${len} bytes, expected ${expected} for jointCount=${n} flags=0x${flags.toString(16)}`;
       m.jointCount = n; m.flags = flags;
       m.status = v.getUint16(off + 2, true); m.faults = v.getUint16(off + 4, true);
+      m.imuSample = v.getUint16(off + 6, true);
       m.jointFaultMask = v.getUint32(off + 8, true);
       let p = off + STATE_FIXED;
       for (let j = 0; j < n; j++) {

@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 #define SPINAL_PROTO_MAJOR 1u
-#define SPINAL_PROTO_MINOR 0u
+#define SPINAL_PROTO_MINOR 1u
 
 #define SPINAL_HEADER_SIZE 8u
 #define SPINAL_CRC_SIZE 4u
@@ -107,6 +107,8 @@ typedef struct {
     uint8_t joint_count, flags;
     uint16_t status, faults;
     uint32_t joint_fault_mask;
+    uint16_t imu_sample;                 /* SPEC 1.1: IMU samples taken, from 1, skipping 0 on wrap;
+                                          * 0 = no counter (no IMU, or a 1.0 sender) */
     int32_t position[SPINAL_MAX_JOINTS]; /* counts */
     float velocity[SPINAL_MAX_JOINTS];   /* counts/s; may be NaN: reported as measured */
     float current[SPINAL_MAX_JOINTS];    /* A */
@@ -209,7 +211,8 @@ typedef struct {
     uint32_t discarded_bytes;
     uint32_t cobs_errors, too_short, oversized, crc_errors, bad_version, unknown_type;
     uint32_t seq_lost;       /* frames missing by sequence number */
-    uint32_t seq_rewinds;    /* arrivals whose seq went backwards (restarted sender) */
+    uint32_t seq_rewinds;    /* arrivals whose seq went backwards (restarted sender), and
+                              * restarts announced by a HELLO with seq 0 (SPEC section 2) */
 } spinal_rx_counters_t;
 
 /* Streaming decoder: COBS is undone byte by byte into `packet` as bytes arrive, so no copy of

@@ -155,9 +155,13 @@ static spinal_rx_t discard(spinal_decoder_t *dec, spinal_rx_t kind, uint32_t len
     return kind;
 }
 
-static void track_seq(spinal_decoder_t *dec, uint16_t seq)
+/* SPEC section 2: a HELLO with seq 0 is a sender that restarted its numbering (power-on, port
+ * reopened): the step to it is a restart, never lost frames, wherever the old number was. */
+static void track_seq(spinal_decoder_t *dec, uint16_t seq, uint8_t type)
 {
-    if (dec->seq_known) {
+    if (seq == 0u && type == SPINAL_HELLO) {
+        if (dec->seq_known && dec->expected_seq != 0u) dec->counters.seq_rewinds++;
+    } else if (dec->seq_known) {
         uint16_t gap = (uint16_t)(seq - dec->expected_seq);
         if (gap >= 0x8000u) dec->counters.seq_rewinds++;
         else dec->counters.seq_lost += gap;
@@ -217,7 +221,7 @@ static spinal_rx_t end_segment(spinal_decoder_t *dec)
         return SPINAL_RX_ERR_VERSION;
     }
     seq = (uint16_t)(b[2] | ((uint16_t)b[3] << 8)); /* uint16_t shift: no int overflow with 16-bit int */
-    track_seq(dec, seq);
+    track_seq(dec, seq, b[1]);
     if (spinal_type_name(b[1]) == NULL) {
         dec->counters.unknown_type++;
         return SPINAL_RX_ERR_UNKNOWN_TYPE;

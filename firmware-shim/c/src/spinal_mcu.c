@@ -257,8 +257,10 @@ spinal_err_t spinal_mcu_on_frame(spinal_mcu_t *m, const spinal_frame_t *f, uint3
         m->status |= SPINAL_STATUS_HOST_SEEN;
         return err;
     }
-    if (err != SPINAL_OK) { /* refused body; CONFIG and RESET are still answered */
-        if (f->type == SPINAL_CONFIG || f->type == SPINAL_RESET) send_ack(m, f->type, seq, SPINAL_ACK_BAD_VALUE, 0);
+    if (err != SPINAL_OK) { /* refused body; CONFIG and RESET are still answered (SPEC 1.1 section 4) */
+        /* An 8-byte RESET had its token read (only its `what` was refused): echo it. */
+        uint32_t token = (f->type == SPINAL_RESET && f->body_len == 8u) ? m->scratch.reset.token : 0u;
+        if (f->type == SPINAL_CONFIG || f->type == SPINAL_RESET) send_ack(m, f->type, seq, SPINAL_ACK_BAD_VALUE, token);
         if (f->type == SPINAL_RESET) notify(m, SPINAL_EVENT_RESET, SPINAL_RESET, SPINAL_ACK_BAD_VALUE);
         return err;
     }

@@ -137,6 +137,7 @@ static spinal_err_t read_state(const uint8_t *b, size_t len, spinal_state_t *m)
     if (len != state_size(n, flags)) return SPINAL_ERR_LENGTH;
     m->joint_count = n; m->flags = flags;
     m->status = rd16(b + 2); m->faults = rd16(b + 4);
+    m->imu_sample = rd16(b + 6);
     m->joint_fault_mask = rd32(b + 8);
     /* STATE values are passed on as measured: NaN is legal here, the host judges it. */
     for (j = 0, p = b + STATE_FIXED; j < n; j++, p += PER_JOINT_12) {
@@ -210,8 +211,9 @@ spinal_err_t spinal_read_body(uint8_t type, const uint8_t *b, size_t len, spinal
         return SPINAL_OK;
     case SPINAL_RESET:
         if (len != 8) return SPINAL_ERR_LENGTH;
-        if (b[0] > 7) return SPINAL_ERR_RANGE;
+        /* Filled before judging: a refused RESET is still answered, echoing its token. */
         out->reset.what = b[0]; out->reset.token = rd32(b + 4);
+        if (b[0] > 7) return SPINAL_ERR_RANGE;
         return SPINAL_OK;
     case SPINAL_TIME_SYNC_REQ:
         if (len != 4) return SPINAL_ERR_LENGTH;
@@ -268,7 +270,7 @@ static long write_state(const spinal_state_t *m, uint8_t *d)
     const uint8_t flags = (uint8_t)(m->flags & 0x03u);
     if (m->joint_count > SPINAL_MAX_JOINTS) return -(long)SPINAL_ERR_JOINTS;
     d[0] = m->joint_count; d[1] = flags;
-    wr16(d + 2, m->status); wr16(d + 4, m->faults); wr16(d + 6, 0);
+    wr16(d + 2, m->status); wr16(d + 4, m->faults); wr16(d + 6, m->imu_sample);
     wr32(d + 8, m->joint_fault_mask);
     for (j = 0, p = d + STATE_FIXED; j < m->joint_count; j++, p += PER_JOINT_12) {
         wr32(p, (uint32_t)m->position[j]); wrf32(p + 4, m->velocity[j]); wrf32(p + 8, m->current[j]);

@@ -3,10 +3,11 @@
  *
  *   conformance VECTORS_DIR [--allow-defect NAME]...
  *
- * For every `NAME valid|invalid` line of VECTORS_DIR/MANIFEST it decodes NAME.bin whole, one byte
+ * For every `NAME valid|accepted|invalid` line of VECTORS_DIR/MANIFEST it decodes NAME.bin whole, one byte
  * at a time and in 7-byte chunks, prints the canonical event lines (formats of
  * proto/wire/canonical.ts) and compares each run with NAME.events. For `valid` vectors it
- * re-encodes every frame with its seq and time and compares the result with NAME.bin byte for byte.
+ * re-encodes every frame with its seq and time and compares the result with NAME.bin byte for byte;
+ * an `accepted` vector (a non-canonical encoding a receiver takes) must decode without errors.
  * A `valid` vector that reports errors is a defect of the vector set; --allow-defect NAME
  * tolerates that for NAME (its events must still match), and it is an error if NAME has no defect.
  * Prints `COUNTERS NAME ...` per vector and a summary; exits 1 on any mismatch.
@@ -100,8 +101,8 @@ static void canonical(char *line, const spinal_frame_t *f, const spinal_msg_t *m
     }
     case SPINAL_STATE: {
         const spinal_state_t *s = &m->state;
-        cat(line, " joints=%u flags=%u status=%u faults=%u jfm=%lu", s->joint_count, s->flags, s->status, s->faults,
-            (unsigned long)s->joint_fault_mask);
+        cat(line, " joints=%u flags=%u status=%u faults=%u jfm=%lu imu_sample=%u", s->joint_count, s->flags, s->status, s->faults,
+            (unsigned long)s->joint_fault_mask, (unsigned)s->imu_sample);
         ints(line, "pos", s->position, s->joint_count);
         floats(line, "vel", s->velocity, s->joint_count);
         floats(line, "cur", s->current, s->joint_count);
@@ -258,7 +259,7 @@ static void print_counters(const char *name, const spinal_rx_counters_t *c)
 static spinal_decoder_t dec; /* 2 KiB of buffers: static, like on an MCU */
 
 /* Returns 1 when the vector is a tolerated defect, else 0. */
-static int check_vector(const char *dir, const char *name, bool valid, bool allow_defect)
+static int check_vector(const char *dir, const char *name, bool valid, bool accepted, bool allow_defect)
 {
     char path[1024];
     size_t len = 0, elen = 0, i;
@@ -320,6 +321,7 @@ static int check_vector(const char *dir, const char *name, bool valid, bool allo
             }
         }
     }
+    if (accepted && whole.bad_events > 0) fail("VECTOR-DEFECT %s: marked accepted but reports %d error event(s)\n", name, whole.bad_events);
     if (allow_defect && !defect) fail("STALE-ALLOW %s: --allow-defect given but the vector has no defect\n", name);
 
     free_run(&want);
@@ -399,10 +401,10 @@ int main(int argc, char **argv)
         return 2;
     }
     while (fscanf(manifest, "%255s %31s", name, kind) == 2) {
-        bool valid = strcmp(kind, "valid") == 0, allow = false;
-        if (!valid && strcmp(kind, "invalid") != 0) fail("MANIFEST %s: kind '%s' is neither valid nor invalid\n", name, kind);
+        bool valid = strcmp(kind, "valid") == 0, accepted = strcmp(kind, "accepted") == 0, allow = false;
+        if (!valid && !accepted && strcmp(kind, "invalid") != 0) fail("MANIFEST %s: kind '%s' is not valid, accepted or invalid\n", name, kind);
         for (i = 0; i < n_allowed; i++) allow = allow || strcmp(allowed[i], name) == 0;
-        defects += check_vector(argv[1], name, valid, allow);
+        defects += check_vector(argv[1], name, valid, accepted, allow);
         checked++;
         valid_count += valid;
     }

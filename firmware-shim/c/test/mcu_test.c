@@ -313,6 +313,7 @@ static void test_fault_reset(void)
         static const uint8_t unknown_bits[8] = { 0x08, 0, 0, 0, 9, 0, 0, 0 };
         host_raw(SPINAL_RESET, unknown_bits, sizeof unknown_bits, 7000);
         CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_BAD_VALUE && last(SPINAL_ACK)->ack.acked_seq == 77);
+        CHECK(last(SPINAL_ACK)->ack.detail == 9); /* SPEC 1.1: the token is echoed also when refused */
     }
 }
 
@@ -496,6 +497,44 @@ static void test_state_rate(void)
     CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_BAD_VALUE && mcu.state_rate_hz == 500);
 }
 
+/* The points SPEC 1.1 decided in section 4, one check each. */
+static void test_spec_1_1_decisions(void)
+{
+    static const uint8_t short_reset[4] = { 1, 0, 0, 0 };
+    setup("SPEC 1.1: flags, ACK on refused bodies, N mismatch, HOLD or DISABLE after a stop", false);
+    CHECK(!status(SPINAL_STATUS_CONFIGURED) && !status(SPINAL_STATUS_HOST_SEEN)); /* boot: neither */
+    host_raw(SPINAL_RESET, short_reset, sizeof short_reset, 100);
+    CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_BAD_VALUE && last(SPINAL_ACK)->ack.detail == 0);
+    CHECK(!status(SPINAL_STATUS_HOST_SEEN)); /* a refused body is not a host heard */
+    config(0, -10, 10, 1.0f, 1.0f, 200);
+    CHECK(status(SPINAL_STATUS_CONFIGURED | SPINAL_STATUS_HOST_SEEN));
+    config(0, 10, -10 + 30, 1.0f, 1.0f, 300); /* accepted again (lo 10 <= hi 20) */
+    m.config.joint_count = JOINTS + 1; /* N differs from this MCU's: ACK 2, nothing changes */
+    m.config.state_rate_hz = 50;
+    host(SPINAL_CONFIG, 400);
+    CHECK(last(SPINAL_ACK)->ack.result == SPINAL_ACK_BAD_VALUE && status(SPINAL_STATUS_CONFIGURED) && mcu.state_rate_hz == 500);
+    m.command.joint_count = 1; /* a COMMAND with another N is ignored and feeds nothing */
+    m.command.mode = SPINAL_MODE_HOLD;
+    host(SPINAL_COMMAND, 500);
+    CHECK(!mcu.watchdog_armed && !out()->motors_enabled);
+    command(SPINAL_MODE_POSITION, 15, 0.5f, 0.0f, 600);
+    CHECK(out()->motors_enabled && mcu.watchdog_armed);
+    m.estop.category = 2; /* category 2: ramp, then HOLD, powered */
+    host(SPINAL_ESTOP, 700);
+    heartbeat(60000); /* the watchdog stays fed: only the ESTOP acts */
+    spinal_mcu_tick(&mcu, 700 + 100000);
+    CHECK(out()->mode == SPINAL_DRIVE_HOLD && out()->motors_enabled);
+    reset(SPINAL_RESET_ESTOP, 5, 100800);
+    CHECK(out()->mode == SPINAL_DRIVE_HOLD && out()->motors_enabled); /* reset keeps what the stop left */
+    m.estop.category = 1; /* a harder stop from HOLD: power removed after the ramp */
+    host(SPINAL_ESTOP, 100900);
+    heartbeat(160000);
+    spinal_mcu_tick(&mcu, 100900 + 100000);
+    CHECK(out()->mode == SPINAL_DRIVE_DISABLE && !out()->motors_enabled);
+    reset(SPINAL_RESET_ESTOP, 6, 201000);
+    CHECK(!out()->motors_enabled && status(SPINAL_STATUS_CONFIGURED | SPINAL_STATUS_HOST_SEEN)); /* only a reboot clears them */
+}
+
 int main(void)
 {
     test_watchdog_trips_at_timeout();
@@ -512,6 +551,7 @@ int main(void)
     test_clamping();
     test_time_sync_and_hello();
     test_state_rate();
+    test_spec_1_1_decisions();
     printf("MCU TESTS %d checks, %d failed\n", checks, failed);
     return failed == 0 ? 0 : 1;
 }

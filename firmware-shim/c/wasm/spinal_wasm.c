@@ -217,6 +217,8 @@ EXPORT("sw_state_current_ptr") float *sw_state_current_ptr(void) { return state_
 EXPORT("sw_state_accel_ptr") float *sw_state_accel_ptr(void) { return state_msg.state.accel; }
 EXPORT("sw_state_gyro_ptr") float *sw_state_gyro_ptr(void) { return state_msg.state.gyro; }
 EXPORT("sw_state_quat_ptr") float *sw_state_quat_ptr(void) { return state_msg.state.quat; }
+/* STATE.imu_sample (SPEC 1.1) of the next STATE: the IMU driver's sample counter. */
+EXPORT("sw_state_set_imu_sample") void sw_state_set_imu_sample(uint32_t n) { state_msg.state.imu_sample = (uint16_t)n; }
 
 EXPORT("sw_out_enabled") uint32_t sw_out_enabled(void) { return mcu.out.motors_enabled ? 1u : 0u; }
 EXPORT("sw_out_mode") uint32_t sw_out_mode(void) { return mcu.out.mode; }

@@ -12,8 +12,13 @@ import type { MsgType as MsgTypeT } from '../constants.js';
 
 export interface Vector {
   name: string;
-  /** valid: every implementation must also re-encode each frame to exactly these bytes. */
-  kind: 'valid' | 'invalid';
+  /**
+   * valid: every implementation must also re-encode each frame to exactly these bytes.
+   * accepted: decodes without error to these events, but is not the canonical encoding (SPEC §2:
+   * a receiver accepts it, a sender never produces it), so it is not re-encoded.
+   * invalid: reports at least one error.
+   */
+  kind: 'valid' | 'accepted' | 'invalid';
   bytes: Uint8Array;
   events: string[];
 }
@@ -65,6 +70,48 @@ function quadState(): MessageMap[typeof MsgType.STATE] {
   return s;
 }
 
+/** The STATE of the COBS vectors: no zero byte after its flags, so the packet ends in a run of
+ * exactly 254 non-zero bytes (a full COBS block that closes the packet). */
+function fullRunState(): { bytes: Uint8Array; packet: Uint8Array } {
+  const s = newState();
+  s.jointCount = 20; s.flags = 0; s.status = 0x0129; s.faults = 0x0101; s.imuSample = 0x0203; s.jointFaultMask = 0x01010101;
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  for (let j = 0; j < 20; j++) {
+    s.position[j] = 0x01020304 + j;
+    bits[0] = 0x41414141 + j; s.velocity[j] = f[0] as number;
+    bits[0] = 0x3f3f3f3f + j; s.current[j] = f[0] as number;
+  }
+  // The CRC must hold no zero byte either: the first time_us that gives one.
+  for (let t = 0x01010101; ; t++) {
+    const bytes = frame(MsgType.STATE, s, 0x0101, t);
+    const packet = unstuff(bytes);
+    if (packet.subarray(10).every((b) => b !== 0)) return { bytes, packet };
+  }
+}
+
+function unstuff(stuffed: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  let i = 0;
+  while (i < stuffed.length && stuffed[i] !== 0) {
+    const code = stuffed[i++] as number;
+    for (let k = 1; k < code; k++) out.push(stuffed[i++] as number);
+    if (code !== 0xff && stuffed[i] !== 0) out.push(0);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Writes a frame's stuffed bytes with its CRC bits flipped (the segment stays well stuffed). */
+function withBadCrc(version: number, type: number, body: number[]): Uint8Array {
+  const good = rawFrame(version, type, 3, 3, body);
+  const p = unstuff(good);
+  p[p.length - 1] = (p[p.length - 1] as number) ^ 0x55;
+  const out = new Uint8Array(p.length + 8);
+  const n = cobsEncode(p, 0, p.length, out, 0);
+  out[n] = 0;
+  return out.subarray(0, n + 1);
+}
+
 function build(name: string, kind: Vector['kind'], bytes: Uint8Array): Vector {
   return { name, kind, bytes, events: streamEvents(bytes) };
 }
@@ -91,6 +138,17 @@ export function buildVectors(): Vector[] {
   const cobsBad = Uint8Array.from([0x09, 0x01, 0x02, 0x00]);
   const estopBody = [0, EstopSource.HOST, 0, 0];
   const longGarbage = new Uint8Array(2000).fill(0x5a);
+  const fullRun = fullRunState();
+  // The same packet with the last block's trailing code byte (0x01) left out, as some encoders do.
+  const noTrailing = concat(fullRun.bytes.subarray(0, fullRun.bytes.length - 2), Uint8Array.of(0));
+  const imuState = armState();
+  imuState.imuSample = 65535;
+  const orientationOnly = armState();
+  orientationOnly.flags = StateFlag.ORIENTATION;
+  orientationOnly.imuSample = 0;
+  const hello10 = { ...hello, protoMinor: 0 };
+  const hbState = newState();
+  hbState.jointCount = 1; hbState.status = Status.CONFIGURED | Status.HOST_SEEN;
 
   return [
     build('hello_mcu', 'valid', frame(MsgType.HELLO, hello, 0, 12)),
@@ -131,6 +189,29 @@ export function buildVectors(): Vector[] {
     build('command_nan_velocity', 'invalid', rawFrame(PROTOCOL_MAJOR, MsgType.COMMAND, 0, 0, [1, CommandMode.POSITION, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0xc0, 0x7f, 0, 0, 0, 0])),
     build('command_bad_mode', 'invalid', rawFrame(PROTOCOL_MAJOR, MsgType.COMMAND, 0, 0, [0, 9, 0, 0])),
     build('reset_unknown_bits', 'invalid', rawFrame(PROTOCOL_MAJOR, MsgType.RESET, 0, 0, [0x80, 0, 0, 0, 1, 0, 0, 0])),
+    // SPEC 1.1 decisions (§2 framing and check order, §3 STATE.imu_sample, ESTOP reason 0, §2 restarts).
+    build('cobs_full_run_trailing_code', 'valid', fullRun.bytes),
+    build('cobs_full_run_no_trailing_code', 'accepted', noTrailing),
+    build('order_cobs_before_short', 'invalid', Uint8Array.of(0x05, 0x01, 0x02, 0x00)),
+    build('order_crc_before_version', 'invalid', withBadCrc(PROTOCOL_MAJOR + 1, MsgType.HEARTBEAT, [0, 0, 0, 0])),
+    build('order_crc_before_body', 'invalid', withBadCrc(PROTOCOL_MAJOR, MsgType.STATE, [2, 0, 0, 0])),
+    build('order_version_before_type', 'invalid', rawFrame(PROTOCOL_MAJOR + 1, 0x7f, 0, 0, [1, 2, 3])),
+    build('order_type_before_body', 'invalid', rawFrame(PROTOCOL_MAJOR, 0x0c, 0, 0, [])),
+    build('state_imu_sample_counter', 'valid', frame(MsgType.STATE, imuState, 8, 1_001_000)),
+    build('state_orientation_without_imu', 'valid', frame(MsgType.STATE, orientationOnly, 9, 1_002_000)),
+    build('hello_mcu_minor_0', 'valid', frame(MsgType.HELLO, hello10, 0, 12)),
+    build('estop_host_shutdown_reason_0', 'valid', frame(MsgType.ESTOP, { category: 1, source: EstopSource.HOST, reason: 0 }, 20, 20)),
+    build('estop_bad_source', 'invalid', rawFrame(PROTOCOL_MAJOR, MsgType.ESTOP, 0, 0, [1, 5, 0, 0])),
+    build('ack_config_bad_value', 'valid', frame(MsgType.ACK, { ackedType: MsgType.CONFIG, result: 2, ackedSeq: 12, detail: 0 }, 21, 21)),
+    build('seq_gap_counts_lost', 'valid', concat(
+      frame(MsgType.STATE, hbState, 5, 5),
+      frame(MsgType.STATE, hbState, 9, 9),
+    )),
+    build('seq_restart_at_hello', 'valid', concat(
+      frame(MsgType.STATE, hbState, 53000, 100),
+      frame(MsgType.HELLO, hello, 0, 12),
+      frame(MsgType.STATE, hbState, 1, 1000),
+    )),
     build('config_min_above_max', 'invalid', rawFrame(PROTOCOL_MAJOR, MsgType.CONFIG, 0, 0, [100, 0, 0, 0, 1, 0, 0, 0, 10, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f])),
   ];
 }
