@@ -116,6 +116,20 @@ describe.runIf(findDynsecPlugin() !== null)('Mosquitto dynamic security with per
     await expect(connect(vic.credential.username, vic.credential.password)).rejects.toMatchObject({ code: 0x87 });
   });
 
+  it('a session client left by a dashboard that crashed is deleted by the next one to start once its session has expired', async () => {
+    const bob = await login('bob');
+    const page = await connect(bob.credential.username, bob.credential.password);
+    // Another dashboard (a replica, or this one restarted) sweeps at start: not yet expired, kept.
+    const early = await DynsecSessions.connect({ url: broker.url, ...admin, sweepMs: 0, now });
+    await early.stop();
+    expect((await connect(bob.credential.username, bob.credential.password)).connected).toBe(true);
+    clock += 3601_000; // the name rounds the expiry up to a whole second
+    const late = await DynsecSessions.connect({ url: broker.url, ...admin, sweepMs: 0, now });
+    await late.stop();
+    await closed(page);
+    await expect(connect(bob.credential.username, bob.credential.password)).rejects.toMatchObject({ code: 0x87 });
+  });
+
   it('operators\' and viewers\' own passwords do not exist on the broker; robots keep theirs', async () => {
     await expect(connect('alice', PASSWORDS['alice'] as string)).rejects.toMatchObject({ code: 0x87 });
     await expect(connect('vic', PASSWORDS['vic'] as string)).rejects.toMatchObject({ code: 0x87 });
