@@ -15,8 +15,9 @@ import type { FleetAccounts } from '../edge/mqtt/broker/broker-users.js';
 import { parseFleetAccounts } from '../proto/mqtt/index.js';
 import { writeMosquittoConfig } from '../edge/mqtt/broker/mosquitto-config.js';
 import { renderUnitFile } from '../edge/systemd/unit-file.js';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSim } from '../firmware-shim/virtual/cli.js';
 import { isSeededFault, SEEDED_FAULTS } from '../firmware-shim/virtual/seeded-faults.js';
@@ -230,7 +231,8 @@ program
   .option('--out <dir>', 'output folder', 'mosquitto')
   .option('--port <n>', 'listener port', positiveInt('--port'), 1883)
   .option('--host <addr>', 'listener address', '127.0.0.1')
-  .option('--user <name>', 'the user mosquitto drops privileges to (must be able to read the files)')
+  .option('--user <name>', 'the user mosquitto drops to when started as root, before it reads these files; run as root, this command hands the folder and files to that user', 'mosquitto')
+  .option('--dynamic-security', 'accounts and ACL in Mosquitto\'s dynamic security plugin: robots keep their passwords, operators and viewers get roles only, and the dashboard adds a random client per login session (writes its admin login to dashboard-broker-admin.json)', false)
   .option('--websockets-port <n>', 'also a MQTT-over-WebSocket listener on this port (for the dashboard\'s browsers), same host, accounts and ACL', positiveInt('--websockets-port'))
   .option('--certfile <pem>', 'TLS on both listeners (mqtts://, wss://): the broker\'s certificate, e.g. server.pem from `spinal certs`')
   .option('--keyfile <pem>', 'the broker certificate\'s private key')
@@ -239,7 +241,7 @@ program
   .option('--use-identity-as-username', 'the client certificate\'s CN is the username (robot certificates carry the robot id)', false)
   .option('--allow-plaintext', 'listen without TLS on a non-loopback --host (a network you trust completely)', false)
   .action((o: {
-    accounts: string; out: string; port: number; host: string; user?: string; websocketsPort?: number;
+    accounts: string; out: string; port: number; host: string; user: string; dynamicSecurity: boolean; websocketsPort?: number;
     certfile?: string; keyfile?: string; cafile?: string; requireCertificate: boolean; useIdentityAsUsername: boolean; allowPlaintext: boolean;
   }) => {
     if ((o.certfile === undefined) !== (o.keyfile === undefined)) fail('mosquitto: --certfile and --keyfile go together');
@@ -251,8 +253,10 @@ program
       fail(`mosquitto: --accounts ${o.accounts}: ${(e as Error).message}`);
     }
     try {
+      const admin = o.dynamicSecurity ? { username: 'spinal-dashboard', password: randomBytes(24).toString('base64url') } : null;
       const files = writeMosquittoConfig({
-        ...accounts, dir: o.out, port: o.port, host: o.host, ...(o.user !== undefined ? { runAsUser: o.user } : {}), allowPlaintext: o.allowPlaintext,
+        ...accounts, dir: o.out, port: o.port, host: o.host, runAsUser: o.user, allowPlaintext: o.allowPlaintext,
+        ...(admin !== null ? { dynamicSecurity: { admin } } : {}),
         ...(o.certfile !== undefined && o.keyfile !== undefined ? {
           tls: {
             certfile: resolve(o.certfile), keyfile: resolve(o.keyfile), requireCertificate: o.requireCertificate, useIdentityAsUsername: o.useIdentityAsUsername,
@@ -261,7 +265,15 @@ program
         } : {}),
         ...(o.websocketsPort !== undefined ? { websockets: { port: o.websocketsPort, host: o.host } } : {}),
       });
-      console.log(`${files.conf}\n${files.passwd}\n${files.acl}\nrun: mosquitto -c ${files.conf}`);
+      const written = [files.conf, files.passwd, files.acl, files.dynsec].filter((f) => f !== undefined);
+      if (admin !== null) {
+        // The dashboard's login, not the broker's: it stays with the user running this (0600).
+        const adminFile = join(o.out, 'dashboard-broker-admin.json');
+        writeFileSync(adminFile, `${JSON.stringify(admin)}\n`, { mode: 0o600 });
+        written.push(adminFile);
+      }
+      for (const w of files.warnings) console.error(`warning: ${w}`);
+      console.log(`${written.join('\n')}\nrun: mosquitto -c ${files.conf}`);
     } catch (e) {
       fail(`mosquitto: ${(e as Error).message}`);
     }

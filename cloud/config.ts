@@ -19,7 +19,8 @@
  *                  "tls": { "certFile": "server.pem", "keyFile": "server-key.pem" },  // HTTPS; omit: loopback only
  *                  "allowPlaintext": false,                    // plain HTTP off loopback (behind a TLS proxy)
  *                  "brokerTokenKeyFile": "broker-token.key",   // broker tokens instead of passwords in the page
- *                  "brokerTokenTtlS": 60, "brokerCaFile": "ca.pem", "brokerRevokeUrl": "wss://broker:8884/mqtt" },
+ *                  "brokerTokenTtlS": 60, "brokerCaFile": "ca.pem", "brokerRevokeUrl": "wss://broker:8884/mqtt",
+ *                  "brokerAdminFile": "dashboard-broker-admin.json" },  // or: a Mosquitto client per session (dynamic security)
  *                                                              // omit the section: no dashboard
  *   "log":      { "level": "info" }
  * }
@@ -103,8 +104,10 @@ export const CloudConfigSchema = z.strictObject({
     brokerTokenTtlS: z.number().int().min(1).max(3600).default(60),
     /** The CA of the broker's certificate, for the dashboard's own revocation connection. */
     brokerCaFile: z.string().min(1).optional(),
-    /** Where the dashboard itself reaches the broker to revoke a session at logout; default mqttUrl. */
+    /** Where the dashboard itself reaches the broker (revocations at logout, dynamic security commands); default mqttUrl. */
     brokerRevokeUrl: z.string().regex(/^(wss?|mqtts?):\/\/[^/\s]+/, 'must be a ws://, wss://, mqtt:// or mqtts:// URL').optional(),
+    /** Mosquitto with dynamic security: the admin login `spinal mosquitto --dynamic-security` wrote; one broker client per session. */
+    brokerAdminFile: z.string().min(1).optional(),
   }).optional(),
 });
 
@@ -134,7 +137,11 @@ export function parseCloudConfig(raw: unknown, source: string, baseDir = process
       ...(d.tls !== undefined ? { tls: { certFile: abs(d.tls.certFile), keyFile: abs(d.tls.keyFile) } } : {}),
       ...(d.brokerTokenKeyFile !== undefined ? { brokerTokenKeyFile: abs(d.brokerTokenKeyFile) } : {}),
       ...(d.brokerCaFile !== undefined ? { brokerCaFile: abs(d.brokerCaFile) } : {}),
+      ...(d.brokerAdminFile !== undefined ? { brokerAdminFile: abs(d.brokerAdminFile) } : {}),
     };
+    if (d.brokerAdminFile !== undefined && d.brokerTokenKeyFile !== undefined) {
+      throw new CloudConfigError(`config ${source}: dashboard: brokerTokenKeyFile (embedded broker) and brokerAdminFile (Mosquitto) are two ways of the same thing; give one`);
+    }
   }
   return c;
 }

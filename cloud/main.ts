@@ -12,6 +12,7 @@ import { BrainServer } from './brain/brain-server.js';
 import type { Clock } from './clock.js';
 import { CloudConfigError, dropUndefined, type CloudConfig } from './config.js';
 import { DashboardServer } from './dashboard/dashboard-server.js';
+import { DynsecSessions } from './dashboard/dynsec-sessions.js';
 import { DashboardUsers } from './dashboard/users.js';
 import { readTlsFiles } from './security/server-credentials.js';
 
@@ -32,6 +33,22 @@ function dashboardUsers(file: string, fleet: string): DashboardUsers {
   const accounts = parseFleetAccounts(raw, file);
   if (accounts.fleet !== fleet) throw new CloudConfigError(`dashboard.fleet is ${JSON.stringify(fleet)} but ${file} is for fleet ${JSON.stringify(accounts.fleet)}`);
   return new DashboardUsers(accounts);
+}
+
+/** The dashboard's admin login for Mosquitto's dynamic security; errors name the file. */
+function brokerAdmin(file: string): { username: string; password: string } {
+  const text = readNamed(file, 'dashboard.brokerAdminFile').toString('utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new CloudConfigError(`dashboard.brokerAdminFile ${file}: ${(e as Error).message}`);
+  }
+  const o = raw as { username?: unknown; password?: unknown } | null;
+  if (typeof o?.username !== 'string' || typeof o.password !== 'string' || o.username === '' || o.password === '') {
+    throw new CloudConfigError(`dashboard.brokerAdminFile ${file}: needs {"username", "password"} (as \`spinal mosquitto --dynamic-security\` writes it)`);
+  }
+  return { username: o.username, password: o.password };
 }
 
 /** A file's bytes; the error names the configuration key. */
@@ -63,10 +80,17 @@ export async function startCloud(config: CloudConfig, opts: { logger?: Logger; c
     });
     let dashboard: DashboardServer | null = null;
     if (d !== undefined && users !== null) {
+      const dashLog = logger.child({ component: 'dashboard' });
+      const brokerSessions = d.brokerAdminFile !== undefined ? await DynsecSessions.connect({
+        url: d.brokerRevokeUrl ?? d.mqttUrl, ...brokerAdmin(d.brokerAdminFile),
+        ...(d.brokerCaFile !== undefined ? { ca: readNamed(d.brokerCaFile, 'dashboard.brokerCaFile') } : {}),
+        onError: (message) => dashLog.warn({ err: message }, 'broker dynamic security'),
+      }).catch(async (e: unknown) => { await brain.stop(); throw e; }) : null;
       try {
         dashboard = await DashboardServer.start({
           host: d.listen.host, port: d.listen.port, fleet: d.fleet, robots: config.robots, users, mqttUrl: d.mqttUrl, brain,
-          sessionTtlMs: d.sessionTtlS * 1000, logger: logger.child({ component: 'dashboard' }), allowPlaintext: d.allowPlaintext,
+          sessionTtlMs: d.sessionTtlS * 1000, logger: dashLog, allowPlaintext: d.allowPlaintext,
+          ...(brokerSessions !== null ? { brokerSessions } : {}),
           ...(d.tls !== undefined ? { tls: { cert: readNamed(d.tls.certFile, 'dashboard.tls.certFile'), key: readNamed(d.tls.keyFile, 'dashboard.tls.keyFile') } } : {}),
           ...(d.brokerTokenKeyFile !== undefined ? {
             brokerTokens: {
@@ -77,6 +101,7 @@ export async function startCloud(config: CloudConfig, opts: { logger?: Logger; c
           } : {}),
         });
       } catch (e) {
+        await brokerSessions?.stop();
         await brain.stop();
         throw e;
       }

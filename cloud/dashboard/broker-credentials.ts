@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import { checkTokenKey, signBrokerToken } from '../../proto/mqtt/index.js';
+import type { BrokerCredential, SessionBrokerAccess } from './session-broker-access.js';
 import type { Session } from './sessions.js';
 
 export interface BrokerCredentialOptions {
@@ -24,18 +25,12 @@ export interface BrokerCredentialOptions {
   now?: () => number;
 }
 
-export interface BrokerCredential {
-  username: string;
-  password: string;
-  expiresAt: number;
-}
-
 /** A session's id at the broker: derived from the cookie, which it does not reveal. */
 export function sessionId(s: Pick<Session, 'token'>): string {
   return createHash('sha256').update(`spinal broker session\0${s.token}`).digest('base64url').slice(0, 32);
 }
 
-export class BrokerCredentials {
+export class BrokerCredentials implements SessionBrokerAccess {
   private readonly now: () => number;
   private readonly ttlMs: number;
 
@@ -44,6 +39,23 @@ export class BrokerCredentials {
     this.now = o.now ?? Date.now;
     this.ttlMs = o.ttlMs ?? 60_000;
     if (!(this.ttlMs >= 1000)) throw new RangeError(`broker token ttlMs=${this.ttlMs} must be at least 1000`);
+  }
+
+  /** Tokens need nothing at the broker until logout. */
+  open(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  credential(s: Session): BrokerCredential {
+    return this.mint(s);
+  }
+
+  close(s: Session): Promise<void> {
+    return this.revoke(s);
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
   }
 
   mint(s: Session): BrokerCredential {

@@ -12,8 +12,10 @@
  *
  * Transport: HTTPS when given a certificate; plaintext HTTP only on a loopback address unless
  * `allowPlaintext` says otherwise (the login's password and the session cookie cross it).
- * Broker credentials: with `brokerTokens` the page never holds a password (broker-credentials.ts);
- * without, it keeps the password in memory for the page's life (a reload asks for it again).
+ * Broker credentials: with `brokerTokens` (embedded broker) or `brokerSessions` (Mosquitto's
+ * dynamic security, dynsec-sessions.ts) the page never holds a password and its credential dies
+ * with the session; without, it keeps the password in memory for the page's life (a reload asks
+ * for it again).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -22,6 +24,7 @@ import type { SessionInfo } from '../../proto/brain/index.js';
 import { checkName } from '../../proto/mqtt/index.js';
 import { isLoopbackHost, plaintextRefusal } from '../../proto/security/loopback.js';
 import { BrokerCredentials, type BrokerCredentialOptions } from './broker-credentials.js';
+import type { SessionBrokerAccess } from './session-broker-access.js';
 import { HttpError, cookie, decodeComponent, readJsonObject, sendJson, stringField } from './http-util.js';
 import { LoginThrottle } from './login-throttle.js';
 import { SessionStore, type Session } from './sessions.js';
@@ -59,6 +62,8 @@ export interface DashboardOptions {
   allowPlaintext?: boolean;
   /** Mint broker tokens for the page instead of having it keep the password (the broker must hold the same key). */
   brokerTokens?: Omit<BrokerCredentialOptions, 'fleet' | 'now' | 'revokeUrl'> & { revokeUrl?: string };
+  /** Or: one broker client per session (Mosquitto's dynamic security); the dashboard stops it at close. */
+  brokerSessions?: SessionBrokerAccess;
 }
 
 const COOKIE = 'spinal_session';
@@ -66,7 +71,7 @@ const INSTRUCTION_MAX = 500;
 const silent: DashboardLogger = { info: () => undefined, warn: () => undefined };
 
 export class DashboardServer {
-  private constructor(private readonly server: Server, readonly host: string, private readonly secure: boolean) {}
+  private constructor(private readonly server: Server, readonly host: string, private readonly secure: boolean, private readonly access: SessionBrokerAccess | null) {}
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
@@ -97,7 +102,8 @@ export class DashboardServer {
     const sessions = new SessionStore(opts.sessionTtlMs ?? 12 * 3600_000, now);
     const throttle = new LoginThrottle(now);
     const bt = opts.brokerTokens;
-    const credentials = bt ? new BrokerCredentials({ ...bt, fleet: opts.fleet, now, revokeUrl: bt.revokeUrl ?? opts.mqttUrl }) : null;
+    if (bt && opts.brokerSessions) throw new Error('dashboard: brokerTokens and brokerSessions are two ways of the same thing; give one');
+    const credentials = bt ? new BrokerCredentials({ ...bt, fleet: opts.fleet, now, revokeUrl: bt.revokeUrl ?? opts.mqttUrl }) : opts.brokerSessions ?? null;
     const api = new Api(opts, sessions, throttle, logger, credentials, opts.tls !== undefined);
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       api.handle(req, res, assets).catch((e: unknown) => {
@@ -113,7 +119,7 @@ export class DashboardServer {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => resolve());
     });
-    const d = new DashboardServer(server, host, opts.tls !== undefined);
+    const d = new DashboardServer(server, host, opts.tls !== undefined, credentials);
     logger.info({ url: d.url, fleet: opts.fleet, mqtt: opts.mqttUrl }, 'dashboard listening');
     return d;
   }
@@ -123,6 +129,7 @@ export class DashboardServer {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    await this.access?.stop();
   }
 }
 
@@ -140,7 +147,7 @@ class Api {
     private readonly sessions: SessionStore,
     private readonly throttle: LoginThrottle,
     private readonly logger: DashboardLogger,
-    private readonly credentials: BrokerCredentials | null,
+    private readonly credentials: SessionBrokerAccess | null,
     private readonly secure: boolean,
   ) {}
 
@@ -201,7 +208,7 @@ class Api {
   private brokerToken(req: IncomingMessage, res: ServerResponse): void {
     const s = this.requireSession(req);
     if (!this.credentials) throw new HttpError(404, 'this dashboard mints no broker tokens (dashboard.brokerTokenKeyFile is not set): the page logs in to the broker with the password');
-    sendJson(res, 200, this.credentials.mint(s));
+    sendJson(res, 200, this.credentials.credential(s));
   }
 
   private async logout(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -209,9 +216,9 @@ class Api {
     this.sessions.delete(cookie(req, COOKIE));
     if (s && this.credentials) {
       // Revoked before answering: once the page sees the logout, its broker credential is dead.
-      await this.credentials.revoke(s).then(
+      await this.credentials.close(s).then(
         () => this.logger.info({ user: s.name }, 'dashboard session revoked at the broker'),
-        (e: unknown) => this.logger.warn({ user: s.name, err: (e as Error).message }, 'could not revoke the session at the broker: its tokens stay valid until they expire (at most the token lifetime)'),
+        (e: unknown) => this.logger.warn({ user: s.name, err: (e as Error).message }, 'could not revoke the session at the broker: its broker credential stays valid until it expires (a token\'s lifetime, or the session\'s end for a dynamic security client)'),
       );
     }
     res.writeHead(204, { 'set-cookie': `${COOKIE}=; ${this.cookieAttrs(0)}` });
@@ -243,6 +250,15 @@ class Api {
     }
     this.throttle.succeeded(address);
     const s = this.sessions.create(user);
+    if (this.credentials) {
+      try {
+        await this.credentials.open(s);
+      } catch (e) {
+        this.sessions.delete(s.token);
+        this.logger.warn({ user: s.name, err: (e as Error).message }, 'the broker did not take the session');
+        throw new HttpError(503, `logged in, but the broker did not take the session: ${(e as Error).message}`);
+      }
+    }
     this.logger.info({ user: s.name, role: s.role, address }, 'dashboard login');
     const maxAge = Math.floor(this.sessions.ttlMs / 1000);
     sendJson(res, 200, this.whoami(s), { 'set-cookie': `${COOKIE}=${s.token}; ${this.cookieAttrs(maxAge)}` });

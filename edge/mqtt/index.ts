@@ -8,3 +8,4 @@ export { EmbeddedBroker, type EmbeddedBrokerOptions, type Denial } from './broke
 export { brokerUsers, type BrokerUser, type FleetAccounts } from './broker/broker-users.js';
 export { writeMosquittoConfig, mosquittoPasswordHash, renderAcl, type MosquittoConfigOptions, type MosquittoFiles } from './broker/mosquitto-config.js';
 export { MosquittoProcess, findMosquitto, freePort, type MosquittoStartOptions } from './broker/mosquitto-process.js';
+export { findDynsecPlugin, renderDynsecConfig, DYNSEC_PLUGIN_PATHS, type DynsecAdmin } from './broker/mosquitto-dynsec-config.js';

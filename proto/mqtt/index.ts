@@ -6,3 +6,4 @@ export * from './brief.js';
 export * from './decode.js';
 export * from './accounts.js';
 export * from './broker-token.js';
+export * from './dynsec.js';

@@ -49,8 +49,8 @@ describe('Mosquitto configuration', () => {
     expect(conf).toMatch(/^allow_anonymous false$/m);
     expect(conf).toMatch(/^listener 18830 127\.0\.0\.1$/m);
     expect(conf).toMatch(/^set_tcp_nodelay true$/m);
-    expect(readFileSync(files.passwd, 'utf8').split('\n')[0]).toMatch(/^r1:\$7\$101\$/);
-    expect(statSync(files.passwd).mode & 0o777).toBe(0o600);
+    expect(readFileSync(files.passwd as string, 'utf8').split('\n')[0]).toMatch(/^r1:\$7\$101\$/);
+    expect(statSync(files.passwd as string).mode & 0o777).toBe(0o600);
   });
   it('adds a websockets listener that shares the one password file and ACL', () => {
     const files = writeMosquittoConfig({ ...accounts, dir, port: 18830, websockets: { port: 18831 } });
