@@ -59,6 +59,8 @@ export interface DashboardOptions {
   allowPlaintext?: boolean;
   /** Mint broker tokens for the page instead of having it keep the password (the broker must hold the same key). */
   brokerTokens?: Omit<BrokerCredentialOptions, 'fleet' | 'now' | 'revokeUrl'> & { revokeUrl?: string };
+  /** The browser client's folder (default: public/ beside this module); the dashboard bench serves an older build from here to compare. */
+  assetsDir?: string;
 }
 
 const COOKIE = 'spinal_session';
@@ -93,7 +95,7 @@ export class DashboardServer {
     }
     const now = opts.now ?? Date.now;
     const logger = opts.logger ?? silent;
-    const assets = loadAssets();
+    const assets = loadAssets(opts.assetsDir);
     const sessions = new SessionStore(opts.sessionTtlMs ?? 12 * 3600_000, now);
     const throttle = new LoginThrottle(now);
     const bt = opts.brokerTokens;
