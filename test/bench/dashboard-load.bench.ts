@@ -14,13 +14,14 @@
  * schema-valid summaries from one fleet-wide timer, plus one safety event a second fleet-wide, a
  * viewer over WebSocket that takes what the page takes and counts it (its peer in Node: a
  * subscriber of the whole fleet's state would itself hold back the broker's one delivery queue),
- * and the e-stop prober below. The
- * CPU each process used is reported: on two cores the page competes with both.
+ * and the e-stop prober below. The CPU each process used is reported: on two cores the page
+ * competes with both.
  *
  * Peers, same run: an idle baseline with the same robots known and online but no telemetry
  * flowing, measured for IDLE_S before the load starts; and, with SPINAL_BENCH_DASHBOARD_BASELINE
  * set to a git revision, that revision's page (cloud/dashboard/public from `git archive`) measured
- * under the same fleets just before this one, each on a fresh broker and fleet.
+ * under the same fleets just before this one (after it with SPINAL_BENCH_DASHBOARD_BASELINE_LAST=1),
+ * each on a fresh broker and fleet.
  *
  * Also probed in both phases: an operator's e-stop to one robot every ESTOP_PROBE_MS, timed from
  * publish to the robot's client (the broker's command path while the dashboard is being fed).
@@ -57,8 +58,8 @@ const LOADS = ALL_LOADS.filter((l) => ONLY.length === 0 || ONLY.includes(`${l.ro
 interface LoadSpec { robots: number; rateHz: number; goalP95Ms: number }
 /** The selected robot's plot may lag the robot by less than this (the issue's goal). */
 const GOAL_LAG_MS = 500;
-/** This bench on the same machine before the brief, virtual rows and decimation (100 × 20 Hz). */
-const PREVIOUS = 'before: idle p50/p95/p99 16.7/16.7/16.8 ms, loaded 100×20 Hz 16.7/150/250 ms, selected robot\'s plot up to 20 s behind';
+/** This bench on the same machine in earlier rounds (100 × 20 Hz), with its publishers in the broker's process. */
+const PREVIOUS = 'before the brief, virtual rows and decimation: loaded 16.7/150/250 ms, plot up to 20 s behind; with them (publishers still beside the broker, plot age per frame): 16.7/50/133 ms, plot age p50/p95 135 ms/1.9 s';
 const EVENT_PERIOD_MS = 1000;
 /** The heap (floor) at the end may exceed the one at the reference point by this factor and still be "bounded". */
 const HEAP_GROWTH_LIMIT = 1.2;
@@ -89,6 +90,14 @@ const OPERATOR = { name: 'olga', password: 'olga-secret' };
 const VIEWER = { name: 'vic', password: 'vic-secret' };
 /** A git revision whose page is measured first, as the peer (absent: this tree's page only). */
 const BASELINE = process.env.SPINAL_BENCH_DASHBOARD_BASELINE ?? '';
+/** SPINAL_BENCH_DASHBOARD_BASELINE_LAST=1: this tree's page first, then the baseline's. */
+const BASELINE_LAST = process.env.SPINAL_BENCH_DASHBOARD_BASELINE_LAST === '1';
+/**
+ * With a baseline: this many rounds of (baseline, this tree) per fleet, alternating, pooled in the
+ * summary: on a shared machine whose load drifts over minutes, one measurement of each, one after
+ * the other, compares two machines more than two pages.
+ */
+const ROUNDS = Math.max(1, Number(process.env.SPINAL_BENCH_DASHBOARD_ROUNDS ?? 1));
 const TRACE = process.env.SPINAL_BENCH_DASHBOARD_TRACE === '1';
 const TRACE_S = 10;
 
@@ -244,7 +253,10 @@ interface PageVariant {
   assetsDir?: string;
 }
 
-async function runLoad(spec: LoadSpec, variant: PageVariant): Promise<{ result: BenchResult; trace: TraceSummary | null }> {
+/** A measurement's raw figures, pooled across rounds by run(). */
+interface Raw { frames: number[]; draws: number[]; ages: number[]; chromiumCpuPct: number; loadAvg: number }
+
+async function runLoad(spec: LoadSpec, variant: PageVariant): Promise<{ result: BenchResult; trace: TraceSummary | null; raw: Raw }> {
   const { robots: ROBOTS, rateHz: RATE_HZ } = spec;
   const ids = Array.from({ length: ROBOTS }, (_, i) => `robot${i + 1}`);
   const accounts = { fleet: FLEET, robots: ids.map((id) => ({ id, password: `${id}-secret` })), operators: [OPERATOR], viewers: [VIEWER] };
@@ -543,7 +555,11 @@ async function runLoad(spec: LoadSpec, variant: PageVariant): Promise<{ result: 
       summary,
       notes,
     };
-    return { result, trace };
+    const raw: Raw = {
+      frames: phaseFrames('load'), draws: loadSamples.slice(1).flatMap((x) => x.probe.draws), ages: loadSamples.slice(1).flatMap((x) => x.probe.lags).filter(Number.isFinite),
+      chromiumCpuPct: cpuOf((s) => s.chromiumCpuS * 1e6), loadAvg: ((loadStartLoad[0] ?? 0) + (loadEndLoad[0] ?? 0)) / 2,
+    };
+    return { result, trace, raw };
   } finally {
     await browser?.close().catch(() => undefined);
     // aedes (mqemitter) holds the backlog a slow subscriber caused; when the last subscriber of
@@ -589,22 +605,32 @@ function pageAt(rev: string): { dir: string; remove: () => void } {
 
 /**
  * Both fleets, one after the other (with a baseline revision: its page first, then this tree's,
- * each on a fresh broker and fleet); rows and figures labelled with fleet and page. A measurement
+ * each on a fresh broker and fleet, ROUNDS times); rows and figures labelled with fleet and page. A measurement
  * that fails (a page that stops answering) is reported as such; the others still count.
  */
 async function run(): Promise<BenchResult> {
   const parts: { label: string; result: BenchResult }[] = [];
   const failed: Record<string, string> = {};
   const baseline = BASELINE === '' ? null : pageAt(BASELINE);
-  const variants: PageVariant[] = [...(baseline ? [{ label: BASELINE, assetsDir: baseline.dir }] : []), { label: 'this tree' }];
+  const pages: PageVariant[] = [...(baseline ? [{ label: BASELINE, assetsDir: baseline.dir }] : []), { label: 'this tree' }];
+  // A machine whose load drifts favours one order: a second run with the other order shows how much.
+  const variants = BASELINE_LAST ? pages.reverse() : pages;
+  const rounds = baseline ? ROUNDS : 1;
+  const pooled = new Map<string, Raw[]>();
   try {
     for (const spec of LOADS) {
-      for (const variant of variants) {
-        const label = `${spec.robots}×${spec.rateHz} Hz${baseline ? ` [${variant.label}]` : ''}`;
-        try {
-          parts.push({ label, result: (await runLoad(spec, variant)).result });
-        } catch (e) {
-          failed[`${label}: not measured`] = (e as Error).message;
+      for (let round = 1; round <= rounds; round++) {
+        for (const variant of variants) {
+          const fleet = `${spec.robots}×${spec.rateHz} Hz`;
+          const label = `${fleet}${baseline ? ` [${variant.label}]` : ''}${rounds > 1 ? ` #${round}` : ''}`;
+          try {
+            const { result, raw } = await runLoad(spec, variant);
+            parts.push({ label, result });
+            const key = `${fleet} [${variant.label}]`;
+            pooled.set(key, [...(pooled.get(key) ?? []), raw]);
+          } catch (e) {
+            failed[`${label}: not measured`] = (e as Error).message;
+          }
         }
       }
     }
@@ -612,12 +638,24 @@ async function run(): Promise<BenchResult> {
     baseline?.remove();
   }
   if (parts.length === 0) throw new Error(`no fleet measured: ${Object.values(failed).join('; ')}`);
+  // Each page over all its rounds: frames, draws and ages pooled; CPU and load averaged.
+  const side: Record<string, string> = {};
+  if (baseline) {
+    for (const [key, raws] of pooled) {
+      const f = frameStats(raws.flatMap((r) => r.frames));
+      const d = frameStats(raws.flatMap((r) => r.draws));
+      const a = frameStats(raws.flatMap((r) => r.ages));
+      const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+      side[`${key} over ${raws.length} round(s): frame p50/p95/p99 ms; plot lag at draw p50/p95 ms; plot age p50/p95 ms; chromium CPU %; load avg`] =
+        `${f.p50.toFixed(1)}/${f.p95.toFixed(1)}/${f.p99.toFixed(1)}; ${d.p50.toFixed(0)}/${d.p95.toFixed(0)}; ${a.p50.toFixed(0)}/${a.p95.toFixed(0)}; ${mean(raws.map((r) => r.chromiumCpuPct)).toFixed(0)}; ${mean(raws.map((r) => r.loadAvg)).toFixed(1)}`;
+    }
+  }
   return {
     scenario: 'dashboard-load',
     title: parts.map((p) => p.result.title).join('; then '),
     columns: parts[0]?.result.columns ?? [],
     rows: parts.flatMap((p) => p.result.rows.map((r) => [`${p.label} ${String(r[0])}`, ...r.slice(1)])),
-    summary: { ...Object.fromEntries(parts.flatMap((p) => Object.entries(p.result.summary).map(([k, v]) => [`${p.label}: ${k}`, v]))), ...failed },
+    summary: { ...side, ...Object.fromEntries(parts.flatMap((p) => Object.entries(p.result.summary).map(([k, v]) => [`${p.label}: ${k}`, v]))), ...failed },
     notes: parts.flatMap((p) => (p.result.notes ?? []).map((n) => `${p.label}: ${n}`)),
   };
 }
