@@ -155,8 +155,9 @@ async function init(c: FleetConfig): Promise<void> {
     else if (topic.endsWith('/brief')) counters.viewerBriefs++;
     else if (topic.endsWith('/event')) counters.viewerEvents++;
   });
-  // Not the whole fleet's state: a subscriber of 2000 messages/s in a starved process holds back
-  // the broker's single delivery queue, e-stops and the page's messages included (measured: 3-6 s).
+  // Not the whole fleet's state: aedes waits for every subscriber's socket through one delivery
+  // queue, so a subscriber of 2000 messages/s in a starved process can hold back everyone's
+  // messages, e-stops and the page's included.
   const root = `spinal/v1/${c.fleet}`;
   await viewer.subscribeAsync([`${root}/+/brief`, `${root}/+/status`, `${root}/+/event`, robotTopics(c.fleet, c.selected).state], { qos: 1 });
 
