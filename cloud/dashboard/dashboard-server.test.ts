@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DashboardServer, type DashboardBrain } from './dashboard-server.js';
 import { DashboardUsers } from './users.js';
@@ -53,6 +56,21 @@ describe('dashboard HTTP server', () => {
     expect((await fetch(`${base}/fleet-model.test.ts`)).status).toBe(404);
     const missing = await fetch(`${base}/../../etc/passwd`);
     expect(missing.status).toBe(404);
+  });
+
+  it('serves the browser client from assetsDir when given one (the bench measures an older page so)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spinal-dash-assets-'));
+    try {
+      writeFileSync(join(dir, 'index.html'), '<!doctype html><title>older page</title>');
+      writeFileSync(join(dir, 'app.js'), 'export const older = true;');
+      server = await DashboardServer.start({ fleet: 'f', robots: ['r1'], users, mqttUrl: 'ws://127.0.0.1:9001/mqtt', brain: null, assetsDir: dir });
+      const base = server.url.replace(/\/$/, '');
+      await expect((await fetch(`${base}/`)).text()).resolves.toContain('older page');
+      await expect((await fetch(`${base}/app.js`)).text()).resolves.toBe('export const older = true;');
+      expect((await fetch(`${base}/telemetry-worker.js`)).status).toBe(404);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('logs an operator in with the MQTT credentials and tells the page its role, fleet and broker URL', async () => {

@@ -64,6 +64,8 @@ export interface DashboardOptions {
   brokerTokens?: Omit<BrokerCredentialOptions, 'fleet' | 'now' | 'revokeUrl'> & { revokeUrl?: string };
   /** Or: one broker client per session (Mosquitto's dynamic security); the dashboard stops it at close. */
   brokerSessions?: SessionBrokerAccess;
+  /** The browser client's folder (default: public/ beside this module); the dashboard bench serves an older build from here to compare. */
+  assetsDir?: string;
 }
 
 const COOKIE = 'spinal_session';
@@ -98,7 +100,7 @@ export class DashboardServer {
     }
     const now = opts.now ?? Date.now;
     const logger = opts.logger ?? silent;
-    const assets = loadAssets();
+    const assets = loadAssets(opts.assetsDir);
     const sessions = new SessionStore(opts.sessionTtlMs ?? 12 * 3600_000, now);
     const throttle = new LoginThrottle(now);
     const bt = opts.brokerTokens;

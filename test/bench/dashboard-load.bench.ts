@@ -3,50 +3,63 @@
  * (the page's worst case for plots), and 1000 robots × 1 Hz (its worst case for the overview);
  * each robot publishes its brief beside the state (1 Hz and on change) as the edge does, and one
  * robot's detail (three live uPlot charts) is open. Measured in the page:
- * requestAnimationFrame intervals (frame time), the selected robot's plot lag at every frame (page
- * clock − newest plotted sample's `at`), long tasks, the renderer main thread's busy share,
- * and the retained JS heap, DOM nodes and listeners (CDP, after a forced GC) every 10 s.
+ * requestAnimationFrame intervals (frame time), the selected robot's plot lag (at every draw of
+ * its plot: page clock − the newest drawn sample's `at`, which the publisher stamps when it sends
+ * it; and the same age at every frame), long tasks, the renderer main thread's busy share, and the
+ * retained JS heap, DOM nodes and listeners (CDP, after a forced GC) every 10 s.
  *
- * No real robots: an embedded broker (TCP + WebSocket), the dashboard's HTTP server and, in this
- * process, one MQTT client per robot with its own robot account (the ACL lets robot R publish only
- * its own topics) publishing schema-valid summaries on absolute-deadline timers, plus one safety
- * event a second fleet-wide. A separate viewer client over WebSocket counts what the broker
- * delivered; the page proves it keeps up through the selected robot's `summary seq` and plot time.
+ * No real robots: an embedded broker (TCP + WebSocket) and the dashboard's HTTP server in this
+ * process, and in a child process (dashboard-fleet-child.ts) one MQTT client per robot with its
+ * own robot account (the ACL lets robot R publish only its own topics) publishing pre-encoded,
+ * schema-valid summaries from one fleet-wide timer, plus one safety event a second fleet-wide, a
+ * viewer over WebSocket that takes what the page takes and counts it (its peer in Node: a
+ * subscriber of the whole fleet's state would itself hold back the broker's one delivery queue),
+ * and the e-stop prober below. The CPU each process used is reported: on two cores the page
+ * competes with both.
  *
- * Peer, same run and page: an idle baseline with the same robots known and online but no
- * telemetry flowing, measured for IDLE_S before the load starts. The figures of this bench before
- * the dashboard subscribed to briefs, virtualised its rows and decimated its plots are quoted in
- * the notes (PREVIOUS) and in the closing note of that change.
+ * Peers, same run: an idle baseline with the same robots known and online but no telemetry
+ * flowing, measured for IDLE_S before the load starts; and, with SPINAL_BENCH_DASHBOARD_BASELINE
+ * set to a git revision, that revision's page (cloud/dashboard/public from `git archive`) measured
+ * under the same fleets just before this one (after it with SPINAL_BENCH_DASHBOARD_BASELINE_LAST=1),
+ * each on a fresh broker and fleet.
  *
  * Also probed in both phases: an operator's e-stop to one robot every ESTOP_PROBE_MS, timed from
  * publish to the robot's client (the broker's command path while the dashboard is being fed).
+ * SPINAL_BENCH_DASHBOARD_TRACE=1 records a Chromium performance trace and CPU profiles of the
+ * page and its worker (TRACE_S, in the middle of the load) and writes their summary beside the
+ * results (page-trace.ts).
  */
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { DashboardServer } from '../../cloud/dashboard/dashboard-server.js';
 import { DashboardUsers } from '../../cloud/dashboard/users.js';
 import { EmbeddedBroker } from '../../edge/mqtt/broker/embedded-broker.js';
-import { BriefSchedule, SafetyEventSchema, StateBriefSchema, StateSummarySchema, briefOf, encodePayload, fleetTopics, robotTopics, type SafetyEvent, type StateSummary } from '../../proto/mqtt/index.js';
 import { sleep } from '../e2e/link-harness.js';
 import { launchChromium } from './browser.js';
-import { stats, type BenchResult, type Cell, type Scenario } from './harness.js';
+import { FleetProcess } from './dashboard-fleet.js';
+import { tracePage, type TraceSummary } from './page-trace.js';
+import { repoRoot, stats, type BenchResult, type Cell, type Scenario } from './harness.js';
 
 const DURATION_S = Number(process.env.SPINAL_BENCH_DASHBOARD_S ?? 300);
-const IDLE_S = 30;
+const IDLE_S = Number(process.env.SPINAL_BENCH_DASHBOARD_IDLE_S ?? 30);
 const SAMPLE_S = 10;
 /** The fleets measured, in order; each its own broker, page and idle baseline. */
-const LOADS: readonly LoadSpec[] = [
+const ALL_LOADS: readonly LoadSpec[] = [
   { robots: 100, rateHz: 20, goalP95Ms: 1000 / 30 },
   { robots: 1000, rateHz: 1, goalP95Ms: 50 },
 ];
+/** SPINAL_BENCH_DASHBOARD_FLEETS=100x20 (comma-separated) measures only those. */
+const ONLY = (process.env.SPINAL_BENCH_DASHBOARD_FLEETS ?? '').split(',').filter(Boolean);
+const LOADS = ALL_LOADS.filter((l) => ONLY.length === 0 || ONLY.includes(`${l.robots}x${l.rateHz}`));
 interface LoadSpec { robots: number; rateHz: number; goalP95Ms: number }
 /** The selected robot's plot may lag the robot by less than this (the issue's goal). */
 const GOAL_LAG_MS = 500;
-/** This bench on the same machine before the brief, virtual rows and decimation (100 × 20 Hz). */
-const PREVIOUS = 'before: idle p50/p95/p99 16.7/16.7/16.8 ms, loaded 100×20 Hz 16.7/150/250 ms, selected robot\'s plot up to 20 s behind';
+/** This bench on the same machine in earlier rounds (100 × 20 Hz), with its publishers in the broker's process. */
+const PREVIOUS = 'before the brief, virtual rows and decimation: loaded 16.7/150/250 ms, plot up to 20 s behind; with them (publishers still beside the broker, plot age per frame): 16.7/50/133 ms, plot age p50/p95 135 ms/1.9 s';
 const EVENT_PERIOD_MS = 1000;
 /** The heap (floor) at the end may exceed the one at the reference point by this factor and still be "bounded". */
 const HEAP_GROWTH_LIMIT = 1.2;
@@ -75,11 +88,18 @@ const MIB = 1024 * 1024;
 
 const OPERATOR = { name: 'olga', password: 'olga-secret' };
 const VIEWER = { name: 'vic', password: 'vic-secret' };
-const TASKS = ['walk to the charging dock and sit down', 'pick up the red cube and put it in the blue bin'];
-
-const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
-const r3 = (x: number): number => Math.round(x * 1e3) / 1e3;
-const nowEpochMs = (): number => performance.timeOrigin + performance.now();
+/** A git revision whose page is measured first, as the peer (absent: this tree's page only). */
+const BASELINE = process.env.SPINAL_BENCH_DASHBOARD_BASELINE ?? '';
+/** SPINAL_BENCH_DASHBOARD_BASELINE_LAST=1: this tree's page first, then the baseline's. */
+const BASELINE_LAST = process.env.SPINAL_BENCH_DASHBOARD_BASELINE_LAST === '1';
+/**
+ * With a baseline: this many rounds of (baseline, this tree) per fleet, alternating, pooled in the
+ * summary: on a shared machine whose load drifts over minutes, one measurement of each, one after
+ * the other, compares two machines more than two pages.
+ */
+const ROUNDS = Math.max(1, Number(process.env.SPINAL_BENCH_DASHBOARD_ROUNDS ?? 1));
+const TRACE = process.env.SPINAL_BENCH_DASHBOARD_TRACE === '1';
+const TRACE_S = 10;
 
 function withTimeout<T>(what: string, p: Promise<T>, ms = CALL_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -87,120 +107,15 @@ function withTimeout<T>(what: string, p: Promise<T>, ms = CALL_TIMEOUT_MS): Prom
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** One synthetic robot: a sinusoidal gait or reach, rounded as the edge rounds, published on its own MQTT connection. */
-class SyntheticRobot {
-  readonly topics;
-  readonly joints: number;
-  private readonly offsets: number[];
-  private readonly amps: number[];
-  private readonly freqs: number[];
-  private readonly phases: number[];
-  private seq = 0;
-  private eventSeq = 0;
-  private briefSeq = 0;
-  private readonly brief = new BriefSchedule();
-  briefs = 0;
-  state = 'ACTIVE';
-  published = 0;
-  skipped = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private nextMs = 0;
-  private readonly t0Ms = nowEpochMs();
-  client: MqttClient | null = null;
-
-  constructor(readonly index: number, readonly id: string, readonly rateHz: number) {
-    this.topics = robotTopics(FLEET, id);
-    const quadruped = index % 2 === 0;
-    this.joints = quadruped ? 12 : 7;
-    const j = Array.from({ length: this.joints }, (_, k) => k);
-    // Quadruped: hip 0, thigh 0.8, knee -1.6 per leg; arm: a ready pose and a half-open gripper.
-    this.offsets = quadruped ? j.map((k) => [0, 0.8, -1.6][k % 3] as number) : [0, -0.4, 0, 1.2, 0, 0.9, 0.02];
-    this.amps = quadruped ? j.map((k) => [0.08, 0.35, 0.5][k % 3] as number) : [0.6, 0.3, 0.4, 0.35, 0.5, 0.25, 0.015];
-    this.freqs = quadruped ? j.map(() => 1.6) : j.map((k) => 0.25 + 0.03 * k);
-    this.phases = j.map((k) => (quadruped ? Math.PI * (Math.floor(k / 3) % 2) : 0.7 * k) + 0.37 * index);
-  }
-
-  summary(atMs: number): StateSummary {
-    const t = (atMs - this.t0Ms) / 1000;
-    const n = this.joints;
-    const q = (tt: number, k: number): number => (this.offsets[k] as number) + (this.amps[k] as number) * Math.sin(2 * Math.PI * (this.freqs[k] as number) * tt + (this.phases[k] as number));
-    const dq = (tt: number, k: number): number => (this.amps[k] as number) * 2 * Math.PI * (this.freqs[k] as number) * Math.cos(2 * Math.PI * (this.freqs[k] as number) * tt + (this.phases[k] as number));
-    const measured = { position: new Array<number>(n), velocity: new Array<number>(n) };
-    const sent = { position: new Array<number>(n), velocity: new Array<number>(n) };
-    // The plant lags the command by ~15 ms, with encoder-sized noise.
-    for (let k = 0; k < n; k++) {
-      sent.position[k] = r4(q(t, k));
-      sent.velocity[k] = r3(dq(t, k));
-      measured.position[k] = r4(q(t - 0.015, k) + (Math.random() - 0.5) * 4e-4);
-      measured.velocity[k] = r3(dq(t - 0.015, k) + (Math.random() - 0.5) * 2e-2);
-    }
-    const roll = 0.03 * Math.sin(2 * Math.PI * 0.8 * t + this.index);
-    const pitch = 0.02 * Math.sin(2 * Math.PI * 0.8 * t + this.index + 1);
-    const wrap = (a: number): number => Math.atan2(Math.sin(a), Math.cos(a));
-    return {
-      v: 1, robot: this.id, at: Math.round(atMs), seq: this.seq++,
-      safety: { state: this.state, latched: false },
-      sent: { mode: 'position', position: sent.position, velocity: sent.velocity, ageMs: r3(1 + Math.random() * 9) },
-      link: { state: 'READY', rxFrames: Math.max(0, Math.floor(t * 250)), errors: 0, lastFrameAgeMs: r3(Math.random() * 4) },
-      measured,
-      imu: {
-        roll: r4(roll), pitch: r4(pitch), yaw: r4(wrap(0.05 * t + this.index)),
-        gyro: [r4(0.15 * Math.cos(2 * Math.PI * 0.8 * t + this.index)), r4(0.1 * Math.cos(2 * Math.PI * 0.8 * t + this.index + 1)), r4(0.05)],
-        accel: [r3(-9.806 * Math.sin(pitch) + (Math.random() - 0.5) * 0.1), r3(9.806 * Math.sin(roll) + (Math.random() - 0.5) * 0.1), r3(9.806 + (Math.random() - 0.5) * 0.1)],
-      },
-      metrics: { loopLatenessP99Ms: r3(0.15 + Math.random() * 0.3), decoderMs: r3(7 + Math.random() * 3), cloudLatencyMs: r3(28 + Math.random() * 12), planAgeMs: r3(80 + Math.random() * 150) },
-      task: TASKS[this.index % 2] as string,
-      fleetLatch: false,
-    };
-  }
-
-  /** The next safety event, alternating ACTIVE → HOLD (plan lapsed) and HOLD → ACTIVE (new plan). */
-  event(atMs: number): SafetyEvent {
-    const hold = this.state === 'ACTIVE';
-    const from = this.state;
-    this.state = hold ? 'HOLD' : 'ACTIVE';
-    return hold
-      ? { v: 1, robot: this.id, wallMs: Math.round(atMs), monoUs: Math.round(performance.now() * 1000), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'plan-expired', source: 'edge:plan-ttl', detail: 'plan older than its validity' }
-      : { v: 1, robot: this.id, wallMs: Math.round(atMs), monoUs: Math.round(performance.now() * 1000), seq: this.eventSeq++, kind: 'transition', from, to: this.state, cause: 'new-plan', source: 'edge:cloud-link' };
-  }
-
-  /**
-   * Starts publishing at rateHz on absolute deadlines from `firstMs` (performance.now time); a tick
-   * late by more than a period is skipped, not bunched. The brief goes with a state when due, as
-   * the edge sends it (BriefSchedule).
-   */
-  start(client: MqttClient, firstMs: number): void {
-    const period = 1000 / this.rateHz;
-    this.nextMs = firstMs;
-    const fire = (): void => {
-      const s = this.summary(nowEpochMs());
-      client.publish(this.topics.state, encodePayload(s), { qos: 0 });
-      this.published++;
-      if (this.brief.due(s, s.at)) {
-        client.publish(this.topics.brief, encodePayload(briefOf(s, this.briefSeq++)), { qos: 0 });
-        this.briefs++;
-      }
-      const now = performance.now();
-      this.nextMs += period;
-      while (this.nextMs < now) { this.nextMs += period; this.skipped++; }
-      this.timer = setTimeout(fire, this.nextMs - now);
-    };
-    this.timer = setTimeout(fire, Math.max(0, firstMs - performance.now()));
-  }
-
-  stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-}
-
 /** What the page reports at each sample: cheap reads, and the window's frame intervals (copied out once per window, not per frame). */
 interface PageProbe {
   n: number;
   /** rAF intervals (ms) since the previous probe, oldest first. */
   frames: number[];
-  /** The selected robot's plot lag (ms) at each of those frames (NaN before its first sample). */
+  /** The selected robot's plot age (ms) at each of those frames: page clock − newest drawn sample's `at` (NaN before its first sample). */
   lags: number[];
+  /** The plot lag (ms) at each draw of the plot since the previous probe: page clock when the page set the newest sample's `at` on the plot − that `at`. */
+  draws: number[];
   longN: number;
   longMs: number;
   samples: number;
@@ -225,10 +140,14 @@ interface Sample {
   styleS: number;
   layoutS: number;
   viewerState: number;
+  viewerBriefs: number;
   viewerEvents: number;
   published: number;
-  /** This process's V8 heap in use (broker, publishers, counter; not collected first): where a backlog the page cannot take accumulates. */
+  /** This process's V8 heap in use (broker, dashboard server; not collected first): where a backlog the page cannot take accumulates. */
   nodeHeap: number;
+  /** CPU time (µs) used so far by this process (broker, dashboard server, page driver) and by the fleet process (publishers, viewer, prober). */
+  benchCpuUs: number;
+  fleetCpuUs: number;
   /** JS heap in use of the page's workers (the telemetry worker), after a forced GC in each; NaN when the page has none. */
   workerHeap: number;
   /** Resident memory of all Chromium renderer processes (the page, its workers, messages queued for them). */
@@ -238,17 +157,31 @@ interface Sample {
   /** E-stop probes sent so far, and the delivery times (ms) of those that arrived. */
   probesSent: number;
   probeMs: number[];
+  /** Publisher ticks skipped so far (late by more than a period), and briefs published. */
+  skipped: number;
+  briefs: number;
 }
 
 /**
- * The frame recorder: every rAF interval, and the plot lag at that frame (page clock − the newest
+ * The frame recorder: every rAF interval, and the plot's age at that frame (page clock − the newest
  * plotted sample's time, from the detail's data-last-t), into preallocated rings; long tasks summed.
+ * The draw recorder: each time the page sets data-last-t (it does so as it hands the charts their
+ * new columns), page clock − that time. The sample's time is the publisher's wall clock when it
+ * sent it (same machine, same clock), so this is the lag from publish to plot.
  */
 const INSTALL = `(() => {
   const N = ${RING};
-  const b = { d: new Float64Array(N), lag: new Float64Array(N), n: 0, read: 0, last: -1, longN: 0, longMs: 0 };
+  const b = { d: new Float64Array(N), lag: new Float64Array(N), n: 0, read: 0, last: -1, longN: 0, longMs: 0, draw: new Float64Array(N), drawN: 0, drawRead: 0, drawnT: null };
   window.__bench = b;
   const detail = document.getElementById('detail');
+  new MutationObserver(() => {
+    const lastT = detail.dataset.lastT;
+    // A redraw of the sample already drawn is not a new one.
+    if (lastT === undefined || lastT === 'null' || lastT === b.drawnT) return;
+    b.drawnT = lastT;
+    b.draw[b.drawN & (N - 1)] = Date.now() - Number(lastT) * 1000;
+    b.drawN++;
+  }).observe(detail, { attributes: true, attributeFilter: ['data-last-t'] });
   const loop = (t) => {
     if (b.last >= 0) {
       const lastT = detail.dataset.lastT;
@@ -273,9 +206,12 @@ const PROBE = `(() => {
   const frames = [], lags = [];
   for (let i = Math.max(b.read, b.n - ${RING}); i < b.n; i++) { frames.push(b.d[i & ${RING - 1}]); lags.push(b.lag[i & ${RING - 1}]); }
   b.read = b.n;
+  const draws = [];
+  for (let i = Math.max(b.drawRead, b.drawN - ${RING}); i < b.drawN; i++) draws.push(b.draw[i & ${RING - 1}]);
+  b.drawRead = b.drawN;
   const fleet = document.getElementById('fleet');
   return {
-    n: b.n, frames, lags, longN: b.longN, longMs: b.longMs,
+    n: b.n, frames, lags, draws, longN: b.longN, longMs: b.longMs,
     samples: d && d.dataset.samples !== undefined ? Number(d.dataset.samples) : NaN,
     lagMs: Date.now() - lastT * 1000, seq,
     // The table builds only the rows in view: it keeps the counts of all on itself.
@@ -310,7 +246,17 @@ function slope(xs: number[], ys: number[]): number {
   return num / den;
 }
 
-async function runLoad(spec: LoadSpec): Promise<BenchResult> {
+interface PageVariant {
+  /** How rows and figures name this page ('this tree', or the baseline's revision). */
+  label: string;
+  /** The folder of the page's files; undefined: this tree's cloud/dashboard/public. */
+  assetsDir?: string;
+}
+
+/** A measurement's raw figures, pooled across rounds by run(). */
+interface Raw { frames: number[]; draws: number[]; ages: number[]; chromiumCpuPct: number; loadAvg: number }
+
+async function runLoad(spec: LoadSpec, variant: PageVariant): Promise<{ result: BenchResult; trace: TraceSummary | null; raw: Raw }> {
   const { robots: ROBOTS, rateHz: RATE_HZ } = spec;
   const ids = Array.from({ length: ROBOTS }, (_, i) => `robot${i + 1}`);
   const accounts = { fleet: FLEET, robots: ids.map((id) => ({ id, password: `${id}-secret` })), operators: [OPERATOR], viewers: [VIEWER] };
@@ -318,75 +264,17 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
   let broker: EmbeddedBroker | null = null;
   let dashboard: DashboardServer | null = null;
   let browser: Browser | null = null;
-  let viewer: MqttClient | null = null;
-  let eventTimer: NodeJS.Timeout | null = null;
-  const robots: SyntheticRobot[] = [];
-  let probe: MqttClient | null = null;
-  let probeTimer: NodeJS.Timeout | null = null;
-  // Counted for the whole run (teardown reads them to know when the broker's queue is empty).
-  let viewerState = 0;
-  let viewerEvents = 0;
-  const published = (): number => robots.reduce((a, r) => a + r.published, 0);
+  let fleet: FleetProcess | null = null;
+  let trace: TraceSummary | null = null;
   try {
-    // The payload stays what the edge sends: both shapes pass the contract's schemas.
-    const probeQuad = new SyntheticRobot(0, 'robot1', RATE_HZ);
-    const probeArm = new SyntheticRobot(1, 'robot2', RATE_HZ);
-    const quadBytes = encodePayload(StateSummarySchema.parse(probeQuad.summary(nowEpochMs()))).length;
-    const armBytes = encodePayload(StateSummarySchema.parse(probeArm.summary(nowEpochMs()))).length;
-    SafetyEventSchema.parse(probeQuad.event(Date.now()));
-    SafetyEventSchema.parse(probeQuad.event(Date.now()));
-    const briefBytes = encodePayload(StateBriefSchema.parse(briefOf(probeQuad.summary(nowEpochMs()), 0))).length;
-
     broker = await EmbeddedBroker.start({ ...accounts, host: '127.0.0.1', port: 0, ws: { port: 0 } });
     const wsUrl = broker.wsUrl ?? '';
-    dashboard = await DashboardServer.start({ fleet: FLEET, robots: ids, users: new DashboardUsers(accounts), mqttUrl: wsUrl, brain: null });
-
-    const url = broker.url;
-    // E-stop probes in flight, by payload (unique per probe): sent time (performance.now()).
-    const probeSentAt = new Map<string, number>();
-    const probeMs: number[] = [];
-    let probesSent = 0;
-    ids.forEach((id, i) => robots.push(new SyntheticRobot(i, id, RATE_HZ)));
-    // Each robot as RobotMqtt connects: will = retained offline, then retained online.
-    // allSettled: a refused connection must not leave others connecting after the cleanup ran.
-    const connectOne = async (r: SyntheticRobot): Promise<void> => {
-      r.client = await mqtt.connectAsync(url, {
-        username: r.id, password: `${r.id}-secret`, clientId: `bench-${r.id}`, clean: true, keepalive: 10, reconnectPeriod: 0,
-        will: { topic: r.topics.status, payload: encodePayload({ v: 1, robot: r.id, online: false, at: Date.now(), reason: 'connection lost' }), qos: 1, retain: true },
-      });
-      await r.client.publishAsync(r.topics.status, encodePayload({ v: 1, robot: r.id, online: true, at: Date.now(), software: 'spinal-bench' }), { qos: 1, retain: true });
-      await r.client.subscribeAsync([r.topics.commands, fleetTopics(FLEET).commands], { qos: 1 });
-      r.client.on('message', (topic, payload) => {
-        const sentAt = probeSentAt.get(payload.toString('utf8'));
-        if (topic === r.topics.estop && sentAt !== undefined) probeMs.push(performance.now() - sentAt);
-      });
-    };
-    // In batches: a thousand handshakes at once only time each other out on two cores.
-    const connected: PromiseSettledResult<void>[] = [];
-    for (let i = 0; i < robots.length; i += 50) connected.push(...await Promise.allSettled(robots.slice(i, i + 50).map(connectOne)));
-    const failed = connected.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-    if (failed) throw new Error(`a synthetic robot could not connect: ${(failed.reason as Error).message}`);
-    const clientOf = (r: SyntheticRobot): MqttClient => {
-      if (!r.client) throw new Error(`${r.id}: not connected`);
-      return r.client;
-    };
-
-    viewer = await mqtt.connectAsync(wsUrl, { username: VIEWER.name, password: VIEWER.password, clientId: 'bench-counter', reconnectPeriod: 0 });
-    viewer.on('message', (topic) => {
-      if (topic.endsWith('/state')) viewerState++;
-      else if (topic.endsWith('/event')) viewerEvents++;
+    dashboard = await DashboardServer.start({ fleet: FLEET, robots: ids, users: new DashboardUsers(accounts), mqttUrl: wsUrl, brain: null, ...(variant.assetsDir !== undefined ? { assetsDir: variant.assetsDir } : {}) });
+    fleet = await FleetProcess.start({
+      url: broker.url, wsUrl, fleet: FLEET, robots: ROBOTS, rateHz: RATE_HZ, operator: OPERATOR, viewer: VIEWER, estopProbeMs: ESTOP_PROBE_MS, selected: SELECTED, eventPeriodMs: EVENT_PERIOD_MS,
     });
-    await viewer.subscribeAsync(fleetTopics(FLEET).everything, { qos: 1 });
-
-    probe = await mqtt.connectAsync(url, { username: OPERATOR.name, password: OPERATOR.password, clientId: 'bench-estop-probe', reconnectPeriod: 0 });
-    const prober = probe;
-    probeTimer = setInterval(() => {
-      const r = robots[(probesSent * 13) % ROBOTS] as SyntheticRobot;
-      const payload = JSON.stringify({ v: 1, kind: 'estop', id: `probe-${probesSent}`, category: 1, operator: OPERATOR.name, at: Date.now(), reason: 'bench probe' });
-      probesSent++;
-      probeSentAt.set(payload, performance.now());
-      prober.publish(r.topics.estop, payload, { qos: 1 });
-    }, ESTOP_PROBE_MS);
+    const fleetProc = fleet;
+    const { quadBytes, armBytes, briefBytes } = fleet.sizes;
 
     browser = await launchChromium();
     const page: Page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -416,10 +304,10 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
       if (done && msg.id !== undefined) { pendingWorker.delete(msg.id); done(msg.result ?? {}); }
     });
     await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-    const askWorker = (sessionId: string, method: string): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+    const askWorker = (sessionId: string, method: string, params: object = {}): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
       const id = ++workerCallId;
       pendingWorker.set(id, resolve);
-      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params: {} }) }).catch(reject);
+      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
     });
     const browserCdp = await browser.newBrowserCDPSession();
     const rssOf = (pid: number): number => {
@@ -435,7 +323,12 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
     const sample = async (phase: Sample['phase'], phaseStartMs: number): Promise<Sample> => {
       const wallMs = performance.now();
       const probe = await withTimeout('page probe', page.evaluate<PageProbe>(PROBE));
-      const counts = { viewerState, viewerEvents, published: published(), nodeHeap: process.memoryUsage().heapUsed, probesSent, probeMs: probeMs.slice() };
+      const f = await fleetProc.stats();
+      const own = process.cpuUsage();
+      const counts = {
+        viewerState: f.viewerState, viewerBriefs: f.viewerBriefs, viewerEvents: f.viewerEvents, published: f.published, nodeHeap: process.memoryUsage().heapUsed, probesSent: f.probesSent, probeMs: f.probeMs,
+        benchCpuUs: own.user + own.system, fleetCpuUs: f.cpuUs, skipped: f.skipped, briefs: f.briefs,
+      };
       // A full GC first, so the heap figure is what the page retains, not garbage awaiting collection.
       await withTimeout('collectGarbage', cdp.send('HeapProfiler.collectGarbage'));
       const metrics = (await withTimeout('getMetrics', cdp.send('Performance.getMetrics'))).metrics;
@@ -499,28 +392,26 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
     await runPhase('idle', IDLE_S);
     if (stalled !== null) throw new Error(`the idle page did not answer: ${String(stalled)}`);
     const loadStartLoad = loadavg();
-    const cpu0 = process.cpuUsage();
     const loadStart = performance.now();
-    // Staggered over one period so the 2000 msg/s arrive as a stream, as from independent robots.
-    for (const r of robots) r.start(clientOf(r), loadStart + 50 + (r.index * 1000) / RATE_HZ / ROBOTS);
-    let eventCount = 0;
-    eventTimer = setInterval(() => {
-      const r = robots[(eventCount++ * 37) % ROBOTS] as SyntheticRobot;
-      clientOf(r).publish(r.topics.event, encodePayload(r.event(Date.now())), { qos: 1 });
-    }, EVENT_PERIOD_MS);
-    const ended = { at: 0, cpu: process.cpuUsage(), load: loadavg() };
+    fleetProc.load(true);
+    const ended = { at: 0, load: loadavg() };
     const stopLoad = (): void => {
       if (ended.at !== 0) return;
       ended.at = performance.now();
-      ended.cpu = process.cpuUsage(cpu0);
-      for (const r of robots) r.stop();
-      if (eventTimer) clearInterval(eventTimer);
-      eventTimer = null;
+      fleetProc.load(false);
       ended.load = loadavg();
     };
+    // The trace, when asked for, covers TRACE_S in the middle of the load.
+    const traced = !TRACE ? Promise.resolve(null) : sleep(Math.max(0, (DURATION_S - TRACE_S) / 2) * 1000).then(() => {
+      const w = workerSessions[0];
+      return tracePage({
+        browserCdp, pageCdp: cdp, askWorker: w === undefined ? null : (method, params) => askWorker(w, method, params), seconds: TRACE_S,
+        traceFile: join(resultsDir(), `dashboard-trace-${ROBOTS}x${RATE_HZ}-${variant.label.replace(/[^\w.-]+/g, '_')}.json`),
+      });
+    }).catch((e: unknown) => { missed.push(`trace: ${(e as Error).message}`); return null; });
     await runPhase('load', DURATION_S, stopLoad);
+    trace = await traced;
     const loadEnd = ended.at;
-    const cpu = ended.cpu;
     const loadEndLoad = ended.load;
 
     if (samples.filter((x) => x.phase === 'load').length < 2) throw new Error(`no load window measured: ${String(stalled)}`);
@@ -542,10 +433,11 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
         `${b.phase} ${b.t.toFixed(0)} s`, f.n, f.fps, f.p50, f.p95, f.p99,
         b.probe.longN - a.probe.longN, b.probe.longMs - a.probe.longMs, (100 * (b.taskS - a.taskS)) / dt,
         [b.scriptS - a.scriptS, b.styleS - a.styleS, b.layoutS - a.layoutS].map((x) => ((100 * x) / dt).toFixed(0)).join('/'),
-        (100 * (b.chromiumCpuS - a.chromiumCpuS)) / dt,
+        (100 * (b.chromiumCpuS - a.chromiumCpuS)) / dt, (b.benchCpuUs - a.benchCpuUs) / 1e4 / dt, (b.fleetCpuUs - a.fleetCpuUs) / 1e4 / dt,
         b.heap / MIB, b.workerHeap / MIB, b.rendererRss / MIB, b.nodes, b.listeners, b.nodeHeap / MIB,
         (b.published - a.published) / dt, (b.viewerState - a.viewerState) / dt, pageSeq,
-        b.phase === 'load' ? frameStats(b.probe.lags.filter(Number.isFinite)).p95 : Number.NaN, b.probe.online, b.probe.eventLines,
+        b.phase === 'load' ? frameStats(b.probe.lags.filter(Number.isFinite)).p95 : Number.NaN,
+        b.phase === 'load' ? (({ p50, p95 }) => `${p50.toFixed(0)}/${p95.toFixed(0)}`)(frameStats(b.probe.draws)) : '-', b.probe.online, b.probe.eventLines,
         probeCell(a, b),
       ]);
     }
@@ -557,8 +449,8 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
     const idleSamples = samples.filter((x) => x.phase === 'idle');
     const longOf = (s: Sample[]): { n: number; ms: number } => ({ n: (s[s.length - 1]?.probe.longN ?? 0) - (s[0]?.probe.longN ?? 0), ms: (s[s.length - 1]?.probe.longMs ?? 0) - (s[0]?.probe.longMs ?? 0) });
     const busyOf = (s: Sample[]): number => (100 * ((s[s.length - 1]?.taskS ?? 0) - (s[0]?.taskS ?? 0))) / (((s[s.length - 1]?.wallMs ?? 0) - (s[0]?.wallMs ?? 0)) / 1000);
-    rows.push(['idle (all)', idle.n, idle.fps, idle.p50, idle.p95, idle.p99, longOf(idleSamples).n, longOf(idleSamples).ms, busyOf(idleSamples), '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
-    rows.push(['loaded (all)', loaded.n, loaded.fps, loaded.p50, loaded.p95, loaded.p99, longOf(loadSamples).n, longOf(loadSamples).ms, busyOf(loadSamples), '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
+    rows.push(['idle (all)', idle.n, idle.fps, idle.p50, idle.p95, idle.p99, longOf(idleSamples).n, longOf(idleSamples).ms, busyOf(idleSamples), ...Array<string>(18).fill('-')]);
+    rows.push(['loaded (all)', loaded.n, loaded.fps, loaded.p50, loaded.p95, loaded.p99, longOf(loadSamples).n, longOf(loadSamples).ms, busyOf(loadSamples), ...Array<string>(18).fill('-')]);
 
     // Bounded memory, judged on floors: a sample can catch transient memory (messages the page
     // has received but not handled yet, the latest table redraw's replaced text nodes), which
@@ -596,7 +488,8 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
     const listenersOk = end.listeners <= ref.listeners;
     const delivered = (end.viewerState - first.viewerState) / loadS;
     const pub = (end.published - first.published) / loadS;
-    const skipped = robots.reduce((a, r) => a + r.skipped, 0);
+    const skipped = end.skipped - first.skipped;
+    const cpuOf = (f: (s: Sample) => number): number => (f(end) - f(first)) / 1e4 / ((end.wallMs - first.wallMs) / 1000);
     const pageSeqRate = (end.probe.seq - (loadSamples[1]?.probe.seq ?? Number.NaN)) / ((end.wallMs - (loadSamples[1]?.wallMs ?? Number.NaN)) / 1000);
     const probeSummary = (s: Sample[]): string => {
       const got = (s[s.length - 1]?.probeMs ?? []).slice((s[0]?.probeMs ?? []).length);
@@ -604,8 +497,9 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
       return st.n === 0 ? 'none delivered' : `${st.median.toFixed(1)} / ${st.max.toFixed(1)} (n=${st.n})`;
     };
     const lags = loadSamples.slice(1).map((s) => s.probe.lagMs);
-    // The plot lag at every frame of the load (a phase's first sample holds frames from before it).
+    // The plot's age at every frame of the load (a phase's first sample holds frames from before it), and its lag at every draw.
     const lag = frameStats(loadSamples.slice(1).flatMap((x) => x.probe.lags).filter(Number.isFinite));
+    const draw = frameStats(loadSamples.slice(1).flatMap((x) => x.probe.draws));
     const summary: Record<string, number | string | boolean> = {
       'load duration s': loadS,
       'stopped early': stalled ?? 'no',
@@ -615,8 +509,9 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
       'loaded frame p50/p95/p99 ms': `${loaded.p50.toFixed(1)} / ${loaded.p95.toFixed(1)} / ${loaded.p99.toFixed(1)}`,
       'loaded/idle p95': loaded.p95 / idle.p95,
       [`loaded p95 <= ${spec.goalP95Ms.toFixed(1)} ms`]: loaded.p95 <= spec.goalP95Ms,
-      'plot lag per frame p50/p95/p99/max ms': `${lag.p50.toFixed(0)} / ${lag.p95.toFixed(0)} / ${lag.p99.toFixed(0)} / ${lag.max.toFixed(0)} (n=${lag.n})`,
-      [`plot lag p99 < ${GOAL_LAG_MS} ms`]: lag.p99 < GOAL_LAG_MS,
+      'plot lag at each draw p50/p95/p99/max ms': `${draw.p50.toFixed(0)} / ${draw.p95.toFixed(0)} / ${draw.p99.toFixed(0)} / ${draw.max.toFixed(0)} (n=${draw.n})`,
+      [`plot lag p95 < ${GOAL_LAG_MS} ms`]: draw.p95 < GOAL_LAG_MS,
+      'plot age at each frame p50/p95/p99/max ms': `${lag.p50.toFixed(0)} / ${lag.p95.toFixed(0)} / ${lag.p99.toFixed(0)} / ${lag.max.toFixed(0)} (n=${lag.n})`,
       'main-thread heap MiB load start / ref / max / end': `${(first.heap / MIB).toFixed(2)} / ${(ref.heap / MIB).toFixed(2)} (${ref.t.toFixed(0)} s) / ${(heapMax / MIB).toFixed(2)} / ${(end.heap / MIB).toFixed(2)}`,
       'main-thread heap slope over last half MiB/min': slopeMbMin,
       'DOM nodes ref / end (event-log lines)': `${ref.nodes} (${ref.probe.eventLines}) / ${end.nodes} (${end.probe.eventLines})`,
@@ -627,13 +522,14 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
       'renderer RSS floor MiB ref / end': `${(rssFloor.ref / MIB).toFixed(0)} / ${(rssFloor.end / MIB).toFixed(0)}`,
       'memory bounded': heapOk && workerOk && rssOk && domOk && listenersOk,
       'published state msg/s': pub,
-      'delivered state msg/s (ws viewer)': delivered,
+      [`delivered to a Node viewer over ws: ${SELECTED}'s state/s, briefs/s`]: `${delivered.toFixed(1)}, ${((end.viewerBriefs - first.viewerBriefs) / loadS).toFixed(0)}`,
       'publisher ticks skipped (late > 1 period)': skipped,
       'page: selected robot summaries/s': pageSeqRate,
-      'page: plot lag ms max': Math.max(...lags),
+      'page: plot age ms max at samples': Math.max(...lags),
       'page: rows online at end': `${end.probe.online}/${end.probe.rows}`,
       [`page keeps up (selected robot >= 95% of ${RATE_HZ} Hz, plot lag < 1 s)`]: pageSeqRate >= 0.95 * RATE_HZ && Math.max(...lags) < 1000,
-      'briefs published/s': robots.reduce((a, r) => a + r.briefs, 0) / loadS,
+      'briefs published/s': (end.briefs - first.briefs) / loadS,
+      'CPU % of one core during the load: chromium / broker+server+driver / fleet': `${cpuOf((s) => s.chromiumCpuS * 1e6).toFixed(0)} / ${cpuOf((s) => s.benchCpuUs).toFixed(0)} / ${cpuOf((s) => s.fleetCpuUs).toFixed(0)}`,
       'node heap MiB load start / end': `${(first.nodeHeap / MIB).toFixed(0)} / ${(end.nodeHeap / MIB).toFixed(0)}`,
       'e-stop probe ms idle p50/max': probeSummary(idleSamples),
       'e-stop probe ms loaded p50/max': probeSummary(loadSamples),
@@ -642,66 +538,124 @@ async function runLoad(spec: LoadSpec): Promise<BenchResult> {
     const notes = [
       `${ROBOTS} synthetic robots at ${RATE_HZ} Hz (own MQTT account each, QoS 0 state, retained online status) + their briefs (QoS 0, 1 Hz and on change, ${briefBytes} B) + 1 safety event/s (QoS 1); summaries ${quadBytes} B (12 joints) / ${armBytes} B (7 joints), StateSummarySchema-valid`,
       PREVIOUS,
+      `page: ${variant.label}`,
       `page: Chromium ${browser.version()} headless, software rendering, 1400×1000, operator logged in, ${SELECTED}'s detail open (3 uPlot charts); long tasks ${longTasksSupported ? 'observed' : 'NOT supported by this browser'}`,
       `frame time = rAF interval; each 10 s sample forces a full GC (HeapProfiler.collectGarbage) in both phases alike, so heap = retained memory and one frame per window carries the GC pause`,
       `bounded = floor (lowest of ${FLOOR_OF} consecutive samples) of the heap at the end <= ${HEAP_GROWTH_LIMIT} × its floor at ${ref.t.toFixed(0)} s into the load (or + ${HEAP_SLACK / MIB} MiB for the JS heaps, whichever is more), the same for the workers' heap, the renderers' RSS and DOM nodes minus ${NODES_PER_EVENT_LINE} per event-log line (the log fills to ${EVENT_LOG_LINES} lines by design), and no more listeners: heap ${heapOk}, worker heap ${workerOk}, renderer RSS ${rssOk}, DOM ${domOk}, listeners ${listenersOk}`,
-      `main busy % = renderer main thread TaskDuration / wall; script/style/layout % = Script-, RecalcStyle- and LayoutDuration / wall; chromium CPU % = all its processes, of one CPU; plot lag = page clock − newest plotted sample's \`at\`; e-stop max = slowest probe delivered in the window (operator publish → robot's client)`,
-      `this Node process (broker, ${ROBOTS} publishers, ws counter) used ${((100 * (cpu.user + cpu.system)) / 1000 / (loadEnd - loadStart)).toFixed(0)}% of one CPU during the load`,
+      `main busy % = renderer main thread TaskDuration / wall; script/style/layout % = Script-, RecalcStyle- and LayoutDuration / wall; chromium CPU % = all its processes, of one CPU; plot age = page clock − newest plotted sample's \`at\` at each frame; draw lag = the same when the page hands the charts a new newest sample (\`at\` is the publisher's wall clock when it sent it); e-stop max = slowest probe delivered in the window (operator publish → robot's client)`,
+      `processes: this one (broker, dashboard server, page driver), the fleet's (${ROBOTS} publishers, ws viewer, e-stop prober), Chromium's; each's CPU is in the table, of one core`,
       `load average (1/5/15 min): start ${load0.map((x) => x.toFixed(2)).join('/')}, load start ${loadStartLoad.map((x) => x.toFixed(2)).join('/')}, end ${loadEndLoad.map((x) => x.toFixed(2)).join('/')} on ${cpus().length} CPUs shared by broker, publishers and Chromium (and whatever else runs on the machine)`,
     ];
-    return {
+    if (trace) notes.push(...traceNotes(trace));
+    const result: BenchResult = {
       scenario: 'dashboard-load',
-      title: `dashboard page under ${ROBOTS} robots × ${RATE_HZ} Hz for ${loadS.toFixed(0)} s, vs ${IDLE_S} s idle with the same robots known`,
-      columns: ['window', 'frames', 'fps', 'p50 ms', 'p95 ms', 'p99 ms', 'long tasks', 'long ms', 'main busy %', 'script/style/layout %', 'chromium CPU %', 'main heap MiB', 'worker heap MiB', 'renderer RSS MiB', 'DOM nodes', 'listeners', 'node heap MiB', 'pub msg/s', 'ws viewer msg/s', 'page seq/s', 'plot lag p95 ms', 'online', 'log lines', 'e-stop max ms'],
+      title: `dashboard page (${variant.label}) under ${ROBOTS} robots × ${RATE_HZ} Hz for ${loadS.toFixed(0)} s, vs ${IDLE_S} s idle with the same robots known`,
+      columns: ['window', 'frames', 'fps', 'p50 ms', 'p95 ms', 'p99 ms', 'long tasks', 'long ms', 'main busy %', 'script/style/layout %', 'chromium CPU %', 'broker CPU %', 'fleet CPU %', 'main heap MiB', 'worker heap MiB', 'renderer RSS MiB', 'DOM nodes', 'listeners', 'node heap MiB', 'pub msg/s', 'viewer sel. state/s', 'page seq/s', 'plot age p95 ms', 'draw lag p50/p95 ms', 'online', 'log lines', 'e-stop max ms'],
       rows,
       summary,
       notes,
     };
+    const raw: Raw = {
+      frames: phaseFrames('load'), draws: loadSamples.slice(1).flatMap((x) => x.probe.draws), ages: loadSamples.slice(1).flatMap((x) => x.probe.lags).filter(Number.isFinite),
+      chromiumCpuPct: cpuOf((s) => s.chromiumCpuS * 1e6), loadAvg: ((loadStartLoad[0] ?? 0) + (loadEndLoad[0] ?? 0)) / 2,
+    };
+    return { result, trace, raw };
   } finally {
-    if (eventTimer) clearInterval(eventTimer);
-    if (probeTimer) clearInterval(probeTimer);
-    for (const r of robots) r.stop();
     await browser?.close().catch(() => undefined);
     // aedes (mqemitter) holds the backlog a slow subscriber caused; when the last subscriber of
     // those topics leaves, it drains that queue recursively and overflows the stack (seen with
     // ~60k queued). Let the Node viewer take the backlog first, bounded in time.
-    const drainEnd = Date.now() + DRAIN_MS;
-    let seen = -1;
-    let still = Date.now();
-    while (viewer && viewerState < published() && Date.now() < drainEnd && Date.now() - still < 5000) {
-      if (viewerState !== seen) { seen = viewerState; still = Date.now(); }
-      await sleep(100);
-    }
-    await probe?.endAsync(true).catch(() => undefined);
-    await viewer?.endAsync(true).catch(() => undefined);
-    await Promise.all(robots.map((r) => r.client?.endAsync(true).catch(() => undefined)));
+    fleet?.load(false);
+    await fleet?.drain(DRAIN_MS).catch(() => undefined);
+    await fleet?.stop().catch(() => undefined);
     await dashboard?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);
   }
 }
 
+/** Where the trace files go: beside the results. */
+function resultsDir(): string {
+  const dir = join(repoRoot(), 'test', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A trace's summary in a few lines: the busiest threads' top events, and the functions with the most self time. */
+function traceNotes(t: TraceSummary): string[] {
+  const top = (xs: [string, number][], n: number): string => xs.slice(0, n).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+  return [
+    `trace (${t.seconds} s in mid-load, ms; ${t.traceFile}): ${t.threads.slice(0, 5).map((th) => `${th.name} busy ${th.busyMs}: ${top(th.top, 6)}`).join(' | ')}`,
+    `CPU profile self ms, page: ${top(t.pageProfile, 10)}`,
+    `CPU profile self ms, worker: ${top(t.workerProfile, 10)}`,
+  ];
+}
+
+/** `rev`'s page (cloud/dashboard/public) in a temporary folder, from git; and how to remove it. */
+function pageAt(rev: string): { dir: string; remove: () => void } {
+  const tmp = mkdtempSync(join(tmpdir(), 'spinal-dash-baseline-'));
+  try {
+    const tar = execFileSync('git', ['-C', repoRoot(), 'archive', '--format=tar', rev, 'cloud/dashboard/public'], { maxBuffer: 64 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '-C', tmp], { input: tar });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`SPINAL_BENCH_DASHBOARD_BASELINE=${rev}: could not take its page from git: ${(e as Error).message}`);
+  }
+  return { dir: join(tmp, 'cloud', 'dashboard', 'public'), remove: () => rmSync(tmp, { recursive: true, force: true }) };
+}
+
 /**
- * Both fleets, one after the other; rows and figures labelled with their fleet. A fleet whose
- * measurement fails (a page that stops answering) is reported as such; the other still counts.
+ * Both fleets, one after the other (with a baseline revision: its page first, then this tree's,
+ * each on a fresh broker and fleet, ROUNDS times); rows and figures labelled with fleet and page. A measurement
+ * that fails (a page that stops answering) is reported as such; the others still count.
  */
 async function run(): Promise<BenchResult> {
   const parts: { label: string; result: BenchResult }[] = [];
   const failed: Record<string, string> = {};
-  for (const spec of LOADS) {
-    const label = `${spec.robots}×${spec.rateHz} Hz`;
-    try {
-      parts.push({ label, result: await runLoad(spec) });
-    } catch (e) {
-      failed[`${label}: not measured`] = (e as Error).message;
+  const baseline = BASELINE === '' ? null : pageAt(BASELINE);
+  const pages: PageVariant[] = [...(baseline ? [{ label: BASELINE, assetsDir: baseline.dir }] : []), { label: 'this tree' }];
+  // A machine whose load drifts favours one order: a second run with the other order shows how much.
+  const variants = BASELINE_LAST ? pages.reverse() : pages;
+  const rounds = baseline ? ROUNDS : 1;
+  const pooled = new Map<string, Raw[]>();
+  try {
+    for (const spec of LOADS) {
+      for (let round = 1; round <= rounds; round++) {
+        for (const variant of variants) {
+          const fleet = `${spec.robots}×${spec.rateHz} Hz`;
+          const label = `${fleet}${baseline ? ` [${variant.label}]` : ''}${rounds > 1 ? ` #${round}` : ''}`;
+          try {
+            const { result, raw } = await runLoad(spec, variant);
+            parts.push({ label, result });
+            const key = `${fleet} [${variant.label}]`;
+            pooled.set(key, [...(pooled.get(key) ?? []), raw]);
+          } catch (e) {
+            failed[`${label}: not measured`] = (e as Error).message;
+          }
+        }
+      }
     }
+  } finally {
+    baseline?.remove();
   }
   if (parts.length === 0) throw new Error(`no fleet measured: ${Object.values(failed).join('; ')}`);
+  // Each page over all its rounds: frames, draws and ages pooled; CPU and load averaged.
+  const side: Record<string, string> = {};
+  if (baseline) {
+    for (const [key, raws] of pooled) {
+      const f = frameStats(raws.flatMap((r) => r.frames));
+      const d = frameStats(raws.flatMap((r) => r.draws));
+      const a = frameStats(raws.flatMap((r) => r.ages));
+      const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+      side[`${key} over ${raws.length} round(s): frame p50/p95/p99 ms; plot lag at draw p50/p95 ms; plot age p50/p95 ms; chromium CPU %; load avg`] =
+        `${f.p50.toFixed(1)}/${f.p95.toFixed(1)}/${f.p99.toFixed(1)}; ${d.p50.toFixed(0)}/${d.p95.toFixed(0)}; ${a.p50.toFixed(0)}/${a.p95.toFixed(0)}; ${mean(raws.map((r) => r.chromiumCpuPct)).toFixed(0)}; ${mean(raws.map((r) => r.loadAvg)).toFixed(1)}`;
+    }
+  }
   return {
     scenario: 'dashboard-load',
     title: parts.map((p) => p.result.title).join('; then '),
     columns: parts[0]?.result.columns ?? [],
     rows: parts.flatMap((p) => p.result.rows.map((r) => [`${p.label} ${String(r[0])}`, ...r.slice(1)])),
-    summary: { ...Object.fromEntries(parts.flatMap((p) => Object.entries(p.result.summary).map(([k, v]) => [`${p.label}: ${k}`, v]))), ...failed },
+    summary: { ...side, ...Object.fromEntries(parts.flatMap((p) => Object.entries(p.result.summary).map(([k, v]) => [`${p.label}: ${k}`, v]))), ...failed },
     notes: parts.flatMap((p) => (p.result.notes ?? []).map((n) => `${p.label}: ${n}`)),
   };
 }

@@ -6,6 +6,7 @@
 import { connect as tcpConnect, Socket } from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import mqttPacket from 'mqtt-packet';
 import { WebSocket } from 'ws';
 import { robotTopics } from '../../../proto/mqtt/index.js';
 import type { MqttLogger } from '../ports.js';
@@ -103,6 +104,32 @@ describe('embedded broker over WebSocket', () => {
     await vic.subscribeAsync(r1.state, { qos: 1 });
     await robot.publishAsync(r1.state, 'state-1', { qos: 1 });
     await vi.waitFor(() => expect(atViewer).toEqual([{ topic: r1.state, payload: 'state-1' }]), WAIT);
+  });
+
+  it('sends each MQTT packet whole in one WebSocket message, never a packet in pieces (a browser pays a task per message)', async () => {
+    const ws = new WebSocket(broker.wsUrl ?? '', ['mqtt']);
+    /** Per WebSocket message: the packets it held, parsed on its own, and the bytes left over. */
+    const messages: { cmds: string[]; left: number }[] = [];
+    ws.on('message', (data: Buffer) => {
+      const parser = mqttPacket.parser({ protocolVersion: 4 });
+      const cmds: string[] = [];
+      parser.on('packet', (p) => cmds.push(p.cmd));
+      parser.on('error', () => cmds.push('error'));
+      const left = parser.parse(data);
+      messages.push({ cmds, left });
+    });
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    try {
+      ws.send(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'raw-vic', keepalive: 10, username: 'vic', password: Buffer.from('vic-pw') }));
+      ws.send(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: r1.state, qos: 0 }] }));
+      await vi.waitFor(() => expect(messages.flatMap((m) => m.cmds)).toContain('suback'), WAIT);
+      const robot = await user(broker.url, 'r1');
+      for (let i = 0; i < 20; i++) await robot.publishAsync(r1.state, JSON.stringify({ i, pad: 'x'.repeat(300) }), { qos: 1 });
+      await vi.waitFor(() => expect(messages.flatMap((m) => m.cmds).filter((c) => c === 'publish')).toHaveLength(20), WAIT);
+      expect(messages.filter((m) => m.left !== 0 || m.cmds.length === 0 || m.cmds.includes('error'))).toEqual([]);
+    } finally {
+      ws.terminate();
+    }
   });
 
   it('a viewer over WebSocket cannot reset: the broker closes its connection and delivers nothing', async () => {
