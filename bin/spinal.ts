@@ -19,11 +19,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSim } from '../firmware-shim/virtual/cli.js';
+import { qemuSimUnavailable, runQemuSim } from '../firmware-shim/qemu/index.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
 import { parseExecution, runEvalCommand, type SuiteName } from './eval/eval-command.js';
-import { watchParent } from '../edge/process/tethered-child.js';
+import { spawnProgram, watchParent } from '../edge/process/tethered-child.js';
 
 // Started by a parent that holds a parent-death pipe (the demo, a test, a bench): stop, as on
 // SIGTERM, when that parent is gone, however it went.
@@ -87,8 +88,21 @@ program
   .option('--ber <p>', 'line fault: probability that a bit sent to the host is flipped', rate('--ber'))
   .option('--drop-rate <p>', 'line fault: probability that a byte sent to the host is lost', rate('--drop-rate'))
   .option('--garbage-rate <p>', 'line fault: probability, per byte, of a burst of garbage before it', rate('--garbage-rate'))
-  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number }) => {
+  .option('--firmware <kind>', 'virtual: the C core as WebAssembly in this process; qemu: the Cortex-M4F image under qemu-system-arm (mps2-an386)', 'virtual')
+  .option('--image <elf>', 'with --firmware qemu: the image to boot (default: firmware-shim/c/build/mps2-an386/<profile>.elf from `npm run firmware`)')
+  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number; firmware: string; image?: string }) => {
     checkProfile(o.profile);
+    if (o.firmware !== 'virtual' && o.firmware !== 'qemu') fail(`sim: --firmware must be virtual or qemu (got ${JSON.stringify(o.firmware)})`);
+    if (o.firmware === 'qemu') {
+      // The STATE rate is set by the host's CONFIG; line faults are the virtual firmware's.
+      const ignored = [o.rate !== undefined && '--rate', o.seed !== undefined && '--seed', o.ber !== undefined && '--ber', o.dropRate !== undefined && '--drop-rate', o.garbageRate !== undefined && '--garbage-rate'].filter(Boolean);
+      if (ignored.length > 0) fail(`sim: ${ignored.join(', ')} apply to the virtual firmware only, not to --firmware qemu`);
+      const why = qemuSimUnavailable(o.profile, o.image);
+      if (why !== null) fail(`sim --firmware qemu: ${why}`);
+      await runQemuSim({ profile: o.profile, spawn: spawnProgram, ...(o.image !== undefined ? { image: o.image } : {}), ...(o.link !== undefined ? { link: o.link } : {}) });
+      return;
+    }
+    if (o.image !== undefined) fail('sim: --image goes with --firmware qemu');
     const faults = {
       ...(o.ber !== undefined ? { bitErrorRate: o.ber } : {}),
       ...(o.dropRate !== undefined ? { dropRate: o.dropRate } : {}),
