@@ -72,10 +72,12 @@ program
   .option('--robots <n>', 'number of robots (profiles alternate: arm6-gripper, quadruped12)', positiveInt('--robots'), 3)
   .option('--rate <hz>', 'STATE rate of the virtual robots (default 250)', positiveInt('--rate'))
   .option('--dashboard-port <port>', 'the dashboard\'s port on 127.0.0.1 (default 8080; a free port when 8080 is taken)', positiveInt('--dashboard-port'))
-  .action(async (o: { robots: number; rate?: number; dashboardPort?: number }) => {
+  .option('--firmware <kind>', 'virtual (WebAssembly, default) or qemu (the Cortex-M4F image under qemu-system-arm; falls back to virtual when QEMU or the image is missing)', 'virtual')
+  .action(async (o: { robots: number; rate?: number; dashboardPort?: number; firmware: string }) => {
+    if (o.firmware !== 'virtual' && o.firmware !== 'qemu') fail(`demo: --firmware must be virtual or qemu (got ${JSON.stringify(o.firmware)})`);
     if (o.robots > 20) fail(`demo: --robots ${o.robots} is more than this launcher runs on one machine (at most 20)`);
     if (o.dashboardPort !== undefined && o.dashboardPort > 65535) fail(`demo: --dashboard-port ${o.dashboardPort} is not a TCP port (1..65535)`);
-    process.exit(await runDemo({ robots: o.robots, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.dashboardPort !== undefined ? { dashboardPort: o.dashboardPort } : {}) }));
+    process.exit(await runDemo({ robots: o.robots, firmware: o.firmware, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.dashboardPort !== undefined ? { dashboardPort: o.dashboardPort } : {}) }));
   });
 
 program

@@ -186,6 +186,16 @@ export class QemuRobot extends EventEmitter<QemuRobotEvents> {
       });
       this.estopLine.on('error', () => undefined);
       await qmp.execute('cont');
+      // Booted once the reset handler has zeroed RAM and app_init has written the probe's magic.
+      for (;;) {
+        try {
+          await this.readProbe();
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw new Error(`the firmware did not boot: ${(e as Error).message}`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
       return { ttyPath: tty };
     } catch (e) {
       await this.stop();
