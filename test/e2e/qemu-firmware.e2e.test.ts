@@ -191,7 +191,7 @@ describe.skipIf(!available)('the mps2-an386 firmware image under QEMU, through t
     // The link gives the ACK 500 ms, less than QEMU may hold the RESET's bytes (see WATCHDOG_MS), so
     // the firmware's own count of accepted resets is the verdict; an ACK that did come must be OK.
     const ack = await d.link.sendReset(ResetWhat.ESTOP | ResetWhat.WATCHDOG, 7).catch(() => null);
-    if (ack !== null) expect(ack.result).toBe(0);
+    expect(ack?.result ?? 0).toBe(0);
     await waitProbe('latch cleared', (p) => (p.status & Status.ESTOP_LATCHED) === 0 && p.resetsAccepted > resetsBefore);
 
     // The port closed and reopened by a new daemon: a fresh handshake, still no CRC error.
