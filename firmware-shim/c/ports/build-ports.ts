@@ -29,6 +29,8 @@ export interface Board {
   profiles: readonly string[];
   /** Advertises a hardware e-stop input in HELLO. */
   hardwareEstop: boolean;
+  /** The firmware's watchdog until a CONFIG sets one; default the profile's serial.watchdogMs. */
+  bootWatchdogMs?: number;
 }
 
 const CORE = ['src/spinal_frame.c', 'src/spinal_msg.c', 'src/spinal_mcu.c', 'ports/common/app.c'];
@@ -41,6 +43,10 @@ export const BOARDS: readonly Board[] = [
     plant: true,
     profiles: listProfiles(),
     hardwareEstop: true,
+    // The host may feed the watchdog (HEARTBEAT) before its CONFIG has landed, so the boot value
+    // covers the handshake; QEMU holds host bytes for hundreds of ms at times (README, QEMU's
+    // timing limits), which tripped the profile's 100 ms there. CONFIG still sets the real one.
+    bootWatchdogMs: 1500,
   },
   {
     name: 'stm32f446',
@@ -99,6 +105,8 @@ export interface ProfileSourceOptions {
   hardwareEstop?: boolean;
   /** HELLO.device_id. */
   deviceId?: number;
+  /** See Board.bootWatchdogMs. */
+  bootWatchdogMs?: number;
 }
 
 /** board_profile.h and board_profile.c for `profile`. */
@@ -145,7 +153,7 @@ export function profileSources(profile: RobotProfile, opts: ProfileSourceOptions
     'const app_config_t board_app_config = {',
     '    .mcu = {',
     `        .joint_count = ${n}u,`,
-    `        .watchdog_ms = ${profile.serial.watchdogMs}u,`,
+    `        .watchdog_ms = ${opts.bootWatchdogMs ?? profile.serial.watchdogMs}u,`,
     `        .state_rate_hz = ${profile.serial.stateRateHz}u,`,
     `        .stop_ramp_us = ${stopRampUs(profile)}u,`,
     '        .button_category = 0u,',
@@ -195,7 +203,11 @@ export function buildImage(opts: BuildOptions): BuiltImage {
   const cDir = shimDir();
   const work = `${opts.out}.d`;
   mkdirSync(work, { recursive: true });
-  const { header, source } = profileSources(getProfile(opts.profile), { hardwareEstop: opts.board.hardwareEstop, ...opts });
+  const { header, source } = profileSources(getProfile(opts.profile), {
+    hardwareEstop: opts.board.hardwareEstop,
+    ...(opts.board.bootWatchdogMs !== undefined ? { bootWatchdogMs: opts.board.bootWatchdogMs } : {}),
+    ...opts,
+  });
   writeFileSync(join(work, 'board_profile.h'), header);
   writeFileSync(join(work, 'board_profile.c'), source);
   const includes = ['-Iinclude', '-Iports/common', `-Iports/${opts.board.name}`, `-I${work}`];
