@@ -108,6 +108,16 @@ describe.skipIf(!available)('the mps2-an386 firmware image under QEMU, through t
     await waitProbe('a fresh boot', (p) => p.framesRx === 0 && p.stops === 0 && p.watchdogTrips === 0 && p.ticks > 0, 10_000);
   });
 
+  it('the hardware e-stop input latches a stop in the firmware', async () => {
+    robot?.setButton(true);
+    const p = await waitProbe('button stop latched', (q) => (q.status & Status.ESTOP_LATCHED) !== 0 && q.stops === 1);
+    expect(p.driveMode).toBe(Mode.DISABLE); // the button is a category 0 stop: power off at once
+    robot?.setButton(false);
+    // Released, the latch stays until a RESET: still latched after another 200 ticks.
+    const later = await waitProbe('200 more ticks', (q) => q.ticks > p.ticks + 200);
+    expect(later.status & Status.ESTOP_LATCHED).toBe(Status.ESTOP_LATCHED);
+  });
+
   it('a silent host (its daemon stopped) trips the firmware watchdog, which stays latched', async () => {
     const file = join(dir, 'edge.json');
     writeFileSync(file, JSON.stringify({ robot: { id: 'r1', profile: PROFILE }, serial: { path: tty, stateRateHz: 100, watchdogMs: WATCHDOG_MS }, control: { rateHz: 20 }, log: { level: 'warn' } }));
