@@ -49,6 +49,9 @@ const DEMO_MAIN_STALL_BOUND_MS = 300;
  */
 const QEMU_COMMAND_HZ = 20;
 const QEMU_STATE_HZ = 100;
+/** QEMU's PTY backend holds host bytes for hundreds of ms at times (firmware-shim/c/README.md):
+ * the demo's 300 ms tripped the QEMU firmware's watchdog on a loaded machine. */
+const QEMU_WATCHDOG_MS = 1500;
 
 interface RobotProc {
   id: string;
@@ -215,7 +218,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         // Every process of the fleet shares this one machine (and starts from the sources in
         // tests), so a start-up stall of one can exceed the profile's 100 ms MCU watchdog and trip
         // it (seen in CI). A real robot keeps its profile's value.
-        serial: { path: tty, stateRateHz: qemu ? Math.min(opts.rate ?? QEMU_STATE_HZ, QEMU_STATE_HZ) : opts.rate ?? DEMO_STATE_HZ, watchdogMs: DEMO_WATCHDOG_MS },
+        serial: { path: tty, stateRateHz: qemu ? Math.min(opts.rate ?? QEMU_STATE_HZ, QEMU_STATE_HZ) : opts.rate ?? DEMO_STATE_HZ, watchdogMs: qemu ? QEMU_WATCHDOG_MS : DEMO_WATCHDOG_MS },
         control: { mainStallBoundMs: DEMO_MAIN_STALL_BOUND_MS, ...(qemu ? { rateHz: QEMU_COMMAND_HZ } : {}) },
         cloud: { target: brainAddr, observationRateHz: 10 },
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
