@@ -23,6 +23,7 @@ import { freePort } from '../edge/mqtt/broker/mosquitto-process.js';
 import { spawnNodeChild } from '../edge/process/tethered-child.js';
 import { brainServiceDefinitions } from '../proto/brain/index.js';
 import { StateSummarySchema, robotTopics, type StateSummary } from '../proto/mqtt/index.js';
+import { qemuSimUnavailable } from '../firmware-shim/qemu/index.js';
 
 // Compiled: dist/bin/spinal.js. From the sources (tests), spinal.ts, run with this process's own
 // loader flags (execArgv), which the children inherit.
@@ -40,6 +41,17 @@ const DEMO_STATE_HZ = 250;
 const DEMO_WATCHDOG_MS = 300;
 /** The edge's main-loop stall bound in the demo: as above, the fleet shares one machine. */
 const DEMO_MAIN_STALL_BOUND_MS = 300;
+/**
+ * Robots on the QEMU firmware: QEMU's UART takes only 10-26 kB/s from the host, and a COMMAND is
+ * about 100 bytes on the wire for the 7-joint arm, 160 for the quadruped, so the daemon's default
+ * 200 Hz command stream (20-32 kB/s) would outrun it. 20 Hz leaves room for HEARTBEAT and
+ * TIME_SYNC; STATE (MCU to host, which QEMU sends much faster) at 100 Hz.
+ */
+const QEMU_COMMAND_HZ = 20;
+const QEMU_STATE_HZ = 100;
+/** QEMU's PTY backend holds host bytes for hundreds of ms at times (firmware-shim/c/README.md):
+ * the demo's 300 ms tripped the QEMU firmware's watchdog on a loaded machine. */
+const QEMU_WATCHDOG_MS = 1500;
 
 interface RobotProc {
   id: string;
@@ -115,7 +127,7 @@ function render(robots: RobotProc[], brain: string, broker: string, logs: string
   return lines.join('\n');
 }
 
-export async function runDemo(opts: { robots: number; rate?: number; dashboardPort?: number }): Promise<number> {
+export async function runDemo(opts: { robots: number; rate?: number; dashboardPort?: number; firmware?: 'virtual' | 'qemu' }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'spinal-demo-'));
   const children: ChildProcess[] = [];
   let broker: EmbeddedBroker | null = null;
@@ -187,9 +199,18 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
     for (const [i, id] of ids.entries()) {
       const profile = PROFILES[i % PROFILES.length] as string;
       const tty = join(dir, `${id}.tty`);
-      const sim = spawnNodeChild([...NODE_ARGS, 'sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
+      let qemu = opts.firmware === 'qemu';
+      const why = qemu ? qemuSimUnavailable(profile) : null;
+      if (why !== null) {
+        log(`${id}: --firmware qemu unavailable (${why}); running the virtual firmware instead`);
+        qemu = false;
+      }
+      const simArgs = qemu
+        ? ['sim', '--firmware', 'qemu', '--profile', profile, '--link', tty]
+        : ['sim', '--profile', profile, '--link', tty, '--rate', String(opts.rate ?? DEMO_STATE_HZ), '--seed', String(i + 1)];
+      const sim = spawnNodeChild([...NODE_ARGS, ...simArgs], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
       children.push(sim);
-      await firstLine(sim, `virtual ${profile} for ${id}`, 120_000);
+      await firstLine(sim, `${qemu ? 'QEMU' : 'virtual'} ${profile} for ${id}`, 120_000);
       const password = accounts.robots[i]?.password ?? '';
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({
@@ -197,8 +218,8 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         // Every process of the fleet shares this one machine (and starts from the sources in
         // tests), so a start-up stall of one can exceed the profile's 100 ms MCU watchdog and trip
         // it (seen in CI). A real robot keeps its profile's value.
-        serial: { path: tty, stateRateHz: opts.rate ?? DEMO_STATE_HZ, watchdogMs: DEMO_WATCHDOG_MS },
-        control: { mainStallBoundMs: DEMO_MAIN_STALL_BOUND_MS },
+        serial: { path: tty, stateRateHz: qemu ? Math.min(opts.rate ?? QEMU_STATE_HZ, QEMU_STATE_HZ) : opts.rate ?? DEMO_STATE_HZ, watchdogMs: qemu ? QEMU_WATCHDOG_MS : DEMO_WATCHDOG_MS },
+        control: { mainStallBoundMs: DEMO_MAIN_STALL_BOUND_MS, ...(qemu ? { rateHz: QEMU_COMMAND_HZ } : {}) },
         cloud: { target: brainAddr, observationRateHz: 10 },
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
         log: { level: 'info' },
@@ -206,7 +227,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       const edge = spawnNodeChild([...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
       children.push(edge);
       robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false });
-      log(`${id}: virtual ${profile} on ${tty}, edge daemon started`);
+      log(`${id}: ${qemu ? 'QEMU (mps2-an386)' : 'virtual'} ${profile} on ${tty}, edge daemon started`);
     }
 
     const opPassword = accounts.operators[0]?.password ?? '';

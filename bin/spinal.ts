@@ -23,11 +23,12 @@ import { runSim } from '../firmware-shim/virtual/cli.js';
 import { isSeededFault, SEEDED_FAULTS } from '../firmware-shim/virtual/seeded-faults.js';
 import { runConformanceCli } from '../edge/conformance/cli.js';
 import { CHECK_IDS } from '../edge/conformance/run-conformance.js';
+import { qemuSimUnavailable, runQemuSim } from '../firmware-shim/qemu/index.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
 import { parseExecution, runEvalCommand, type SuiteName } from './eval/eval-command.js';
-import { watchParent } from '../edge/process/tethered-child.js';
+import { spawnProgram, watchParent } from '../edge/process/tethered-child.js';
 
 // Started by a parent that holds a parent-death pipe (the demo, a test, a bench): stop, as on
 // SIGTERM, when that parent is gone, however it went.
@@ -75,10 +76,12 @@ program
   .option('--robots <n>', 'number of robots (profiles alternate: arm6-gripper, quadruped12)', positiveInt('--robots'), 3)
   .option('--rate <hz>', 'STATE rate of the virtual robots (default 250)', positiveInt('--rate'))
   .option('--dashboard-port <port>', 'the dashboard\'s port on 127.0.0.1 (default 8080; a free port when 8080 is taken)', positiveInt('--dashboard-port'))
-  .action(async (o: { robots: number; rate?: number; dashboardPort?: number }) => {
+  .option('--firmware <kind>', 'virtual (WebAssembly, default) or qemu (the Cortex-M4F image under qemu-system-arm; falls back to virtual when QEMU or the image is missing)', 'virtual')
+  .action(async (o: { robots: number; rate?: number; dashboardPort?: number; firmware: string }) => {
+    if (o.firmware !== 'virtual' && o.firmware !== 'qemu') fail(`demo: --firmware must be virtual or qemu (got ${JSON.stringify(o.firmware)})`);
     if (o.robots > 20) fail(`demo: --robots ${o.robots} is more than this launcher runs on one machine (at most 20)`);
     if (o.dashboardPort !== undefined && o.dashboardPort > 65535) fail(`demo: --dashboard-port ${o.dashboardPort} is not a TCP port (1..65535)`);
-    process.exit(await runDemo({ robots: o.robots, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.dashboardPort !== undefined ? { dashboardPort: o.dashboardPort } : {}) }));
+    process.exit(await runDemo({ robots: o.robots, firmware: o.firmware, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.dashboardPort !== undefined ? { dashboardPort: o.dashboardPort } : {}) }));
   });
 
 program
@@ -92,9 +95,22 @@ program
   .option('--drop-rate <p>', 'line fault: probability that a byte sent to the host is lost', rate('--drop-rate'))
   .option('--garbage-rate <p>', 'line fault: probability, per byte, of a burst of garbage before it', rate('--garbage-rate'))
   .option('--seeded-fault <name>', `imitate a firmware bug, for testing spinal conformance (${Object.keys(SEEDED_FAULTS).join(', ')})`)
-  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number; seededFault?: string }) => {
+  .option('--firmware <kind>', 'virtual: the C core as WebAssembly in this process; qemu: the Cortex-M4F image under qemu-system-arm (mps2-an386)', 'virtual')
+  .option('--image <elf>', 'with --firmware qemu: the image to boot (default: firmware-shim/c/build/mps2-an386/<profile>.elf from `npm run firmware`)')
+  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number; seededFault?: string; firmware: string; image?: string }) => {
     checkProfile(o.profile);
     if (o.seededFault !== undefined && !isSeededFault(o.seededFault)) fail(`--seeded-fault: unknown fault ${JSON.stringify(o.seededFault)} (${Object.keys(SEEDED_FAULTS).join(', ')})`);
+    if (o.firmware !== 'virtual' && o.firmware !== 'qemu') fail(`sim: --firmware must be virtual or qemu (got ${JSON.stringify(o.firmware)})`);
+    if (o.firmware === 'qemu') {
+      // The STATE rate is set by the host's CONFIG; line faults and seeded faults are the virtual firmware's.
+      const ignored = [o.rate !== undefined && '--rate', o.seed !== undefined && '--seed', o.ber !== undefined && '--ber', o.dropRate !== undefined && '--drop-rate', o.garbageRate !== undefined && '--garbage-rate', o.seededFault !== undefined && '--seeded-fault'].filter(Boolean);
+      if (ignored.length > 0) fail(`sim: ${ignored.join(', ')} apply to the virtual firmware only, not to --firmware qemu`);
+      const why = qemuSimUnavailable(o.profile, o.image);
+      if (why !== null) fail(`sim --firmware qemu: ${why}`);
+      await runQemuSim({ profile: o.profile, spawn: spawnProgram, ...(o.image !== undefined ? { image: o.image } : {}), ...(o.link !== undefined ? { link: o.link } : {}) });
+      return;
+    }
+    if (o.image !== undefined) fail('sim: --image goes with --firmware qemu');
     const faults = {
       ...(o.ber !== undefined ? { bitErrorRate: o.ber } : {}),
       ...(o.dropRate !== undefined ? { dropRate: o.dropRate } : {}),

@@ -509,7 +509,7 @@ export class Mcu {
 /** The firmware's own joint bounds (the C core intersects every CONFIG with them), in wire units:
  * the profile's limits as counts, ordered; a single-turn arc across the encoder's wrap has no
  * ordered pair, so that joint's position bound is the sensor's whole range. */
-function hardLimits(joint: JointProfile): { posMin: number; posMax: number; velMax: number; currentMax: number } {
+export function hardLimits(joint: JointProfile): { posMin: number; posMax: number; velMax: number; currentMax: number } {
   const a = radToCounts(joint, joint.limits.positionMin);
   const b = radToCounts(joint, joint.limits.positionMax);
   let posMin = Math.min(a, b), posMax = Math.max(a, b);

@@ -1,6 +1,6 @@
 /*
  * WebAssembly glue around the MCU core, for the virtual firmware (firmware-shim/virtual/mcu.ts).
- * Not part of a firmware build: a real MCU has its own main loop (see examples/stm32/main.c).
+ * Not part of a firmware build: a real MCU has its own main loop (see ports/common/app.c and the boards under ports/).
  *
  * One module instance is one MCU: the core, its decoder and its encoder are statics here, and the
  * JavaScript side reaches them only through the functions below and three imports:
