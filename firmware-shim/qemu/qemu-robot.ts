@@ -217,8 +217,25 @@ export class QemuRobot extends EventEmitter<QemuRobotEvents> {
 
   /** Resets the MCU (QMP system_reset): the firmware boots again and forgets everything. */
   async reboot(): Promise<void> {
-    if (!this.qmp) throw new Error('QemuRobot: not started');
-    await this.qmp.execute('system_reset');
+    const qmp = this.qmp;
+    if (!qmp) throw new Error('QemuRobot: not started');
+    // system_reset only requests the reset; QEMU performs it later in its main loop and then
+    // sends the RESET event. Until the image has run its start-up code again, its RAM (and so
+    // the probe block) is being initialised: resolve only once the probe reads back whole.
+    const reset = qmp.nextEvent('RESET');
+    await qmp.execute('system_reset');
+    await reset;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const p = await this.readProbe();
+        if (p.ticks > 0) return;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`QemuRobot: the image did not boot again within 10 s of the reset: ${(e as Error).message}`);
+      }
+      if (Date.now() > deadline) throw new Error('QemuRobot: the image did not tick within 10 s of the reset');
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /** Stops QEMU (QMP quit, SIGKILL after 3 s) and removes the link. Idempotent. */

@@ -1,7 +1,7 @@
 /**
  * A QEMU Machine Protocol client over a Unix socket: JSON objects, one per line; a greeting, then
  * `qmp_capabilities`, then one command at a time, each answered by `return` or `error`, with
- * asynchronous `event` lines in between (ignored here). Hand-written because it is these forty
+ * asynchronous `event` lines in between (handed to nextEvent() waiters, else ignored). Hand-written because it is these forty
  * lines: the npm QMP clients found are unmaintained wrappers of the same socket code.
  */
 import { connect, type Socket } from 'node:net';
@@ -15,6 +15,7 @@ export class Qmp {
   private readonly waiting: Array<{ resolve: (v: unknown) => void; reject: (e: Error) => void; what: string }> = [];
   private greeted: Promise<void>;
   private closedError: Error | null = null;
+  private readonly eventWaiters: Array<{ name: string; resolve: () => void; reject: (e: Error) => void }> = [];
 
   private constructor(private readonly sock: Socket) {
     let greet: () => void = () => undefined;
@@ -36,12 +37,21 @@ export class Qmp {
           if (!w) continue;
           if (msg.error) w.reject(new QmpError(`QMP ${w.what}: ${msg.error.class}: ${msg.error.desc}`));
           else w.resolve(msg.return);
+        } else if (msg.event !== undefined) {
+          for (let i = this.eventWaiters.length - 1; i >= 0; i--) {
+            const w = this.eventWaiters[i];
+            if (w?.name === msg.event) {
+              this.eventWaiters.splice(i, 1);
+              w.resolve();
+            }
+          }
         }
       }
     });
     const fail = (e: Error): void => {
       this.closedError ??= e;
       for (const w of this.waiting.splice(0)) w.reject(e);
+      for (const w of this.eventWaiters.splice(0)) w.reject(e);
     };
     sock.on('error', fail);
     sock.on('close', () => fail(new QmpError('QMP connection closed')));
@@ -66,6 +76,15 @@ export class Qmp {
       this.waiting.push({ resolve: resolve as (v: unknown) => void, reject, what: command });
       this.sock.write(`${JSON.stringify(args ? { execute: command, arguments: args } : { execute: command })}\n`);
     });
+  }
+
+  /**
+   * Resolves at the next asynchronous event `name` (e.g. RESET). Register it before the command
+   * that causes the event: QEMU may send the event before the command's return.
+   */
+  nextEvent(name: string): Promise<void> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise<void>((resolve, reject) => { this.eventWaiters.push({ name, resolve, reject }); });
   }
 
   /** A human monitor command's text output (e.g. `xp /4wx 0x20000000`). */
