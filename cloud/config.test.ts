@@ -24,6 +24,13 @@ describe('cloud config', () => {
     expect(() => parseCloudConfig({ robots: ['r1', 'r1'] }, 'x.json')).toThrow(/"r1" is listed twice/);
   });
 
+  it('takes an openpi backend section and names its bad fields', () => {
+    const c = parseCloudConfig({ robots: ['r1'], backend: { kind: 'openpi', url: 'ws://gpu:8000', actionHz: 50, images: { 'observation/image': 'front' }, imageSize: { width: 224, height: 224 } } }, 'x.json');
+    expect(c.backend).toMatchObject({ kind: 'openpi', url: 'ws://gpu:8000', actionHz: 50 });
+    expect(() => parseCloudConfig({ robots: ['r1'], backend: { kind: 'openpi', url: 'http://gpu:8000', actionHz: 50 } }, 'x.json')).toThrow(/backend\.url: must be a ws:\/\/ or wss:\/\/ URL/);
+    expect(() => parseCloudConfig({ robots: ['r1'], backend: { kind: 'openpi', url: 'ws://gpu:8000' } }, 'x.json')).toThrow(/backend\.actionHz/);
+  });
+
   it('resolves relative files against the config file and reports unreadable files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spinal-cfg-'));
     try {
