@@ -98,11 +98,22 @@ const OpenpiBackendSchema = z.strictObject({
   ...PolicyMappingFields,
 });
 
+const Gr00tBackendSchema = z.strictObject({
+  kind: z.literal('gr00t'),
+  /** tcp://host:port of the GR00T policy server (its default port is 5555). */
+  address: z.string().regex(/^tcp:\/\/[^/\s]+:\d+$/, 'must be tcp://host:port'),
+  api: z.enum(['n1.5', 'n1.6']).optional(),
+  apiToken: z.string().min(1).optional(),
+  actions: z.record(z.string().min(1), JointIndices),
+  languageKey: z.string().min(1).optional(),
+  ...Object.fromEntries(Object.entries(PolicyMappingFields).filter(([k]) => k !== 'actionColumns')) as Omit<typeof PolicyMappingFields, 'actionColumns'>,
+});
+
 export const CloudConfigSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(50051) }).default({ host: '127.0.0.1', port: 50051 }),
   tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1) }).optional(),
   robots: z.array(Id).min(1),
-  backend: z.discriminatedUnion('kind', [ReferenceBackendSchema, OnnxBackendSchema, TritonBackendSchema, OpenpiBackendSchema]).default({ kind: 'reference' }),
+  backend: z.discriminatedUnion('kind', [ReferenceBackendSchema, OnnxBackendSchema, TritonBackendSchema, OpenpiBackendSchema, Gr00tBackendSchema]).default({ kind: 'reference' }),
   batching: z.strictObject({
     maxBatch: z.number().int().min(1).max(4096).optional(),
     maxWaitMs: z.number().min(0).max(1000).optional(),
