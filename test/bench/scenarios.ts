@@ -21,6 +21,8 @@ import { scenario as estopTls } from './estop-tls.bench.js';
 import { scenario as tlsConnect } from './tls-connect.bench.js';
 import { scenario as safetyModel } from './safety-model.bench.js';
 import { scenario as motionQuality } from './motion-quality.bench.js';
+import { scenario as chunkPolicyLatency } from './chunk-policy-latency.bench.js';
+import { scenario as policyAdapterLatency } from './policy-adapter-latency.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -44,4 +46,6 @@ export const scenarios: Scenario[] = [
   tlsConnect,
   safetyModel,
   motionQuality,
+  chunkPolicyLatency,
+  policyAdapterLatency,
 ];
