@@ -58,6 +58,13 @@ export const EdgeConfigSchema = z.strictObject({
     observationRateHz: z.number().min(5).max(30).default(10),
     /** Camera sources: "sim" renders the robot from its own state; "/dev/videoN" reads a V4L2 device. */
     cameras: z.array(z.string().min(1)).default([]),
+    /** Frames are scaled to this size (aspect kept, padded) and JPEG-compressed again before
+     * they are sent, in a worker thread; omit to send them as the camera makes them. */
+    image: z.strictObject({
+      width: z.number().int().min(8).max(4096),
+      height: z.number().int().min(8).max(4096),
+      quality: z.number().int().min(1).max(100).default(80),
+    }).optional(),
   }).optional(),
   mqtt: MqttConfigSchema.optional(),
   systemd: SystemdConfigSchema.default({ stopTimeoutMs: 3000 }),

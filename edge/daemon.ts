@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { Status, type AckMsg, type CommandMsg } from '../proto/wire/index.js';
 import type { CameraSource } from './camera/camera-source.js';
 import { SimulatedCamera } from './camera/simulated-camera.js';
+import { ResizedCamera } from './camera/resized-camera.js';
 import { V4l2Camera } from './camera/v4l2-camera.js';
 import { systemClock } from './clock.js';
 import { CloudLink } from './cloud-link/cloud-link.js';
@@ -90,12 +91,17 @@ function decoderBytes(config: EdgeConfig): Uint8Array {
 }
 
 function cameras(config: EdgeConfig, estimator: StateEstimator, logger: Logger): CameraSource[] {
+  const image = config.cloud?.image;
   return (config.cloud?.cameras ?? []).map((spec) => {
-    if (spec === 'sim') return new SimulatedCamera({ state: estimator.buffer, profile: config.profileData });
-    const cam = new V4l2Camera({ id: basename(spec), device: spec });
-    const probe = cam.start();
-    logger.info({ camera: spec, probe }, 'V4L2 camera');
-    return cam;
+    let cam: CameraSource;
+    if (spec === 'sim') cam = new SimulatedCamera({ state: estimator.buffer, profile: config.profileData });
+    else {
+      const v = new V4l2Camera({ id: basename(spec), device: spec });
+      const probe = v.start();
+      logger.info({ camera: spec, probe }, 'V4L2 camera');
+      cam = v;
+    }
+    return image !== undefined ? new ResizedCamera(cam, image) : cam;
   });
 }
 
