@@ -13,7 +13,13 @@
  * peak jerk of the sent commands (third difference at the 200 Hz tick, max over joints), ticks
  * clamped.
  */
+import { DelayedDecoder } from '../../bin/eval/delayed-decoder.js';
 import { ManualClock } from '../../edge/clock.js';
+import { ChunkFeeder } from '../../edge/control/chunk-feeder.js';
+import { schedulerTick } from '../../edge/control/chunk-request.js';
+import { InThreadDecoder, robotDimsFromProfile } from '../../edge/decoder/index.js';
+import { modelCatalog } from '../../edge/decoder/models/catalog.js';
+import { encodeGoal, goalRangeFromLimits, referenceGoalLatentDim } from '../../proto/latent/reference-goal.js';
 import { resampleChunk } from '../../edge/control/action-chunk.js';
 import { ChunkScheduler } from '../../edge/control/chunk-scheduler.js';
 import { SwitchPolicy } from '../../edge/control/switch-policy.js';
@@ -26,7 +32,9 @@ const TICK_US = 5000, STEP_US = 20_000, POLICY_STEP_US = 20_000, POLICY_ROWS = 5
 const MAX_STEP_RAD = 0.02; // per 20 ms row: 1 rad/s
 const TOL = 0.01;
 
-type Mode = 'crossfade' | 'ensemble' | 'stop-and-go';
+/** 'latent-crossfade': the latent path for comparison (the reference decoder, asked by the
+ * schedule, its chunks delivered after the same latency), crossfade. */
+export type Mode = 'crossfade' | 'ensemble' | 'stop-and-go' | 'latent-crossfade';
 
 function policy(state: Float64Array, goal: readonly number[]): Float32Array {
   const n = state.length;
@@ -42,7 +50,7 @@ function policy(state: Float64Array, goal: readonly number[]): Float32Array {
   return out;
 }
 
-async function run(mode: Mode, latencyMs: number): Promise<{ completionS: number | null; peakJerk: number; chunks: number; holdS: number; clamped: number }> {
+export async function runChunkRobot(mode: Mode, latencyMs: number): Promise<{ completionS: number | null; peakJerk: number; chunks: number; holdS: number; clamped: number }> {
   const profile = getProfile(PROFILE);
   const n = profile.joints.length;
   const start = profile.poses['home'] as number[];
@@ -51,7 +59,20 @@ async function run(mode: Mode, latencyMs: number): Promise<{ completionS: number
     return Math.min((l?.positionMax ?? 1) - 0.1, q + 0.8);
   });
   const clock = new ManualClock(0);
-  const sched = new ChunkScheduler({ jointCount: n, horizon: POLICY_ROWS, stepUs: STEP_US, policy: mode === 'ensemble' ? SwitchPolicy.ENSEMBLE : mode === 'crossfade' ? SwitchPolicy.CROSSFADE : SwitchPolicy.HARD });
+  const sched = new ChunkScheduler({ jointCount: n, horizon: POLICY_ROWS, stepUs: STEP_US, policy: mode === 'ensemble' ? SwitchPolicy.ENSEMBLE : mode === 'stop-and-go' ? SwitchPolicy.HARD : SwitchPolicy.CROSSFADE, initialLatencyUs: latencyMs * 1000 });
+  let decoder: DelayedDecoder | null = null;
+  let feeder: ChunkFeeder | null = null;
+  if (mode === 'latent-crossfade') {
+    const entry = modelCatalog().find((e) => e.name === `reference-${PROFILE}-velocity`);
+    if (entry === undefined) throw new Error('reference decoder missing');
+    const inner = await InThreadDecoder.load(entry.build(), { robot: robotDimsFromProfile(profile) });
+    decoder = new DelayedDecoder(inner, clock, latencyMs);
+    const range = goalRangeFromLimits(profile.joints.map((j) => j.limits.positionMin), profile.joints.map((j) => j.limits.positionMax));
+    const latent = new Float32Array(referenceGoalLatentDim(n));
+    // The same goal at the policy's speed: 0.8 rad at 1 rad/s, in 20 ms control steps.
+    encodeGoal({ position: goal, stepsToGoal: 40 }, range, latent);
+    feeder = new ChunkFeeder(decoder, () => latent, n);
+  }
   const pos = Float64Array.from(start);
   const out = new Float64Array(n);
   const limiter = new CommandLimiter(profile.joints.map((j) => j.limits), TICK_US / 1e6);
@@ -81,19 +102,32 @@ async function run(mode: Mode, latencyMs: number): Promise<{ completionS: number
   const endUs = SIM_S * 1e6;
   while (clock.nowUs() < endUs) {
     const now = clock.nowUs();
-    if (mode === 'stop-and-go') {
+    if (feeder !== null) {
+      const f = feeder;
+      const ok = schedulerTick(sched, now, out, pos, now, (req) => {
+        void f.run(req).then((r) => {
+          if (r.status === 'chunk') { if (sched.accept(r.actions, r.originUs, clock.nowUs())) chunks++; } else sched.requestFailed(clock.nowUs());
+        });
+      });
+      if (!ok) { holdTicks++; out.set(pos); }
+    } else if (mode === 'stop-and-go') {
       if (!inFlight && !sched.sample(now, out)) ask(true);
     } else if (now >= nextObsUs) {
       nextObsUs += OBS_PERIOD_US;
       if (!inFlight) ask(false); // one in flight; a newer observation waits (newest wins)
     }
-    if (!sched.sample(now, out)) { holdTicks++; out.set(pos); }
+    if (feeder === null && !sched.sample(now, out)) { holdTicks++; out.set(pos); }
     if (limiter.limit(out, pos, sentVel, flags) > 0) clamped++;
     limiter.commit(pos, sentVel);
     traj.push(Float64Array.from(pos));
     if (completionUs === null && goal.every((g, j) => Math.abs((pos[j] as number) - g) <= TOL)) completionUs = now;
     await clock.advanceAsync(TICK_US / 1000);
+    while (decoder !== null && decoder.inflight.size > 0) {
+      await Promise.all(decoder.inflight);
+      await clock.advanceAsync(0);
+    }
   }
+  await decoder?.close();
   const dt = TICK_US / 1e6;
   let peakJerk = 0;
   for (let k = 3; k < traj.length; k++) {
@@ -112,9 +146,9 @@ export const scenario: Scenario = {
     const rows: (string | number)[][] = [];
     const summary: Record<string, number | string> = {};
     for (const latencyMs of [50, 200, 500]) {
-      const sg = await run('stop-and-go', latencyMs);
-      for (const mode of ['crossfade', 'ensemble', 'stop-and-go'] as const) {
-        const r = mode === 'stop-and-go' ? sg : await run(mode, latencyMs);
+      const sg = await runChunkRobot('stop-and-go', latencyMs);
+      for (const mode of ['crossfade', 'ensemble', 'stop-and-go', 'latent-crossfade'] as const) {
+        const r = mode === 'stop-and-go' ? sg : await runChunkRobot(mode, latencyMs);
         const ratio = r.completionS !== null && sg.completionS !== null ? r.completionS / sg.completionS : Number.NaN;
         rows.push([`${latencyMs} ms`, mode, r.completionS ?? 'never', ratio, r.peakJerk, r.clamped, r.holdS, r.chunks]);
         summary[`${mode}_${latencyMs}ms_completion_vs_stop_and_go`] = ratio;
