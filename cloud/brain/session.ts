@@ -214,7 +214,8 @@ export class BrainSession {
       source: this.host.backend.name, policyMs: Math.max(0, Math.round(r.chunk.policyMs ?? 0)),
     } : null;
     const bad = chunk !== null
-      ? checkActionChunk(chunk, hello.joints, hello.maxChunkRows !== undefined && hello.maxChunkRows > 0 ? hello.maxChunkRows : undefined)
+      // Rows are the policy's; the edge resamples them to its own step and keeps what it can.
+      ? checkActionChunk(chunk, hello.joints)
       : checkLatent(r.latent, hello.latentDim);
     if (bad !== null) {
       this.host.metrics.backendErrors.inc({ kind: 'bad-output' });
