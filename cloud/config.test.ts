@@ -24,6 +24,16 @@ describe('cloud config', () => {
     expect(() => parseCloudConfig({ robots: ['r1', 'r1'] }, 'x.json')).toThrow(/"r1" is listed twice/);
   });
 
+  it('takes an openpi backend section and names its bad fields', () => {
+    const c = parseCloudConfig({ robots: ['r1'], backend: { kind: 'openpi', url: 'ws://gpu:8000', actionHz: 50, images: { 'observation/image': 'front' }, imageSize: { width: 224, height: 224 } } }, 'x.json');
+    expect(c.backend).toMatchObject({ kind: 'openpi', url: 'ws://gpu:8000', actionHz: 50 });
+    expect(() => parseCloudConfig({ robots: ['r1'], backend: { kind: 'openpi', url: 'http://gpu:8000', actionHz: 50 } }, 'x.json')).toThrow(/backend\.url: must be a ws:\/\/ or wss:\/\/ URL/);
+    expect(() => parseCloudConfig({ robots: ['r1'], backend: { kind: 'openpi', url: 'ws://gpu:8000' } }, 'x.json')).toThrow(/backend\.actionHz/);
+    const g = parseCloudConfig({ robots: ['r1'], backend: { kind: 'gr00t', address: 'tcp://gpu:5555', actionHz: 30, actions: { single_arm: [0, 1, 2, 3, 4], gripper: [5] } } }, 'x.json');
+    expect(g.backend).toMatchObject({ kind: 'gr00t', address: 'tcp://gpu:5555' });
+    expect(() => parseCloudConfig({ robots: ['r1'], backend: { kind: 'gr00t', address: 'gpu:5555', actionHz: 30, actions: {} } }, 'x.json')).toThrow(/backend\.address: must be tcp:\/\/host:port/);
+  });
+
   it('resolves relative files against the config file and reports unreadable files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spinal-cfg-'));
     try {

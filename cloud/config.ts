@@ -75,11 +75,46 @@ const TritonBackendSchema = z.strictObject({
   imageDecoding: ImageDecodingSchema.optional(),
 });
 
+/** How a robot's observation and an action chunk map onto a policy server's keys
+ * (cloud/backends/policy-server/robot-mapping.ts). */
+const JointIndices = z.array(z.number().int().min(0).max(63)).min(1);
+const PolicyMappingFields = {
+  state: z.record(z.string().min(1), JointIndices).optional(),
+  images: z.record(z.string().min(1), z.string().min(1)).optional(),
+  imageSize: z.strictObject({ width: z.number().int().min(8).max(4096), height: z.number().int().min(8).max(4096) }).optional(),
+  imageLayout: z.enum(['hwc', 'chw']).optional(),
+  actionColumns: JointIndices.optional(),
+  actionHz: z.number().positive().max(1000),
+  actionMode: z.enum(['absolute', 'delta']).optional(),
+  maxRows: z.number().int().min(1).max(1024).optional(),
+  connectTimeoutMs: z.number().int().positive().max(60_000).optional(),
+};
+const OpenpiBackendSchema = z.strictObject({
+  kind: z.literal('openpi'),
+  /** ws://host:port of the openpi policy server (its default port is 8000). */
+  url: z.string().regex(/^wss?:\/\/[^/\s]+/, 'must be a ws:// or wss:// URL'),
+  promptKey: z.string().min(1).optional(),
+  actionsKey: z.string().min(1).optional(),
+  apiKey: z.string().min(1).optional(),
+  ...PolicyMappingFields,
+});
+
+const Gr00tBackendSchema = z.strictObject({
+  kind: z.literal('gr00t'),
+  /** tcp://host:port of the GR00T policy server (its default port is 5555). */
+  address: z.string().regex(/^tcp:\/\/[^/\s]+:\d+$/, 'must be tcp://host:port'),
+  api: z.enum(['n1.5', 'n1.6']).optional(),
+  apiToken: z.string().min(1).optional(),
+  actions: z.record(z.string().min(1), JointIndices),
+  languageKey: z.string().min(1).optional(),
+  ...Object.fromEntries(Object.entries(PolicyMappingFields).filter(([k]) => k !== 'actionColumns')) as Omit<typeof PolicyMappingFields, 'actionColumns'>,
+});
+
 export const CloudConfigSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(50051) }).default({ host: '127.0.0.1', port: 50051 }),
   tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1) }).optional(),
   robots: z.array(Id).min(1),
-  backend: z.discriminatedUnion('kind', [ReferenceBackendSchema, OnnxBackendSchema, TritonBackendSchema]).default({ kind: 'reference' }),
+  backend: z.discriminatedUnion('kind', [ReferenceBackendSchema, OnnxBackendSchema, TritonBackendSchema, OpenpiBackendSchema, Gr00tBackendSchema]).default({ kind: 'reference' }),
   batching: z.strictObject({
     maxBatch: z.number().int().min(1).max(4096).optional(),
     maxWaitMs: z.number().min(0).max(1000).optional(),

@@ -36,8 +36,12 @@ export const EdgeConfigSchema = z.strictObject({
   control: z.strictObject({
     rateHz: z.number().int().min(1).max(1000).default(200),
     policy: z.enum(['hard', 'crossfade', 'ensemble', 'inpaint']).default('crossfade'),
-    /** Time between rows of a decoded chunk (the decoder's action period). */
+    /** Time between rows of a decoded chunk (the decoder's action period); action chunks from a
+     * policy server are resampled to it. */
     stepMs: z.number().min(1).max(1000).default(20),
+    /** Rows of one chunk the schedule keeps; default the decoder's horizon. Action chunks from a
+     * policy server usually cover more (π0: 50 rows at 50 Hz): set it to keep them whole. */
+    chunkRows: z.number().int().min(1).max(1024).optional(),
     /** Decode latency assumed before any is measured. */
     initialLatencyMs: z.number().min(0).max(5000).default(30),
     /** A main event loop stall longer than this makes the tick thread hold the robot (it owns the wire). */
@@ -54,6 +58,13 @@ export const EdgeConfigSchema = z.strictObject({
     observationRateHz: z.number().min(5).max(30).default(10),
     /** Camera sources: "sim" renders the robot from its own state; "/dev/videoN" reads a V4L2 device. */
     cameras: z.array(z.string().min(1)).default([]),
+    /** Frames are scaled to this size (aspect kept, padded) and JPEG-compressed again before
+     * they are sent, in a worker thread; omit to send them as the camera makes them. */
+    image: z.strictObject({
+      width: z.number().int().min(8).max(4096),
+      height: z.number().int().min(8).max(4096),
+      quality: z.number().int().min(1).max(100).default(80),
+    }).optional(),
   }).optional(),
   mqtt: MqttConfigSchema.optional(),
   systemd: SystemdConfigSchema.default({ stopTimeoutMs: 3000 }),

@@ -19,12 +19,14 @@ import type { Logger } from 'pino';
 import { Status, type AckMsg, type CommandMsg } from '../proto/wire/index.js';
 import type { CameraSource } from './camera/camera-source.js';
 import { SimulatedCamera } from './camera/simulated-camera.js';
+import { ResizedCamera } from './camera/resized-camera.js';
 import { V4l2Camera } from './camera/v4l2-camera.js';
 import { systemClock } from './clock.js';
 import { CloudLink } from './cloud-link/cloud-link.js';
 import type { EdgeConfig } from './config.js';
 import { ControlLoop } from './control/control-loop.js';
 import { installStallHook } from './control/stall-hook.js';
+import { PlanExecution } from './control/plan-execution.js';
 import { WorkerDecoder } from './decoder/worker-decoder.js';
 import { robotDimsFromProfile } from './decoder/robot-dims.js';
 import { modelCatalog } from './decoder/models/catalog.js';
@@ -89,12 +91,17 @@ function decoderBytes(config: EdgeConfig): Uint8Array {
 }
 
 function cameras(config: EdgeConfig, estimator: StateEstimator, logger: Logger): CameraSource[] {
+  const image = config.cloud?.image;
   return (config.cloud?.cameras ?? []).map((spec) => {
-    if (spec === 'sim') return new SimulatedCamera({ state: estimator.buffer, profile: config.profileData });
-    const cam = new V4l2Camera({ id: basename(spec), device: spec });
-    const probe = cam.start();
-    logger.info({ camera: spec, probe }, 'V4L2 camera');
-    return cam;
+    let cam: CameraSource;
+    if (spec === 'sim') cam = new SimulatedCamera({ state: estimator.buffer, profile: config.profileData });
+    else {
+      const v = new V4l2Camera({ id: basename(spec), device: spec });
+      const probe = v.start();
+      logger.info({ camera: spec, probe }, 'V4L2 camera');
+      cam = v;
+    }
+    return image !== undefined ? new ResizedCamera(cam, image) : cam;
   });
 }
 
@@ -147,13 +154,17 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   supervisor.on('mcu-latch', (e) => logger.info({ latch: e.latch, detail: e.detail }, 'MCU latch as seen by the host'));
   supervisor.on('link', (e) => logger.info({ from: e.from, to: e.to, detail: e.detail }, 'serial link event'));
 
-  let latent: Float32Array | null = null;
+  const stepUs = config.control.stepMs * 1000;
+  // At least the decoder's horizon: a decoded chunk must fit the schedule too.
+  const chunkRows = Math.max(spec.horizon, config.control.chunkRows ?? spec.horizon);
+  // Latent plans feed the decoder; action-chunk plans go straight to the schedule (same gate).
+  const plans = new PlanExecution({ jointCount: profile.joints.length, stepUs, maxRows: chunkRows });
   const sharedWire = SharedWire.create();
   const loop = new ControlLoop({
     profile, rateHz: config.control.rateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
     wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs,
-    latent: () => latent,
-    scheduler: { horizon: spec.horizon, stepUs: config.control.stepMs * 1000, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
+    latent: () => plans.latent, chunkSource: () => plans.source,
+    scheduler: { horizon: chunkRows, stepUs, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
     feeder: {
       ...(config.decoder.steps !== undefined ? { steps: config.decoder.steps } : {}),
       ...(config.decoder.sampler !== undefined ? { sampler: config.decoder.sampler } : {}),
@@ -164,6 +175,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   loop.on('worker-failed', (e) => logger.error(e, 'control tick worker failed'));
   loop.on('main-stalled', (e) => logger.warn(e, 'main event loop stalled: the tick thread held the robot; HOLD until resumed'));
   installStallHook(process.env, (msg) => logger.warn(msg));
+  plans.bind(loop, supervisor);
   await loop.start();
 
   link = new SerialLink({
@@ -206,13 +218,16 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     cloud = new CloudLink({
       target: config.cloud.target, robotId: config.robot.id, profile, softwareVersion: VERSION_STRING,
       decoder: { latentSpace: spec.latentSpace, latentDim: spec.latentDim, stateDim: spec.stateDim, actionDim: spec.actionDim, horizon: spec.horizon, controlHz: 1000 / config.control.stepMs },
+      maxChunkRows: chunkRows,
       state: estimator.buffer, cameras: cameras(config, estimator, logger), observationRateHz: config.cloud.observationRateHz, clock, logger,
       ...(tls ? { tls: { ca: readFileNamed(tls.ca, 'cloud.tls.ca'), cert: readFileNamed(tls.cert, 'cloud.tls.cert'), key: readFileNamed(tls.key, 'cloud.tls.key'), ...(tls.serverName !== undefined ? { serverName: tls.serverName } : {}) } } : {}),
     });
     cloud.on('plan', (p) => {
-      latent = p.latent;
-      supervisor.planReceived(p.expiresAtUs);
+      const kind = plans.kind;
+      if (!plans.onPlan(p)) logger.warn({ detail: plans.lastRefusal }, 'action chunk not used');
+      else if (plans.kind !== kind) logger.info({ kind: plans.kind, source: p.chunk?.source ?? null }, 'plans now drive the robot with this kind');
     });
+    cloud.on('welcome', (w) => logger.info({ backend: w.backend, planKind: w.planKind }, 'brain session open'));
     cloud.on('task', (t) => {
       task = t.instruction === '' ? null : clipTask(t.instruction);
       logger.info(t, 'task from the brain');
@@ -288,6 +303,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
           cloudLatencyMs: msOrNull(cloud?.roundTripMs ?? null),
           // The plan in use: the latest accepted one until it lapses (the supervisor holds then).
           planAgeMs: msOrNull(plan !== null && now < plan.expiresAtUs ? (now - plan.captureUs) / 1000 : null),
+          planKind: plan !== null && now < plan.expiresAtUs ? plan.kind : null,
           ...motionOf(motion.trackingRad(), motion.jitterRadS()),
         },
         task,

@@ -40,10 +40,28 @@ export interface Notice {
   message: string;
 }
 
+/** Joint targets in time for the robot (rad, its joint order): row h is the target for the
+ * observation's capture + (h + 1)·stepUs (proto/brain ActionChunk). */
+export interface ChunkOutput {
+  rows: number;
+  actionDim: number;
+  stepUs: number;
+  actions: ArrayLike<number>;
+  /** The policy server's own inference time, ms, when it reports one. */
+  policyMs?: number;
+}
+
 export type InferResult =
-  /** A latent for the session's latent space; `notice` is sent as an Error beside the plan. */
-  | { ok: true; latent: ArrayLike<number>; notice?: Notice }
+  /**
+   * A latent for the session's latent space, or (backends whose planKind is 'action-chunk') an
+   * action chunk with an empty latent, as on the wire (Plan.latent is empty beside an
+   * action_chunk). `notice` is sent as an Error beside the plan.
+   */
+  | { ok: true; latent: ArrayLike<number>; chunk?: ChunkOutput; notice?: Notice }
   | { ok: false; code: ErrorCode; message: string };
+
+/** What a backend's plans carry: latents the edge decodes, or action chunks it executes. */
+export type BackendPlanKind = 'latent' | 'action-chunk';
 
 export interface InferContext {
   /** Aborted when the deadline passes or the server shuts down; the results are then ignored. */
@@ -55,6 +73,8 @@ export interface InferContext {
 export interface BrainBackend {
   /** "reference", "onnx", "triton": announced in Welcome.backend. */
   readonly name: string;
+  /** Default 'latent'. An action-chunk backend serves only edges whose Hello accepts chunks. */
+  readonly planKind?: BackendPlanKind;
   /** Null when this backend can produce hello's latent space and dims for this robot; else why not. */
   accepts(hello: Hello): string | null;
   /**

@@ -3,6 +3,8 @@ import type { Clock } from '../clock.js';
 import { dropUndefined, type BackendConfig } from '../config.js';
 import type { BrainBackend } from './backend.js';
 import { OnnxBackend } from './onnx/onnx-backend.js';
+import { createOpenpiBackend } from './openpi/openpi-backend.js';
+import { createGr00tBackend } from './gr00t/gr00t-backend.js';
 import { ReferenceBackend } from './reference/reference-backend.js';
 import { TritonBackend } from './triton/triton-backend.js';
 
@@ -16,6 +18,8 @@ export const BACKENDS: { [K in BackendConfig['kind']]: Factory<K> } = {
   }),
   onnx: ({ kind: _kind, ...c }) => OnnxBackend.load(dropUndefined(c)),
   triton: ({ kind: _kind, ...c }) => TritonBackend.connect(dropUndefined(c)),
+  openpi: async ({ kind: _kind, ...c }) => createOpenpiBackend(dropUndefined(c)),
+  gr00t: async ({ kind: _kind, ...c }) => createGr00tBackend(dropUndefined(c)),
 };
 
 export function createBackend(c: BackendConfig, deps: { clock?: Clock } = {}): Promise<BrainBackend> {

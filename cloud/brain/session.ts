@@ -13,7 +13,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import {
-  BRAIN_PROTOCOL_MAJOR, checkLatent, checkObservation, issueToError, type BrainError, type BrainMessage, type EdgeMessage,
+  BRAIN_PROTOCOL_MAJOR, BRAIN_PROTOCOL_MINOR, checkActionChunk, checkLatent, checkObservation, issueToError, type BrainError, type BrainMessage, type EdgeMessage,
   type Hello, type Issue, type Observation, type SessionInfo,
 } from '../../proto/brain/index.js';
 import type { BrainBackend, InferRequest, InferResult, PrepareResult, Task } from '../backends/backend.js';
@@ -128,7 +128,10 @@ export class BrainSession {
     const task = this.host.tasks.get(hello.robotId);
     this.write({
       msg: 'welcome',
-      welcome: { sessionId: this.sessionId, backend: this.host.backend.name, protocolMajor: BRAIN_PROTOCOL_MAJOR, taskId: task.taskId, instruction: task.instruction },
+      welcome: {
+        sessionId: this.sessionId, backend: this.host.backend.name, protocolMajor: BRAIN_PROTOCOL_MAJOR, taskId: task.taskId, instruction: task.instruction,
+        protocolMinor: BRAIN_PROTOCOL_MINOR, planKind: this.host.backend.planKind === 'action-chunk' ? 'PLAN_KIND_ACTION_CHUNK' : 'PLAN_KIND_LATENT',
+      },
     });
   }
 
@@ -204,7 +207,16 @@ export class BrainSession {
       this.sendError({ code: r.code, message: r.message, observationSeq: seq });
       return;
     }
-    const bad = checkLatent(r.latent, hello.latentDim);
+    // Both kinds are checked against the robot here, whatever the backend checked: a bad answer is
+    // an Error to this robot (which then holds when its plan lapses), never a plan.
+    const chunk = r.chunk !== undefined ? {
+      rows: r.chunk.rows, actionDim: r.chunk.actionDim, stepUs: r.chunk.stepUs, actions: Array.from(r.chunk.actions),
+      source: this.host.backend.name, policyMs: Math.max(0, Math.round(r.chunk.policyMs ?? 0)),
+    } : null;
+    const bad = chunk !== null
+      // Rows are the policy's; the edge resamples them to its own step and keeps what it can.
+      ? checkActionChunk(chunk, hello.joints)
+      : checkLatent(r.latent, hello.latentDim);
     if (bad !== null) {
       this.host.metrics.backendErrors.inc({ kind: 'bad-output' });
       this.sendError({ code: 'BACKEND_FAILED', message: `backend "${this.host.backend.name}" answered observation ${seq} badly: ${bad.message}`, observationSeq: seq });
@@ -214,8 +226,9 @@ export class BrainSession {
     this.write({
       msg: 'plan',
       plan: {
-        planId: this.lastPlanId, observationSeq: seq, latent: Array.from(r.latent), createdTimeUs: this.host.clock.nowUs(),
+        planId: this.lastPlanId, observationSeq: seq, latent: chunk === null ? Array.from(r.latent) : [], createdTimeUs: this.host.clock.nowUs(),
         validForMs: this.host.planValidityMs, observationReceivedTimeUs: entry.receivedTimeUs, taskId: task.taskId,
+        ...(chunk !== null ? { actionChunk: chunk } : {}),
       },
     });
     this.counts.plans++;

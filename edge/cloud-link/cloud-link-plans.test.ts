@@ -49,7 +49,7 @@ describe('CloudLink plans', () => {
     expect(rejected[7]?.detail).toMatch(new RegExp(`answers observation ${o3} captured \\d+\\.\\d ms ago \\(limit 150 ms\\)`));
 
     const h = link.health();
-    expect(h.plansRejected).toEqual({ dims: 1, 'non-finite': 2, 'out-of-order': 1, 'unknown-observation': 1, 'older-than-current': 1, 'too-old': 1, expired: 1 });
+    expect(h.plansRejected).toEqual({ dims: 1, 'non-finite': 2, chunk: 0, 'out-of-order': 1, 'unknown-observation': 1, 'older-than-current': 1, 'too-old': 1, expired: 1 });
     expect(h).toMatchObject({ plansReceived: 9, plansAccepted: 1 });
   });
 

@@ -43,6 +43,8 @@ export interface CloudLinkOptions {
   /** Default DEFAULT_BACKOFF (100 ms doubling to 5 s, 20 % jitter); INCOMPATIBLE waits the maximum. */
   backoff?: BackoffOptions;
   random?: () => number;
+  /** Rows of one action chunk the edge keeps (announced in Hello); default decoder.horizon. */
+  maxChunkRows?: number;
   /** Time allowed for the channel to become ready (real time, the transport's); default 5000 ms. */
   connectTimeoutMs?: number;
   /** Time allowed for the Welcome after Hello (clock time); default 5000 ms. */
@@ -56,11 +58,30 @@ export interface CloudLinkOptions {
   logger?: LinkLogger;
 }
 
+/** An action chunk as the brain sent it: row h targets captureUs + (h + 1)·stepUs, rad. */
+export interface AcceptedChunk {
+  rows: number;
+  stepUs: number;
+  /** rows × joints, row-major. */
+  actions: Float32Array;
+  /** The policy server it came from ("openpi", "gr00t", ...). */
+  source: string;
+  /** The policy server's own inference time, ms; 0 when it reports none. */
+  policyMs: number;
+}
+
+/** What a plan carries: a latent for the decoder, or an action chunk executed as is. */
+export type PlanKindName = 'latent' | 'action-chunk';
+
 /** A plan that passed validation, in edge-clock terms. */
 export interface AcceptedPlan {
   planId: number;
   observationSeq: number;
+  kind: PlanKindName;
+  /** The latent (empty for an action chunk). */
   latent: Float32Array;
+  /** The action chunk; null for a latent plan. */
+  chunk: AcceptedChunk | null;
   taskId: string;
   /** µs, edge clock: the answered observation's capture; the plan's actions start from it. */
   captureUs: number;
@@ -114,6 +135,8 @@ export interface StateChangeEvent {
 export interface WelcomeEvent {
   sessionId: string;
   backend: string;
+  /** What this session's plans carry (a brain before protocol 1.1 sends latents). */
+  planKind: PlanKindName;
   taskId: string;
   instruction: string;
 }
@@ -169,5 +192,5 @@ export interface CloudLinkHealth extends CloudLinkCounters {
   /** Observation capture → plan receipt: how old the state a plan answers is when it arrives. */
   planAge: LatencySummary;
   /** The current plan and the ms left of its validity (negative once lapsed); null when none. */
-  currentPlan: { planId: number; remainingMs: number } | null;
+  currentPlan: { planId: number; remainingMs: number; kind: PlanKindName } | null;
 }

@@ -154,7 +154,7 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
     this.method = brainServiceDefinitions().brain['Session'] as MethodDefinition<EdgeMessage, BrainMessage>;
     this.hello = buildHello({
       robotId: opts.robotId, softwareVersion: opts.softwareVersion, profile: opts.profile, decoder: opts.decoder,
-      cameraIds: cameras.map((c) => c.id),
+      cameraIds: cameras.map((c) => c.id), ...(opts.maxChunkRows !== undefined ? { maxChunkRows: opts.maxChunkRows } : {}),
     });
     this.channelOptions = {
       'grpc.keepalive_time_ms': opts.keepaliveMs ?? 10_000,
@@ -223,7 +223,7 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
       clockOffset: this.offset.estimate(),
       roundTrip: this.roundTrip.summary(),
       planAge: this.planAge.summary(),
-      currentPlan: this.plan ? { planId: this.plan.planId, remainingMs: (this.plan.expiresAtUs - this.clock.nowUs()) / 1000 } : null,
+      currentPlan: this.plan ? { planId: this.plan.planId, remainingMs: (this.plan.expiresAtUs - this.clock.nowUs()) / 1000, kind: this.plan.kind } : null,
     };
   }
 
@@ -369,7 +369,7 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
         this.sessionRoundTripUs = Number.NaN;
         this.lastFrameSeq.fill(-1);
         this.move([S.HELLO], S.ACTIVE, '');
-        this.emit('welcome', { sessionId: w.sessionId, backend: w.backend, taskId: w.taskId, instruction: w.instruction });
+        this.emit('welcome', { sessionId: w.sessionId, backend: w.backend, planKind: w.planKind === 'PLAN_KIND_ACTION_CHUNK' ? 'action-chunk' : 'latent', taskId: w.taskId, instruction: w.instruction });
         if (w.taskId !== this.task.taskId) this.setTask(w.taskId, w.instruction);
         this.startTicks();
         return;
@@ -404,7 +404,7 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
     this.counters.plansReceived++;
     const now = this.clock.nowUs();
     const v = validatePlan(p, {
-      latentDim: this.latentDim, lastPlanId: this.lastPlanId, lastPlanObservationSeq: this.lastPlanObservationSeq,
+      latentDim: this.latentDim, joints: this.hello.joints, lastPlanId: this.lastPlanId, lastPlanObservationSeq: this.lastPlanObservationSeq,
       maxObservationAgeMs: this.maxObservationAgeMs, sent: this.sent, nowUs: now,
     });
     if (!v.ok) {
@@ -422,8 +422,11 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
     this.sessionRoundTripUs = now - v.sendUs;
     this.roundTrip.add(this.sessionRoundTripUs);
     this.planAge.add(now - v.captureUs);
+    const c = p.actionChunk ?? null;
     const plan: AcceptedPlan = {
-      planId: p.planId, observationSeq: p.observationSeq, latent: Float32Array.from(p.latent), taskId: p.taskId,
+      planId: p.planId, observationSeq: p.observationSeq, kind: c === null ? 'latent' : 'action-chunk', latent: Float32Array.from(p.latent),
+      chunk: c === null ? null : { rows: c.rows, stepUs: c.stepUs, actions: Float32Array.from(c.actions), source: c.source, policyMs: c.policyMs },
+      taskId: p.taskId,
       captureUs: v.captureUs, expiresAtUs: v.expiresAtUs, receivedUs: now, createdTimeUs: p.createdTimeUs,
     };
     this.plan = plan;

@@ -1,6 +1,6 @@
 /** The Hello a robot opens every session with: identity, decoder contract, joints and poses. */
 import type { RobotProfile } from '../../hardware/index.js';
-import { BRAIN_PROTOCOL_MAJOR, type Hello } from '../../proto/brain/index.js';
+import { BRAIN_PROTOCOL_MAJOR, BRAIN_PROTOCOL_MINOR, type Hello } from '../../proto/brain/index.js';
 
 /** What the robot's decoder consumes and what the brain must produce (its model's metadata). */
 export interface DecoderContract {
@@ -19,6 +19,8 @@ export interface HelloInputs {
   profile: RobotProfile;
   decoder: DecoderContract;
   cameraIds: readonly string[];
+  /** Rows of one action chunk the edge keeps at its control step; default decoder.horizon. */
+  maxChunkRows?: number;
 }
 
 export function buildHello(i: HelloInputs): Hello {
@@ -27,6 +29,10 @@ export function buildHello(i: HelloInputs): Hello {
   return {
     robotId: i.robotId,
     protocolMajor: BRAIN_PROTOCOL_MAJOR,
+    protocolMinor: BRAIN_PROTOCOL_MINOR,
+    // This edge executes action chunks through the same schedule, limits and safety as decoded ones.
+    acceptsActionChunks: true,
+    maxChunkRows: i.maxChunkRows ?? i.decoder.horizon,
     softwareVersion: i.softwareVersion,
     profileId: i.profile.id,
     latentSpace: i.decoder.latentSpace,

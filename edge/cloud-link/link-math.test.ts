@@ -9,7 +9,8 @@ function ctx(over: Partial<PlanContext> = {}): PlanContext {
   const sent = new SentObservations(8);
   sent.record(10, 1_000_000, 1_001_000); // captured at 1.0 s, sent 1 ms later
   sent.record(11, 1_100_000, 1_101_000);
-  return { latentDim: 3, lastPlanId: -1, lastPlanObservationSeq: -1, maxObservationAgeMs: 500, sent, nowUs: 1_150_000, ...over };
+  const joints = [{ name: 'a', positionMin: -1, positionMax: 1, velocityMax: 2 }, { name: 'b', positionMin: 0, positionMax: 2, velocityMax: 2 }];
+  return { latentDim: 3, joints, lastPlanId: -1, lastPlanObservationSeq: -1, maxObservationAgeMs: 500, sent, nowUs: 1_150_000, ...over };
 }
 const plan = (over: Partial<{ planId: number; observationSeq: number; latent: number[]; validForMs: number }> = {}) => ({
   planId: 1, observationSeq: 11, latent: [0, 0.5, -0.5], validForMs: 300, ...over,
@@ -30,6 +31,17 @@ describe('validatePlan', () => {
     [{ validForMs: 50 }, {}, 'expired', 'plan 1 valid for 50 ms expired 0.0 ms before it arrived'],
   ] as const)('rejects %j in %j as %s', (p, c, reason, detail) => {
     expect(validatePlan(plan(p as Partial<ReturnType<typeof plan>>), ctx(c))).toEqual({ ok: false, reason, detail });
+  });
+
+  it('accepts an action chunk that fits the robot, with an empty latent; names what does not fit', () => {
+    const chunk = { rows: 2, actionDim: 2, stepUs: 20_000, actions: [0, 1, 0.1, 1.1], source: 'openpi', policyMs: 0 };
+    expect(validatePlan({ ...plan({ latent: [] }), actionChunk: chunk }, ctx())).toMatchObject({ ok: true, expiresAtUs: 1_400_000 });
+    expect(validatePlan({ ...plan(), actionChunk: chunk }, ctx())).toEqual({ ok: false, reason: 'chunk', detail: 'plan 1: carries both an action chunk and a latent of 3 values' });
+    expect(validatePlan({ ...plan({ latent: [] }), actionChunk: { ...chunk, actionDim: 4, actions: [0, 0, 0, 0, 0, 0, 0, 0] } }, ctx()))
+      .toEqual({ ok: false, reason: 'chunk', detail: 'plan 1: action_chunk.action_dim 4 does not fit the robot\'s 2 joints (a, b)' });
+    expect(validatePlan({ ...plan({ latent: [] }), actionChunk: { ...chunk, actions: [0, 1, NaN, 1] } }, ctx()))
+      .toEqual({ ok: false, reason: 'non-finite', detail: 'plan 1: action_chunk row 1 joint 0 ("a") is NaN' });
+    expect(validatePlan({ ...plan({ latent: [] }), actionChunk: { ...chunk, actions: [0, 1, 0, 3] } }, ctx())).toMatchObject({ ok: false, reason: 'chunk' });
   });
 
   it('forgets observations that fell out of its ring', () => {

@@ -34,6 +34,18 @@ const constantPerRequest = (): Trajectory => {
 };
 
 describe('ChunkScheduler: alignment and dropping', () => {
+  it('takes a chunk with fewer rows than its horizon (an action chunk) and covers only its rows; refuses more', () => {
+    const s = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy: 'crossfade' });
+    const origin = 1_000_000;
+    const out = new Float64Array(A);
+    expect(s.accept(Float32Array.of(1, 2, 3, 4, 5, 6), origin, origin + 1000)).toBe(true); // 3 rows
+    expect(s.sample(origin + 3 * STEP, out)).toBe(true);
+    expect(Array.from(out)).toEqual([5, 6]);
+    expect(s.sample(origin + 3 * STEP + 1, out)).toBe(false); // past its last row: the gate holds
+    expect(() => s.accept(new Float32Array((H + 1) * A), origin + 1, origin + 2)).toThrow(/expected 1\.\.25 rows of 2/);
+    expect(() => s.accept(new Float32Array(3), origin + 1, origin + 2)).toThrow(RangeError);
+  });
+
   it('aligns a chunk to the capture time of its observation and interpolates between rows', () => {
     const s = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy: 'hard' });
     const origin = 1_000_000;

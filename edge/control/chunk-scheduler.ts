@@ -128,8 +128,10 @@ export class ChunkScheduler {
   }
 
   /**
-   * A decoded chunk ([H, A], rad) computed from the observation captured at originUs. Returns false
-   * (and counts it stale) when it is older than the newest chunk or wholly in the past.
+   * A chunk ([rows, A], rad, 1 <= rows <= horizon: a decoded chunk has `horizon` rows, an action
+   * chunk from a policy server as many as it covers) computed from the observation captured at
+   * originUs. Returns false (and counts it stale) when it is older than the newest chunk or wholly
+   * in the past.
    */
   accept(actions: ArrayLike<number>, originUs: number, nowUs: number): boolean {
     if (this.inFlight) {
@@ -137,9 +139,12 @@ export class ChunkScheduler {
       if (Number.isFinite(lat) && lat >= 0) this.latencies[this.latencyCount++ % this.latencies.length] = lat;
       this.inFlight = false;
     }
-    if (actions.length !== this.horizon * this.jointCount) throw new RangeError(`chunk has ${actions.length} values, expected ${this.horizon}x${this.jointCount}`);
+    const rows = actions.length / this.jointCount;
+    if (!(Number.isInteger(rows) && rows >= 1 && rows <= this.horizon)) {
+      throw new RangeError(`chunk has ${actions.length} values, expected 1..${this.horizon} rows of ${this.jointCount}`);
+    }
     const newest = this.store.newest();
-    if ((newest !== null && originUs <= newest.originUs) || nowUs > originUs + this.horizon * this.stepUs) {
+    if ((newest !== null && originUs <= newest.originUs) || nowUs > originUs + rows * this.stepUs) {
       this.staleChunks++;
       return false;
     }

@@ -8,11 +8,14 @@
  * `spinal eval`). Between the chunk's origin and row 0 it continues the first rows backwards (the
  * quadratic through rows 0, 1 and 2: the chunk starts where the robot was at its origin); holding
  * row 0 there instead made every chunk jump a row ahead when it arrived and wait, a velocity dip
- * at every switch. After the last row the chunk no longer covers the time.
+ * at every switch. After the last row the chunk no longer covers the time. A chunk may have fewer
+ * rows than the store's horizon (an action chunk from a policy server covers what it covers).
  */
 export interface ChunkSlot {
   /** Row-major [H, A]. */
   readonly actions: Float64Array;
+  /** Rows in use, 1..horizon. */
+  rows: number;
   originUs: number;
   /** µs at which the scheduler took it over (its switch time). */
   acceptedUs: number;
@@ -26,19 +29,20 @@ export class ChunkStore {
   private nextOrder = 1;
 
   constructor(capacity: number, private readonly horizon: number, private readonly dim: number, private readonly stepUs: number) {
-    this.slots = Array.from({ length: capacity }, () => ({ actions: new Float64Array(horizon * dim), originUs: 0, acceptedUs: 0, order: 0, live: false }));
+    this.slots = Array.from({ length: capacity }, () => ({ actions: new Float64Array(horizon * dim), rows: horizon, originUs: 0, acceptedUs: 0, order: 0, live: false }));
   }
 
   /** µs after which `s` covers nothing. */
   endUs(s: ChunkSlot): number {
-    return s.originUs + this.horizon * this.stepUs;
+    return s.originUs + s.rows * this.stepUs;
   }
 
   covers(s: ChunkSlot, tUs: number): boolean {
     return s.live && tUs <= this.endUs(s);
   }
 
-  /** Stores a chunk, reusing a dead slot or else the oldest. Returns the slot. */
+  /** Stores a chunk of actions.length / dim rows (1..horizon), reusing a dead slot or else the
+   * oldest. Returns the slot. */
   put(actions: ArrayLike<number>, originUs: number, acceptedUs: number): ChunkSlot {
     let slot: ChunkSlot | undefined;
     for (const s of this.slots) {
@@ -46,7 +50,8 @@ export class ChunkStore {
       if (slot === undefined || s.order < slot.order) slot = s;
     }
     const s = slot as ChunkSlot;
-    for (let i = 0; i < s.actions.length; i++) s.actions[i] = actions[i] as number;
+    for (let i = 0; i < actions.length; i++) s.actions[i] = actions[i] as number;
+    s.rows = actions.length / this.dim;
     s.originUs = originUs;
     s.acceptedUs = acceptedUs;
     s.order = this.nextOrder++;
@@ -76,14 +81,14 @@ export class ChunkStore {
   /** Rows of `s` whose time is at or before `tUs` (already past). */
   rowsPast(s: ChunkSlot, tUs: number): number {
     const k = Math.floor((tUs - s.originUs) / this.stepUs);
-    return Math.min(this.horizon, Math.max(0, k));
+    return Math.min(s.rows, Math.max(0, k));
   }
 
   /** Writes `s` at time tUs into out[A]; needs covers(s, tUs). Catmull-Rom between rows i0 and
    * i1 = i0 + 1, with tangents (p[i+1] - p[i-1]) / 2 (one-sided at the chunk's ends). */
   sample(s: ChunkSlot, tUs: number, out: Float64Array): void {
     const A = this.dim;
-    const H = this.horizon;
+    const H = s.rows;
     const a = s.actions;
     const xr = (tUs - s.originUs) / this.stepUs - 1;
     if (xr < 0 && H >= 3) {

@@ -61,6 +61,12 @@ export interface ControlLoopOptions {
   supervisor: SafetySupervisor;
   /** The present plan's latent, or null when there is none (the plan's TTL is the supervisor's). */
   latent: () => Float32Array | null;
+  /**
+   * Where chunks come from now: 'decoder' (latent plans: a request runs the decoder) or 'plans'
+   * (action-chunk plans: chunks arrive through pushChunk() as the brain sends them, and a request
+   * waits for the next one). Default: always 'decoder'.
+   */
+  chunkSource?: () => 'decoder' | 'plans';
   feeder?: ChunkFeederOptions;
   /** Default systemClock (the worker stamps ticks on this thread's performance clock). */
   clock?: Clock;
@@ -101,6 +107,8 @@ class RemoteGate extends EventEmitter<CommandGateEvents> implements LoopGate {
 
 export type ControlLoopEvents = {
   chunk: [ev: { originUs: number; decodeMs: number }];
+  /** An action chunk from a plan went to the schedule (rows at the schedule's step). */
+  'action-chunk': [ev: { originUs: number; rows: number }];
   'feed-failed': [ev: FeedResult];
   /** The tick worker ended while the loop was running (the supervisor is told: FAULT). */
   'worker-failed': [ev: { detail: string }];
@@ -150,6 +158,8 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
   private running = false;
   private pumping: Promise<void> = Promise.resolve();
   private lastTick = -1;
+  /** A request the tick thread made while chunks come from plans: the next pushChunk() answers it. */
+  private parkedRequest = false;
 
   constructor(o: ControlLoopOptions) {
     super();
@@ -287,6 +297,25 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
     };
   }
 
+  /**
+   * An action chunk from a plan ([rows, A] rad at the schedule's step, 1 <= rows <= horizon),
+   * aligned to the capture time of the observation it answers. It goes through the same schedule
+   * (alignment, switching), gate (limits, state) and wire as a decoded chunk.
+   */
+  pushChunk(actions: Float32Array, originUs: number): void {
+    this.parkedRequest = false;
+    this.toWorker({ type: 'chunk', actions, originUs });
+    this.emit('action-chunk', { originUs, rows: actions.length / this.n });
+  }
+
+  /** The chunk source changed (e.g. a brain with another backend): a request parked for a plan
+   * chunk is released so the tick thread asks again, now of the decoder. */
+  chunkSourceChanged(): void {
+    if (!this.parkedRequest) return;
+    this.parkedRequest = false;
+    this.toWorker({ type: 'request-failed' });
+  }
+
   private toWorker(m: ToTick): void {
     this.port?.postMessage(m);
   }
@@ -347,6 +376,11 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
   }
 
   private async onRequest(req: NextChunkRequest): Promise<void> {
+    if (this.o.chunkSource?.() === 'plans') {
+      // The brain sends chunks at its own pace; the request stays in flight until one arrives.
+      this.parkedRequest = true;
+      return;
+    }
     let r: FeedResult;
     try {
       r = await this.feeder.run(req);

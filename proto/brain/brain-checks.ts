@@ -4,8 +4,8 @@
  * value), so callers turn it into an Error message or a counter without parsing text.
  */
 import {
-  BRAIN_PROTOCOL_MAJOR, MAX_IMAGE_BYTES, type BrainError, type ErrorCode, type Hello, type Observation,
-  type Plan,
+  BRAIN_PROTOCOL_MAJOR, MAX_CHUNK_ACTION_DIM, MAX_CHUNK_ROWS, MAX_IMAGE_BYTES, type ActionChunk, type BrainError, type ErrorCode,
+  type Hello, type Joint, type Observation, type Plan,
 } from './brain-messages.js';
 
 export interface Issue {
@@ -30,6 +30,35 @@ export function checkLatent(latent: ArrayLike<number>, latentDim: number): Issue
   }
   const bad = firstNonFinite(latent);
   if (bad >= 0) return issue('BACKEND_FAILED', 'latent-not-finite', `latent[${bad}] is ${String(latent[bad])}`);
+  return null;
+}
+
+/**
+ * An action chunk against the robot it is for: its shape (rows, one value per joint, a step), its
+ * numbers (finite) and every target inside the joint's position range. The message names the
+ * field, the row and the joint that do not fit. `joints` are the robot's, from its Hello.
+ */
+export function checkActionChunk(c: ActionChunk, joints: readonly Joint[], maxRows = MAX_CHUNK_ROWS): Issue | null {
+  if (!(Number.isInteger(c.rows) && c.rows >= 1 && c.rows <= maxRows)) {
+    return issue('BACKEND_FAILED', 'chunk-rows', `action_chunk.rows ${c.rows} is outside 1..${maxRows}`);
+  }
+  if (c.actionDim !== joints.length || c.actionDim > MAX_CHUNK_ACTION_DIM) {
+    return issue('BACKEND_FAILED', 'chunk-action-dim', `action_chunk.action_dim ${c.actionDim} does not fit the robot's ${joints.length} joints (${joints.map((j) => j.name).join(', ')})`);
+  }
+  if (!(Number.isInteger(c.stepUs) && c.stepUs > 0)) return issue('BACKEND_FAILED', 'chunk-step', `action_chunk.step_us ${c.stepUs} must be a positive integer`);
+  if (c.actions.length !== c.rows * c.actionDim) {
+    return issue('BACKEND_FAILED', 'chunk-size', `action_chunk.actions has ${c.actions.length} values, rows x action_dim is ${c.rows} x ${c.actionDim}`);
+  }
+  const A = c.actionDim;
+  for (let i = 0; i < c.actions.length; i++) {
+    const v = c.actions[i] as number;
+    const j = joints[i % A] as Joint;
+    const where = `action_chunk row ${Math.floor(i / A)} joint ${i % A} ("${j.name}")`;
+    if (!Number.isFinite(v)) return issue('BACKEND_FAILED', 'chunk-not-finite', `${where} is ${String(v)}`);
+    if (v < j.positionMin || v > j.positionMax) {
+      return issue('BACKEND_FAILED', 'chunk-out-of-limits', `${where} is ${v.toFixed(4)} rad, outside the joint's range [${j.positionMin}, ${j.positionMax}]`);
+    }
+  }
   return null;
 }
 

@@ -7,6 +7,11 @@
  */
 
 export const BRAIN_PROTOCOL_MAJOR = 1;
+/** 1: plans may carry action chunks (Hello.accepts_action_chunks, Plan.action_chunk). */
+export const BRAIN_PROTOCOL_MINOR = 1;
+/** The most rows / joints an action chunk may carry (a bound on what one plan can allocate). */
+export const MAX_CHUNK_ROWS = 1024;
+export const MAX_CHUNK_ACTION_DIM = 64;
 /** The largest compressed camera frame an observation may carry. */
 export const MAX_IMAGE_BYTES = 1024 * 1024;
 
@@ -38,6 +43,12 @@ export interface Hello {
   cameraIds: string[];
   /** Control steps per second of the decoder's chunk; 0 = unknown (the brain assumes its default). */
   controlHz: number;
+  /** 0 before action chunks; 1 since. */
+  protocolMinor?: number;
+  /** The edge executes Plan.action_chunk (protocol 1.1); absent/false on older edges. */
+  acceptsActionChunks?: boolean;
+  /** Rows of one action chunk the edge keeps at its control step; 0/absent: `horizon`. */
+  maxChunkRows?: number;
 }
 
 export interface CameraFrame {
@@ -58,12 +69,30 @@ export interface Observation {
   taskId: string;
 }
 
+export const PLAN_KINDS = ['PLAN_KIND_LATENT', 'PLAN_KIND_ACTION_CHUNK'] as const;
+export type PlanKind = (typeof PLAN_KINDS)[number];
+
 export interface Welcome {
   sessionId: string;
   backend: string;
   protocolMajor: number;
   taskId: string;
   instruction: string;
+  /** Absent from a brain before 1.1 (read as 0). */
+  protocolMinor?: number;
+  /** Absent from a brain before 1.1 (read as PLAN_KIND_LATENT). */
+  planKind?: PlanKind;
+}
+
+/** Joint targets in time: row h is the target for the answered observation's capture + (h+1)·stepUs. */
+export interface ActionChunk {
+  rows: number;
+  actionDim: number;
+  stepUs: number;
+  /** rows × actionDim, row-major, rad. */
+  actions: number[];
+  source: string;
+  policyMs: number;
 }
 
 export interface Plan {
@@ -74,6 +103,8 @@ export interface Plan {
   validForMs: number;
   observationReceivedTimeUs: number;
   taskId: string;
+  /** Set (non-null) exactly when the plan is an action chunk; null or absent otherwise. */
+  actionChunk?: ActionChunk | null;
 }
 
 export interface TaskChange {

@@ -166,6 +166,9 @@ export const StateSummarySchema = z.strictObject({
     /** Max over joints of the std of the sent velocity over the same window, rad/s: at rest, the
      * commanded velocity RMS (a trembling robot shows here). */
     jitterRadS: z.number().nonnegative().nullable().optional(),
+    /** What drives the robot: the plan in use carries a latent (decoded on the edge) or an action
+     * chunk (from a policy server, executed as is); null when no plan is valid; optional (older edges). */
+    planKind: z.enum(['latent', 'action-chunk']).nullable().optional(),
   }).optional(),
   /** The instruction the brain last reported for this robot; null when none. */
   task: z.string().max(200).nullable().optional(),

@@ -22,6 +22,8 @@ import { scenario as tlsConnect } from './tls-connect.bench.js';
 import { scenario as safetyModel } from './safety-model.bench.js';
 import { scenario as motionQuality } from './motion-quality.bench.js';
 import { scenario as qemuFirmware } from './qemu-firmware.bench.js';
+import { scenario as chunkPolicyLatency } from './chunk-policy-latency.bench.js';
+import { scenario as policyAdapterLatency } from './policy-adapter-latency.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -46,4 +48,6 @@ export const scenarios: Scenario[] = [
   safetyModel,
   motionQuality,
   qemuFirmware,
+  chunkPolicyLatency,
+  policyAdapterLatency,
 ];

@@ -63,7 +63,7 @@ describe('cloud link against the brain server over mTLS', () => {
     const goal = decodeGoal(plan?.latent ?? [], range);
     home.forEach((q, j) => expect(goal.position[j]).toBeCloseTo(q, 4));
     const h = link.health();
-    expect(h.plansRejected).toEqual({ dims: 0, 'non-finite': 0, 'out-of-order': 0, 'unknown-observation': 0, 'older-than-current': 0, 'too-old': 0, expired: 0 });
+    expect(h.plansRejected).toEqual({ dims: 0, 'non-finite': 0, chunk: 0, 'out-of-order': 0, 'unknown-observation': 0, 'older-than-current': 0, 'too-old': 0, expired: 0 });
     expect(h.backend).toBe('reference');
     console.log(`mTLS loopback, reference brain: round trip p50 ${h.roundTrip.p50Ms?.toFixed(2)} ms p99 ${h.roundTrip.p99Ms?.toFixed(2)} ms over ${h.roundTrip.count}; ` +
       `clock offset ${h.clockOffset.offsetUs?.toFixed(0)} µs ± ${((h.clockOffset.delayUs ?? 0) / 2).toFixed(0)} µs`);

@@ -102,6 +102,7 @@ export class DetailView {
       ['task', r.task ?? '—'],
       ['brain latency', num(r.brainMs, 1, ' ms')],
       ['plan age', num(r.planAgeMs, 0, ' ms')],
+      ['plan kind', r.planKind ?? '—'],
       ['loop lateness p99', num(r.latenessMs, 3, ' ms')],
       ['decoder', num(r.decoderMs, 1, ' ms')],
       ['tracking error', num(r.trackingRad === null ? null : r.trackingRad * 180 / Math.PI, 3, '°')],

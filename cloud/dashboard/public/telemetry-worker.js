@@ -65,6 +65,7 @@ export function rowOf(r, presence) {
     mode: o.mode, task: o.task,
     brainMs: /** @type {number | null} */ (m?.cloudLatencyMs ?? null), latenessMs: /** @type {number | null} */ (m?.loopLatenessP99Ms ?? null),
     decoderMs: /** @type {number | null} */ (m?.decoderMs ?? null), planAgeMs: /** @type {number | null} */ (m?.planAgeMs ?? null),
+    planKind: /** @type {string | null} */ (m?.planKind ?? null),
     trackingRad: /** @type {number | null} */ (m?.trackingRad ?? null), jitterRadS: /** @type {number | null} */ (m?.jitterRadS ?? null),
     link: o.link, rxFrames: /** @type {number | null} */ (s?.link?.rxFrames ?? null), lineErrors: /** @type {number | null} */ (s?.link?.errors ?? null),
     fleetLatch: o.fleetLatch, seq: /** @type {number | null} */ (s?.seq ?? null), software: r.software,
