@@ -50,10 +50,21 @@ export class Gr00tTestServer {
    * (a server that died mid-request and came back). */
   async restart(): Promise<void> {
     const old = this.sock;
+    // Unbind first and wait for it: close() alone releases the port later, on ZeroMQ's I/O thread,
+    // and binding the same port again could then fail with EADDRINUSE (seen on a loaded machine).
+    await old.unbind(this.address);
     old.close();
     await this.loop;
     this.sock = new Reply({ linger: 0 });
-    await this.sock.bind(this.address);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sock.bind(this.address);
+        break;
+      } catch (e) {
+        if (attempt >= 50 || (e as { code?: string }).code !== 'EADDRINUSE') throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
     this.loop = this.serve(this.sock);
   }
 

@@ -220,8 +220,10 @@ export class QemuRobot extends EventEmitter<QemuRobotEvents> {
     const qmp = this.qmp;
     if (!qmp) throw new Error('QemuRobot: not started');
     // system_reset only requests the reset; QEMU performs it later in its main loop and then
-    // sends the RESET event. Until the image has run its start-up code again, its RAM (and so
-    // the probe block) is being initialised: resolve only once the probe reads back whole.
+    // sends the RESET event. A reset keeps RAM: the old probe block stays readable until the
+    // image's start-up code clears it, and reads as all zeros while it is being initialised.
+    // So resolve only once the probe reads back whole with a tick count that started again.
+    const before = await this.readProbe().catch(() => null);
     const reset = qmp.nextEvent('RESET');
     await qmp.execute('system_reset');
     await reset;
@@ -229,7 +231,7 @@ export class QemuRobot extends EventEmitter<QemuRobotEvents> {
     for (;;) {
       try {
         const p = await this.readProbe();
-        if (p.ticks > 0) return;
+        if (p.ticks > 0 && (before === null || p.ticks < before.ticks)) return;
       } catch (e) {
         if (Date.now() > deadline) throw new Error(`QemuRobot: the image did not boot again within 10 s of the reset: ${(e as Error).message}`);
       }
