@@ -150,6 +150,21 @@ describe('tick thread owns motion on the wire', () => {
     expect(commandsAfterStop(r.frames)).toBe(0);
   }, 60_000);
 
+  it('writes no HEARTBEAT while the link is not READY (the handshake): the first one would arm the MCU watchdog at its boot default', async () => {
+    const { wf, sup, loop: l } = await start(500);
+    // Latched, the tick thread sends no COMMAND, only HEARTBEATs to feed the watchdog.
+    sup.remoteEstop({ scope: 'robot', category: 0, malformed: false });
+    await waitFor('heartbeats while READY', () => wf.read().frames.filter((f) => f.type === MsgType.HEARTBEAT).length >= 3);
+    wf.wire.setReady(false);
+    const from = wf.read().frames.length;
+    const ticks = l.ticks;
+    await waitFor('100 ticks while not READY', () => l.ticks >= ticks + 100);
+    expect(wf.read().frames.slice(from).filter((f) => f.type === MsgType.HEARTBEAT)).toEqual([]);
+    wf.wire.setReady(true);
+    const back = wf.read().frames.length;
+    await waitFor('heartbeats again once READY', () => wf.read().frames.slice(back).filter((f) => f.type === MsgType.HEARTBEAT).length >= 3);
+  }, 30_000);
+
   it('HEARTBEAT host_state tells the supervisor\'s state: 4 while in ESTOP', async () => {
     const { wf, sup, goActive } = await start(500);
     await goActive();

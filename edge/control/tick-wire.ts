@@ -157,6 +157,10 @@ export class TickWire {
     }
     // Half a tick of slack, so a heartbeat due between two ticks goes out on the earlier one.
     if (t - this.lastFeedUs < this.heartbeatUs - 500) return;
+    // No heartbeat before the link is READY: the first HEARTBEAT arms the MCU's watchdog, and
+    // during the handshake that would be the firmware's boot default, not the watchdog_ms the
+    // CONFIG is about to set (a stall of this machine during start-up then tripped it).
+    if (Atomics.load(this.wire.words, WireWord.READY) !== 1) return;
     this.heartbeat.hostState = hostStateOf(s.state);
     const r = this.writer.write(MsgType.HEARTBEAT, this.heartbeat, FrameKind.ROUTINE);
     if (r >= 0) {
