@@ -90,7 +90,9 @@ export function taskFigures(task: EvalTask, cond: EvalCondition, run: RunTrace, 
     }
   }
   // At rest: once the goal is reached and the plan's own motion is over.
-  const planEndUs = final !== undefined ? final.arrivedUs + final.timeS * 1e6 : Infinity;
+  // The plan's motion can start only once a chunk for it is decoded: its end is due the decode
+  // latency after the plan's own time (a 120 ms decoder's last approach is motion, not rest).
+  const planEndUs = final !== undefined ? final.arrivedUs + final.timeS * 1e6 + cond.decoderLatencyMs * 1000 : Infinity;
   const planEndIdx = rows.findIndex((r) => r.tUs >= planEndUs);
   const restFrom = task.instruction === 'hold' ? Math.max(0, firstIdx) : done >= 0 ? Math.max(done, planEndIdx < 0 ? rows.length : planEndIdx) : rows.length;
   const clamps = { velocity: 0, acceleration: 0, position: 0 };
