@@ -10,8 +10,9 @@ export interface EvalTask {
   instruction: string;
   /** Joint positions the robot starts in (rad); default the profile's home pose. */
   startPose?: readonly number[];
-  /** Simulated seconds the task runs (it must be reached and held within them). */
-  durationS: number;
+  /** Seconds the task runs (it must be reached and held within them); default derived from the
+   * brain's plan and the run's latencies (task-time.ts). */
+  durationS?: number;
   /** Tail of the run, s, over which the robot must stay within tolerance ("held"). */
   holdS: number;
 }
@@ -79,8 +80,9 @@ export interface TaskFigures {
   motion: MotionFigures;
   /** Commands with a velocity / acceleration / position clamp. */
   clamps: { velocity: number; acceleration: number; position: number };
-  /** HOLDs for want of a chunk, plans lost. */
+  /** HOLDs (any cause), by cause, and plans lost. */
   holds: number;
+  holdCauses: Record<string, number>;
   plansLost: number;
 }
 

@@ -107,6 +107,6 @@ export function taskFigures(task: EvalTask, cond: EvalCondition, run: RunTrace, 
     trackingRmsRad: k > 0 ? Math.sqrt(se / k) : Number.NaN, trackingMaxRad: maxErr,
     rest: motionFigures(rows, restFrom, rows.length, run.periodS),
     motion: motionFigures(rows, Math.max(0, firstIdx), task.instruction === 'hold' ? Math.max(0, firstIdx) : done >= 0 ? done : rows.length, run.periodS),
-    clamps, holds: run.holds, plansLost: run.plansLost,
+    clamps, holds: run.holds, holdCauses: run.holdCauses, plansLost: run.plansLost,
   };
 }

@@ -43,6 +43,8 @@ export interface SummaryRow {
   peakJerkMedian: number;
   peakJerkMax: number;
   clamps: number;
+  /** HOLDs for want of a chunk (the supervisor's 'chunk-exhausted'), summed over runs. */
+  chunkHolds: number;
 }
 
 export interface RunEvalOptions {
@@ -98,6 +100,7 @@ export function summarise(runs: readonly TaskFigures[]): SummaryRow[] {
       peakJerkMedian: median(g.map((r) => r.motion.peakJerk)),
       peakJerkMax: Math.max(...g.map((r) => r.motion.peakJerk)),
       clamps: g.reduce((s, r) => s + r.clamps.velocity + r.clamps.acceleration, 0),
+      chunkHolds: g.reduce((s, r) => s + (r.holdCauses['chunk-exhausted'] ?? 0), 0),
     };
   });
 }
@@ -142,9 +145,9 @@ export async function runEval(entries: readonly SuiteEntry[], o: RunEvalOptions 
 }
 
 export function renderSummary(rows: readonly SummaryRow[]): string {
-  const head = ['decoder', 'execution', 'brain ms', 'runs', 'success', 'completion/plan', 'tracking rms rad', 'rest vel rms rad/s', 'rest pos std deg', 'peak jerk p50', 'peak jerk max', 'v/a clamps'];
+  const head = ['decoder', 'execution', 'brain ms', 'runs', 'success', 'completion/plan', 'tracking rms rad', 'rest vel rms rad/s', 'rest pos std deg', 'peak jerk p50', 'peak jerk max', 'v/a clamps', 'chunk holds'];
   const f = (x: number | null, d = 3): string => (x === null || !Number.isFinite(x) ? '-' : Math.abs(x) >= 1000 ? x.toExponential(2) : x.toFixed(d));
-  const body = rows.map((r) => [r.decoder, r.execution, String(r.brainLatencyMs), String(r.runs), f(r.successRate, 2), f(r.completionRatioMedian), f(r.trackingRmsMedianRad, 4), f(r.restVelocityRmsMax, 4), f(r.restPositionStdDegMax, 4), f(r.peakJerkMedian, 1), f(r.peakJerkMax, 1), String(r.clamps)]);
+  const body = rows.map((r) => [r.decoder, r.execution, String(r.brainLatencyMs), String(r.runs), f(r.successRate, 2), f(r.completionRatioMedian), f(r.trackingRmsMedianRad, 4), f(r.restVelocityRmsMax, 4), f(r.restPositionStdDegMax, 4), f(r.peakJerkMedian, 1), f(r.peakJerkMax, 1), String(r.clamps), String(r.chunkHolds)]);
   const all = [head, ...body];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r, k) => r.map((c, i) => (i < 2 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ') + (k === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n');
