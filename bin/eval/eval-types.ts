@@ -48,6 +48,9 @@ export interface TraceRow {
   /** Joints clamped in this tick's command (ClampFlag bits ORed over joints). */
   clampFlags: number;
   active: boolean;
+  /** Commands went out before this row that the trace did not record (real-time sampling): no
+   * difference is taken across it. */
+  gap?: boolean;
 }
 
 /** A goal the brain started (the plan's first latent for it), decoded. */
@@ -83,6 +86,9 @@ export interface TaskFigures {
   /** HOLDs (any cause), by cause, and plans lost. */
   holds: number;
   holdCauses: Record<string, number>;
+  /** Real-time runs: commands the daemon sent, those the trace recorded, and those the gate
+   * clamped (any limit; its own counter, so also the unrecorded ones). */
+  sampling?: { commandsSent: number; commandsSeen: number; clampedCommands: number };
   plansLost: number;
 }
 

@@ -40,7 +40,7 @@ function motionFigures(rows: readonly TraceRow[], from: number, to: number, dt: 
       if (!Number.isFinite(p)) continue;
       const v = r.sentVelocity[j] as number;
       sv += v * v; sp += p; sp2 += p * p; k++;
-      if (i - 3 >= from) {
+      if (i - 3 >= from && r.gap !== true && rows[i - 1]?.gap !== true && rows[i - 2]?.gap !== true) {
         const q = (d: number): number => (rows[i - d] as TraceRow).sent[j] as number;
         const jk = Math.abs((q(0) - 3 * q(1) + 3 * q(2) - q(3)) / (dt * dt * dt));
         if (Number.isFinite(jk)) peakJerk = Math.max(peakJerk, jk);
