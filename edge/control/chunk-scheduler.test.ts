@@ -221,3 +221,25 @@ describe('ChunkScheduler: a request continues the schedule (requestState)', () =
     expect(jump).toBeCloseTo(0.5 + 0.01 * (LAT + 1000) / STEP - 0.01, 6);
   });
 });
+
+describe('ChunkScheduler: an observation that stands still (stalled estimator)', () => {
+  it('a chunk as old as the newest (same observation, a later plan) is taken, an older one refused', () => {
+    const s = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy: 'hard', requestState: 'measured' });
+    const out = new Float64Array(A);
+    expect(s.accept(chunk(() => 1), 1_000_000, 1_050_000)).toBe(true);
+    expect(s.accept(chunk(() => 2), 1_000_000, 1_100_000)).toBe(true);
+    s.sample(1_100_000, out);
+    expect(out[0]).toBe(2);
+    expect(s.accept(chunk(() => 3), 999_999, 1_120_000)).toBe(false);
+  });
+
+  it('from the schedule, origins move on with the request time even when the observation does not', () => {
+    const s = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy: 'hard', initialLatencyUs: 50_000 });
+    s.accept(chunk((h) => 0.01 * h), 1_000_000, 1_000_000);
+    const state = new Float64Array(A);
+    const a = s.requestState(1_100_000, 1_050_000, [0, 0], state);
+    const b = s.requestState(1_150_000, 1_050_000, [0, 0], state);
+    expect(a.fromSchedule && b.fromSchedule).toBe(true);
+    expect(b.originUs - a.originUs).toBe(50_000);
+  });
+});

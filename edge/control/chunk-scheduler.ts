@@ -173,7 +173,7 @@ export class ChunkScheduler {
 
   /**
    * A decoded chunk ([H, A], rad) computed from the observation captured at originUs. Returns false
-   * (and counts it stale) when it is older than the newest chunk or wholly in the past.
+   * (and counts it stale) when it is older than the newest chunk (not when as old) or wholly in the past.
    */
   accept(actions: ArrayLike<number>, originUs: number, nowUs: number): boolean {
     if (this.inFlight) {
@@ -188,7 +188,11 @@ export class ChunkScheduler {
     }
     if (actions.length !== this.horizon * this.jointCount) throw new RangeError(`chunk has ${actions.length} values, expected ${this.horizon}x${this.jointCount}`);
     const newest = this.store.newest();
-    if ((newest !== null && originUs <= newest.originUs) || nowUs > originUs + this.horizon * this.stepUs) {
+    // Older than the newest is stale; as old (computed from the same observation: the estimator did
+    // not move on, e.g. the main thread stalled) it is newer information (a later plan) and is taken.
+    // Refusing it let the newest chunk run out with a good one in hand: ACTIVE↔HOLD
+    // 'chunk-exhausted' flapping while the observation stood still.
+    if ((newest !== null && originUs < newest.originUs) || nowUs > originUs + this.horizon * this.stepUs) {
       this.staleChunks++;
       return false;
     }
