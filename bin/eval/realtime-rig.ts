@@ -115,7 +115,9 @@ export async function runTaskRealtime(task: EvalTask, cond: EvalCondition, setti
     proxy = await DelayProxy.start({ targetPort: brain.port, latencyMs: cond.brainLatencyMs, jitterMs: cond.brainJitterMs, seed: cond.seed });
     const config = parseEdgeConfig({
       robot: { id: robotId, profile: task.profile },
-      serial: { path: s.tty, stateRateHz: SIM_STATE_HZ },
+      // The MCU's host watchdog as the demo and the hold e2e give it: the daemon's start-up (decoder,
+      // tick thread) on a loaded machine otherwise leaves the host silent long enough for an MCU stop.
+      serial: { path: s.tty, stateRateHz: SIM_STATE_HZ, watchdogMs: 500 },
       control: { rateHz: settings.rateHz, stepMs: settings.stepMs, initialLatencyMs: settings.initialLatencyMs, policy: cond.execution as SwitchPolicy },
       cloud: { target: `127.0.0.1:${proxy.port}`, observationRateHz: settings.observationRateHz },
     }, 'spinal eval --mode real-time');
