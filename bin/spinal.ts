@@ -27,7 +27,7 @@ import { qemuSimUnavailable, runQemuSim } from '../firmware-shim/qemu/index.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
 import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
-import { parseExecution, runEvalCommand, type SuiteName } from './eval/eval-command.js';
+import { parseExecution, parseMode, runEvalCommand, type SuiteName } from './eval/eval-command.js';
 import { spawnProgram, watchParent } from '../edge/process/tethered-child.js';
 
 // Started by a parent that holds a parent-death pipe (the demo, a test, a bench): stop, as on
@@ -331,25 +331,34 @@ program
 
 program
   .command('eval')
-  .description('closed-loop motion quality on virtual robots in simulated time (deterministic): tasks of the reference brain on both profiles, with injected brain and decoder latency; writes report.json and SVG plots')
+  .description('closed-loop motion quality on virtual robots: tasks of the reference brain on both profiles, with injected brain and decoder latency, in simulated time (deterministic) or in real time through the whole daemon; writes report.json and SVG plots')
   .option('--suite <name>', 'short (CI: hold and a named reach at 0 and 300 ms), full (every task x switching policy x brain latency x decoder), faults (plan loss, slow decoder)', 'short')
+  .option('--mode <mode>', 'simulated (one injected clock, deterministic) or real-time (the virtual firmware on a PTY in its own process, the edge daemon, the brain behind a delaying proxy; needs npm run build)', 'simulated')
   .option('--out <dir>', 'where report.json and plots/ go', 'eval-results')
   .option('--policy <name>', 'switching policy of the short and fault suites: hard, crossfade, ensemble, inpaint or stop-and-go (default: the daemon\'s)')
   .option('--filter <text>', 'only tasks whose "profile/task" contains this')
   .option('--plot-all', 'a plot for every run (default: the chosen policy\'s runs)')
-  .action(async (o: { suite: string; out: string; policy?: string; filter?: string; plotAll?: boolean }) => {
+  .action(async (o: { suite: string; mode: string; out: string; policy?: string; filter?: string; plotAll?: boolean }) => {
     if (!['short', 'full', 'faults'].includes(o.suite)) fail(`eval: --suite ${JSON.stringify(o.suite)} is not one of short, full, faults`);
-    let execution;
+    let execution, mode;
     try {
       execution = o.policy === undefined ? undefined : parseExecution(o.policy);
+      mode = parseMode(o.mode);
     } catch (e) {
-      fail(`eval: --policy: ${(e as Error).message}`);
+      fail(`eval: ${(e as Error).message}`);
     }
-    const r = await runEvalCommand({
-      suite: o.suite as SuiteName, out: o.out, ...(execution !== undefined ? { execution } : {}),
-      ...(o.filter !== undefined ? { filter: o.filter } : {}), ...(o.plotAll === true ? { plotAll: true } : {}),
-    });
-    process.exitCode = r.exitCode;
+    try {
+      const r = await runEvalCommand({
+        suite: o.suite as SuiteName, mode, out: o.out, ...(execution !== undefined ? { execution } : {}),
+        ...(o.filter !== undefined ? { filter: o.filter } : {}), ...(o.plotAll === true ? { plotAll: true } : {}),
+      });
+      process.exitCode = r.exitCode;
+    } catch (e) {
+      if (e instanceof RangeError) fail(`eval: ${e.message}`);
+      throw e;
+    }
+    // Real time: a straggling handle of a torn-down daemon must not keep a finished run alive.
+    if (mode === 'real-time') setTimeout(() => process.exit(), 1000).unref();
   });
 
 await program.parseAsync(process.argv);

@@ -10,8 +10,9 @@ export interface EvalTask {
   instruction: string;
   /** Joint positions the robot starts in (rad); default the profile's home pose. */
   startPose?: readonly number[];
-  /** Simulated seconds the task runs (it must be reached and held within them). */
-  durationS: number;
+  /** Seconds the task runs (it must be reached and held within them); default derived from the
+   * brain's plan and the run's latencies (task-time.ts). */
+  durationS?: number;
   /** Tail of the run, s, over which the robot must stay within tolerance ("held"). */
   holdS: number;
 }
@@ -47,6 +48,9 @@ export interface TraceRow {
   /** Joints clamped in this tick's command (ClampFlag bits ORed over joints). */
   clampFlags: number;
   active: boolean;
+  /** Commands went out before this row that the trace did not record (real-time sampling): no
+   * difference is taken across it. */
+  gap?: boolean;
 }
 
 /** A goal the brain started (the plan's first latent for it), decoded. */
@@ -79,8 +83,12 @@ export interface TaskFigures {
   motion: MotionFigures;
   /** Commands with a velocity / acceleration / position clamp. */
   clamps: { velocity: number; acceleration: number; position: number };
-  /** HOLDs for want of a chunk, plans lost. */
+  /** HOLDs (any cause), by cause, and plans lost. */
   holds: number;
+  holdCauses: Record<string, number>;
+  /** Real-time runs: commands the daemon sent, those the trace recorded, and those the gate
+   * clamped (any limit; its own counter, so also the unrecorded ones). */
+  sampling?: { commandsSent: number; commandsSeen: number; clampedCommands: number };
   plansLost: number;
 }
 

@@ -40,7 +40,7 @@ function motionFigures(rows: readonly TraceRow[], from: number, to: number, dt: 
       if (!Number.isFinite(p)) continue;
       const v = r.sentVelocity[j] as number;
       sv += v * v; sp += p; sp2 += p * p; k++;
-      if (i - 3 >= from) {
+      if (i - 3 >= from && r.gap !== true && rows[i - 1]?.gap !== true && rows[i - 2]?.gap !== true) {
         const q = (d: number): number => (rows[i - d] as TraceRow).sent[j] as number;
         const jk = Math.abs((q(0) - 3 * q(1) + 3 * q(2) - q(3)) / (dt * dt * dt));
         if (Number.isFinite(jk)) peakJerk = Math.max(peakJerk, jk);
@@ -90,7 +90,9 @@ export function taskFigures(task: EvalTask, cond: EvalCondition, run: RunTrace, 
     }
   }
   // At rest: once the goal is reached and the plan's own motion is over.
-  const planEndUs = final !== undefined ? final.arrivedUs + final.timeS * 1e6 : Infinity;
+  // The plan's motion can start only once a chunk for it is decoded: its end is due the decode
+  // latency after the plan's own time (a 120 ms decoder's last approach is motion, not rest).
+  const planEndUs = final !== undefined ? final.arrivedUs + final.timeS * 1e6 + cond.decoderLatencyMs * 1000 : Infinity;
   const planEndIdx = rows.findIndex((r) => r.tUs >= planEndUs);
   const restFrom = task.instruction === 'hold' ? Math.max(0, firstIdx) : done >= 0 ? Math.max(done, planEndIdx < 0 ? rows.length : planEndIdx) : rows.length;
   const clamps = { velocity: 0, acceleration: 0, position: 0 };
@@ -105,6 +107,6 @@ export function taskFigures(task: EvalTask, cond: EvalCondition, run: RunTrace, 
     trackingRmsRad: k > 0 ? Math.sqrt(se / k) : Number.NaN, trackingMaxRad: maxErr,
     rest: motionFigures(rows, restFrom, rows.length, run.periodS),
     motion: motionFigures(rows, Math.max(0, firstIdx), task.instruction === 'hold' ? Math.max(0, firstIdx) : done >= 0 ? done : rows.length, run.periodS),
-    clamps, holds: run.holds, plansLost: run.plansLost,
+    clamps, holds: run.holds, holdCauses: run.holdCauses, plansLost: run.plansLost,
   };
 }

@@ -1,16 +1,18 @@
 /**
- * Runs a suite in simulated time and reports: per run its figures (JSON), per task a plot of
+ * Runs a suite in simulated time (or in real time through the daemon: realtime-rig.ts) and reports: per run its figures (JSON), per task a plot of
  * commanded against measured (SVG), and a summary table per decoder, execution and brain latency.
  * `checkThresholds` holds the motion-quality goals the short suite is held to.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_GOAL_RUNNER } from '../../cloud/backends/reference/goal-runner.js';
 import { modelCatalog } from '../../edge/decoder/models/catalog.js';
 import { getProfile } from '../../hardware/index.js';
 import type { TaskFigures } from './eval-types.js';
 import { taskFigures } from './metrics.js';
-import { runTask, type ControlSettings } from './sim-rig.js';
+import { runTaskRealtime } from './realtime-rig.js';
+import { runTask, type ControlSettings, type RunTrace } from './sim-rig.js';
 import type { SuiteEntry } from './suite.js';
 import { plotRun } from './svg-plot.js';
 
@@ -19,8 +21,12 @@ export const DEFAULT_SETTINGS: ControlSettings = {
   rateHz: 200, stepMs: 20, initialLatencyMs: 30, feeder: {}, observationRateHz: 10, planValidityMs: 1000,
 };
 
+export type EvalMode = 'simulated' | 'real-time';
+
 export interface EvalReport {
-  mode: 'simulated';
+  mode: EvalMode;
+  /** Real time: the machine's 1-minute load average at the start and the end (its figures depend on it). */
+  loadAverage?: { start: number; end: number };
   settings: ControlSettings;
   runs: TaskFigures[];
   summary: SummaryRow[];
@@ -43,9 +49,13 @@ export interface SummaryRow {
   peakJerkMedian: number;
   peakJerkMax: number;
   clamps: number;
+  /** HOLDs for want of a chunk (the supervisor's 'chunk-exhausted'), summed over runs. */
+  chunkHolds: number;
 }
 
 export interface RunEvalOptions {
+  /** Default 'simulated' (sim-rig.ts); 'real-time' runs each task through the daemon (realtime-rig.ts). */
+  mode?: EvalMode;
   settings?: ControlSettings;
   /** Where plots go; none when absent. */
   plotDir?: string;
@@ -98,6 +108,7 @@ export function summarise(runs: readonly TaskFigures[]): SummaryRow[] {
       peakJerkMedian: median(g.map((r) => r.motion.peakJerk)),
       peakJerkMax: Math.max(...g.map((r) => r.motion.peakJerk)),
       clamps: g.reduce((s, r) => s + r.clamps.velocity + r.clamps.acceleration, 0),
+      chunkHolds: g.reduce((s, r) => s + (r.holdCauses['chunk-exhausted'] ?? 0), 0),
     };
   });
 }
@@ -126,25 +137,38 @@ export async function runEval(entries: readonly SuiteEntry[], o: RunEvalOptions 
   const bytes = o.decoderBytes ?? referenceDecoderBytes();
   const runs: TaskFigures[] = [];
   if (o.plotDir !== undefined) mkdirSync(o.plotDir, { recursive: true });
+  const mode = o.mode ?? 'simulated';
+  const load0 = loadavg()[0] ?? 0;
   for (const [i, e] of entries.entries()) {
-    const trace = await runTask(e.task, e.condition, bytes(e.task.profile), settings);
-    const f = taskFigures(e.task, e.condition, trace, DEFAULT_GOAL_RUNNER.toleranceRad);
+    let f: TaskFigures;
+    let trace: RunTrace;
+    if (mode === 'real-time') {
+      const rt = await runTaskRealtime(e.task, e.condition, settings);
+      trace = rt;
+      f = { ...taskFigures(e.task, e.condition, rt, DEFAULT_GOAL_RUNNER.toleranceRad), sampling: { commandsSent: rt.commandsSent, commandsSeen: rt.commandsSeen, clampedCommands: rt.clampedCommands } };
+    } else {
+      trace = await runTask(e.task, e.condition, bytes(e.task.profile), settings);
+      f = taskFigures(e.task, e.condition, trace, DEFAULT_GOAL_RUNNER.toleranceRad);
+    }
     runs.push(f);
     o.onRun?.(f, i, entries.length);
     if (o.plotDir !== undefined && (o.plotIf?.(e) ?? true)) {
       const c = e.condition;
-      const name = `${e.task.profile}-${e.task.id}-${c.execution}-${c.decoder}-brain${c.brainLatencyMs}${c.planLoss > 0 ? `-loss${c.planLoss}` : ''}.svg`;
-      const title = `${e.task.profile} "${e.task.instruction}": ${c.execution}, ${c.decoder} decoder, brain ${c.brainLatencyMs} ms`;
+      const name = `${e.task.profile}-${e.task.id}-${c.execution}-${c.decoder}-brain${c.brainLatencyMs}${c.planLoss > 0 ? `-loss${c.planLoss}` : ''}${c.decoderLatencyMs > 100 ? `-dec${c.decoderLatencyMs}` : ''}${mode === 'real-time' ? '-realtime' : ''}.svg`;
+      const title = `${e.task.profile} "${e.task.instruction}": ${c.execution}, ${c.decoder} decoder, brain ${c.brainLatencyMs} ms${mode === 'real-time' ? ', real time through the daemon' : ''}`;
       writeFileSync(join(o.plotDir, name), plotRun(title, trace.rows, getProfile(e.task.profile).joints.map((j) => j.name)));
     }
   }
-  return { mode: 'simulated', settings, runs, summary: summarise(runs), failures: checkThresholds(runs) };
+  return {
+    mode, settings, runs, summary: summarise(runs), failures: checkThresholds(runs),
+    ...(mode === 'real-time' ? { loadAverage: { start: load0, end: loadavg()[0] ?? 0 } } : {}),
+  };
 }
 
 export function renderSummary(rows: readonly SummaryRow[]): string {
-  const head = ['decoder', 'execution', 'brain ms', 'runs', 'success', 'completion/plan', 'tracking rms rad', 'rest vel rms rad/s', 'rest pos std deg', 'peak jerk p50', 'peak jerk max', 'v/a clamps'];
+  const head = ['decoder', 'execution', 'brain ms', 'runs', 'success', 'completion/plan', 'tracking rms rad', 'rest vel rms rad/s', 'rest pos std deg', 'peak jerk p50', 'peak jerk max', 'v/a clamps', 'chunk holds'];
   const f = (x: number | null, d = 3): string => (x === null || !Number.isFinite(x) ? '-' : Math.abs(x) >= 1000 ? x.toExponential(2) : x.toFixed(d));
-  const body = rows.map((r) => [r.decoder, r.execution, String(r.brainLatencyMs), String(r.runs), f(r.successRate, 2), f(r.completionRatioMedian), f(r.trackingRmsMedianRad, 4), f(r.restVelocityRmsMax, 4), f(r.restPositionStdDegMax, 4), f(r.peakJerkMedian, 1), f(r.peakJerkMax, 1), String(r.clamps)]);
+  const body = rows.map((r) => [r.decoder, r.execution, String(r.brainLatencyMs), String(r.runs), f(r.successRate, 2), f(r.completionRatioMedian), f(r.trackingRmsMedianRad, 4), f(r.restVelocityRmsMax, 4), f(r.restPositionStdDegMax, 4), f(r.peakJerkMedian, 1), f(r.peakJerkMax, 1), String(r.clamps), String(r.chunkHolds)]);
   const all = [head, ...body];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r, k) => r.map((c, i) => (i < 2 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ') + (k === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n');

@@ -31,6 +31,7 @@ import { decodeGoal, goalRangeFromLimits } from '../../proto/latent/reference-go
 import { DelayedDecoder } from './delayed-decoder.js';
 import type { EvalCondition, EvalTask, PlanGoal, TraceRow } from './eval-types.js';
 import { SimBrain } from './sim-brain.js';
+import { taskDurationS } from './task-time.js';
 
 export interface ControlSettings {
   rateHz: number;
@@ -47,6 +48,8 @@ export interface RunTrace {
   /** µs of the first plan's arrival; NaN when none arrived. */
   firstPlanUs: number;
   holds: number;
+  /** HOLDs by the supervisor's cause ('chunk-exhausted', 'plan-expired', ...). */
+  holdCauses: Record<string, number>;
   plansLost: number;
   periodS: number;
 }
@@ -102,7 +105,12 @@ export async function runTask(task: EvalTask, cond: EvalCondition, decoderBytes:
   const gate = new CommandGate(profile, link, supervisor, clock, periodMs);
   supervisor.on('transition', (ev) => { if (ev.to === SafetyState.ESTOP || ev.to === SafetyState.FAULT) sched.reset(); });
   let holds = 0;
-  supervisor.on('transition', (ev) => { if (ev.to === SafetyState.HOLD) holds++; });
+  const holdCauses: Record<string, number> = {};
+  supervisor.on('transition', (ev) => {
+    if (ev.to !== SafetyState.HOLD) return;
+    holds++;
+    holdCauses[ev.cause] = (holdCauses[ev.cause] ?? 0) + 1;
+  });
 
   const range = goalRangeFromLimits(profile.joints.map((j) => j.limits.positionMin), profile.joints.map((j) => j.limits.positionMax));
   const goals: PlanGoal[] = [];
@@ -162,7 +170,7 @@ export async function runTask(task: EvalTask, cond: EvalCondition, decoderBytes:
 
   link.start();
   brain.start();
-  const endUs = clock.nowUs() + task.durationS * 1e6;
+  const endUs = clock.nowUs() + taskDurationS(task, cond, settings.observationRateHz) * 1e6;
   while (clock.nowUs() < endUs) {
     await clock.advanceAsync(1);
     while (decoder.inflight.size > 0) {
@@ -178,5 +186,5 @@ export async function runTask(task: EvalTask, cond: EvalCondition, decoderBytes:
   supervisor.dispose();
   await link.stop();
   await decoder.close();
-  return { rows, goals, firstPlanUs, holds, plansLost: brain.plansLost, periodS: periodMs / 1000 };
+  return { rows, goals, firstPlanUs, holds, holdCauses, plansLost: brain.plansLost, periodS: periodMs / 1000 };
 }

@@ -4,15 +4,15 @@ import type { EvalCondition, EvalTask, Execution } from './eval-types.js';
 
 export const TASKS: readonly EvalTask[] = [
   { id: 'hold', profile: 'arm6-gripper', instruction: 'hold', durationS: 10, holdS: 9 },
-  { id: 'reach-ready', profile: 'arm6-gripper', instruction: 'go to ready', durationS: 4, holdS: 1.5 },
-  { id: 'joints', profile: 'arm6-gripper', instruction: 'joints 0.5 -0.3 0.6 0 0.2 0 0.2', durationS: 4, holdS: 1.5 },
-  { id: 'sequence', profile: 'arm6-gripper', instruction: 'ready then stow then home', durationS: 9, holdS: 1.5 },
-  { id: 'wave', profile: 'arm6-gripper', instruction: 'wave', durationS: 9, holdS: 2 },
+  { id: 'reach-ready', profile: 'arm6-gripper', instruction: 'go to ready', holdS: 1.5 },
+  { id: 'joints', profile: 'arm6-gripper', instruction: 'joints 0.5 -0.3 0.6 0 0.2 0 0.2', holdS: 1.5 },
+  { id: 'sequence', profile: 'arm6-gripper', instruction: 'ready then stow then home', holdS: 1.5 },
+  { id: 'wave', profile: 'arm6-gripper', instruction: 'wave', holdS: 2 },
   { id: 'hold', profile: 'quadruped12', instruction: 'hold', durationS: 10, holdS: 9 },
-  { id: 'reach-lie', profile: 'quadruped12', instruction: 'go to lie', durationS: 3, holdS: 1.5 },
-  { id: 'joints', profile: 'quadruped12', instruction: 'joints 0.2 1.0 -1.2 -0.2 1.0 -1.2 0.2 0.6 -1.8 -0.2 0.6 -1.8', durationS: 3, holdS: 1.5 },
-  { id: 'sequence', profile: 'quadruped12', instruction: 'wide then lie then home', durationS: 5, holdS: 1.5 },
-  { id: 'wave', profile: 'quadruped12', instruction: 'wave', durationS: 6, holdS: 2 },
+  { id: 'reach-lie', profile: 'quadruped12', instruction: 'go to lie', holdS: 1.5 },
+  { id: 'joints', profile: 'quadruped12', instruction: 'joints 0.2 1.0 -1.2 -0.2 1.0 -1.2 0.2 0.6 -1.8 -0.2 0.6 -1.8', holdS: 1.5 },
+  { id: 'sequence', profile: 'quadruped12', instruction: 'wide then lie then home', holdS: 1.5 },
+  { id: 'wave', profile: 'quadruped12', instruction: 'wave', holdS: 2 },
 ];
 
 /** Decode latency as the control loop sees it, per decoder, ms (simulated): the median decode (10

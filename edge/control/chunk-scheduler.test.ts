@@ -16,7 +16,9 @@ function chunk(f: (h: number, j: number) => number): Float32Array {
 
 function sim(policy: SwitchPolicy, traj: Trajectory, latencyMs = 100, extra: Partial<ConstructorParameters<typeof ChunkScheduler>[0]> = {}) {
   const clock = new ManualClock(0);
-  const sched = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy, initialLatencyUs: 50_000, latencyMarginUs: 10_000, ...extra });
+  // These tests pin the measured-state alignment (chunk aligned to the observation's capture);
+  // the schedule's state and its alignment are tested on their own below.
+  const sched = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy, initialLatencyUs: 50_000, latencyMarginUs: 10_000, requestState: 'measured', ...extra });
   const dec = new FakeDecoder(clock, H, A, latencyMs, traj);
   const feeder = new ChunkFeeder(dec, () => new Float32Array(3), A);
   const loop = new SimLoop(clock, sched, feeder, PERIOD, [0, 0]);
@@ -156,5 +158,100 @@ describe('ChunkScheduler: switching policies at a switch', () => {
     const hs = h.loop.acceptTimesUs[1] as number;
     const hi = h.loop.ticks.findIndex((t) => t.tUs >= hs);
     expect(Math.abs((h.loop.ticks[hi]?.target[0] ?? 0) - (h.loop.ticks[hi - 1]?.target[0] ?? 0))).toBeGreaterThan(1);
+  });
+});
+
+describe('ChunkScheduler: a request continues the schedule (requestState)', () => {
+  /** A decoder that continues a straight path from the state it is given: 0.01 rad per row. */
+  const continuing = (state: ArrayLike<number>): Float32Array => chunk((h, j) => (state[j] as number) + 0.01 * (h + 1));
+  const LAT = 100_000;
+
+  function started(requestState: 'schedule' | 'measured') {
+    const s = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy: 'hard', initialLatencyUs: LAT, requestState });
+    const state = new Float64Array(A);
+    // The first request sees a robot at rest with nothing scheduled: the measurement; from the
+    // schedule, that chunk starts when it arrives (the robot did not move meanwhile): no row lost.
+    const r = s.requestState(1_000_000, 999_000, [0, 0], state);
+    expect(r).toEqual({ originUs: 999_000, fromSchedule: false });
+    s.requestIssued(1_000_000, r.originUs, r.fromSchedule);
+    expect(s.accept(continuing(state), r.originUs, 1_000_000 + LAT)).toBe(true);
+    if (requestState === 'measured') return s; // aligned to the observation, as before (5 rows dropped)
+    const out = new Float64Array(A);
+    s.sample(1_000_000 + LAT, out);
+    expect(out[0]).toBeCloseTo(0.01, 6); // row 0 is due on arrival: one step from where the robot was
+    s.sample(1_000_000 + LAT + 3 * STEP, out);
+    expect(out[0]).toBeCloseTo(0.04, 6);
+    return s;
+  }
+
+  /** The jump at the next switch when the robot lags the schedule by `lagRad` at the observation. */
+  function jumpAtSwitch(s: ChunkScheduler, lagRad: number): { fromSchedule: boolean; jump: number } {
+    const reqUs = 1_200_000, obsUs = reqUs - 1000;
+    const scheduled = new Float64Array(A);
+    s.sample(obsUs, scheduled);
+    const state = new Float64Array(A);
+    const r = s.requestState(reqUs, obsUs, Array.from(scheduled, (x) => x - lagRad), state);
+    s.requestIssued(reqUs, r.originUs, r.fromSchedule);
+    const arrive = reqUs + LAT;
+    const before = new Float64Array(A), after = new Float64Array(A);
+    s.sample(arrive, before);
+    s.accept(continuing(state), r.originUs, arrive);
+    s.sample(arrive, after);
+    return { fromSchedule: r.fromSchedule, jump: Math.abs((after[0] as number) - (before[0] as number)) };
+  }
+
+  it('from the schedule: the state is the scheduled target at the expected arrival, and the next chunk continues the last', () => {
+    const s = started('schedule');
+    const state = new Float64Array(A);
+    const r = s.requestState(1_200_000, 1_199_000, [0.0, 0.0], state); // lagging 0.045 rad: still following
+    expect(r).toEqual({ originUs: 1_200_000 + LAT, fromSchedule: true });
+    const expected = new Float64Array(A);
+    s.sample(1_200_000 + LAT, expected);
+    expect(Array.from(state)).toEqual(Array.from(expected));
+    const { fromSchedule, jump } = jumpAtSwitch(started('schedule'), 0.02);
+    expect(fromSchedule).toBe(true);
+    expect(jump).toBeLessThan(1e-6);
+  });
+
+  it('from the measurement, the servo lag reappears as a jump back at every switch', () => {
+    const { fromSchedule, jump } = jumpAtSwitch(started('measured'), 0.02);
+    expect(fromSchedule).toBe(false);
+    // The 0.02 rad the robot lagged at the observation. (This decoder continues in time from its
+    // origin; one that reads its progress along the plan from the state, as the reference decoder
+    // does, also restarts the rows run while it decoded: `spinal eval --suite faults`.)
+    expect(jump).toBeCloseTo(0.02, 6);
+    // And the schedule's state does not jump: see the test before.
+    expect(jumpAtSwitch(started('schedule'), 0.02).jump).toBeLessThan(1e-6);
+  });
+
+  it('a robot off the schedule (held, blocked, pushed) is decoded from where it is, and its chunk starts on arrival', () => {
+    const s = started('schedule');
+    const { fromSchedule, jump } = jumpAtSwitch(s, 0.5); // beyond the 0.2 rad default
+    expect(fromSchedule).toBe(false);
+    // The chunk starts from the measurement, its row 0 due on arrival: 0.5 rad behind the schedule
+    // at the observation, which moved on 101 ms (5.05 rows of 0.01 rad) until the arrival, less row 0's step.
+    expect(jump).toBeCloseTo(0.5 + 0.01 * (LAT + 1000) / STEP - 0.01, 6);
+  });
+});
+
+describe('ChunkScheduler: an observation that stands still (stalled estimator)', () => {
+  it('a chunk as old as the newest (same observation, a later plan) is taken, an older one refused', () => {
+    const s = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy: 'hard', requestState: 'measured' });
+    const out = new Float64Array(A);
+    expect(s.accept(chunk(() => 1), 1_000_000, 1_050_000)).toBe(true);
+    expect(s.accept(chunk(() => 2), 1_000_000, 1_100_000)).toBe(true);
+    s.sample(1_100_000, out);
+    expect(out[0]).toBe(2);
+    expect(s.accept(chunk(() => 3), 999_999, 1_120_000)).toBe(false);
+  });
+
+  it('from the schedule, origins move on with the request time even when the observation does not', () => {
+    const s = new ChunkScheduler({ jointCount: A, horizon: H, stepUs: STEP, policy: 'hard', initialLatencyUs: 50_000 });
+    s.accept(chunk((h) => 0.01 * h), 1_000_000, 1_000_000);
+    const state = new Float64Array(A);
+    const a = s.requestState(1_100_000, 1_050_000, [0, 0], state);
+    const b = s.requestState(1_150_000, 1_050_000, [0, 0], state);
+    expect(a.fromSchedule && b.fromSchedule).toBe(true);
+    expect(b.originUs - a.originUs).toBe(50_000);
   });
 });

@@ -11,6 +11,18 @@
  * - Early requests: a request is due when the newest chunk has less than lead = latency estimate
  *   (max of the recent measured request→arrival times) + margin + the policy's overlap left.
  * - Switching: SwitchPolicy (switch-policy.ts).
+ * - Request state and alignment (requestState()): while the robot follows the schedule, a request
+ *   carries the scheduled target at the chunk's expected arrival (now + latency estimate) and its
+ *   chunk is aligned to that time, not to the observation's. What runs until the chunk arrives is
+ *   committed; the new chunk continues from its end (real-time chunking's committed prefix, in
+ *   state form). A request made from the measurement instead saw a robot that lags the command
+ *   (the servo's tracking lag) and, by the time the chunk arrives, predates every action executed
+ *   while it was decoded: a decoder that reads its progress along the plan from the state (the
+ *   reference decoder does) restarted the motion that much later at every chunk and the switch
+ *   pulled the robot back (a 120 ms decoder: success 0.6, the acceleration clamp on most ticks).
+ *   When no chunk covers the observation's time, or the robot is off the schedule (held, blocked,
+ *   pushed: beyond followToleranceRad), the measurement is the state and the robot does not move
+ *   along the chunk meanwhile: that chunk starts when it arrives (accept()).
  *
  * Invariant: `inFlight` is true from requestIssued() until accept() or requestFailed().
  */
@@ -48,6 +60,11 @@ export class ChunkScheduler {
   private inFlight = false;
   private requestedAtUs = Number.NaN;
   private notBeforeUs = Number.NEGATIVE_INFINITY;
+  /** The request in flight was made from a measurement, not from the schedule: its chunk starts on arrival. */
+  private startsOnArrival = false;
+  private requestedOriginUs = Number.NaN;
+  private readonly fromSchedule: boolean;
+  private readonly followTolRad: number;
   private readonly tmp: Float64Array;
   private readonly acc: Float64Array;
 
@@ -65,6 +82,8 @@ export class ChunkScheduler {
     this.marginUs = o.latencyMarginUs ?? 20_000;
     this.retryUs = o.retryUs ?? 20_000;
     this.initialLatencyUs = o.initialLatencyUs ?? 100_000;
+    this.fromSchedule = (o.requestState ?? 'schedule') === 'schedule';
+    this.followTolRad = o.followToleranceRad ?? 0.2;
     this.latencies = new Float64Array(o.latencyWindow ?? 16);
     const capacity = o.policy === SwitchPolicy.ENSEMBLE ? (o.maxChunks ?? 8) : 2;
     this.store = new ChunkStore(capacity, o.horizon, o.jointCount, o.stepUs);
@@ -98,9 +117,34 @@ export class ChunkScheduler {
     return s === null || this.store.endUs(s) - nowUs <= this.leadUs();
   }
 
-  requestIssued(nowUs: number): void {
+  /**
+   * `fromSchedule`: the request's state is the scheduled target (requestState() returned true);
+   * otherwise its chunk is re-aligned to start on arrival. `originUs`: the request's origin.
+   */
+  requestIssued(nowUs: number, originUs = Number.NaN, fromSchedule = true): void {
     this.inFlight = true;
     this.requestedAtUs = nowUs;
+    this.requestedOriginUs = originUs;
+    // Only where the schedule's state is in use: with 'measured' every chunk keeps its observation's alignment.
+    this.startsOnArrival = this.fromSchedule && !fromSchedule;
+  }
+
+  /**
+   * The state and origin of a request issued at nowUs from the observation `measured` captured at
+   * obsTimeUs, into out[A]. While the robot follows the schedule (a chunk covers obsTimeUs and
+   * every joint is within followToleranceRad of it there), the scheduled target at the expected
+   * arrival, nowUs + latencyEstimateUs(), and that time as origin; else the measurement and
+   * obsTimeUs. `fromSchedule` says which.
+   */
+  requestState(nowUs: number, obsTimeUs: number, measured: ArrayLike<number>, out: Float64Array): { originUs: number; fromSchedule: boolean } {
+    if (this.fromSchedule && this.sample(obsTimeUs, out)) {
+      let following = true;
+      for (let j = 0; j < this.jointCount; j++) if (!(Math.abs((out[j] as number) - (measured[j] as number)) <= this.followTolRad)) following = false;
+      const arrivalUs = Math.max(nowUs, obsTimeUs) + this.latencyEstimateUs();
+      if (following && this.sample(arrivalUs, out)) return { originUs: arrivalUs, fromSchedule: true };
+    }
+    for (let j = 0; j < this.jointCount; j++) out[j] = measured[j] as number;
+    return { originUs: obsTimeUs, fromSchedule: false };
   }
 
   /** The request ended without a chunk (no plan, decoder failure, cancelled): retry after retryUs. */
@@ -130,21 +174,30 @@ export class ChunkScheduler {
   /**
    * A chunk ([rows, A], rad, 1 <= rows <= horizon: a decoded chunk has `horizon` rows, an action
    * chunk from a policy server as many as it covers) computed from the observation captured at
-   * originUs. Returns false (and counts it stale) when it is older than the newest chunk or wholly
-   * in the past.
+   * originUs. Returns false (and counts it stale) when it is older than the newest chunk (not when
+   * as old) or wholly in the past.
    */
   accept(actions: ArrayLike<number>, originUs: number, nowUs: number): boolean {
     if (this.inFlight) {
       const lat = nowUs - this.requestedAtUs;
       if (Number.isFinite(lat) && lat >= 0) this.latencies[this.latencyCount++ % this.latencies.length] = lat;
       this.inFlight = false;
+      // Made from a robot that was not moving along a schedule: it is still where it was measured,
+      // so the chunk's first row is due now (as stop-and-go execution starts a chunk). Aligning
+      // its origin to now instead starts on the backward extrapolation of rows 0-2, whose kink at
+      // a motion's onset cost 1-2 acceleration clamps per reach in `spinal eval --suite faults`.
+      if (this.startsOnArrival && originUs === this.requestedOriginUs) originUs = Math.max(originUs, nowUs - this.stepUs);
     }
     const rows = actions.length / this.jointCount;
     if (!(Number.isInteger(rows) && rows >= 1 && rows <= this.horizon)) {
       throw new RangeError(`chunk has ${actions.length} values, expected 1..${this.horizon} rows of ${this.jointCount}`);
     }
     const newest = this.store.newest();
-    if ((newest !== null && originUs <= newest.originUs) || nowUs > originUs + rows * this.stepUs) {
+    // Older than the newest is stale; as old (computed from the same observation: the estimator did
+    // not move on, e.g. the main thread stalled) it is newer information (a later plan) and is taken.
+    // Refusing it let the newest chunk run out with a good one in hand: ACTIVE↔HOLD
+    // 'chunk-exhausted' flapping while the observation stood still.
+    if ((newest !== null && originUs < newest.originUs) || nowUs > originUs + rows * this.stepUs) {
       this.staleChunks++;
       return false;
     }
@@ -177,6 +230,7 @@ export class ChunkScheduler {
   reset(): void {
     this.store.clear();
     this.inFlight = false;
+    this.startsOnArrival = false;
     this.notBeforeUs = Number.NEGATIVE_INFINITY;
   }
 

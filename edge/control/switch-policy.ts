@@ -35,4 +35,13 @@ export interface SchedulerOptions {
   latencyWindow?: number;
   /** After a failed request, wait this long before the next, µs. Default 20 000. */
   retryUs?: number;
+  /**
+   * Where a request's state comes from. 'schedule' (default): the scheduled target at the
+   * observation's time when a chunk covers it and the measured position is within
+   * `followToleranceRad` of it on every joint, else the measurement; 'measured': always the
+   * measurement. See ChunkScheduler.requestState.
+   */
+  requestState?: 'schedule' | 'measured';
+  /** 'schedule': largest |scheduled - measured| on a joint, rad, for the robot to count as following. Default 0.2. */
+  followToleranceRad?: number;
 }

@@ -4,7 +4,8 @@
  * (the peer: each chunk waited for before moving, as in the real-time chunking paper) at 0, 100,
  * 300 and 500 ms of brain latency, with the reference decoder and at DiT-S's decode latency.
  * Simulated time makes the figures independent of the machine's load; only the wall time is not.
- * SPINAL_BENCH_EVAL_FILTER limits the tasks ("arm6-gripper/hold", "reach", ...).
+ * SPINAL_BENCH_EVAL_FILTER limits the tasks ("arm6-gripper/hold", "reach", ...). The same suite in real
+ * time through the daemon, beside simulated time: motion-quality-realtime.
  */
 import { join } from 'node:path';
 import { DEFAULT_EXECUTION } from '../../bin/eval/suite.js';
@@ -19,7 +20,7 @@ export const scenario: Scenario = {
     const out = join(repoRoot(), 'test', 'bench', 'results', 'motion-quality');
     const { report } = await runEvalCommand({ suite: 'full', out, quiet: true, ...(filter !== undefined ? { filter } : {}) });
     const rows = report.summary.map((r) => [r.decoder, r.execution, r.brainLatencyMs, r.runs, r.successRate, r.completionRatioMedian ?? Number.NaN,
-      r.trackingRmsMedianRad, r.restVelocityRmsMax, r.restPositionStdDegMax, r.peakJerkMedian, r.clamps]);
+      r.trackingRmsMedianRad, r.restVelocityRmsMax, r.restPositionStdDegMax, r.peakJerkMedian, r.clamps, r.chunkHolds]);
     const summary: Record<string, number | string | boolean> = { default_policy: DEFAULT_EXECUTION };
     for (const lat of [0, 300]) {
       const pick = (ex: string) => report.summary.find((r) => r.decoder === 'reference' && r.execution === ex && r.brainLatencyMs === lat);
@@ -33,7 +34,7 @@ export const scenario: Scenario = {
     return {
       scenario: 'motion-quality',
       title: `closed-loop eval, ${report.runs.length} runs in simulated time (report and plots in ${out})`,
-      columns: ['decoder', 'execution', 'brain ms', 'runs', 'success', 'completion/plan p50', 'tracking rms rad p50', 'rest vel rms max', 'rest pos std deg max', 'peak jerk p50 rad/s³', 'v/a clamps'],
+      columns: ['decoder', 'execution', 'brain ms', 'runs', 'success', 'completion/plan p50', 'tracking rms rad p50', 'rest vel rms max', 'rest pos std deg max', 'peak jerk p50 rad/s³', 'v/a clamps', 'chunk holds'],
       rows,
       summary,
       notes: ['medians over tasks of both profiles; simulated time, so the figures do not depend on the machine load',

@@ -24,6 +24,7 @@ import { scenario as motionQuality } from './motion-quality.bench.js';
 import { scenario as qemuFirmware } from './qemu-firmware.bench.js';
 import { scenario as chunkPolicyLatency } from './chunk-policy-latency.bench.js';
 import { scenario as policyAdapterLatency } from './policy-adapter-latency.bench.js';
+import { scenario as motionQualityRealtime } from './motion-quality-realtime.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -50,4 +51,5 @@ export const scenarios: Scenario[] = [
   qemuFirmware,
   chunkPolicyLatency,
   policyAdapterLatency,
+  motionQualityRealtime,
 ];

@@ -84,7 +84,8 @@ export class GoalRunner {
   }
 
   private motionTimeFor(from: ArrayLike<number>): number {
-    return motionTimeS(this.robot, from, this.resolve(this.program.steps[this.step]?.target));
+    const step = this.program.steps[this.step];
+    return Math.max(motionTimeS(this.robot, from, this.resolve(step?.target)), step?.minMotionS ?? 0);
   }
 
   private within(state: ArrayLike<number>, goal: readonly number[]): boolean {

@@ -25,6 +25,8 @@ export interface ProgramStep {
   label: string;
   /** Stay at the goal this long once reached before the next step (ms). */
   dwellMs: number;
+  /** The motion to the goal takes at least this long (s), however fast the joints could go. */
+  minMotionS?: number;
 }
 
 export interface Program {
@@ -39,6 +41,13 @@ export type ParseResult = { ok: true; program: Program } | { ok: false; message:
 const WAVE_CYCLES = 3;
 const WAVE_MAX_RAD = 0.5;
 const WAVE_RANGE_FRACTION = 0.3;
+/**
+ * A wave's swing takes at least this long. Bounded only by the joint limits, the quadruped's hip
+ * (20 rad/s, 250 rad/s²) swung 0.24 rad in 0.1 s, so its whole wave was over in 1.6 s (beside
+ * an arm that waves for 6 s it seemed to hold home), and a 0.1 s motion sampled in 20 ms chunk
+ * rows hit the acceleration clamp on most swings (spinal eval).
+ */
+const WAVE_SWING_MIN_S = 0.5;
 
 export function grammarHelp(robot: RobotJoints): string {
   const poses = [...robot.poses.keys()];
@@ -113,12 +122,13 @@ function wave(robot: RobotJoints): Program {
     q[0] = Math.min(hi, Math.max(lo, (q[0] as number) + delta));
     return { kind: 'positions', positions: q };
   };
+  const swing = WAVE_SWING_MIN_S;
   const steps: ProgramStep[] = [{ target: around(0), label: 'wave-base', dwellMs: 0 }];
   for (let c = 0; c < WAVE_CYCLES; c++) {
-    steps.push({ target: around(amp), label: 'wave-out', dwellMs: 0 });
-    steps.push({ target: around(-amp), label: 'wave-in', dwellMs: 0 });
+    steps.push({ target: around(amp), label: 'wave-out', dwellMs: 0, minMotionS: swing });
+    steps.push({ target: around(-amp), label: 'wave-in', dwellMs: 0, minMotionS: swing });
   }
-  steps.push({ target: around(0), label: 'wave-base', dwellMs: 0 });
+  steps.push({ target: around(0), label: 'wave-base', dwellMs: 0, minMotionS: swing });
   return { label: 'wave', steps };
 }
 

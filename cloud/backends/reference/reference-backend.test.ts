@@ -5,7 +5,8 @@ import { testHello, testObservation } from '../../testing/brain-test-client.js';
 import type { InferRequest, InferResult } from '../backend.js';
 import { parseInstruction } from './instruction-parser.js';
 import { ReferenceBackend } from './reference-backend.js';
-import { robotJointsFromHello } from './robot-kinematics.js';
+import { GoalRunner } from './goal-runner.js';
+import { MIN_MOTION_S, robotJointsFromHello } from './robot-kinematics.js';
 
 const hello = testHello('r1');
 const robot = robotJointsFromHello(hello);
@@ -50,6 +51,30 @@ describe('reference instruction grammar', () => {
     expect(wave[1]?.slice(1)).toEqual([0.5, -0.5]);
     expect(targets('home then ready then home')).toEqual([[0, 0.5, -0.5], [1, 1, 1], [0, 0.5, -0.5]]);
     expect(targets('sequence ready, home')).toEqual([[1, 1, 1], [0, 0.5, -0.5]]);
+  });
+
+  it('a wave swings at a pace people see, however fast the joints are', () => {
+    const fast = { ...robot, velocityMax: robot.velocityMax.map(() => 1000), accelerationMax: robot.accelerationMax.map(() => 1e5) };
+    const p = parseInstruction('wave', fast);
+    if (!p.ok) throw new Error(p.message);
+    const home = [0, 0.5, -0.5];
+    // Each goal reached at once: the runner moves on at its next call (home is the first goal).
+    const runner = new GoalRunner(p.program, fast, home, 0);
+    const swings: number[] = [];
+    let state = home, now = 0;
+    for (let g = runner.next(state, now); ; g = runner.next(state, now)) {
+      swings.push(g.timeS);
+      if (g.step === p.program.steps.length - 1) break;
+      state = g.position;
+      now += g.timeS * 1000;
+      runner.next(state, now);
+    }
+    expect(swings).toHaveLength(7); // 3 x (out, in), back to home
+    for (const t of swings) expect(t).toBeCloseTo(0.5, 12); // the joints alone would allow 0.1 s
+    // Other programs keep the kinematic bound.
+    const reach = parseInstruction('go to ready', fast);
+    if (!reach.ok) throw new Error(reach.message);
+    expect(new GoalRunner(reach.program, fast, home, 0).next(home, 0).timeS).toBeCloseTo(MIN_MOTION_S, 12);
   });
 
   it('explains the grammar with this robot\'s poses when it does not understand', () => {
