@@ -87,7 +87,8 @@ program
   .option('--ber <p>', 'line fault: probability that a bit sent to the host is flipped', rate('--ber'))
   .option('--drop-rate <p>', 'line fault: probability that a byte sent to the host is lost', rate('--drop-rate'))
   .option('--garbage-rate <p>', 'line fault: probability, per byte, of a burst of garbage before it', rate('--garbage-rate'))
-  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number }) => {
+  .option('--baud <n>', 'model a serial line of this many baud (8N1) each way; default: none, the PTY runs as fast as both ends', positiveInt('--baud'))
+  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number; baud?: number }) => {
     checkProfile(o.profile);
     const faults = {
       ...(o.ber !== undefined ? { bitErrorRate: o.ber } : {}),
@@ -100,6 +101,7 @@ program
       ...(o.rate !== undefined ? { rate: o.rate } : {}),
       ...(o.link !== undefined ? { link: o.link } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.baud !== undefined ? { baudRate: o.baud } : {}),
     });
   });
 
