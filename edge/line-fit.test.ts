@@ -20,6 +20,7 @@ describe('lineFitOf', () => {
   it('refuses 115200 baud with the profile STATE rate and 200 Hz commands, naming every key and value', () => {
     const f = lineFitOf(config({ baudRate: 115_200 }));
     expect(f.refusal).toMatch(/MCU → host needs 150520 bytes\/s .*STATE is 150 bytes at profile arm6-gripper serial\.stateRateHz=1000.* serial\.baudRate=115200 carries 11520 bytes\/s/);
+    expect(f.refusal).toMatch(/set serial\.stateRateHz to 65 or less, or raise serial\.baudRate/);
     expect(f.refusal).toMatch(/host → MCU needs 20760 bytes\/s .*control\.rateHz=200.*lower control\.rateHz to 98 or less/);
     expect(f.refusal).toMatch(/set serial\.lineOverload to "fit-command-rate" or "shed"/);
   });

@@ -40,6 +40,7 @@ export function lineFitOf(config: EdgeConfig): LineFit {
     baudRate: config.serial.baudRate !== undefined ? 'serial.baudRate' : `profile ${p.id} serial.baudRate`,
     stateRateHz: config.serial.stateRateHz !== undefined ? 'serial.stateRateHz' : `profile ${p.id} serial.stateRateHz`,
     commandRateHz: 'control.rateHz',
+    set: { baudRate: 'serial.baudRate', stateRateHz: 'serial.stateRateHz' },
   };
   const mode = config.serial.lineOverload;
   const check = checkLine(input, keys, mode === 'fit-command-rate');

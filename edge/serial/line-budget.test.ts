@@ -83,7 +83,7 @@ describe('checkLine', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     // (10368 - 520) / 194 = 50.7: 50 STATEs/s.
-    expect(r.problems.join('\n')).toMatch(/MCU → host needs 194520 bytes\/s .*STATE is 194 bytes at serial\.stateRateHz=1000.*lower serial\.stateRateHz to 50 or less/);
+    expect(r.problems.join('\n')).toMatch(/MCU → host needs 194520 bytes\/s .*STATE is 194 bytes at serial\.stateRateHz=1000.*set serial\.stateRateHz to 50 or less/);
   });
 
   it('fits the command rate when told to, and says so', () => {

@@ -125,9 +125,12 @@ function fitsDown(i: LineLoadInput): boolean {
 
 /** Keys of the daemon's configuration the numbers come from, for messages. */
 export interface LineKeys {
+  /** Where each value came from, e.g. "serial.baudRate" or "profile arm6-gripper serial.baudRate". */
   baudRate: string;
   stateRateHz: string;
   commandRateHz: string;
+  /** The keys that change them, when not the ones above (a profile's value is overridden in the config). */
+  set?: { baudRate?: string; stateRateHz?: string };
 }
 
 export type LineCheck =
@@ -154,7 +157,7 @@ export function checkLine(i: LineLoadInput, keys: LineKeys, fitCommandRate: bool
   if (load.up.bytesPerSecond > usable) {
     const maxState = Math.floor((usable - (load.up.parts['TIME_SYNC_RESP'] ?? 0)) / load.frames.state);
     problems.push(`MCU → host needs ${fmt(load.up.bytesPerSecond)} bytes/s (${partsText(load.up)}; STATE is ${load.frames.state} bytes at ${keys.stateRateHz}=${i.stateRateHz}) but ${cap}: `
-      + `lower ${keys.stateRateHz} to ${Math.max(0, maxState)} or less, or raise ${keys.baudRate}`);
+      + `set ${keys.set?.stateRateHz ?? keys.stateRateHz} to ${Math.max(0, maxState)} or less, or raise ${keys.set?.baudRate ?? keys.baudRate}`);
   }
   let commandRateHz = i.commandRateHz;
   let note: string | null = null;
@@ -166,7 +169,7 @@ export function checkLine(i: LineLoadInput, keys: LineKeys, fitCommandRate: bool
       note = `${need} but ${cap}: the command rate is lowered to ${fit} Hz to fit`;
     } else {
       const why = fitCommandRate ? ` (fitting the command rate would take it to ${fit} Hz, below ${MIN_FITTED_COMMAND_HZ} Hz)` : '';
-      problems.push(`${need} but ${cap}: lower ${keys.commandRateHz} to ${fit} or less, or raise ${keys.baudRate}${why}`);
+      problems.push(`${need} but ${cap}: lower ${keys.commandRateHz} to ${fit} or less, or raise ${keys.set?.baudRate ?? keys.baudRate}${why}`);
     }
   }
   if (problems.length > 0) return { ok: false, load, problems };

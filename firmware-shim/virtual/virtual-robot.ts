@@ -262,26 +262,27 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
    * so a host that kept sending is heard as often as it spoke while this process was stalled.
    */
   private takeInput(mcu: Mcu, chunk: Uint8Array, now: number): void {
-    const line = this.rxLine;
-    if (line) {
-      // The bytes reached the PTY by now; the line takes them from there at its own rate.
-      line.push(chunk, Math.min(this.inputSeenEmptyUs, now));
-      line.deliver(now, (bytes, at) => mcu.handleBytes(bytes, at));
-      this.inputSeenEmptyUs = now;
-      return;
-    }
     const from = Math.min(this.inputSeenEmptyUs, now);
     let frames = 0;
     for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0) frames++;
     if (chunk.length > 0 && chunk[chunk.length - 1] !== 0) frames++; // a partial frame at the end
+    const line = this.rxLine;
+    const sink = (bytes: Uint8Array, at: number): void => mcu.handleBytes(bytes, at);
+    // With a line: what arrived before these bytes goes first (a late wake of this process must not
+    // count it as waiting), then each frame enters the line when it reached the PTY (spread over the
+    // window as below) and arrives at the line's rate from there.
+    line?.deliver(now, sink);
     let start = 0;
     let k = 0;
     for (let i = 0; i < chunk.length; i++) {
       if (chunk[i] !== 0 && i !== chunk.length - 1) continue;
       k++;
-      mcu.handleBytes(chunk.subarray(start, i + 1), k === frames ? now : from + ((now - from) * k) / frames);
+      const at = k === frames ? now : from + ((now - from) * k) / frames;
+      if (line) line.push(chunk.subarray(start, i + 1), from + ((now - from) * (k - 1)) / frames);
+      else mcu.handleBytes(chunk.subarray(start, i + 1), at);
       start = i + 1;
     }
+    line?.deliver(now, sink);
     this.inputSeenEmptyUs = now;
   }
 
