@@ -21,6 +21,7 @@ import { scenario as estopTls } from './estop-tls.bench.js';
 import { scenario as tlsConnect } from './tls-connect.bench.js';
 import { scenario as safetyModel } from './safety-model.bench.js';
 import { scenario as motionQuality } from './motion-quality.bench.js';
+import { scenario as lineRate } from './line-rate.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -44,4 +45,5 @@ export const scenarios: Scenario[] = [
   tlsConnect,
   safetyModel,
   motionQuality,
+  lineRate,
 ];
