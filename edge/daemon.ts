@@ -181,7 +181,12 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   });
   const serial = link;
   serial.on('state', (ev) => estimator.update(ev));
-  serial.on('commands-shed', (e) => logger.warn({ shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) }, 'COMMANDs shed: the serial line is full'));
+  // mqtt is made further down; the events come once the line is in use.
+  let mqtt: RobotMqtt | null = null;
+  serial.on('commands-shed', (e) => {
+    logger.warn({ shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) }, 'COMMANDs shed: the serial line is full');
+    mqtt?.publishEvent({ kind: 'commands-shed', shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) });
+  });
   const unbind = bindSupervisor(supervisor, serial, estimator);
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
@@ -233,7 +238,6 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   serial.on('state', (ev) => { status = ev.msg.status; });
 
   let broker: EmbeddedBroker | null = null;
-  let mqtt: RobotMqtt | null = null;
   const m = config.mqtt;
   if (m) {
     let url = m.url;
