@@ -2,7 +2,7 @@
  * A slow line, modelled by the virtual firmware (VirtualRobot baudRate: 8N1 each way on the PTY).
  *
  * Link level: COMMANDs pushed faster than 115200 baud carries are shed by the wire, the bytes
- * waiting for the line stay within the motion queue (two COMMANDs) plus a few small frames, the
+ * waiting for the line stay within about the motion queue (two COMMANDs) plus a few small frames, the
  * MCU watchdog is never starved and the link stays up; without pacing, the same push queues
  * kilobytes of stale commands in front of every heartbeat and e-stop. At 1 Mbaud the same 200 Hz
  * stream fits and nothing is shed.
@@ -28,8 +28,13 @@ import { startRig, waitFor, type Rig } from './link-harness.js';
 
 const PROFILE = 'arm6-gripper';
 const JOINTS = 7;
-/** What may wait for the line with pacing: the motion queue (two COMMANDs) and a few small frames. */
-const PACED_BOUND = 2 * commandFrameBytes(JOINTS) + 4 * SMALL_FRAME_BYTES;
+/**
+ * What may wait for the line with pacing: the motion queue (two COMMANDs) and a few small frames,
+ * twice: the firmware stamps the frames it finds after a late wake evenly over the time it was away
+ * (virtual-robot.ts), so it may see a burst the host wrote just before a stall of this process up
+ * to one wake later than it happened, behind which the host, by its own clock, may queue one more.
+ */
+const PACED_BOUND = 2 * (2 * commandFrameBytes(JOINTS) + 4 * SMALL_FRAME_BYTES);
 /** The MCU watchdog, as the demo runs it: the firmware, the link and the test's sender share this
  * process, and a stall of this loaded machine silences all of them at once. */
 const WATCHDOG_MS = 500;
@@ -69,7 +74,7 @@ async function push(r: Rig, perWake: number, count: number): Promise<{ accepted:
 }
 
 describe('a 115200-baud line, link level', () => {
-  it('sheds COMMANDs pushed beyond the line, keeps the queue to the line within two COMMANDs, and keeps the MCU fed', async () => {
+  it('sheds COMMANDs pushed beyond the line, keeps the queue to the line within about two COMMANDs, and keeps the MCU fed', async () => {
     rig = await startRig({ profile: PROFILE, stateRateHz: 50, baudRate: 115_200 }, { stateRateHz: 50, watchdogMs: WATCHDOG_MS, line: { bytesPerSecond: 11_520 } });
     const r = rig;
     const trouble: string[] = [];
@@ -100,7 +105,7 @@ describe('a 115200-baud line, link level', () => {
     await waitFor('READY', () => r.link.state === 'READY', 10_000);
     await push(r, 3, 40);
     expect(r.link.health().commandsShed).toBe(0);
-    expect(r.robot.rxLine?.counters.maxPending).toBeGreaterThan(4 * PACED_BOUND);
+    expect(r.robot.rxLine?.counters.maxPending).toBeGreaterThan(3 * PACED_BOUND);
   });
 
   it('at 1 Mbaud, 200 Hz COMMANDs fit: none is shed', async () => {
