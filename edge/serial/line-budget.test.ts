@@ -3,6 +3,7 @@
  * the two robots at 115200 baud and 1 Mbaud worked by hand, and the fitted command rate as a
  * property: it fits, one more hertz does not.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameEncoder, MsgType, StateFlag, newCommand, newState } from '../../proto/wire/index.js';
@@ -122,5 +123,17 @@ describe('checkLine', () => {
         expect(hz === ceiling || !fits(hz + 1), `${hz + 1} Hz does not fit`).toBe(true);
       },
     ));
+  });
+});
+
+describe('SPEC.md §5, the 115200-baud sentence', () => {
+  it('states the rates this arithmetic allows', () => {
+    const spec = readFileSync(new URL('../../proto/wire/SPEC.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const stateMax = (i: LineLoadInput): number => {
+      const l = lineLoad(i);
+      return Math.floor(((l.usable as number) - (l.up.parts['TIME_SYNC_RESP'] as number)) / l.frames.state);
+    };
+    const armCmd = maxCommandRateHz(arm(), 1000), quadCmd = maxCommandRateHz(quad(), 1000);
+    expect(spec).toContain(`the edge's start-up check allows ${armCmd} Hz and ${quadCmd} Hz, and STATE up to ${stateMax(arm())} Hz (arm) and ${stateMax(quad())} Hz (quadruped)`);
   });
 });
