@@ -5,7 +5,9 @@
  * 5 ms) and the MCU's receipts are counted over a window.
  *
  * Side by side, same run: the link paced to the line (what the daemon does: COMMANDs beyond the
- * motion queue are shed) and the link unpaced (every COMMAND written; the line queues them). The
+ * motion queue are shed), the same offered one per period at the line budget's fitted rate (what
+ * serial.lineOverload "fit-command-rate" runs), and the link unpaced (every COMMAND written; the
+ * line queues them). The
  * figures per row: offered and sustained COMMAND rates, command age at the MCU (host write → MCU
  * receipt, matched in order: the line model loses nothing) p50/p99, and the time an ESTOP written
  * at the end takes to latch in the MCU. The reference is SPEC.md §5's line-rate table (COMMAND
@@ -37,7 +39,11 @@ interface Run {
   watchdogTrips: number;
 }
 
-async function measure(profileId: string, paced: boolean): Promise<Run> {
+/** How COMMANDs are offered: 3 every 5 ms unpaced or paced, or one per period at `fitHz`, paced. */
+type Mode = { kind: 'unpaced' } | { kind: 'paced' } | { kind: 'fitted'; hz: number };
+
+async function measure(profileId: string, mode: Mode): Promise<Run> {
+  const paced = mode.kind !== 'unpaced';
   const rig = await startRig({ profile: profileId, stateRateHz: STATE_HZ, baudRate: BAUD },
     { stateRateHz: STATE_HZ, watchdogMs: WATCHDOG_MS, ...(paced ? { line: { bytesPerSecond: BAUD / 10 } } : {}) });
   try {
@@ -54,13 +60,21 @@ async function measure(profileId: string, paced: boolean): Promise<Run> {
     let estopLatchedAt = Number.NaN;
     robot.on('estop', () => { if (Number.isNaN(estopLatchedAt)) estopLatchedAt = performance.now(); });
     const t0 = performance.now();
-    const timer = setInterval(() => {
-      for (let i = 0; i < 3; i++) {
+    const offer = (): void => {
+      const t = performance.now();
+      if (t - t0 >= WARMUP_MS) offered++;
+      if (link.sendCommand(cmd)) sentAt.push(t);
+    };
+    let due = t0;
+    const timer = mode.kind === 'fitted'
+      // One COMMAND per period, as the control tick would (a late wake sends one, not a burst).
+      ? setInterval(() => {
         const t = performance.now();
-        if (t - t0 >= WARMUP_MS) offered++;
-        if (link.sendCommand(cmd)) sentAt.push(t);
-      }
-    }, 5);
+        if (t < due) return;
+        due = Math.max(due + 1000 / mode.hz, t);
+        offer();
+      }, 1)
+      : setInterval(() => { for (let i = 0; i < 3; i++) offer(); }, 5);
     await new Promise((r) => setTimeout(r, WARMUP_MS + WINDOW_MS));
     clearInterval(timer);
     const tEnd = performance.now();
@@ -104,16 +118,18 @@ export const scenario: Scenario = {
       const input = { baudRate: BAUD, jointCount: n, imu: p.imu !== null, orientation: p.imu?.fusedOrientation ?? false, stateRateHz: STATE_HZ, commandRateHz: 1000, heartbeatMs: 20, timeSyncHz: 20 };
       const fitted = maxCommandRateHz(input, 1000);
       const spec = specRate(n);
-      // Unpaced first: the paced run's figures come last, on a machine as warm as the peer's.
-      for (const paced of [false, true]) {
-        const r = await measure(id, paced);
+      // Unpaced first: the paced runs' figures come after, on a machine as warm as the peer's.
+      const modes: Mode[] = [{ kind: 'unpaced' }, { kind: 'paced' }, { kind: 'fitted', hz: fitted }];
+      for (const mode of modes) {
+        const r = await measure(id, mode);
         const age = stats(r.ageMs);
-        rows.push([`${id} (${n} joints) ${paced ? 'paced' : 'unpaced'}`, r.offeredHz, r.sustainedHz, spec, fitted, r.sustainedHz / spec, r.shed, age.median, age.p99, r.estopMs, r.maxQueueBytes, r.watchdogTrips]);
-        const key = `${id} ${paced ? 'paced' : 'unpaced'}`;
+        const label = mode.kind === 'fitted' ? `paced, ${mode.hz} Hz offered` : mode.kind;
+        rows.push([`${id} (${n} joints) ${label}`, r.offeredHz, r.sustainedHz, spec, fitted, r.sustainedHz / spec, r.shed, age.median, age.p99, r.estopMs, r.maxQueueBytes, r.watchdogTrips]);
+        const key = `${id} ${mode.kind}`;
         summary[`${key}: sustained Hz`] = r.sustainedHz;
         summary[`${key}: command age p99 ms`] = age.p99;
         summary[`${key}: ESTOP latch ms`] = r.estopMs;
-        if (paced) summary[`${id}: sustained / SPEC line rate`] = r.sustainedHz / spec;
+        if (mode.kind !== 'unpaced') summary[`${key}: sustained / SPEC line rate`] = r.sustainedHz / spec;
       }
       summary[`${id}: STATE ${STATE_HZ} Hz uses`] = `${Math.round(lineLoad(input).up.bytesPerSecond)} of ${BAUD / 10} bytes/s MCU → host`;
     }
@@ -128,7 +144,7 @@ export const scenario: Scenario = {
         'SPEC table: COMMAND alone on the line; the link also carries TIME_SYNC_REQ at 20 Hz; the budget fit keeps 10 % for ESTOP, RESET and clock error',
         'unpaced is the link as it was before pacing: every COMMAND is written and waits its turn on the line',
         'the machine is shared with other work: rates are set by the line model, ages include the sim loop\'s 1 ms wake',
-        `the sender is this process's event loop (3 COMMANDs a 5 ms wake): gaps longer than the motion queue (two COMMANDs) leave the paced line idle; MCU watchdog ${WATCHDOG_MS} ms`,
+        `the sender is this process's event loop (3 COMMANDs a 5 ms wake, or one per period at the budget's fitted rate): gaps longer than the motion queue (two COMMANDs) leave the paced line idle; MCU watchdog ${WATCHDOG_MS} ms`,
       ],
     };
   },
