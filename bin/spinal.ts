@@ -97,13 +97,14 @@ program
   .option('--seeded-fault <name>', `imitate a firmware bug, for testing spinal conformance (${Object.keys(SEEDED_FAULTS).join(', ')})`)
   .option('--firmware <kind>', 'virtual: the C core as WebAssembly in this process; qemu: the Cortex-M4F image under qemu-system-arm (mps2-an386)', 'virtual')
   .option('--image <elf>', 'with --firmware qemu: the image to boot (default: firmware-shim/c/build/mps2-an386/<profile>.elf from `npm run firmware`)')
-  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number; seededFault?: string; firmware: string; image?: string }) => {
+  .option('--baud <n>', 'model a serial line of this many baud (8N1) each way; default: none, the PTY runs as fast as both ends', positiveInt('--baud'))
+  .action(async (o: { profile: string; rate?: number; link?: string; seed?: number; ber?: number; dropRate?: number; garbageRate?: number; seededFault?: string; firmware: string; image?: string; baud?: number }) => {
     checkProfile(o.profile);
     if (o.seededFault !== undefined && !isSeededFault(o.seededFault)) fail(`--seeded-fault: unknown fault ${JSON.stringify(o.seededFault)} (${Object.keys(SEEDED_FAULTS).join(', ')})`);
     if (o.firmware !== 'virtual' && o.firmware !== 'qemu') fail(`sim: --firmware must be virtual or qemu (got ${JSON.stringify(o.firmware)})`);
     if (o.firmware === 'qemu') {
       // The STATE rate is set by the host's CONFIG; line faults and seeded faults are the virtual firmware's.
-      const ignored = [o.rate !== undefined && '--rate', o.seed !== undefined && '--seed', o.ber !== undefined && '--ber', o.dropRate !== undefined && '--drop-rate', o.garbageRate !== undefined && '--garbage-rate', o.seededFault !== undefined && '--seeded-fault'].filter(Boolean);
+      const ignored = [o.rate !== undefined && '--rate', o.seed !== undefined && '--seed', o.ber !== undefined && '--ber', o.dropRate !== undefined && '--drop-rate', o.garbageRate !== undefined && '--garbage-rate', o.seededFault !== undefined && '--seeded-fault', o.baud !== undefined && '--baud'].filter(Boolean);
       if (ignored.length > 0) fail(`sim: ${ignored.join(', ')} apply to the virtual firmware only, not to --firmware qemu`);
       const why = qemuSimUnavailable(o.profile, o.image);
       if (why !== null) fail(`sim --firmware qemu: ${why}`);
@@ -123,6 +124,7 @@ program
       ...(o.link !== undefined ? { link: o.link } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.seededFault !== undefined && isSeededFault(o.seededFault) ? { seededFault: o.seededFault } : {}),
+      ...(o.baud !== undefined ? { baudRate: o.baud } : {}),
     });
   });
 

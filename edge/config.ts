@@ -23,6 +23,15 @@ export const EdgeConfigSchema = z.strictObject({
     /** STATE rate the MCU is asked for in CONFIG; default the profile's (1 kHz for the built-in ones). */
     stateRateHz: z.number().int().min(10).max(1000).optional(),
     handshakeTimeoutMs: z.number().int().min(50).max(60_000).optional(),
+    /** The line is native USB CDC: its baud rate limits nothing, so the rates are not checked against it. */
+    usbCdc: z.boolean().default(false),
+    /**
+     * When the configured rates do not fit the line (edge/serial/line-budget.ts): "refuse" to start,
+     * "fit-command-rate" (lower control.rateHz to what fits, and say so), or "shed" (run at
+     * control.rateHz and let the wire shed the COMMANDs that do not fit). STATE that does not fit
+     * is always refused.
+     */
+    lineOverload: z.enum(['refuse', 'fit-command-rate', 'shed']).default('refuse'),
   }),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
   decoder: z.strictObject({

@@ -43,6 +43,7 @@ import type { SummaryBody } from './mqtt/ports.js';
 import { SafetySupervisor } from './safety/safety-supervisor.js';
 import type { RefusalEvent } from './safety/safety-types.js';
 import { bindSupervisor } from './safety/supervisor-bindings.js';
+import { lineFitOf } from './line-fit.js';
 import { SerialLink } from './serial/serial-link.js';
 import { SharedWire } from './serial/shared-wire.js';
 import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
@@ -125,6 +126,10 @@ function resumeWithReason(sup: SafetySupervisor): { resume(op: { id: string; rol
 export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promise<EdgeDaemon> {
   const profile = config.profileData;
   const clock = systemClock;
+  // The line must carry what the configuration asks of it: refused here, with the numbers.
+  const line = lineFitOf(config);
+  if (line.refusal !== null) throw new DaemonConfigError(`serial line: ${line.refusal}`);
+  for (const w of line.warnings) logger.warn({ up: line.check.load.up, down: line.check.load.down, capacity: line.check.load.capacity }, w);
 
   const decoder = await WorkerDecoder.load({ bytes: decoderBytes(config) }, { providers: config.decoder.providers, robot: robotDimsFromProfile(profile) });
   const spec = decoder.info.spec;
@@ -161,7 +166,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   const plans = new PlanExecution({ jointCount: profile.joints.length, stepUs, maxRows: chunkRows });
   const sharedWire = SharedWire.create();
   const loop = new ControlLoop({
-    profile, rateHz: config.control.rateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
+    profile, rateHz: line.commandRateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
     wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs,
     latent: () => plans.latent, chunkSource: () => plans.source,
     scheduler: { horizon: chunkRows, stepUs, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
@@ -180,6 +185,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
 
   link = new SerialLink({
     path: config.serial.path, profile, software: EDGE_SOFTWARE_VERSION, logger, wire: sharedWire,
+    line: { bytesPerSecond: line.bytesPerSecond },
     ...(config.serial.baudRate !== undefined ? { baudRate: config.serial.baudRate } : {}),
     ...(config.serial.watchdogMs !== undefined ? { watchdogMs: config.serial.watchdogMs } : {}),
     ...(config.serial.stateRateHz !== undefined ? { stateRateHz: config.serial.stateRateHz } : {}),
@@ -187,6 +193,12 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   });
   const serial = link;
   serial.on('state', (ev) => estimator.update(ev));
+  // mqtt is made further down; the events come once the line is in use.
+  let mqtt: RobotMqtt | null = null;
+  serial.on('commands-shed', (e) => {
+    logger.warn({ shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) }, 'COMMANDs shed: the serial line is full');
+    mqtt?.publishEvent({ kind: 'commands-shed', shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) });
+  });
   const unbind = bindSupervisor(supervisor, serial, estimator);
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
@@ -241,7 +253,6 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   serial.on('state', (ev) => { status = ev.msg.status; });
 
   let broker: EmbeddedBroker | null = null;
-  let mqtt: RobotMqtt | null = null;
   const m = config.mqtt;
   if (m) {
     let url = m.url;

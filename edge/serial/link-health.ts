@@ -45,8 +45,22 @@ export function newLinkCounters(): LinkCounters {
   };
 }
 
+/** The line as the link sees it: its configured capacity, the pacer's backlog, bytes each way. */
+export interface LineHealth {
+  /** Bytes/s the wire is paced to; null when it is not paced. */
+  bytesPerSecond: number | null;
+  /** ms of bytes still on their way to the MCU, by the pacer's model (0 when not paced). */
+  backlogMs: number;
+  /** Bytes written to the line, and received from it, since the link was made. */
+  txBytes: number;
+  rxBytes: number;
+}
+
 export interface LinkHealth extends LinkCounters {
   state: LinkState;
+  /** COMMANDs not written because the line was full (paced backlog or kernel EAGAIN), from either thread. */
+  commandsShed: number;
+  line: LineHealth;
   decoder: DecoderCounters;
   /** ms since the last valid frame arrived; null when none has arrived on this connection. */
   lastFrameAgeMs: number | null;

@@ -60,6 +60,24 @@ export interface SerialLinkOptions {
    * same fd, under the same lock and sequence counter). Default: one of the link's own.
    */
   wire?: SharedWire;
+  /**
+   * Pace COMMANDs to the line (SharedWire.setLine): `bytesPerSecond` is what the line carries
+   * (baud / 10 for a UART), null for a line without a baud limit (native USB CDC: no pacing).
+   * `motionQueueUs`: the longest backlog a COMMAND may leave behind it; default two COMMAND frames'
+   * time on the line, at least 2 ms. Absent: the wire is not paced (the kernel's EAGAIN is the only
+   * backpressure).
+   */
+  line?: { bytesPerSecond: number | null; motionQueueUs?: number };
+}
+
+/** COMMANDs shed since the previous report (at most one a second while shedding goes on). */
+export interface ShedEvent {
+  /** COMMANDs shed since the previous event. */
+  shed: number;
+  /** COMMANDs shed since the link was made. */
+  total: number;
+  /** ms since the previous event (0 for the first): the `shed` ones happened within it. */
+  windowMs: number;
 }
 
 /**
@@ -107,4 +125,6 @@ export type SerialLinkEvents = {
   log: [log: LogMsg];
   'state-change': [ev: { from: LinkState; to: LinkState }];
   'protocol-error': [ev: ProtocolErrorEvent];
+  /** COMMANDs were shed because the line was full (see SharedWire): a slow line, not a fault. */
+  'commands-shed': [ev: ShedEvent];
 };

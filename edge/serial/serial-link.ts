@@ -32,7 +32,8 @@ import { buildConfig, buildHostHello, checkMcuHello } from './handshake.js';
 import { LogLimiter, newLinkCounters, type LinkHealth } from './link-health.js';
 import { LinkState, LinkStateMachine, isPortOpenState } from './link-state.js';
 import { SerialPortTransport } from './serialport-transport.js';
-import { FrameKind, FrameWriter, HostState, SharedWire, WireWord, Writer, WriteFail } from './shared-wire.js';
+import { commandFrameBytes } from './line-budget.js';
+import { FrameKind, FrameWriter, HostState, LineSlot, SharedWire, WireWord, Writer, WriteFail } from './shared-wire.js';
 import type { LinkLogger, ProtocolErrorKind, SerialLinkEvents, SerialLinkOptions, StateEvent } from './serial-link-types.js';
 import { TimeSync } from './time-sync.js';
 import type { Transport, TransportFactory } from './transport.js';
@@ -91,6 +92,12 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private readonly writer: FrameWriter;
   /** The tick thread's frame count at the last heartbeat check: it fed the watchdog if it moved. */
   private tickFramesSeen = 0;
+  /** Bytes/s the wire is paced to (null: not paced). */
+  private lineBytesPerSecond: number | null = null;
+  private rxBytes = 0;
+  /** COMMANDS_SHED when the last 'commands-shed' event went out, and when. */
+  private shedReported = 0;
+  private shedReportedUs = Number.NaN;
   private readonly decoder = new FrameDecoder();
   private readonly sink: FrameSink = {
     onFrame: (f) => this.onFrame(f),
@@ -165,6 +172,12 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       return true;
     });
     this.txHeartbeat.hostState = HostState.IDLE;
+    if (opts.line !== undefined) {
+      const bps = opts.line.bytesPerSecond;
+      this.lineBytesPerSecond = bps;
+      const frameUs = bps === null ? 0 : (commandFrameBytes(this.jointCount) * 1e6) / bps;
+      this.wire.setLine(bps, opts.line.motionQueueUs ?? Math.max(2000, 2 * frameUs));
+    }
 
     this.hostHello = buildHostHello(opts.profile, opts.software);
     const notes: string[] = [];
@@ -285,6 +298,13 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       commandsSent: this.counters.commandsSent + Atomics.load(w, WireWord.TICK_COMMANDS),
       heartbeatsSent: this.counters.heartbeatsSent + Atomics.load(w, WireWord.TICK_HEARTBEATS),
       writesDropped: this.counters.writesDropped + Atomics.load(w, WireWord.TICK_DROPPED),
+      commandsShed: Atomics.load(w, WireWord.COMMANDS_SHED),
+      line: {
+        bytesPerSecond: this.lineBytesPerSecond,
+        backlogMs: this.wire.backlogUs(now) / 1000,
+        txBytes: this.wire.line[LineSlot.TX_BYTES] as number,
+        rxBytes: this.rxBytes,
+      },
       decoder: { ...this.decoder.counters },
       lastFrameAgeMs: Number.isNaN(this.lastFrameUs) ? null : (now - this.lastFrameUs) / 1000,
       timeSync: this.timeSync.stats(),
@@ -306,7 +326,9 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     }
     this.transport = t;
     t.on('data', (chunk) => {
-      if (gen === this.generation) this.decoder.push(chunk, this.sink);
+      if (gen !== this.generation) return;
+      this.rxBytes += chunk.length;
+      this.decoder.push(chunk, this.sink);
     });
     t.on('close', (info) => {
       if (gen !== this.generation) return;
@@ -440,9 +462,21 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       if (this.sendFrame(MsgType.HEARTBEAT, this.txHeartbeat, FrameKind.ROUTINE) >= 0) this.counters.heartbeatsSent++;
       this.lastFeedUs = now; // also when dropped for backpressure: retry next period, not in a loop
     }
+    this.reportShed(now);
     const waitMs = (this.lastFeedUs + this.heartbeatUs - now) / 1000;
     this.heartbeatTimer = this.clock.setTimeout(this.onHeartbeatTimer, waitMs);
   };
+
+  /** 'commands-shed' when COMMANDs were shed since the last report, at most once a second. */
+  private reportShed(now: number): void {
+    const total = Atomics.load(this.wire.words, WireWord.COMMANDS_SHED);
+    if (total === this.shedReported || now - this.shedReportedUs < 1e6) return;
+    const shed = (total - this.shedReported) | 0;
+    const windowMs = Number.isNaN(this.shedReportedUs) ? 0 : (now - this.shedReportedUs) / 1000;
+    this.shedReported = total;
+    this.shedReportedUs = now;
+    this.emit('commands-shed', { shed, total, windowMs });
+  }
 
   private readonly onTimeSyncTimer = (): void => {
     this.timeSyncTimer = null;
@@ -740,6 +774,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       case WriteFail.BUSY: return 'the wire lock stayed taken';
       case WriteFail.INHIBITED: return 'motion inhibited by an ESTOP not yet reset';
       case WriteFail.NOT_READY: return 'link not READY';
+      case WriteFail.SHED: return 'shed: the line is full';
       default: return 'no port open';
     }
   }

@@ -26,6 +26,17 @@
  *
  * Without a file descriptor (an in-memory transport in tests) only the main thread writes: frames
  * go to its fallback writer, under the same lock and counters.
+ *
+ * Pacing to the line (setLine): the wire keeps, under the lock, when the bytes written so far will
+ * have left the line (LineSlot.FREE_AT_US, from the line's µs per byte). A COMMAND that would make
+ * that backlog longer than LineSlot.MOTION_QUEUE_US is not written (WriteFail.SHED, counted in
+ * COMMANDS_SHED): the command that comes next carries a newer target, so under backpressure the
+ * older command is the one that is shed, and no queue of stale targets builds up in the kernel or
+ * the UART. Every other frame (HEARTBEAT, TIME_SYNC, ESTOP, RESET, the handshake) is written and
+ * counted in the backlog: heartbeats keep the MCU watchdog fed while commands are shed, and an
+ * ESTOP waits behind at most the bounded backlog. A write the kernel refuses (EAGAIN) says the line
+ * is slower than its configured rate: the backlog is then taken to be full, so commands are shed
+ * until it has drained by the model's clock.
  */
 import { writeSync } from 'node:fs';
 // Narrow imports: this file also loads in the tick worker.
@@ -58,8 +69,23 @@ export const WireWord = {
   TICK_DROPPED: 10,
   /** Frames cut short by a write error after their first byte (the MCU discards them by CRC). */
   TORN: 11,
+  /** COMMANDs not written because the line was full (the pacer's backlog, or the kernel's EAGAIN). */
+  COMMANDS_SHED: 12,
 } as const;
 const WORDS = 16;
+
+/** Float64 slots after the words (read and written under the lock only). */
+export const LineSlot = {
+  /** µs per byte on the line; 0 while the wire is not paced. */
+  BYTE_US: 0,
+  /** Host µs at which the bytes written so far will have left the line (by the model). */
+  FREE_AT_US: 1,
+  /** Longest backlog, µs, a COMMAND may leave behind it. */
+  MOTION_QUEUE_US: 2,
+  /** Bytes written to the line since the wire was made. */
+  TX_BYTES: 3,
+} as const;
+const SLOTS = 4;
 
 /** Lock owners. */
 export const Writer = { MAIN: 1, TICK: 2 } as const;
@@ -78,7 +104,7 @@ export const FrameKind = {
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 /** Negative results of FrameWriter.write (a non-negative result is the frame's sequence number). */
-export const WriteFail = { NO_PORT: -1, BUSY: -2, INHIBITED: -3, BACKED_UP: -4, ERROR: -5, NOT_READY: -6 } as const;
+export const WriteFail = { NO_PORT: -1, BUSY: -2, INHIBITED: -3, BACKED_UP: -4, ERROR: -5, NOT_READY: -6, SHED: -7 } as const;
 
 const STEAL_AFTER_MS = 10;
 /** How long an essential frame is retried while the kernel's queue is full. */
@@ -86,15 +112,36 @@ const RETRY_MS = 50;
 
 export class SharedWire {
   readonly words: Int32Array;
+  /** LineSlot values. */
+  readonly line: Float64Array;
 
   static create(): SharedWire {
-    const w = new SharedWire(new SharedArrayBuffer(WORDS * 4));
+    const w = new SharedWire(new SharedArrayBuffer(WORDS * 4 + SLOTS * 8));
     Atomics.store(w.words, WireWord.FD, -1);
     return w;
   }
 
   constructor(readonly memory: SharedArrayBuffer) {
-    this.words = new Int32Array(memory);
+    this.words = new Int32Array(memory, 0, WORDS);
+    this.line = new Float64Array(memory, WORDS * 4, SLOTS);
+  }
+
+  /**
+   * Paces COMMANDs to a line of `bytesPerSecond` (null: no pacing, as on native USB CDC), letting a
+   * COMMAND leave at most `motionQueueUs` of backlog behind it. Under the lock.
+   */
+  setLine(bytesPerSecond: number | null, motionQueueUs: number): void {
+    if (bytesPerSecond !== null && !(bytesPerSecond > 0)) throw new RangeError(`line rate ${bytesPerSecond} bytes/s must be positive`);
+    if (!(motionQueueUs >= 0)) throw new RangeError(`motion queue ${motionQueueUs} µs must be >= 0`);
+    this.lock(Writer.MAIN, STEAL_AFTER_MS, true);
+    this.line[LineSlot.BYTE_US] = bytesPerSecond === null ? 0 : 1e6 / bytesPerSecond;
+    this.line[LineSlot.MOTION_QUEUE_US] = motionQueueUs;
+    this.unlock(Writer.MAIN);
+  }
+
+  /** µs of bytes still on their way by the model at host time `nowUs` (0 when not paced). */
+  backlogUs(nowUs: number): number {
+    return this.line[LineSlot.BYTE_US] === 0 ? 0 : Math.max(0, (this.line[LineSlot.FREE_AT_US] as number) - nowUs);
   }
 
   /** True while an ESTOP written since the latest acknowledged RESET keeps motion off the wire. */
@@ -191,13 +238,27 @@ export class FrameWriter {
       if (fd < 0 && this.fallback === null) return WriteFail.NO_PORT;
       this.enc.nextSeq = Atomics.load(w, WireWord.SEQ);
       const seq = this.enc.nextSeq;
-      const n = this.enc.encodeInto(type, msg, Math.floor(this.nowUs()) >>> 0, this.buf, 0);
+      const now = this.nowUs();
+      const n = this.enc.encodeInto(type, msg, Math.floor(now) >>> 0, this.buf, 0);
+      const line = wire.line;
+      const byteUs = line[LineSlot.BYTE_US] as number;
+      const freeAt = line[LineSlot.FREE_AT_US] as number;
+      if (kind === FrameKind.MOTION && byteUs > 0 && Math.max(0, freeAt - now) + n * byteUs > (line[LineSlot.MOTION_QUEUE_US] as number)) {
+        Atomics.add(w, WireWord.COMMANDS_SHED, 1);
+        return WriteFail.SHED;
+      }
       if (fd < 0) {
         if (!(this.fallback as (b: Uint8Array) => boolean)(this.buf.slice(0, n))) return WriteFail.NO_PORT;
       } else {
         const r = this.writeAll(fd, n, kind >= FrameKind.ESSENTIAL);
-        if (r !== 0) return r;
+        if (r !== 0) {
+          if (r === WriteFail.BACKED_UP && byteUs > 0) line[LineSlot.FREE_AT_US] = Math.max(freeAt, now + (line[LineSlot.MOTION_QUEUE_US] as number));
+          if (r === WriteFail.BACKED_UP && kind === FrameKind.MOTION) Atomics.add(w, WireWord.COMMANDS_SHED, 1);
+          return r;
+        }
       }
+      line[LineSlot.FREE_AT_US] = Math.max(freeAt, now) + n * byteUs;
+      line[LineSlot.TX_BYTES] = (line[LineSlot.TX_BYTES] as number) + n;
       Atomics.store(w, WireWord.SEQ, this.enc.nextSeq);
       return seq;
     } finally {

@@ -18,6 +18,8 @@ export interface SimOptions {
   faults?: LineFaultConfig;
   /** A firmware bug to imitate (seeded-faults.ts). */
   seededFault?: SeededFault;
+  /** Model a line of this many baud each way (VirtualRobotOptions.baudRate). */
+  baudRate?: number;
   /** Status line period on stderr, ms; 0 turns it off. Default 2000. */
   statusEveryMs?: number;
   /** Resolves to stop the simulation (tests); by default it runs until SIGINT or SIGTERM. */
@@ -34,6 +36,7 @@ export function describeSimOptions(): ReadonlyArray<{ flag: string; help: string
     { flag: '--rate <hz>', help: "STATE rate (default: the profile's)" },
     { flag: '--link <path>', help: 'also expose the tty at this stable path (a symlink, like a udev rule)' },
     { flag: '--seed <n>', help: 'seed of the simulated sensors and line faults' },
+    { flag: '--baud <n>', help: 'model a serial line of this many baud (8N1) each way' },
   ];
 }
 
@@ -47,6 +50,7 @@ export async function runSim(opts: SimOptions): Promise<void> {
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
     ...(opts.seededFault !== undefined ? { seededFault: opts.seededFault } : {}),
+    ...(opts.baudRate !== undefined ? { baudRate: opts.baudRate } : {}),
   });
   robot.on('estop', (e) => err(`estop: category ${e.category} source ${e.source} reason ${e.reason}${e.malformed ? ' (malformed frame)' : ''}`));
   robot.on('watchdog', () => err('watchdog tripped: host silent, controlled stop'));
@@ -64,7 +68,8 @@ export async function runSim(opts: SimOptions): Promise<void> {
     lastStates = c.stateSent;
     const flags = [robot.estopLatched && 'ESTOP', robot.watchdogTripped && 'WATCHDOG', robot.motorsEnabled && 'ENABLED', robot.mcu.isHostSeen && 'HOST']
       .filter(Boolean).join(',') || '-';
-    err(`state ${rate.toFixed(1)} Hz sent=${c.stateSent} cmds=${c.commandsObeyed}/${c.commandsIgnored} rx_err=${robot.mcu.rxCounters.resyncs} tx_drop=${robot.tx.counters.framesDropped} [${flags}]`);
+    const line = robot.rxLine ? ` line_queue=${robot.rxLine.pending}B` : '';
+    err(`state ${rate.toFixed(1)} Hz sent=${c.stateSent} cmds=${c.commandsObeyed}/${c.commandsIgnored} rx_err=${robot.mcu.rxCounters.resyncs} tx_drop=${robot.tx.counters.framesDropped}${line} [${flags}]`);
   }, everyMs) : null;
 
   await (opts.until ?? new Promise<void>((resolve) => {

@@ -55,21 +55,27 @@ export class TxQueue {
     return true;
   }
 
-  /** Hands pending bytes to `write` until it takes nothing or the ring is empty. */
-  flush(write: NonBlockingWriter): void {
+  /**
+   * Hands pending bytes to `write` until it takes nothing, the ring is empty, or `limit` bytes went
+   * (a line's rate: see line-rate.ts). Returns how many bytes it took.
+   */
+  flush(write: NonBlockingWriter, limit = Number.POSITIVE_INFINITY): number {
     const cap = this.ring.length;
-    while (this.size > 0) {
-      const len = Math.min(this.size, cap - this.head);
+    let total = 0;
+    while (this.size > 0 && total < limit) {
+      const len = Math.min(this.size, cap - this.head, limit - total);
       const n = write(this.ring, this.head, len);
       if (n <= 0) {
         this.counters.writerFull++;
-        return;
+        return total;
       }
       this.head = (this.head + n) % cap;
       this.size -= n;
+      total += n;
       this.counters.bytesWritten += n;
     }
-    this.head = 0;
+    if (this.size === 0) this.head = 0;
+    return total;
   }
 
   clear(): void {

@@ -72,6 +72,27 @@ describe('VirtualRobot over a PTY', () => {
     for (const r of robots.splice(0)) await r.stop();
   });
 
+  it('with a baud rate, sends no faster than the line and drops whole STATE frames it cannot send', async () => {
+    const t0 = hostNowUs();
+    const robot = new VirtualRobot({ profile: 'arm6-gripper', stateRateHz: 1000, baudRate: 115_200 });
+    robots.push(robot);
+    const { ttyPath } = await robot.start();
+    const host = await Host.open(ttyPath, 115_200);
+    hosts.push(host);
+    let bytes = 0;
+    host.port.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+    await host.next((g) => g.type === MsgType.STATE);
+    // Opening the port flushes what waited: the frame cut there is the host joining mid-stream.
+    const errorsAtFirst = host.decoder.counters.crcErrors + host.decoder.counters.cobsErrors;
+    await sleep(400);
+    const elapsedS = (hostNowUs() - t0) / 1e6;
+    // 1000 STATEs/s of 150 bytes into a line of 11520 bytes/s: the line sets the pace.
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThanOrEqual(11_520 * elapsedS + 150);
+    expect(robot.tx.counters.framesDropped).toBeGreaterThan(0);
+    expect(host.decoder.counters.crcErrors + host.decoder.counters.cobsErrors - errorsAtFirst).toBe(0);
+  });
+
   it('answers HELLO and streams STATE at the configured rate, none lost', async () => {
     const profile = getProfile('arm6-gripper');
     const robot = new VirtualRobot({ profile: 'arm6-gripper', stateRateHz: 1000 });

@@ -26,12 +26,19 @@
  * reused) → non-blocking write to the PTY master. When the host stops reading, the kernel queue
  * fills, writes take nothing, the TxQueue fills and whole frames are dropped and counted, like a
  * UART with no flow control.
+ *
+ * With `baudRate` the PTY behaves like a cable of that speed (line-rate.ts): the host's bytes reach
+ * the MCU at the line's rate (all input goes through an RxLine, stamped with its arrival on the
+ * line), the MCU's frames leave at the line's rate, and the transmit buffer is the 4 KiB of a
+ * microcontroller's UART (two 2 KiB DMA buffers in the STM32 example) instead of 64 KiB, so STATE
+ * beyond the line's capacity is dropped whole at the MCU, as on the chip.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { getProfile, Plant, type RobotProfile } from '../../hardware/index.js';
 import type { CommandMsg, FrameErrorKind } from '../../proto/wire/index.js';
 import { LineFaults, type LineFaultConfig } from './line-faults.js';
+import { RxLine, TxLine } from './line-rate.js';
 import { Mcu } from './mcu.js';
 import { SeededFaultLayer, type SeededFault } from './seeded-faults.js';
 import { openPty, type PtyPair } from './pty.js';
@@ -55,6 +62,8 @@ export interface VirtualRobotOptions {
   hardwareEstop?: boolean;
   /** A firmware bug to imitate (seeded-faults.ts), for testing tools that must catch it. */
   seededFault?: SeededFault;
+  /** Model a line of this many baud (8N1) each way; default none (the PTY's own speed). */
+  baudRate?: number;
   /** Loop wake interval, ms. Default 1. */
   loopIntervalMs?: number;
   /** The simulation's true time, µs (default hostNowUs). Tests inject one to make a stall of the
@@ -83,6 +92,9 @@ export interface VirtualRobotEvents {
  * serialport reports the disconnect (closed mid-read, it spins on EOF instead; see pty.test.ts). */
 const UNPLUG_QUIET_MS = 30;
 
+/** The MCU's transmit buffer when a line rate is modelled, bytes. */
+const UART_TX_BUFFER = 4096;
+
 /** The host's clock as the simulation's true time, µs (monotonic, arbitrary epoch). */
 export function hostNowUs(): number {
   return performance.now() * 1000;
@@ -91,7 +103,10 @@ export function hostNowUs(): number {
 export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
   readonly profile: RobotProfile;
   readonly lineFaults: LineFaults;
-  readonly tx = new TxQueue();
+  readonly tx: TxQueue;
+  /** The line each way when `baudRate` is given; null otherwise. */
+  readonly rxLine: RxLine | null;
+  readonly txLine: TxLine | null;
   private readonly opts: VirtualRobotOptions;
   private pty: PtyPair | null = null;
   private mcuInstance: Mcu | null = null;
@@ -112,6 +127,9 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     this.lineFaults = new LineFaults((opts.seed ?? 1) ^ 0x51ed, opts.faults ?? {});
     this.now = opts.clockUs ?? hostNowUs;
     this.faultLayer = opts.seededFault !== undefined ? new SeededFaultLayer(opts.seededFault) : null;
+    this.rxLine = opts.baudRate === undefined ? null : new RxLine(opts.baudRate);
+    this.txLine = opts.baudRate === undefined ? null : new TxLine(opts.baudRate);
+    this.tx = new TxQueue(opts.baudRate === undefined ? undefined : UART_TX_BUFFER);
   }
 
   /** The firmware of the present power cycle. Throws before start(). */
@@ -184,6 +202,7 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     this.pty = pty;
     this.tx.clear();
     this.faultLayer?.reset();
+    this.rxLine?.clear();
     const plant = new Plant(this.profile, { seed: (this.opts.seed ?? 1) + this.boots, initialPose: this.restingPose() });
     const mcu = new Mcu({
       profile: this.profile,
@@ -238,6 +257,7 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
       }
     }
     this.inputSeenEmptyUs = Math.max(this.inputSeenEmptyUs, now);
+    this.rxLine?.deliver(now, (bytes, at) => mcu.handleBytes(bytes, at));
     mcu.tick(now);
     this.flushTx();
   }
@@ -253,14 +273,23 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     let frames = 0;
     for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0) frames++;
     if (chunk.length > 0 && chunk[chunk.length - 1] !== 0) frames++; // a partial frame at the end
+    const line = this.rxLine;
+    const sink = (bytes: Uint8Array, at: number): void => mcu.handleBytes(bytes, at);
+    // With a line: what arrived before these bytes goes first (a late wake of this process must not
+    // count it as waiting), then each frame enters the line when it reached the PTY (spread over the
+    // window as below) and arrives at the line's rate from there.
+    line?.deliver(now, sink);
     let start = 0;
     let k = 0;
     for (let i = 0; i < chunk.length; i++) {
       if (chunk[i] !== 0 && i !== chunk.length - 1) continue;
       k++;
-      mcu.handleBytes(chunk.subarray(start, i + 1), k === frames ? now : from + ((now - from) * k) / frames);
+      const at = k === frames ? now : from + ((now - from) * k) / frames;
+      if (line) line.push(chunk.subarray(start, i + 1), from + ((now - from) * (k - 1)) / frames);
+      else mcu.handleBytes(chunk.subarray(start, i + 1), at);
       start = i + 1;
     }
+    line?.deliver(now, sink);
     this.inputSeenEmptyUs = now;
   }
 
@@ -269,12 +298,20 @@ export class VirtualRobot extends EventEmitter<VirtualRobotEvents> {
     const length = bytes === sent ? sentLength : bytes.length;
     if (length === 0) return;
     const out = this.lineFaults.active ? this.lineFaults.apply(bytes, length) : bytes;
+    if (this.tx.pending === 0) this.txLine?.wake(this.now());
     this.tx.enqueue(out, out === bytes ? length : out.length);
   }
 
   private flushTx(): void {
     const pty = this.pty;
-    if (pty) this.tx.flush((b, off, len) => pty.write(b, off, len));
+    if (!pty) return;
+    const line = this.txLine;
+    const write = (b: Uint8Array, off: number, len: number): number => pty.write(b, off, len);
+    if (!line) {
+      this.tx.flush(write);
+      return;
+    }
+    line.sent(this.tx.flush(write, line.allowance(this.now())));
   }
 
   private stopLoop(): void {

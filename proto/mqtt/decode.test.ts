@@ -73,6 +73,8 @@ describe('published payloads', () => {
     expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 3, kind: 'resume-refused', reason: 'x', id: 'm1', operator: 'alice' }).success).toBe(true);
     expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 4, kind: 'resume-accepted', id: 'm1', operator: 'alice' }).success).toBe(true);
     expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 5, kind: 'resume-accepted', id: 'm1' }).success).toBe(false);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 6, kind: 'commands-shed', shed: 12, total: 40, windowMs: 1000 }).success).toBe(true);
+    expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 7, kind: 'commands-shed', shed: 0, total: 40, windowMs: 1000 }).success).toBe(false);
     expect(SafetyEventSchema.safeParse({ v: 1, robot: 'r1', wallMs: 1, monoUs: 7, seq: 6, kind: 'mqtt-link-lost', timeoutMs: 500, downForMs: 500, category: 2 }).success).toBe(true);
   });
 

@@ -213,6 +213,9 @@ export const SafetyEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...EventBase, kind: z.literal('mcu-latch'), latch: z.enum(['latched', 'clear', 'unknown']), detail: z.string().max(500) }),
   /** The serial link changed state or refused the MCU. */
   z.strictObject({ ...EventBase, kind: z.literal('serial-link'), from: z.string(), to: z.string(), detail: z.string().max(500) }),
+  // COMMANDs the serial link shed because the line was full (at most one event a second): `shed`
+  // since the previous event, `windowMs` ago; `total` since the daemon started.
+  z.strictObject({ ...EventBase, kind: z.literal('commands-shed'), shed: z.number().int().positive(), total: z.number().int().nonnegative(), windowMs: z.number().nonnegative() }),
 ]);
 export type SafetyEvent = z.infer<typeof SafetyEventSchema>;
 /** A safety event before the publisher stamps it (v, robot, seq and both clocks). */

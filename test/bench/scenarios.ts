@@ -25,6 +25,7 @@ import { scenario as qemuFirmware } from './qemu-firmware.bench.js';
 import { scenario as chunkPolicyLatency } from './chunk-policy-latency.bench.js';
 import { scenario as policyAdapterLatency } from './policy-adapter-latency.bench.js';
 import { scenario as motionQualityRealtime } from './motion-quality-realtime.bench.js';
+import { scenario as lineRate } from './line-rate.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -52,4 +53,5 @@ export const scenarios: Scenario[] = [
   chunkPolicyLatency,
   policyAdapterLatency,
   motionQualityRealtime,
+  lineRate,
 ];

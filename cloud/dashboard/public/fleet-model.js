@@ -106,6 +106,8 @@ export function describeEvent(e) {
       return { text: `MCU latch ${e.latch}: ${e.detail}`, severity: e.latch === 'latched' ? 'alarm' : 'info' };
     case 'serial-link':
       return { text: `serial link ${e.from} → ${e.to}${e.detail ? `: ${e.detail}` : ''}`, severity: e.to === 'READY' ? 'info' : 'warn' };
+    case 'commands-shed':
+      return { text: `${e.shed} command(s) shed: the serial line is full (${e.total} since start)`, severity: 'warn' };
     default:
       return { text: `${String(e.kind)}`, severity: 'info' };
   }
