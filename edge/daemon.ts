@@ -151,7 +151,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   const sharedWire = SharedWire.create();
   const loop = new ControlLoop({
     profile, rateHz: config.control.rateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
-    wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs,
+    wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs, tickSpinUs: config.control.tickSpinUs,
     latent: () => latent,
     scheduler: { horizon: spec.horizon, stepUs: config.control.stepMs * 1000, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
     feeder: {
