@@ -30,11 +30,28 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
 }
 
-/** "Scavenge 5.2 (7.1) -> 4.3 (8.1) MB" lines of --trace-gc: heap MB before and after, time ms. */
-interface Gc { atMs: number; kind: string; before: number; after: number }
+/**
+ * "[pid:0xISOLATE] 1234 ms: Scavenge 5.2 (7.1) -> 4.3 (8.1) MB" lines of --trace-gc: the isolate
+ * (the main thread and each worker have their own heap), heap MB before and after, time ms.
+ */
+interface Gc { isolate: string; atMs: number; kind: string; before: number; after: number }
 function parseGc(line: string): Gc | null {
-  const m = /(\d+) ms: (Scavenge|Mark-Compact|Minor Mark-Sweep|Mark-sweep)[^\d]*([\d.]+) \([\d.]+\) -> ([\d.]+)/.exec(line);
-  return m ? { atMs: Number(m[1]), kind: m[2] as string, before: Number(m[3]), after: Number(m[4]) } : null;
+  const m = /\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: (Scavenge|Mark-Compact|Minor Mark-Sweep|Mark-sweep)[^\d]*([\d.]+) \([\d.]+\) -> ([\d.]+)/.exec(line);
+  return m ? { isolate: m[1] as string, atMs: Number(m[2]), kind: m[3] as string, before: Number(m[4]), after: Number(m[5]) } : null;
+}
+
+/** MB allocated in `window` (growth between consecutive GCs of the same isolate), by isolate. */
+function allocatedByIsolate(history: Gc[], window: Gc[]): Map<string, number> {
+  const last = new Map<string, Gc>();
+  for (const g of history) last.set(g.isolate, g);
+  const out = new Map<string, number>();
+  for (const g of window) {
+    const prev = last.get(g.isolate);
+    if (prev) out.set(g.isolate, (out.get(g.isolate) ?? 0) + Math.max(0, g.before - prev.after));
+    else out.set(g.isolate, out.get(g.isolate) ?? 0);
+    last.set(g.isolate, g);
+  }
+  return out;
 }
 
 /** SIGTERM first (the daemon stops in order and --cpu-prof writes its profile), SIGKILL after 20 s. */
@@ -82,7 +99,7 @@ async function startRobot(name: string, cli: string, id: 'r1' | 'r2', dir: strin
   return { name, edge, gcs };
 }
 
-interface Figures { cpuPct: number; allocMbS: number; scavengesS: number; gcs: number }
+interface Figures { cpuPct: number; allocMbS: number; topIsolateMbS: number; scavengesS: number; gcs: number }
 
 /** Samples one daemon over the window that `wait` spans. */
 async function measure(daemons: Daemon[], wait: () => Promise<void>): Promise<Figures[]> {
@@ -96,15 +113,11 @@ async function measure(daemons: Daemon[], wait: () => Promise<void>): Promise<Fi
   const secs = (t1 - t0) / 1000;
   return daemons.map((d, k) => {
     const first = g0[k] as number;
-    const window = d.gcs.slice(Math.max(1, first));
-    let allocatedMb = 0;
-    for (let i = 0; i < window.length; i++) {
-      const g = window[i] as Gc;
-      const prev = d.gcs[Math.max(1, first) + i - 1] as Gc | undefined;
-      if (prev) allocatedMb += Math.max(0, g.before - prev.after);
-    }
+    const window = d.gcs.slice(first);
+    const byIsolate = [...allocatedByIsolate(d.gcs.slice(0, first), window).values()].sort((x, y) => y - x);
+    const allocatedMb = byIsolate.reduce((x, y) => x + y, 0);
     const scavenges = window.filter((g) => g.kind === 'Scavenge' || g.kind === 'Minor Mark-Sweep').length;
-    return { cpuPct: (((c1[k] as number) - (c0[k] as number)) / CLK_TCK / secs) * 100, allocMbS: allocatedMb / secs, scavengesS: scavenges / secs, gcs: window.length };
+    return { cpuPct: (((c1[k] as number) - (c0[k] as number)) / CLK_TCK / secs) * 100, allocMbS: allocatedMb / secs, topIsolateMbS: (byIsolate[0] ?? 0) / secs, scavengesS: scavenges / secs, gcs: window.length };
   });
 }
 
@@ -132,7 +145,8 @@ export const scenario: Scenario = {
       const peer = figs[1];
       const rows: (string | number)[][] = [
         ['CPU, % of one core', ...figs.map((f) => f.cpuPct)],
-        ['allocated, MB/s (young generation growth between GCs)', ...figs.map((f) => f.allocMbS)],
+        ['allocated, MB/s (young generation growth between GCs, all threads)', ...figs.map((f) => f.allocMbS)],
+        ['  of which the thread allocating most, MB/s', ...figs.map((f) => f.topIsolateMbS)],
         ['scavenges per second', ...figs.map((f) => f.scavengesS)],
         ['GCs of any kind in the window', ...figs.map((f) => f.gcs)],
       ];
