@@ -55,7 +55,9 @@ export const EdgeConfigSchema = z.strictObject({
     initialLatencyMs: z.number().min(0).max(5000).default(30),
     /** A main event loop stall longer than this makes the tick thread hold the robot (it owns the wire). */
     mainStallBoundMs: z.number().int().min(10).max(10_000).default(100),
-  }).default({ rateHz: 200, policy: 'crossfade', stepMs: 20, initialLatencyMs: 30, mainStallBoundMs: 100 }),
+    /** µs before each tick at which the tick thread stops sleeping and polls the clock (0: never). */
+    tickSpinUs: z.number().int().min(0).max(1000).default(0),
+  }).default({ rateHz: 200, policy: 'crossfade', stepMs: 20, initialLatencyMs: 30, mainStallBoundMs: 100, tickSpinUs: 0 }),
   safety: z.strictObject({
     /** Operator dead-man: stop when no heartbeat arrives for this long; 0 turns it off. */
     deadmanTimeoutMs: z.number().int().min(0).max(60_000).default(0),

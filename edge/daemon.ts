@@ -167,7 +167,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   const sharedWire = SharedWire.create();
   const loop = new ControlLoop({
     profile, rateHz: line.commandRateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
-    wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs,
+    wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs, tickSpinUs: config.control.tickSpinUs,
     latent: () => plans.latent, chunkSource: () => plans.source,
     scheduler: { horizon: chunkRows, stepUs, policy: config.control.policy, initialLatencyUs: config.control.initialLatencyMs * 1000 },
     feeder: {

@@ -19,7 +19,10 @@ export function quatMultiply(out: Quat, a: ArrayLike<number>, b: ArrayLike<numbe
 
 /** Scales q to unit norm in place (identity if q is zero). */
 export function quatNormalize(q: Quat): Quat {
-  const n = Math.hypot(q[0] as number, q[1] as number, q[2] as number, q[3] as number);
+  // Not Math.hypot: V8 allocates an array for its arguments on every call, and this runs per
+  // STATE sample (1 kHz); a quaternion's components cannot overflow a sum of squares.
+  const w = q[0] as number, x = q[1] as number, y = q[2] as number, z = q[3] as number;
+  const n = Math.sqrt(w * w + x * x + y * y + z * z);
   if (n === 0) {
     q[0] = 1; q[1] = 0; q[2] = 0; q[3] = 0;
   } else {
@@ -55,7 +58,7 @@ export function quatRotateInverse(out: Vec3, q: ArrayLike<number>, v: ArrayLike<
 /** Advances q_wb by a body-frame angular velocity w (rad/s) held for h seconds, exactly for a
  * constant rate: q ← q ⊗ exp(w h / 2); then renormalises. */
 export function quatIntegrateBodyRate(q: Quat, wx: number, wy: number, wz: number, h: number): Quat {
-  const rate = Math.hypot(wx, wy, wz);
+  const rate = Math.sqrt(wx * wx + wy * wy + wz * wz); // not Math.hypot: see quatNormalize
   if (rate === 0 || h === 0) return q;
   const half = 0.5 * rate * h;
   const s = Math.sin(half) / rate;

@@ -71,4 +71,23 @@ describe('ControlLoop (tick worker)', () => {
     expect(wire.commands).toBe(after);
     expect(wire.estops).toBe(1);
   });
+
+  it('with a hybrid wait (tickSpinUs) never acts before a deadline, names its thread and stops', async () => {
+    const obs = ObservationBuffer.create(N);
+    const wire = new Wire();
+    const sup = new SafetySupervisor(wire, systemClock);
+    loop = new ControlLoop({
+      profile, rateHz: 500, decoder: new FakeDecoder(systemClock, 16, N, 30, () => 0), observation: obs, link: wire, supervisor: sup,
+      latent: () => null, scheduler: { horizon: 16, stepUs: 20_000, policy: 'hard' }, tickSpinUs: 500,
+    });
+    await loop.start();
+    expect(loop.tickThreadId).toEqual(expect.any(Number));
+    await sleep(100);
+    const late = loop.stats().lateness;
+    expect(late.length).toBeGreaterThan(10);
+    // It polls the clock up to each deadline: no tick starts early (a sleep alone may return early).
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
+    await loop.stop();
+    loop = null;
+  });
 });

@@ -16,6 +16,11 @@ export interface TickWorkerData {
   scheduler: SchedulerOptions;
   /** performance.timeOrigin of the owning thread, ms: ticks are stamped on its clock. */
   hostTimeOriginMs: number;
+  /**
+   * µs before each deadline at which the thread stops sleeping and polls the clock until the
+   * deadline instead (0: sleep all the way). See tick-worker.ts.
+   */
+  spinUs: number;
   /** Present when this thread owns motion on the wire (gate, COMMAND, HEARTBEAT, liveness). */
   wire?: TickWireOptions;
 }
@@ -28,7 +33,8 @@ export type ToTick =
 
 /** Worker → owner. */
 export type FromTick =
-  | { type: 'started' }
+  /** `tid`: the thread's kernel id (null when unknown), for per-thread CPU accounting. */
+  | { type: 'started'; tid: number | null }
   | { type: 'request'; request: NextChunkRequest }
   | { type: 'exited'; ticks: number }
   | GateReport;

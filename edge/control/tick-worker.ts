@@ -44,14 +44,19 @@ export function runTicks(d: TickWorkerData, port: MessagePort, post: (m: FromTic
   let ticks = 0;
   // Ahead of the decoder and the main thread when the scheduler has to choose: real-time when
   // permitted, else a higher nice priority (see thread-priority.ts).
-  if (!setThreadRealtime(TICK_THREAD_RT_PRIORITY).applied) setThreadNice(TICK_THREAD_NICE);
-  post({ type: 'started' });
+  const rt = setThreadRealtime(TICK_THREAD_RT_PRIORITY);
+  if (!rt.applied) setThreadNice(TICK_THREAD_NICE);
+  post({ type: 'started', tid: rt.tid });
   let deadline = nowUs() + periodUs;
+  const spinUs = d.spinUs;
   for (;;) {
-    // No spin before the deadline: measured under load it took p50 to ~0 but not p99 (the tail is
-    // the thread waiting for a core, which spinning makes scarcer).
-    const waitMs = (deadline - nowUs()) / 1000;
+    // Hybrid wait: sleep until `spinUs` before the deadline, then poll the clock up to it. The
+    // sleep's wake-up is late by the timer and the scheduler's delay; the poll hides that when it
+    // is shorter than the margin, at the cost of the margin (plus that delay) in CPU every period.
+    // With spinUs 0 it sleeps all the way (the default; tick-to-wire measures both).
+    const waitMs = (deadline - spinUs - nowUs()) / 1000;
     if (waitMs > 0) Atomics.wait(sleepCell, Word.STOP, 0, waitMs);
+    if (spinUs > 0) while (nowUs() < deadline && Atomics.load(sleepCell, Word.STOP) === 0) { /* poll */ }
     if (Atomics.load(sleepCell, Word.STOP) !== 0) break;
     const t = nowUs();
     const late = t - deadline;

@@ -280,7 +280,9 @@ export class SafetySupervisor extends EventEmitter<SafetySupervisorEvents> {
     const newFaults = faults & ~this.mcuFaultBits;
     this.mcuStatusBits = status;
     this.mcuFaultBits = faults;
-    this.setMcuLatch(mcuLatched ? 'latched' : 'clear', `MCU status 0x${status.toString(16)}`);
+    const latch = mcuLatched ? 'latched' : 'clear';
+    // The detail string only when the latch changes: this runs per STATE sample (1 kHz).
+    if (latch !== this.mcuLatchSeen) this.setMcuLatch(latch, `MCU status 0x${status.toString(16)}`);
     if (newFaults !== 0 && !this.sm.is(S.ESTOP, S.FAULT)) {
       this.latch('mcu-fault', S.FAULT, { kind: 'mcu', id: 'faults' }, `MCU fault bits 0x${faults.toString(16)}`);
       this.sendEstop(this.cats.mcuFault, EstopSource.HOST, EstopReason.MCU_FAULT, 'mcu-fault');

@@ -2,7 +2,7 @@
  * Smoke test of SerialPortTransport on a real pseudo-terminal (a faithful serial device, see
  * shared NOTES): raw bytes both ways, low-latency request tolerated, clean close.
  */
-import { write as fsWrite } from 'node:fs';
+import { readdirSync, write as fsWrite } from 'node:fs';
 import type { ReadStream } from 'node:tty';
 import { describe, expect, it } from 'vitest';
 import { SerialPortTransport } from './serialport-transport.js';
@@ -71,6 +71,34 @@ describe('SerialPortTransport on a PTY', () => {
       await t.close();
       pty._master.destroy();
     }
+  });
+
+  it('reports the device going away mid-stream as a disconnect, once, and releases both descriptors', async () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const pty = await openPty();
+    pty._slave.destroy();
+    const before = fds();
+    const t = new SerialPortTransport(pty._pty, 115200);
+    const closes: { disconnected: boolean; error?: Error }[] = [];
+    t.on('close', (info) => closes.push(info));
+    await t.open();
+    expect(fds()).toBeGreaterThan(before); // serialport's descriptor and the reader's
+    let got = 0;
+    t.on('data', (chunk) => { got += chunk.length; });
+    // Unplugged while bytes flow: the reader sees the hang-up at once (serialport's own stream
+    // could miss it on a PTY and keep reading EOF).
+    await new Promise<void>((resolve, reject) => fsWrite(pty._fd, new Uint8Array(64).fill(5), (err) => (err ? reject(err) : resolve())));
+    await until(() => got > 0);
+    pty._master.destroy();
+    await until(() => closes.length > 0).catch(() => { throw new Error(`no close; got ${got}`); });
+    expect(closes).toHaveLength(1);
+    expect(closes[0]?.disconnected).toBe(true);
+    expect(closes[0]?.error?.message).toMatch(pty._pty);
+    expect(t.isOpen).toBe(false);
+    expect(t.write(new Uint8Array([1]))).toBe(false);
+    await until(() => fds() <= before - 1); // ours both closed, and the master the test destroyed
+    await t.close();
+    expect(closes).toHaveLength(1);
   });
 
   it('rejects open() for a device that does not exist', async () => {

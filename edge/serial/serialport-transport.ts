@@ -1,10 +1,13 @@
 /**
  * Transport over a real serial device with node-serialport: raw 8N1, no flow control, the low-latency
- * flag where the driver has one.
+ * flag where the driver has one. serialport opens and configures the line and owns the descriptor
+ * that writes use; reading is done by a TtyReader on a descriptor of its own (tty-reader.ts says
+ * why), never by serialport's stream.
  */
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import type { Transport, TransportEvents } from './transport.js';
+import { TtyReader } from './tty-reader.js';
 
 export interface SerialPortTransportOptions {
   /**
@@ -28,6 +31,7 @@ export class SerialPortTransport extends EventEmitter<TransportEvents> implement
   /** Whether the driver reports low-latency mode on, once open; null when it cannot tell. */
   lowLatency: boolean | null = null;
   private port: SerialPort | null = null;
+  private reader: TtyReader | null = null;
   private readonly opts: SerialPortTransportOptions;
 
   constructor(path: string, baudRate: number, opts: SerialPortTransportOptions = {}) {
@@ -59,14 +63,27 @@ export class SerialPortTransport extends EventEmitter<TransportEvents> implement
       highWaterMark: this.opts.highWaterMark ?? 16 * 1024,
     });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    let reader: TtyReader;
+    try {
+      reader = new TtyReader(this.path, {
+        onData: (bytes) => this.emit('data', bytes),
+        // End of input or a read error: the device went away (a hung-up line reads as EOF).
+        onGone: (error) => this.gone(port, error),
+      });
+    } catch (err) {
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+      throw new Error(`${this.path}: cannot open for reading: ${(err as Error).message}`);
+    }
     this.port = port;
+    this.reader = reader;
     // A write error is followed by 'close' when the device went away; on its own it only means
     // bytes were lost, which the protocol's sequence numbers and timeouts already cover.
     port.on('error', (err: Error) => this.opts.onNotice?.(`${this.path}: ${err.message}`));
-    port.on('data', (chunk: Buffer) => this.emit('data', chunk));
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
-      if (this.port !== port) return; // closed by close(): no event, per the Transport contract
+      if (this.port !== port) return; // closed by close() or gone(): no second event
       this.port = null;
+      this.reader?.close();
+      this.reader = null;
       this.emit('close', err ? { disconnected: err.disconnected === true, error: err } : { disconnected: false });
     });
     if (this.opts.lowLatency ?? true) await this.enableLowLatency(port);
@@ -94,6 +111,15 @@ export class SerialPortTransport extends EventEmitter<TransportEvents> implement
     }
   }
 
+  /** The reader saw the device go: release the port and say so once (disconnected). */
+  private gone(port: SerialPort, error: Error): void {
+    if (this.port !== port) return;
+    this.port = null;
+    this.reader = null;
+    if (port.isOpen) port.close(() => {});
+    this.emit('close', { disconnected: true, error });
+  }
+
   write(bytes: Uint8Array): boolean {
     const port = this.port;
     if (!port?.isOpen) return false;
@@ -103,6 +129,8 @@ export class SerialPortTransport extends EventEmitter<TransportEvents> implement
   async close(): Promise<void> {
     const port = this.port;
     this.port = null;
+    this.reader?.close();
+    this.reader = null;
     if (!port?.isOpen) return;
     // What was written last (the link's ESTOP before it closes) goes out first: drain, bounded, so
     // a stuck device cannot hold the close up.

@@ -1,8 +1,10 @@
 /**
  * Tick-to-wire lateness at 500 Hz: from each tick's absolute deadline to the moment its COMMAND's
- * last byte was handed to the kernel (fs.writeSync returned). Two control loops run side by side
+ * last byte was handed to the kernel (fs.writeSync returned). Three control loops run side by side
  * in the same process and the same run, each writing to its own line:
  * - "tick thread owns the wire": the tick worker gates and writes the COMMAND itself (SharedWire);
+ * - the same with the hybrid wait: the tick thread sleeps until SPINAL_BENCH_TICK_SPIN_US (default
+ *   300) before each deadline and polls the clock from there; its thread's CPU is reported beside;
  * - "today's path": the tick worker publishes the target, the main thread (Atomics.waitAsync)
  *   gates it and writes it (the same FrameWriter and writeSync, so only the hand-off differs).
  * Load, as in control-lateness: dit-m decoding back to back in a WorkerDecoder (1 ORT thread), a
@@ -12,7 +14,7 @@
  * kernel, not a UART. SPINAL_BENCH_QUICK=1 runs 10 s per phase instead of 60 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,16 @@ import { stats, type BenchResult, type Scenario, type Stats } from './harness.js
 
 const RATE_HZ = 500;
 const ms = (us: number): number => us / 1000;
+
+/** Whether thread `tid` of this process runs under SCHED_FIFO (field 41 of its stat). */
+function realtime(tid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38] === '1';
+  } catch {
+    return false;
+  }
+}
 
 function socketPair(dir: string): Promise<{ a: Socket; close(): void }> {
   const path = join(dir, 's.sock');
@@ -60,6 +72,19 @@ function startHogs(n: number): { stop(): Promise<void> } {
 }
 
 interface Line { wire: SharedWire; fd: number }
+
+const CLK_TCK = 100;
+/** CPU seconds (user + system) of one thread of this process, from /proc; NaN when unknown. */
+function threadCpuS(tid: number | null): number {
+  if (tid === null) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
 function openLine(dir: string, name: string): Line {
   const fd = openSync(join(dir, name), 'w');
   const wire = SharedWire.create();
@@ -68,7 +93,7 @@ function openLine(dir: string, name: string): Line {
   return { wire, fd };
 }
 
-async function makeLoop(owner: 'tick' | 'main', line: Line, obs: ObservationBuffer, seconds: number): Promise<{ loop: ControlLoop; sup: SafetySupervisor }> {
+async function makeLoop(owner: 'tick' | 'main', line: Line, obs: ObservationBuffer, seconds: number, spinUs = 0): Promise<{ loop: ControlLoop; sup: SafetySupervisor }> {
   const profile = getProfile('arm6-gripper');
   const n = profile.joints.length;
   const writer = new FrameWriter(line.wire, Writer.MAIN, () => systemClock.nowUs());
@@ -83,7 +108,7 @@ async function makeLoop(owner: 'tick' | 'main', line: Line, obs: ObservationBuff
     profile, rateHz: RATE_HZ, decoder: chunks, observation: obs, link: sink, supervisor: sup, latent: () => new Float32Array(n + 1),
     scheduler: { horizon: 16, stepUs: 20_000, policy: 'crossfade' }, latenessCapacity: 2 * seconds * RATE_HZ + 5000,
     // The bench measures lateness; a loaded main thread must not put the tick-owned loop in HOLD.
-    ...(owner === 'tick' ? { wire: line.wire, mainStallBoundMs: 10_000 } : {}),
+    ...(owner === 'tick' ? { wire: line.wire, mainStallBoundMs: 10_000, tickSpinUs: spinUs } : {}),
   });
   await loop.start();
   sup.linkReady();
@@ -115,51 +140,73 @@ export const scenario: Scenario = {
       obs.slots[Slot.HOST_TIME_US] = systemClock.nowUs();
       obs.endWrite();
     }, 1);
-    const tickLine = openLine(dir, 'tick.bin'), mainLine = openLine(dir, 'main.bin');
+    const spinUs = Number(process.env.SPINAL_BENCH_TICK_SPIN_US ?? 300);
+    const tickLine = openLine(dir, 'tick.bin'), spinLine = openLine(dir, 'spin.bin'), mainLine = openLine(dir, 'main.bin');
     const a = await makeLoop('tick', tickLine, obs, seconds);
+    const c = await makeLoop('tick', spinLine, obs, seconds, spinUs);
     const b = await makeLoop('main', mainLine, obs, seconds);
     await new Promise((r) => setTimeout(r, 300));
-    a.sup.resume({ id: 'bench', role: 'operator' });
-    b.sup.resume({ id: 'bench', role: 'operator' });
+    for (const l of [a, b, c]) l.sup.resume({ id: 'bench', role: 'operator' });
 
-    const phase = async (): Promise<{ tick: Stats; main: Stats; late: Stats }> => {
-      const skipA = a.loop.stats().wire.length, skipB = b.loop.stats().wire.length, skipL = a.loop.stats().lateness.length;
+    interface Phase { tick: Stats; spin: Stats; main: Stats; late: Stats; spinLate: Stats; tickCpu: number; spinCpu: number; mainTickCpu: number }
+    const phase = async (): Promise<Phase> => {
+      const skipA = a.loop.stats().wire.length, skipB = b.loop.stats().wire.length, skipC = c.loop.stats().wire.length;
+      const skipL = a.loop.stats().lateness.length, skipLC = c.loop.stats().lateness.length;
+      const cpu0 = [a, c, b].map((l) => threadCpuS(l.loop.tickThreadId)), t0 = performance.now();
       await new Promise((r) => setTimeout(r, seconds * 1000));
-      return { tick: stats(a.loop.stats().wire.subarray(skipA)), main: stats(b.loop.stats().wire.subarray(skipB)), late: stats(a.loop.stats().lateness.subarray(skipL)) };
+      const secs = (performance.now() - t0) / 1000;
+      const cpu = [a, c, b].map((l, i) => ((threadCpuS(l.loop.tickThreadId) - (cpu0[i] as number)) / secs) * 100);
+      return {
+        tick: stats(a.loop.stats().wire.subarray(skipA)), spin: stats(c.loop.stats().wire.subarray(skipC)), main: stats(b.loop.stats().wire.subarray(skipB)),
+        late: stats(a.loop.stats().lateness.subarray(skipL)), spinLate: stats(c.loop.stats().lateness.subarray(skipLC)),
+        tickCpu: cpu[0] as number, spinCpu: cpu[1] as number, mainTickCpu: cpu[2] as number,
+      };
     };
     const quiet = await phase();
     const cores = cpus().length;
     const hogs = startHogs(cores);
     const hogged = await phase();
     await hogs.stop();
-    const states = `${a.sup.state}/${b.sup.state}`;
+    const states = `${a.sup.state}/${c.sup.state}/${b.sup.state}`;
+    const rt = a.loop.tickThreadId !== null && realtime(a.loop.tickThreadId);
     await a.loop.stop();
     await b.loop.stop();
+    await c.loop.stop();
     clearInterval(publisher); clearInterval(feed);
     decoding = false;
     await decodeLoop;
     await dit.close();
     pair.close();
-    closeSync(tickLine.fd); closeSync(mainLine.fd);
+    closeSync(tickLine.fd); closeSync(spinLine.fd); closeSync(mainLine.fd);
     rmSync(dir, { recursive: true, force: true });
 
-    const row = (name: string, s: Stats): (string | number)[] => [name, s.n, ms(s.median), ms(s.p99), ms(s.max)];
+    const row = (name: string, s: Stats, cpu?: number): (string | number)[] => [name, s.n, ms(s.median), ms(s.p99), ms(s.max), cpu ?? ''];
     return {
       scenario: 'tick-to-wire',
       title: `${RATE_HZ} Hz, ${seconds} s per phase, dit-m decoding (${decodes} decodes, ${threads || 'default'} ORT threads), 50 Hz telemetry (${published} messages); hog: ${cores} busy processes`,
-      columns: ['path (deadline → COMMAND written)', 'commands', 'p50 ms', 'p99 ms', 'max ms'],
+      columns: ['path (deadline → COMMAND written)', 'commands', 'p50 ms', 'p99 ms', 'max ms', 'tick thread CPU %'],
       rows: [
-        row('tick thread owns the wire', quiet.tick), row("today's path (main-thread hand-off)", quiet.main), row('  tick wake lateness (for reference)', quiet.late),
-        row('CPU hog: tick thread owns the wire', hogged.tick), row("CPU hog: today's path", hogged.main), row('CPU hog: tick wake lateness', hogged.late),
+        row('tick thread owns the wire', quiet.tick, quiet.tickCpu), row(`tick thread, hybrid wait (poll the last ${spinUs} µs)`, quiet.spin, quiet.spinCpu),
+        row("today's path (main-thread hand-off)", quiet.main, quiet.mainTickCpu),
+        row('  tick wake lateness (for reference)', quiet.late), row('  hybrid wait: wake lateness', quiet.spinLate),
+        row('CPU hog: tick thread owns the wire', hogged.tick, hogged.tickCpu), row(`CPU hog: hybrid wait (${spinUs} µs)`, hogged.spin, hogged.spinCpu),
+        row("CPU hog: today's path", hogged.main, hogged.mainTickCpu),
+        row('CPU hog: tick wake lateness', hogged.late), row('CPU hog: hybrid wait: wake lateness', hogged.spinLate),
       ],
       summary: {
         tick_p99_ms: ms(quiet.tick.p99), main_p99_ms: ms(quiet.main.p99), p99_ratio_main_over_tick: quiet.main.p99 / quiet.tick.p99,
         tick_p50_ms: ms(quiet.tick.median), main_p50_ms: ms(quiet.main.median),
         hog_tick_p99_ms: ms(hogged.tick.p99), hog_main_p99_ms: ms(hogged.main.p99), hog_p99_ratio_main_over_tick: hogged.main.p99 / hogged.tick.p99,
         goal_tick_p99_le_0_3ms: ms(quiet.tick.p99) <= 0.3, goal_hog_tick_p99_le_0_3ms: ms(hogged.tick.p99) <= 0.3,
+        spin_us: spinUs, spin_p99_ms: ms(quiet.spin.p99), hog_spin_p99_ms: ms(hogged.spin.p99),
+        tick_cpu_pct: quiet.tickCpu, spin_cpu_pct: quiet.spinCpu, hog_tick_cpu_pct: hogged.tickCpu, hog_spin_cpu_pct: hogged.spinCpu,
+        tick_threads_sched_fifo: rt,
         final_states: states,
       },
-      notes: ['the machine is shared with other work while this runs: compare the two paths within the run, not across runs'],
+      notes: [
+        'the machine is shared with other work while this runs: compare the paths within the run, not across runs',
+        `the three loops run at once, each with its own tick thread (SCHED_FIFO when permitted: ${String(rt)}); tick thread CPU is % of one core from /proc/self/task`,
+      ],
     };
   },
 };
