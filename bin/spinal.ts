@@ -25,7 +25,6 @@ import { runConformanceCli } from '../edge/conformance/cli.js';
 import { CHECK_IDS } from '../edge/conformance/run-conformance.js';
 import { qemuSimUnavailable, runQemuSim } from '../firmware-shim/qemu/index.js';
 import { getProfile, listProfiles, ProfileError } from '../hardware/index.js';
-import { runBenchmarks } from '../test/bench/run.js';
 import { runDemo } from './demo.js';
 import { parseExecution, parseMode, runEvalCommand, type SuiteName } from './eval/eval-command.js';
 import { spawnProgram, watchParent } from '../edge/process/tethered-child.js';
@@ -325,6 +324,9 @@ program
   .description('the benchmarks (`npm run bench` runs them all); each writes test/bench/results/<scenario>.json')
   .argument('[scenario...]', 'scenario names; all when none')
   .action(async (names: string[]) => {
+    // Loaded on demand: the bench runner pulls in playwright-core and every scenario, which a
+    // `spinal edge` start on a robot has no use for.
+    const { runBenchmarks } = await import('../test/bench/run.js');
     process.exitCode = await runBenchmarks(names);
     // Every result is written by now. A scenario may leave a handle open (a worker, a socket of a
     // fleet it tore down): the run ends anyway, once stdout has had a moment to drain.

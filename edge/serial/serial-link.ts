@@ -507,7 +507,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     // Silence is confirmed once more after a short grace (a quarter of the timeout, at most 50 ms)
     // before the link is declared lost: when this thread's event loop was stalled (the tick thread
     // kept the wire alive meanwhile) the frames that arrived during the stall are still unread in the
-    // kernel, and the port's reads take a few loop turns (poll, then a read on the thread pool).
+    // kernel, and the port's reads take a few loop turns (epoll reports it, then the reader reads it).
     // A real loss is reported at most that grace later; the MCU's watchdog does not wait for it.
     const silentUs = this.clock.nowUs() - this.lastFrameUs;
     if (!this.silenceSuspected && (Number.isNaN(silentUs) || silentUs >= this.linkTimeoutUs)) {

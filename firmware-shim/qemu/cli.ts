@@ -6,6 +6,7 @@
  */
 import { defaultImagePath } from '../c/ports/build-ports.js';
 import { QemuRobot, qemuUnavailable, type SpawnProgram } from './qemu-robot.js';
+import { untilStopSignal } from '../virtual/until-signal.js';
 
 export interface QemuSimOptions {
   profile: string;
@@ -58,15 +59,7 @@ export async function runQemuSim(opts: QemuSimOptions): Promise<void> {
     }).catch(() => undefined);
   }, everyMs) : null;
 
-  await Promise.race([died, opts.until ?? new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  })]);
+  await Promise.race([died, opts.until ?? untilStopSignal()]);
   stopping = true;
   if (status) clearInterval(status);
   await robot.stop();

@@ -5,6 +5,7 @@
 import { hostNowUs, VirtualRobot } from './virtual-robot.js';
 import type { LineFaultConfig } from './line-faults.js';
 import type { SeededFault } from './seeded-faults.js';
+import { untilStopSignal } from './until-signal.js';
 
 export interface SimOptions {
   /** Robot profile id. */
@@ -72,15 +73,7 @@ export async function runSim(opts: SimOptions): Promise<void> {
     err(`state ${rate.toFixed(1)} Hz sent=${c.stateSent} cmds=${c.commandsObeyed}/${c.commandsIgnored} rx_err=${robot.mcu.rxCounters.resyncs} tx_drop=${robot.tx.counters.framesDropped}${line} [${flags}]`);
   }, everyMs) : null;
 
-  await (opts.until ?? new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }));
+  await (opts.until ?? untilStopSignal());
   if (status) clearInterval(status);
   await robot.stop();
 }
