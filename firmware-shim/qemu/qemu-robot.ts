@@ -223,7 +223,14 @@ export class QemuRobot extends EventEmitter<QemuRobotEvents> {
     // sends the RESET event. A reset keeps RAM: the old probe block stays readable until the
     // image's start-up code clears it, and reads as all zeros while it is being initialised.
     // So resolve only once the probe reads back whole with a tick count that started again.
-    const before = await this.readProbe().catch(() => null);
+    // The old boot must have run long enough (2000 ticks, 2 s of its time) that a new boot is
+    // told apart by its lower tick count even when this process polls late.
+    const settleBy = Date.now() + 15_000;
+    let before = await this.readProbe().catch(() => null);
+    while ((before === null || before.ticks < 2000) && Date.now() < settleBy) {
+      await new Promise((r) => setTimeout(r, 20));
+      before = await this.readProbe().catch(() => null);
+    }
     const reset = qmp.nextEvent('RESET');
     await qmp.execute('system_reset');
     await reset;
