@@ -12,7 +12,8 @@ import { ChunkFeeder } from '../../edge/control/chunk-feeder.js';
 import { schedulerTick } from '../../edge/control/chunk-request.js';
 import { ChunkScheduler } from '../../edge/control/chunk-scheduler.js';
 import { SwitchPolicy } from '../../edge/control/switch-policy.js';
-import { InThreadDecoder, type ActionDecoder, type ChunkRequest, type DecodeHandle } from '../../edge/decoder/index.js';
+import { InThreadDecoder } from '../../edge/decoder/index.js';
+import { DelayedDecoder } from '../../bin/eval/delayed-decoder.js';
 import { modelCatalog } from '../../edge/decoder/models/catalog.js';
 import { getProfile } from '../../hardware/index.js';
 import { encodeGoal, goalRangeFromLimits, referenceGoalLatentDim } from '../../proto/latent/reference-goal.js';
@@ -21,31 +22,14 @@ import type { BenchResult, Scenario } from './harness.js';
 const PROFILE = 'arm6-gripper';
 const PERIOD_MS = 2, STEP_US = 20_000, LATENCY_MS = 100, SIM_S = 6;
 
-/** Runs the inner decoder now (real time, sim time frozen) and delivers LATENCY_MS of sim time after the request. */
-class DelayedDecoder implements ActionDecoder {
-  readonly inflight = new Set<Promise<unknown>>();
-  constructor(private readonly inner: ActionDecoder, private readonly clock: ManualClock) {}
-  get info(): ActionDecoder['info'] { return this.inner.info; }
-  decode(req: ChunkRequest): DecodeHandle {
-    const h = this.inner.decode(req, { supersede: false });
-    const due = this.clock.nowUs() + LATENCY_MS * 1000;
-    const decoded = h.outcome;
-    this.inflight.add(decoded);
-    void decoded.finally(() => this.inflight.delete(decoded));
-    const outcome = decoded.then((o) => new Promise<typeof o>((r) => this.clock.setTimeout(() => r(o), (due - this.clock.nowUs()) / 1000)));
-    return { id: h.id, outcome };
-  }
-  cancel(id: number): void { this.inner.cancel(id); }
-  close(): Promise<void> { return this.inner.close(); }
-}
-
 async function runPolicy(policy: SwitchPolicy, bytes: Uint8Array): Promise<{ accel: number; jerk: number; accelSw: number; jerkSw: number; switches: number; dropped: number }> {
   const profile = getProfile(PROFILE);
   const n = profile.joints.length;
   const range = goalRangeFromLimits(profile.joints.map((j) => j.limits.positionMin), profile.joints.map((j) => j.limits.positionMax));
   const clock = new ManualClock(0);
   const inner = await InThreadDecoder.load(bytes);
-  const dec = new DelayedDecoder(inner, clock);
+  // Runs the decoder now (real time, simulated time frozen) and delivers LATENCY_MS of simulated time later.
+  const dec = new DelayedDecoder(inner, clock, LATENCY_MS);
   let goalIdx = 0;
   const goals = [new Array<number>(n).fill(0.3), new Array<number>(n).fill(-0.3)];
   const latent = new Float32Array(referenceGoalLatentDim(n));
