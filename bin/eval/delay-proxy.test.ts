@@ -24,17 +24,20 @@ describe('DelayProxy', () => {
     const sentAt: number[] = [];
     const firstAt: number[] = [];
     let received = 0;
+    let allIn: () => void = () => undefined;
+    const done = new Promise<void>((r) => (allIn = r));
     c.on('data', (b: Buffer) => {
       got.push(b);
       received += b.length;
       while (firstAt.length < sentAt.length && received >= (firstAt.length + 1) * 1000) firstAt.push(performance.now());
+      if (received >= 5000) allIn();
     });
     for (let k = 0; k < 5; k++) {
       sentAt.push(performance.now());
       c.write(Buffer.alloc(1000, k));
       await new Promise((r) => setTimeout(r, 5));
     }
-    await new Promise<void>((resolve) => { const t = setInterval(() => { if (received >= 5000) { clearInterval(t); resolve(); } }, 5); });
+    await done;
     c.destroy();
     const all = Buffer.concat(got);
     for (let k = 0; k < 5; k++) expect(all.subarray(k * 1000, (k + 1) * 1000).every((x) => x === k), `chunk ${k} in place`).toBe(true);

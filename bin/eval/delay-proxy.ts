@@ -53,19 +53,39 @@ export class DelayProxy {
     this.forward(upstream, client, o);
   }
 
-  /** Bytes from `from` reach `to` after half the round trip plus half a jitter draw, in order. */
+  /**
+   * Bytes from `from` reach `to` after half the round trip plus half a jitter draw, in order. One
+   * queue and at most one timer per direction: separate timers per chunk could fire out of order,
+   * since Node groups timers by duration and a later-armed, shorter one may run first.
+   */
   private forward(from: Socket, to: Socket, o: DelayProxyOptions): void {
-    let lastDueMs = 0;
-    from.on('data', (chunk: Buffer) => {
-      const due = Math.max(lastDueMs, performance.now() + (o.latencyMs + this.rng.uniform() * o.jitterMs) / 2);
-      lastDueMs = due;
-      const t = setTimeout(() => { this.timers.delete(t); if (!to.destroyed) to.write(chunk); }, Math.max(0, due - performance.now()));
-      this.timers.add(t);
-    });
-    from.on('end', () => {
-      const t = setTimeout(() => { this.timers.delete(t); to.end(); }, Math.max(0, lastDueMs - performance.now()));
-      this.timers.add(t);
-    });
+    const queue: Array<{ dueMs: number; chunk: Buffer | null }> = [];
+    let armed: NodeJS.Timeout | null = null;
+    const drain = (): void => {
+      if (armed !== null) { this.timers.delete(armed); armed = null; }
+      const now = performance.now();
+      while (queue.length > 0 && (queue[0] as { dueMs: number }).dueMs <= now) {
+        const { chunk } = queue.shift() as { dueMs: number; chunk: Buffer | null };
+        if (to.destroyed) continue;
+        if (chunk === null) to.end(); else to.write(chunk);
+      }
+      arm();
+    };
+    const arm = (): void => {
+      const head = queue[0];
+      if (armed !== null || head === undefined) return;
+      // Timers may fire up to 1 ms early after rounding; drain re-arms until the head is due.
+      armed = setTimeout(drain, Math.max(1, Math.ceil(head.dueMs - performance.now())));
+      this.timers.add(armed);
+    };
+    const push = (chunk: Buffer | null, delayMs: number): void => {
+      const last = queue[queue.length - 1];
+      const due = Math.max(last?.dueMs ?? 0, performance.now() + delayMs);
+      queue.push({ dueMs: due, chunk });
+      arm();
+    };
+    from.on('data', (chunk: Buffer) => push(chunk, (o.latencyMs + this.rng.uniform() * o.jitterMs) / 2));
+    from.on('end', () => push(null, 0));
   }
 
   async close(): Promise<void> {

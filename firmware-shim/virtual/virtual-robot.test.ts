@@ -272,13 +272,19 @@ describe('VirtualRobot when its own process stalls', () => {
     heartbeat();
     await until(() => heartbeats() === 1);
     /** Advances the clock by `ms` in `steps` equal steps inside one synchronous block, the host
-     * writing a HEARTBEAT after each of the first `beats` steps; then waits for the late wake. */
+     * making a HEARTBEAT after each of the first `beats` steps; then waits for the late wake. The
+     * HEARTBEATs go to the slave in one write: separate writes are separate pushes to the master,
+     * and a read between two of the kernel's pushes would take only the first frames (spread over
+     * the whole stall, their gaps would trip the watchdog). To the robot, whose clock is frozen
+     * during the block, one write and several are the same input. */
     const stall = async (ms: number, steps: number, beats: number) => {
       const before = heartbeats();
+      const pending: Uint8Array[] = [];
       for (let s = 1; s <= steps; s++) {
         nowUs += (ms * 1000) / steps;
-        if (s <= beats) heartbeat();
+        if (s <= beats) pending.push(enc.encode(MsgType.HEARTBEAT, { hostState: 0 }, 0).slice());
       }
+      if (pending.length > 0) fs.writeSync(fd, Buffer.concat(pending));
       const wakes = robot.loopWakes;
       await until(() => heartbeats() === before + beats && robot.loopWakes > wakes);
     };
