@@ -176,3 +176,30 @@ export function schemaFor(topic: string): { name: string; schema: object } {
 export interface RecordingSink {
   publish(topic: string, logTimeNs: bigint, message: object): void;
 }
+
+/** What the recorder reports about itself (state summaries, the dashboard, `spinal dataset inspect`). */
+export interface RecorderStatus {
+  /** Full recording on (the black-box ring runs whenever the recorder exists). */
+  recording: boolean;
+  /** Bytes of recordings on disk in the recording directory, and the quota they are kept under. */
+  diskBytes: number;
+  quotaBytes: number;
+  files: number;
+  /** The open episode's index, or null between episodes. */
+  episode: number | null;
+  /** Black-box saves made since start (e-stops and faults with full recording off). */
+  blackBoxSaves: number;
+  /** Messages dropped because the writer fell behind (the control path never waits for it). */
+  dropped: number;
+  /** Why recording stopped, when it did (disk error, quota too small for one file…). */
+  error: string | null;
+}
+
+/** An operator's mark on the open episode, from the dashboard. */
+export interface EpisodeMarkRequest {
+  outcome: 'success' | 'failure' | 'intervention';
+  /** End the episode with this outcome (true) or only mark it (false). */
+  end: boolean;
+  note?: string;
+  operator: string;
+}
