@@ -136,7 +136,8 @@ program
   .option('--json <file>', 'also write the report as JSON')
   .option('--only <checks>', `comma-separated checks besides handshake and config (${CHECK_IDS.join(', ')})`)
   .option('--baud <rate>', "baud rate (default: the profile's)", positiveInt('--baud'))
-  .action(async (o: { port: string; profile: string; yes?: boolean; json?: string; only?: string; baud?: number }) => {
+  .option('--ack-timeout <ms>', 'how long an ACK may take (default 500); more for slow USB bridges or an emulator such as QEMU, which holds host bytes up to about a second', positiveInt('--ack-timeout'))
+  .action(async (o: { port: string; profile: string; yes?: boolean; json?: string; only?: string; baud?: number; ackTimeout?: number }) => {
     checkProfile(o.profile);
     try {
       process.exitCode = await runConformanceCli({ ...o, software: { ...EDGE_SOFTWARE_VERSION } });

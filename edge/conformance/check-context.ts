@@ -25,6 +25,9 @@ export interface CheckContext {
   /** CONFIG built from the profile (its limits, watchdog and STATE rate). */
   config: ConfigMsg;
   software: { major: number; minor: number; patch: number };
+  /** How long an ACK (and a STATE showing its effect) may take: ACK_TIMEOUT_MS unless the user
+   * gives more for a slow bridge or an emulator (QEMU holds host bytes for up to about a second). */
+  ackTimeoutMs: number;
 }
 
 /** Builder for one check's result. */
@@ -47,6 +50,8 @@ function round(v: number): number {
   return Number.isInteger(v) ? v : Math.round(v * 1000) / 1000;
 }
 
+/** The default ACK wait: a bare-metal MCU answers within a loop or two; 500 ms leaves room for
+ * USB-serial latency and a busy host. */
 export const ACK_TIMEOUT_MS = 500;
 export const HELLO_TIMEOUT_MS = 1000;
 /** The longest a controlled stop may take (SPEC §4). */

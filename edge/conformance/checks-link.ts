@@ -7,7 +7,7 @@ import {
   AckResult, FrameEncoder, MsgType, PROTOCOL_MAJOR, ResetWhat, Status, type ConfigMsg,
 } from '../../proto/wire/index.js';
 import { buildHostHello, checkMcuHello } from '../serial/handshake.js';
-import { ACK_TIMEOUT_MS, HELLO_TIMEOUT_MS, Outcome, hex, usSince, type CheckContext, type CheckResult } from './check-context.js';
+import { HELLO_TIMEOUT_MS, Outcome, hex, usSince, type CheckContext, type CheckResult } from './check-context.js';
 import { hostNowUs, WireSession, type Rx } from './wire-session.js';
 
 export async function checkHandshake(c: CheckContext): Promise<CheckResult> {
@@ -54,7 +54,7 @@ export async function sendConfig(c: CheckContext, cfg: ConfigMsg): Promise<{ ack
   const from = s.received.length;
   const t0 = hostNowUs();
   const seq = s.send(MsgType.CONFIG, cfg);
-  const ack = await s.waitForType(MsgType.ACK, ACK_TIMEOUT_MS, (m) => m.ackedType === MsgType.CONFIG && m.ackedSeq === seq, from);
+  const ack = await s.waitForType(MsgType.ACK, c.ackTimeoutMs, (m) => m.ackedType === MsgType.CONFIG && m.ackedSeq === seq, from);
   return { ack, ms: ack ? (ack.hostUs - t0) / 1000 : Number.NaN, seq };
 }
 
@@ -62,23 +62,23 @@ export async function checkConfig(c: CheckContext): Promise<CheckResult> {
   const o = new Outcome('config', 'CONFIG answered with ACK; refused CONFIGs answered with result 2 (§3 CONFIG, §4)');
   const s = c.session;
   const { ack, ms, seq } = await sendConfig(c, c.config);
-  if (!ack) return o.fail(`no ACK for CONFIG seq ${seq} within ${ACK_TIMEOUT_MS} ms`);
+  if (!ack) return o.fail(`no ACK for CONFIG seq ${seq} within ${c.ackTimeoutMs} ms`);
   o.figure('ackMs', ms).figure('result', ack.msg.result);
   if (ack.msg.result !== AckResult.OK) return o.fail(`CONFIG from the profile refused with ACK result ${ack.msg.result}`);
-  const configured = await s.waitForState((st) => (st.status & Status.CONFIGURED) !== 0, ACK_TIMEOUT_MS);
-  if (!configured) return o.fail(`no STATE with CONFIGURED within ${ACK_TIMEOUT_MS} ms of the ACK`);
+  const configured = await s.waitForState((st) => (st.status & Status.CONFIGURED) !== 0, c.ackTimeoutMs);
+  if (!configured) return o.fail(`no STATE with CONFIGURED within ${c.ackTimeoutMs} ms of the ACK`);
   // Another joint count: refused, and it must change nothing.
   const wrongN = { ...c.config, jointCount: c.config.jointCount + 1 };
   const refused = await sendConfig(c, wrongN);
   o.figure('wrongJointCountResult', refused.ack?.msg.result ?? 'none');
-  if (!refused.ack) return o.fail(`no ACK within ${ACK_TIMEOUT_MS} ms for a CONFIG with ${wrongN.jointCount} joints (every CONFIG is answered)`);
+  if (!refused.ack) return o.fail(`no ACK within ${c.ackTimeoutMs} ms for a CONFIG with ${wrongN.jointCount} joints (every CONFIG is answered)`);
   if (refused.ack.msg.result !== AckResult.BAD_VALUE) return o.fail(`CONFIG with ${wrongN.jointCount} joints answered result ${refused.ack.msg.result}, expected 2 (bad value)`);
   // A body that does not fit (pos_min above pos_max): BODY_ERROR, still answered.
   const from = s.received.length;
   const badSeq = s.sendBody(MsgType.CONFIG, [0, 0, 0, 0, 1, 0, 0, 0, 10, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f]);
-  const badAck = await s.waitForType(MsgType.ACK, ACK_TIMEOUT_MS, (m) => m.ackedType === MsgType.CONFIG && m.ackedSeq === badSeq, from);
+  const badAck = await s.waitForType(MsgType.ACK, c.ackTimeoutMs, (m) => m.ackedType === MsgType.CONFIG && m.ackedSeq === badSeq, from);
   o.figure('bodyErrorResult', badAck?.msg.result ?? 'none');
-  if (!badAck) return o.fail(`no ACK within ${ACK_TIMEOUT_MS} ms for a CONFIG whose body was refused (pos_min above pos_max)`);
+  if (!badAck) return o.fail(`no ACK within ${c.ackTimeoutMs} ms for a CONFIG whose body was refused (pos_min above pos_max)`);
   if (badAck.msg.result !== AckResult.BAD_VALUE) return o.fail(`a CONFIG with pos_min above pos_max answered result ${badAck.msg.result}, expected 2`);
   return o.pass(`ACK 0 in ${ms.toFixed(1)} ms, CONFIGURED set; wrong joint count and a bad body answered with result 2`);
 }
@@ -177,7 +177,7 @@ export async function sendReset(c: CheckContext, what: number, token: number): P
   const s = c.session;
   const from = s.received.length;
   const seq = s.send(MsgType.RESET, { what, token });
-  return s.waitForType(MsgType.ACK, ACK_TIMEOUT_MS, (m) => m.ackedType === MsgType.RESET && m.ackedSeq === seq, from);
+  return s.waitForType(MsgType.ACK, c.ackTimeoutMs, (m) => m.ackedType === MsgType.RESET && m.ackedSeq === seq, from);
 }
 
 export async function checkResetToken(c: CheckContext): Promise<CheckResult> {
@@ -185,16 +185,16 @@ export async function checkResetToken(c: CheckContext): Promise<CheckResult> {
   const s = c.session;
   const token = 0x5ec01234;
   const ack = await sendReset(c, ResetWhat.ESTOP | ResetWhat.WATCHDOG, token);
-  if (!ack) return o.fail(`no ACK within ${ACK_TIMEOUT_MS} ms for RESET token ${hex(token)}`);
+  if (!ack) return o.fail(`no ACK within ${c.ackTimeoutMs} ms for RESET token ${hex(token)}`);
   o.figure('tokenSent', hex(token)).figure('detail', hex(ack.msg.detail)).figure('result', ack.msg.result);
   if (ack.msg.detail !== token) return o.fail(`ACK detail ${hex(ack.msg.detail)}, token sent ${hex(token)}`);
   if (ack.msg.result !== AckResult.OK) return o.fail(`RESET with nothing latched answered result ${ack.msg.result}, expected 0`);
   const token2 = 0x5ec05678;
   const from = s.received.length;
   const seq = s.sendBody(MsgType.RESET, [0x80, 0, 0, 0, 0x78, 0x56, 0xc0, 0x5e]);
-  const refused = await s.waitForType(MsgType.ACK, ACK_TIMEOUT_MS, (m) => m.ackedType === MsgType.RESET && m.ackedSeq === seq, from);
+  const refused = await s.waitForType(MsgType.ACK, c.ackTimeoutMs, (m) => m.ackedType === MsgType.RESET && m.ackedSeq === seq, from);
   o.figure('unknownBitsResult', refused?.msg.result ?? 'none').figure('unknownBitsDetail', refused ? hex(refused.msg.detail) : 'none');
-  if (!refused) return o.fail(`no ACK within ${ACK_TIMEOUT_MS} ms for a RESET with unknown bits (what 0x80)`);
+  if (!refused) return o.fail(`no ACK within ${c.ackTimeoutMs} ms for a RESET with unknown bits (what 0x80)`);
   if (refused.msg.result !== AckResult.BAD_VALUE) return o.fail(`RESET with unknown bits answered result ${refused.msg.result}, expected 2`);
   if (refused.msg.detail !== token2) return o.fail(`refused RESET: ACK detail ${hex(refused.msg.detail)}, token sent ${hex(token2)} (SPEC 1.1 echoes it)`);
   return o.pass(`token ${hex(token)} echoed with result 0; unknown bits refused with result 2, token echoed`);
@@ -207,7 +207,7 @@ export async function checkFaults(c: CheckContext): Promise<CheckResult> {
   const faults = st.msg.faults;
   o.figure('faults', hex(faults)).figure('jointFaultMask', hex(st.msg.jointFaultMask));
   const ack = await sendReset(c, ResetWhat.FAULTS, 0xfa0175);
-  if (!ack) return o.fail(`no ACK within ${ACK_TIMEOUT_MS} ms for RESET bit 1`);
+  if (!ack) return o.fail(`no ACK within ${c.ackTimeoutMs} ms for RESET bit 1`);
   o.figure('result', ack.msg.result);
   if (ack.msg.result === AckResult.OK) return o.pass(`faults ${hex(faults)} (joints ${hex(st.msg.jointFaultMask)}); RESET bit 1 accepted`);
   if (ack.msg.result === AckResult.REFUSED_UNSAFE && faults !== 0) return o.pass(`faults ${hex(faults)} persist; RESET bit 1 refused as unsafe (result 1), as it must be`);

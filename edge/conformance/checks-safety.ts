@@ -9,7 +9,7 @@ import {
   type StateMsg,
 } from '../../proto/wire/index.js';
 import type { HeartbeatPump} from './check-context.js';
-import { ACK_TIMEOUT_MS, Outcome, STOP_LIMIT_MS, bareCommand, hex, usSince, type CheckContext, type CheckResult } from './check-context.js';
+import { Outcome, STOP_LIMIT_MS, bareCommand, hex, usSince, type CheckContext, type CheckResult } from './check-context.js';
 import { sendConfig, sendReset } from './checks-link.js';
 import type { ClampPlan } from './motion-plan.js';
 import { hostNowUs, WireSession, type Rx } from './wire-session.js';
@@ -21,7 +21,7 @@ const stopping = (s: StateMsg): boolean => (s.status & Status.STOPPING) !== 0;
 /** Drives on in HOLD (where they are); resolves to the STATE that shows them enabled, or null. */
 async function holdInPlace(c: CheckContext): Promise<Rx<typeof MsgType.STATE> | null> {
   c.session.send(MsgType.COMMAND, bareCommand(CommandMode.HOLD));
-  return c.session.waitForState((s) => enabled(s) && !latched(s), ACK_TIMEOUT_MS);
+  return c.session.waitForState((s) => enabled(s) && !latched(s), c.ackTimeoutMs);
 }
 
 export function estopCheck(category: 0 | 1 | 2, pump: HeartbeatPump) {
@@ -29,7 +29,7 @@ export function estopCheck(category: 0 | 1 | 2, pump: HeartbeatPump) {
     const o = new Outcome(`estop-cat${category}`, `host ESTOP category ${category} stops, latches, ignores COMMAND until RESET bit 0 (§3 ESTOP, §4)`);
     const s = c.session;
     pump.start();
-    if (!(await holdInPlace(c))) return o.fail(`drives did not report MOTORS_ENABLED within ${ACK_TIMEOUT_MS} ms of COMMAND HOLD`);
+    if (!(await holdInPlace(c))) return o.fail(`drives did not report MOTORS_ENABLED within ${c.ackTimeoutMs} ms of COMMAND HOLD`);
     const from = s.received.length;
     const t0 = hostNowUs();
     s.send(MsgType.ESTOP, { category, source: EstopSource.HOST, reason: EstopReason.NONE });
@@ -58,7 +58,7 @@ export function estopCheck(category: 0 | 1 | 2, pump: HeartbeatPump) {
     const token = 0xe5700000 + category;
     const ack = await sendReset(c, ResetWhat.ESTOP, token);
     if (!ack || ack.msg.result !== AckResult.OK || ack.msg.detail !== token) {
-      return o.fail(ack ? `RESET bit 0 answered result ${ack.msg.result} detail ${hex(ack.msg.detail)} (token ${hex(token)})` : `no ACK for RESET bit 0 within ${ACK_TIMEOUT_MS} ms`);
+      return o.fail(ack ? `RESET bit 0 answered result ${ack.msg.result} detail ${hex(ack.msg.detail)} (token ${hex(token)})` : `no ACK for RESET bit 0 within ${c.ackTimeoutMs} ms`);
     }
     const clear = await s.waitForState((st) => !latched(st), 300);
     if (!clear) return o.fail('ESTOP_LATCHED still set 300 ms after an accepted RESET');
@@ -72,7 +72,7 @@ export function malformedEstopCheck(pump: HeartbeatPump) {
     const o = new Outcome('malformed-estop', 'an ESTOP with a bad body still stops as category 0 and is reported (§3 ESTOP fail-safe rule)');
     const s = c.session;
     pump.start();
-    if (!(await holdInPlace(c))) return o.fail(`drives did not report MOTORS_ENABLED within ${ACK_TIMEOUT_MS} ms of COMMAND HOLD`);
+    if (!(await holdInPlace(c))) return o.fail(`drives did not report MOTORS_ENABLED within ${c.ackTimeoutMs} ms of COMMAND HOLD`);
     const from = s.received.length;
     s.sendBody(MsgType.ESTOP, [7, 0, 0, 0]); // category 7
     const report = await s.waitForType(MsgType.ESTOP, 300, () => true, from);
@@ -96,7 +96,7 @@ export function clampingCheck(pump: HeartbeatPump, plan: () => ClampPlan | strin
     const s = c.session;
     pump.start();
     const hold = await holdInPlace(c);
-    if (!hold) return o.fail(`drives did not report MOTORS_ENABLED within ${ACK_TIMEOUT_MS} ms of COMMAND HOLD`);
+    if (!hold) return o.fail(`drives did not report MOTORS_ENABLED within ${c.ackTimeoutMs} ms of COMMAND HOLD`);
     const p = plan();
     if (typeof p === 'string') return o.fail(p);
     const { ack } = await sendConfig(c, p.config);
@@ -152,7 +152,7 @@ export function watchdogCheck(pump: HeartbeatPump) {
 
 async function tripWatchdog(c: CheckContext, o: Outcome, wd: number, pump: HeartbeatPump): Promise<CheckResult> {
   const s = c.session;
-  if (!(await holdInPlace(c))) return o.fail(`drives did not report MOTORS_ENABLED within ${ACK_TIMEOUT_MS} ms of COMMAND HOLD`);
+  if (!(await holdInPlace(c))) return o.fail(`drives did not report MOTORS_ENABLED within ${c.ackTimeoutMs} ms of COMMAND HOLD`);
   pump.stop();
   const from = s.received.length;
   // The TIME_SYNC_REQ rides in the same write as the last HEARTBEAT, just before it: its t1 is

@@ -13,6 +13,7 @@ export interface ConformanceCliOptions {
   json?: string;
   only?: string;
   baud?: number;
+  ackTimeout?: number;
   software: { major: number; minor: number; patch: number };
 }
 
@@ -45,6 +46,7 @@ export async function runConformanceCli(o: ConformanceCliOptions): Promise<numbe
   const report = await runConformance({
     port: o.port, profile, software: o.software,
     ...(o.baud !== undefined ? { baudRate: o.baud } : {}),
+    ...(o.ackTimeout !== undefined ? { ackTimeoutMs: o.ackTimeout } : {}),
     ...(only ? { only } : {}),
     ...(o.json !== undefined ? { json: o.json } : {}),
     confirm: async (plan) => {

@@ -10,7 +10,7 @@ import type { RobotProfile } from '../../hardware/index.js';
 import { buildConfig } from '../serial/handshake.js';
 import { SerialPortTransport } from '../serial/serialport-transport.js';
 import type { Transport } from '../serial/transport.js';
-import { HeartbeatPump, bareCommand, type CheckContext, type CheckResult } from './check-context.js';
+import { ACK_TIMEOUT_MS, HeartbeatPump, bareCommand, type CheckContext, type CheckResult } from './check-context.js';
 import { checkConfig, checkFaults, checkHandshake, checkLineErrors, checkResetToken, checkStateRate, checkTimeSync, checkVersionRefusal } from './checks-link.js';
 import { clampingCheck, estopCheck, malformedEstopCheck, watchdogCheck } from './checks-safety.js';
 import { describeMotion, planClampMotion } from './motion-plan.js';
@@ -40,6 +40,8 @@ export interface ConformanceOptions {
   out: (line: string) => void;
   json?: string;
   software?: { major: number; minor: number; patch: number };
+  /** ACK wait, ms (default ACK_TIMEOUT_MS); the report states it when it is not the default. */
+  ackTimeoutMs?: number;
   /** Injected for tests; default a SerialPortTransport on `port`. */
   transport?: Transport;
 }
@@ -80,7 +82,9 @@ export async function runConformance(o: ConformanceOptions): Promise<Conformance
     // profile's timeout for its duration.
     config: buildConfig(profile, Math.max(WORKING_WATCHDOG_MS, profile.serial.watchdogMs), profile.serial.stateRateHz),
     software: o.software ?? { major: 0, minor: 1, patch: 0 },
+    ackTimeoutMs: o.ackTimeoutMs ?? ACK_TIMEOUT_MS,
   };
+  if (c.ackTimeoutMs !== ACK_TIMEOUT_MS) o.out(`  (ACK wait ${c.ackTimeoutMs} ms instead of ${ACK_TIMEOUT_MS} ms, as asked)`);
   const pump = new HeartbeatPump(session, c.config.watchdogMs);
   const checks: Record<CheckId, (ctx: CheckContext) => Promise<CheckResult>> = {
     'handshake': checkHandshake,

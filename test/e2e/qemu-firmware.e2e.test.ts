@@ -25,6 +25,7 @@ import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseEdgeConfig } from '../../edge/config.js';
+import { CHECK_IDS, runConformance } from '../../edge/conformance/run-conformance.js';
 import { startEdgeDaemon, type EdgeDaemon } from '../../edge/daemon.js';
 import { spawnNodeChild, spawnProgram } from '../../edge/process/tethered-child.js';
 import { armToolchain, buildImage, getBoard } from '../../firmware-shim/c/ports/build-ports.js';
@@ -229,6 +230,29 @@ describe.skipIf(!available)('the mps2-an386 firmware image under QEMU, through t
     daemon = null;
   }, 90_000);
 
+  it('passes spinal conformance, with an ACK wait for QEMU, on every check but the 1 kHz STATE rate', async () => {
+    // QEMU's timer interrupts merge when the host deschedules it, so the profile's 1 kHz STATE comes
+    // out at 750-870 Hz here: the state-rate check rightly fails and is left out. Its ACKs can wait
+    // behind bytes QEMU holds (see WATCHDOG_MS), hence the 2 s ACK wait.
+    // The image as it ships (the profile's own limits), not this file's narrowed one: the
+    // conformance tool configures the profile's limits and expects them accepted.
+    const shipped = join(dir, 'image-shipped', `${PROFILE}.elf`);
+    buildImage({ board: getBoard('mps2-an386'), profile: PROFILE, out: shipped });
+    const ttyShipped = join(dir, 'shipped.tty');
+    const own = new QemuRobot({ image: shipped, linkPath: ttyShipped, spawn: spawnProgram });
+    const only = CHECK_IDS.filter((id) => id !== 'state-rate');
+    const lines: string[] = [];
+    let report;
+    try {
+      await own.start();
+      report = await runConformance({ port: ttyShipped, profile: getProfile(PROFILE), only, ackTimeoutMs: 2000, confirm: async () => true, out: (l) => void lines.push(l) });
+    } finally {
+      await own.stop();
+    }
+    expect(report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.detail}`), lines.join('\n')).toEqual([]);
+    expect(report.checks.map((c) => c.id)).toEqual(only);
+    expect(lines[0]).toMatch(/ACK wait 2000 ms instead of 500 ms/);
+  }, 90_000);
 });
 
 describe.skipIf(!available)('spinal sim --firmware qemu', () => {
