@@ -40,13 +40,17 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop channel on t
 
   it('broker gone while ACTIVE: the configured stop reaches the firmware, is reported after the reconnect, and stays latched', async () => {
     broker = await startBroker(kind);
-    const r = robot = await startSupervisedRobot(broker.url, { linkLossTimeoutMs: 500, category: 2 });
+    // Through a proxy, so that the robot comes back only once the observer below has subscribed
+    // (the reports are QoS 1 events, not retained: a subscriber that comes later would miss them).
+    proxy = await startProxy(broker.port);
+    const link = proxy;
+    const r = robot = await startSupervisedRobot(proxy.url, { linkLossTimeoutMs: 500, category: 2 });
     await waitFor('MQTT connected', () => r.mqtt.connected, 10_000);
     r.activate();
     await waitFor('plant moving under host control', () => r.rig.robot.plant.mode === 'velocity', 5000).catch((e: Error) => { throw new Error(`${e.message}; supervisor ${r.supervisor.state} ${r.supervisor.latchedCause}, firmware estops ${JSON.stringify(r.estops)}, plant ${r.rig.robot.plant.mode}, latched ${r.rig.robot.estopLatched}`); });
 
     let downAtMs = Number.NaN;
-    await broker.restart(1500, () => { downAtMs = performance.now(); });
+    await broker.restart(1500, () => { downAtMs = performance.now(); link.refuse(true); });
     // The stop happened while the broker was away.
     expect(r.estops).toHaveLength(1);
     expect(r.estops[0]).toMatchObject({ category: 2, source: EstopSource.HOST, reason: EstopReason.MQTT_LINK, malformed: false });
@@ -57,6 +61,8 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('remote e-stop channel on t
 
     alice = await connectUser(broker.url, 'alice');
     const events = await eventsOf(alice);
+    expect(r.mqtt.connected).toBe(false);
+    link.refuse(false);
     await waitFor('robot reconnected', () => r.mqtt.connected, 10_000);
     await waitFor('stop reported after the reconnect', () => events.some((e) => e.kind === 'mqtt-link-lost') && events.some((e) => e.kind === 'transition' && e.to === 'ESTOP'), 10_000);
     const lost = events.find((e) => e.kind === 'mqtt-link-lost');
