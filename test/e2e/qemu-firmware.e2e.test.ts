@@ -33,7 +33,7 @@ import { hardLimits } from '../../firmware-shim/virtual/mcu.js';
 import { findProgram, QemuRobot, type McuProbe } from '../../firmware-shim/qemu/index.js';
 import { getProfile } from '../../hardware/index.js';
 import { robotTopics } from '../../proto/mqtt/index.js';
-import { CommandMode as Mode, ResetWhat, Status, newCommand } from '../../proto/wire/index.js';
+import { CommandMode as Mode, ResetWhat, StateFlag, Status, newCommand } from '../../proto/wire/index.js';
 import type { StateEvent } from '../../edge/serial/serial-link-types.js';
 import { waitFor } from './link-harness.js';
 import { spinalArgv } from './spinal-cli.js';
@@ -161,8 +161,11 @@ describe.skipIf(!available)('the mps2-an386 firmware image under QEMU, through t
     // Streaming: after the first frame (the port may open mid-frame), no CRC error either way.
     let states = 0;
     const measured = new Int32Array(7);
+    // SPEC 1.1's IMU sample counter, of the frames that carry IMU data: each STATE is a new sample.
+    const imuSamples: number[] = [];
     const onState = (ev: StateEvent): void => {
       measured.set(ev.msg.position.subarray(0, 7));
+      if ((ev.msg.flags & StateFlag.IMU) !== 0) imuSamples.push(ev.msg.imuSample);
       states++;
     };
     d.link.on('state', onState);
@@ -174,6 +177,8 @@ describe.skipIf(!available)('the mps2-an386 firmware image under QEMU, through t
     await waitFor('200 STATE frames', () => states >= 200, 30_000);
     d.link.off('state', onState);
     expect(d.link.health().decoder.crcErrors).toBe(hostCrc);
+    expect(imuSamples.length).toBeGreaterThan(0);
+    expect(imuSamples.every((n, i) => n !== 0 && (i === 0 || n !== imuSamples[i - 1]))).toBe(true);
     const after = await waitProbe('commands obeyed meanwhile', (p) => p.commandsObeyed > (before?.commandsObeyed ?? 0));
     expect(after.crcErrors).toBe(0);
     expect(after.resyncs).toBe(0);

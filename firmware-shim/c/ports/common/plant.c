@@ -25,6 +25,8 @@ static uint8_t mode = SPINAL_DRIVE_DISABLE;
 static float ramp_scale;
 static uint32_t last_us;
 static uint32_t rng = 0x2545F491u;
+/* IMU samples taken (STATE.imu_sample): from 1, skipping 0 on wrap, since 0 means "no counter". */
+static uint16_t imu_samples;
 
 static float clampf(float x, float lo, float hi) { return x < lo ? lo : x > hi ? hi : x; }
 
@@ -205,11 +207,16 @@ void plant_read(spinal_state_t *st, uint32_t now_us)
         static const float up[3] = { 0.0f, 0.0f, GRAVITY };
         float a[3];
         int k;
+        imu_samples = (uint16_t)(imu_samples + 1u);
+        if (imu_samples == 0u) imu_samples = 1u;
+        st->imu_sample = imu_samples;
         rotate_inverse(pimu->mount, up, a);
         for (k = 0; k < 3; k++) {
             st->accel[k] = pimu->accel_scale * a[k] + pimu->accel_noise * normal();
             st->gyro[k] = pimu->gyro_bias[k] + pimu->gyro_noise * normal();
         }
         for (k = 0; k < 4; k++) st->quat[k] = pimu->fused ? pimu->mount[k] : __builtin_nanf("");
+    } else {
+        st->imu_sample = 0u;
     }
 }
