@@ -123,8 +123,11 @@ export class ChatClient {
       const responseFormat = format === 'json_schema'
         ? { type: 'json_schema', json_schema: { name: req.schemaName, strict: true, schema: req.schema } }
         : { type: 'json_object', schema: req.schema };
+      // json_object constrains to JSON only: the schema goes in the system message as well.
+      const messages = format === 'json_schema' ? req.messages : req.messages.map((m, i) => (
+        i === 0 && m.role === 'system' && typeof m.content === 'string' ? { ...m, content: `${m.content}\nIts JSON Schema: ${JSON.stringify(req.schema)}` } : m));
       const body = JSON.stringify({
-        model: this.o.model, messages: req.messages, response_format: responseFormat,
+        model: this.o.model, messages, response_format: responseFormat,
         max_tokens: req.maxTokens, temperature: req.temperature, stream: false,
       });
       let res: Response;

@@ -23,7 +23,7 @@ export interface PlanContext {
 
 const f = (v: number): string => Number(v.toFixed(4)).toString();
 
-export function systemPrompt(robot: RobotJoints, maxSubtasks: number, schemaText: string | null): string {
+export function systemPrompt(robot: RobotJoints, maxSubtasks: number): string {
   const joints = robot.names.map((n, j) => `  ${j}: ${n} [${f(robot.lower[j] as number)}, ${f(robot.upper[j] as number)}] rad`).join('\n');
   const poses = [...robot.poses.entries()].map(([n, q]) => `  ${n}: [${q.map(f).join(', ')}]`).join('\n');
   return [
@@ -39,11 +39,10 @@ export function systemPrompt(robot: RobotJoints, maxSubtasks: number, schemaText
     'Give every subtask a short "text" saying what it does. Plan only what remains to be done; '
       + 'set "done" true with no subtasks when the instruction is already complete.',
     'Reply with one JSON object: {"done": boolean, "subtasks": [{"kind", "text", "pose", "joints", "deltas", "waitMs"}]}.',
-    ...(schemaText !== null ? [`Its JSON Schema: ${schemaText}`] : []),
   ].join('\n');
 }
 
-export function planMessages(robot: RobotJoints, maxSubtasks: number, schemaText: string | null, c: PlanContext): ChatMessage[] {
+export function planMessages(robot: RobotJoints, maxSubtasks: number, c: PlanContext): ChatMessage[] {
   const lines = [
     `Instruction: ${c.instruction}`,
     `Joint positions now (rad): [${c.state.map(f).join(', ')}]`,
@@ -58,7 +57,7 @@ export function planMessages(robot: RobotJoints, maxSubtasks: number, schemaText
   const parts: ContentPart[] = [{ type: 'text', text: lines.join('\n') }];
   if (c.imageUrl !== null) parts.push({ type: 'image_url', image_url: { url: c.imageUrl } });
   return [
-    { role: 'system', content: systemPrompt(robot, maxSubtasks, schemaText) },
+    { role: 'system', content: systemPrompt(robot, maxSubtasks) },
     { role: 'user', content: parts },
   ];
 }

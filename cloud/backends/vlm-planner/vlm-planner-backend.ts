@@ -286,8 +286,7 @@ export class VlmPlannerBackend implements BrainBackend {
       const img = await this.imager.dataUrl(s.frame);
       if (img.ok) imageUrl = img.dataUrl; else imageNote = img.message;
     }
-    const schemaText = this.client.responseFormat === 'json_object' ? JSON.stringify(s.schema) : null;
-    const messages = planMessages(s.joints, this.o.maxSubtasks, schemaText, { instruction: s.instruction, state: stateAtCall, reason, previous, imageUrl, imageNote });
+    const messages = planMessages(s.joints, this.o.maxSubtasks, { instruction: s.instruction, state: stateAtCall, reason, previous, imageUrl, imageNote });
     try {
       const reply = await this.client.complete({ messages, schemaName: 'robot_plan', schema: s.schema, maxTokens: this.o.maxTokens, temperature: this.o.temperature }, this.o.timeoutMs, signal);
       return { kind: 'reply', content: reply.content };
