@@ -106,7 +106,7 @@ export const scenario: Scenario = {
       await t.next('plan');
       if (i > 20) rtt.push((nowNs() - t0) / 1e6);
     }
-    const calls = b.counters()['calls'] ?? 0;
+    const calls = b.stats().calls;
     t.end(); client.close();
     await srv.stop();
     await slow.close();

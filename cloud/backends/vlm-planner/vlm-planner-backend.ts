@@ -104,7 +104,9 @@ export class VlmPlannerBackend implements BrainBackend {
   private readonly client: ChatClient;
   private readonly imager: FrameImager;
   private readonly o: Required<Omit<VlmPlannerOptions, 'apiKey' | 'responseFormat' | 'cameraId' | 'imageDecoding' | 'clock'>> & Pick<VlmPlannerOptions, 'cameraId'>;
-  private readonly counts = { calls: 0, plans: 0, refused: 0, failed: 0, timeouts: 0, stale: 0, 'in-backoff': 0 };
+  /** Work dropped, by kind (exported as spinal_brain_backend_dropped_total{kind}). */
+  private readonly dropped = { refused: 0, failed: 0, timeouts: 0, stale: 0, 'in-backoff': 0 };
+  private readonly made = { calls: 0, plans: 0 };
   private closed = false;
 
   constructor(o: VlmPlannerOptions) {
@@ -144,7 +146,12 @@ export class VlmPlannerBackend implements BrainBackend {
   }
 
   counters(): Record<string, number> {
-    return { ...this.counts };
+    return { ...this.dropped };
+  }
+
+  /** Model calls made and plans put in force, since the start. */
+  stats(): { calls: number; plans: number } {
+    return { ...this.made };
   }
 
   /** The plan's progress for operators: "subtask 2/3: <text>", or why the robot holds. */
@@ -208,7 +215,7 @@ export class VlmPlannerBackend implements BrainBackend {
     s.frame = this.frameOf(r.observation.frames);
     if (s.taskId !== r.task.taskId) this.newTask(s, r.task.taskId, r.task.instruction, now);
     if (s.plan !== null && !s.plan.done && now - s.plan.arrivedMs > this.o.maxPlanAgeMs) {
-      this.counts.stale++;
+      this.dropped.stale++;
       this.hold(s, now, `holding: no new plan from the model for ${Math.round(now - s.plan.arrivedMs)} ms (vlm-planner maxPlanAgeMs ${this.o.maxPlanAgeMs})`, 'BACKEND_TIMEOUT');
     }
     const goal = s.runner.next(s.state, now);
@@ -260,14 +267,14 @@ export class VlmPlannerBackend implements BrainBackend {
 
   private maybeCall(s: PlannerSession, now: number): void {
     if (s.want === null || s.inFlight !== null || this.closed || s.instruction === '') return;
-    if (now < s.retryAtMs) { this.counts['in-backoff']++; return; }
+    if (now < s.retryAtMs) { this.dropped['in-backoff']++; return; }
     const reason = s.want;
     s.want = null;
     s.lastCallMs = now;
     const abort = new AbortController();
     s.abort = abort;
     s.calls++;
-    this.counts.calls++;
+    this.made.calls++;
     const generation = s.generation;
     const previous = s.plan !== null && !s.plan.done ? { texts: s.plan.texts, current: s.step } : null;
     const p = this.call(s, reason, previous, abort.signal).then(
@@ -283,8 +290,12 @@ export class VlmPlannerBackend implements BrainBackend {
     const stateAtCall = [...s.state];
     let imageUrl: string | null = null, imageNote: string | null = null;
     if (s.frame !== undefined) {
-      const img = await this.imager.dataUrl(s.frame);
-      if (img.ok) imageUrl = img.dataUrl; else imageNote = img.message;
+      try {
+        const img = await this.imager.dataUrl(s.frame);
+        if (img.ok) imageUrl = img.dataUrl; else imageNote = img.message;
+      } catch (e) {
+        imageNote = `the frame could not be prepared: ${(e as Error).message}`;
+      }
     }
     const messages = planMessages(s.joints, this.o.maxSubtasks, { instruction: s.instruction, state: stateAtCall, reason, previous, imageUrl, imageNote });
     try {
@@ -302,7 +313,7 @@ export class VlmPlannerBackend implements BrainBackend {
       const e = outcome.error;
       if (e.kind === 'refused' || e.kind === 'bad-reply') { this.refuse(s, now, e.message, e.kind === 'refused' ? 'BAD_INSTRUCTION' : 'BACKEND_FAILED'); return; }
       // The server's fault: the plan in force keeps running (up to maxPlanAgeMs); try again later.
-      if (e.kind === 'timeout') this.counts.timeouts++; else this.counts.failed++;
+      if (e.kind === 'timeout') this.dropped.timeouts++; else this.dropped.failed++;
       this.backoff(s, now, `retry after: ${e.message}`);
       const message = `vlm-planner: ${e.message}; ${s.plan !== null ? 'the robot keeps its current plan' : 'the robot holds'}`;
       s.notice = { code: e.kind === 'timeout' ? 'BACKEND_TIMEOUT' : 'BACKEND_FAILED', message };
@@ -315,7 +326,7 @@ export class VlmPlannerBackend implements BrainBackend {
     if (!built.ok) { this.refuse(s, now, built.reason, 'BACKEND_FAILED'); return; }
     s.failures = 0;
     s.retryAtMs = -Infinity;
-    this.counts.plans++;
+    this.made.plans++;
     if (built.texts.length === 0) {
       this.hold(s, now, `done: ${s.instruction}`);
       s.plan = { texts: [], arrivedMs: now, done: true };
@@ -334,7 +345,7 @@ export class VlmPlannerBackend implements BrainBackend {
 
   /** A reply that is no valid plan: the robot holds where it is; asked again after the back-off. */
   private refuse(s: PlannerSession, now: number, reason: string, code: Notice['code']): void {
-    this.counts.refused++;
+    this.dropped.refused++;
     this.hold(s, now, `holding: model output refused: ${reason}`, code);
     this.backoff(s, now, `retry after the last reply was refused: ${reason}`);
   }
