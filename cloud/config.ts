@@ -7,7 +7,8 @@
  *   "tls":      { "certFile": "server.pem", "keyFile": "server-key.pem", "caFile": "ca.pem" },  // omit: plaintext, loopback only
  *   "robots":   ["r1", "r2"],
  *   "backend":  { "kind": "reference" } | { "kind": "onnx", "model": "policy.onnx" }
- *             | { "kind": "triton", "address": "triton:8001", "model": "vla", "latentSpace": "acme/1" },
+ *             | { "kind": "triton", "address": "triton:8001", "model": "vla", "latentSpace": "acme/1" }
+ *             | { "kind": "vlm-planner", "baseUrl": "http://127.0.0.1:8000", "model": "Qwen/Qwen2.5-VL-7B-Instruct" },
  *   "batching": { "maxBatch": 64, "maxWaitMs": 2, "maxInFlight": 2 },
  *   "backendTimeoutMs": 500, "planValidityMs": 1000, "drainTimeoutMs": 5000,
  *   "keepalive": { "timeMs": 10000, "timeoutMs": 5000 },
@@ -110,11 +111,37 @@ const Gr00tBackendSchema = z.strictObject({
   ...Object.fromEntries(Object.entries(PolicyMappingFields).filter(([k]) => k !== 'actionColumns')) as Omit<typeof PolicyMappingFields, 'actionColumns'>,
 });
 
+/** A vision-language model behind an OpenAI-compatible chat-completions server
+ * (cloud/backends/vlm-planner; docs/policy-servers.md). */
+const VlmPlannerBackendSchema = z.strictObject({
+  kind: z.literal('vlm-planner'),
+  /** The server's root: {baseUrl}/v1/chat/completions and {baseUrl}/v1/models are called. */
+  baseUrl: z.string().regex(/^https?:\/\/[^/\s]+(\/[^\s]*)?$/, 'must be an http:// or https:// URL')
+    .refine((u) => !/\/v1\/?$/.test(u), 'give the server\'s root (e.g. http://127.0.0.1:8000), without /v1'),
+  model: z.string().min(1),
+  /** The environment variable that holds the API key (sent as Authorization: Bearer); omit: none. */
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  responseFormat: z.enum(['json_schema', 'json_object']).optional(),
+  timeoutMs: z.number().int().min(100).max(120_000).optional(),
+  /** Ask the model again this often while a plan runs; 0: only when a subtask completes or a call fails. */
+  replanIntervalMs: z.number().int().min(0).max(600_000).optional(),
+  /** A plan drives the robot at most this long without a newer one; then the robot holds. */
+  maxPlanAgeMs: z.number().int().min(1000).max(600_000).optional(),
+  maxSubtasks: z.number().int().min(1).max(64).optional(),
+  imageSize: z.strictObject({ width: z.number().int().min(8).max(4096), height: z.number().int().min(8).max(4096) }).optional(),
+  jpegQuality: z.number().int().min(1).max(100).optional(),
+  cameraId: z.string().min(1).optional(),
+  maxTokens: z.number().int().min(16).max(32_768).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  defaultControlHz: z.number().positive().max(10_000).optional(),
+  imageDecoding: ImageDecodingSchema.optional(),
+});
+
 export const CloudConfigSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(50051) }).default({ host: '127.0.0.1', port: 50051 }),
   tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1) }).optional(),
   robots: z.array(Id).min(1),
-  backend: z.discriminatedUnion('kind', [ReferenceBackendSchema, OnnxBackendSchema, TritonBackendSchema, OpenpiBackendSchema, Gr00tBackendSchema]).default({ kind: 'reference' }),
+  backend: z.discriminatedUnion('kind', [ReferenceBackendSchema, OnnxBackendSchema, TritonBackendSchema, OpenpiBackendSchema, Gr00tBackendSchema, VlmPlannerBackendSchema]).default({ kind: 'reference' }),
   batching: z.strictObject({
     maxBatch: z.number().int().min(1).max(4096).optional(),
     maxWaitMs: z.number().min(0).max(1000).optional(),

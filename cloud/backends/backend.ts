@@ -90,6 +90,12 @@ export interface BrainBackend {
    * late, ...), by kind, monotonic; exported as spinal_brain_backend_dropped_total{kind}.
    */
   counters?(): Record<string, number>;
+  /**
+   * What the backend is doing for this session, one line for operators (e.g. a planner's
+   * "subtask 2/3: <text>", or why the robot holds); reported in ListSessions and the dashboard.
+   * Optional; null or absent: nothing to say.
+   */
+  status?(sessionId: string): string | null;
   /** The session ended: forget its state. */
   endSession(sessionId: string): void;
   close(): Promise<void>;

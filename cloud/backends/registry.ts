@@ -7,6 +7,7 @@ import { createOpenpiBackend } from './openpi/openpi-backend.js';
 import { createGr00tBackend } from './gr00t/gr00t-backend.js';
 import { ReferenceBackend } from './reference/reference-backend.js';
 import { TritonBackend } from './triton/triton-backend.js';
+import { createVlmPlannerBackend } from './vlm-planner/vlm-planner-backend.js';
 
 type Factory<K extends BackendConfig['kind']> = (c: Extract<BackendConfig, { kind: K }>, deps: { clock?: Clock }) => Promise<BrainBackend>;
 
@@ -20,6 +21,17 @@ export const BACKENDS: { [K in BackendConfig['kind']]: Factory<K> } = {
   triton: ({ kind: _kind, ...c }) => TritonBackend.connect(dropUndefined(c)),
   openpi: async ({ kind: _kind, ...c }) => createOpenpiBackend(dropUndefined(c)),
   gr00t: async ({ kind: _kind, ...c }) => createGr00tBackend(dropUndefined(c)),
+  'vlm-planner': async ({ kind: _kind, apiKeyEnv, imageDecoding, ...c }, deps) => {
+    let apiKey: string | undefined;
+    if (apiKeyEnv !== undefined) {
+      apiKey = process.env[apiKeyEnv];
+      if (apiKey === undefined || apiKey === '') throw new Error(`backend.apiKeyEnv: the environment variable ${apiKeyEnv} is not set (it should hold the model server's API key)`);
+    }
+    return createVlmPlannerBackend({
+      ...dropUndefined(c), ...(apiKey !== undefined ? { apiKey } : {}), ...(imageDecoding !== undefined ? { imageDecoding } : {}),
+      ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
+    });
+  },
 };
 
 export function createBackend(c: BackendConfig, deps: { clock?: Clock } = {}): Promise<BrainBackend> {

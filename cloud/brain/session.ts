@@ -79,6 +79,7 @@ export class BrainSession {
       robotId: this.robotId, sessionId: this.sessionId, profileId: this.hello?.profileId ?? '',
       taskId: task.taskId, instruction: task.instruction, observations: this.counts.observations,
       plans: this.counts.plans, errors: this.counts.errors, connectedSinceUs: this.connectedSinceUs,
+      backendStatus: (this.hello !== null ? this.host.backend.status?.(this.sessionId) : null) ?? '',
     };
   }
 

@@ -14,7 +14,7 @@ class FakeBrain implements DashboardBrain {
     return { taskId: `t${this.tasks.length}`, instruction };
   }
   sessions(): ReturnType<DashboardBrain['sessions']> {
-    return [{ robotId: 'r1', sessionId: 's1', profileId: 'arm6-gripper', taskId: 't1', instruction: 'wave', observations: 10, plans: 9, errors: 0, connectedSinceUs: 0 }];
+    return [{ robotId: 'r1', sessionId: 's1', profileId: 'arm6-gripper', taskId: 't1', instruction: 'wave', observations: 10, plans: 9, errors: 0, connectedSinceUs: 0, backendStatus: 'subtask 1/2: raise the arm' }];
   }
 }
 
@@ -132,7 +132,7 @@ describe('dashboard HTTP server', () => {
     const cross = await post(base, '/api/robots/r1/task', { instruction: 'wave' }, { cookie: op, origin: 'http://evil.example' });
     expect(cross.status).toBe(403);
     const robots = await (await fetch(`${base}/api/robots`, { headers: { cookie: op } })).json();
-    expect(robots).toEqual({ robots: ['r1', 'r2'], brain: [{ robot: 'r1', session: 's1', profile: 'arm6-gripper', task: 'wave', observations: 10, plans: 9, errors: 0 }] });
+    expect(robots).toEqual({ robots: ['r1', 'r2'], brain: [{ robot: 'r1', session: 's1', profile: 'arm6-gripper', task: 'wave', status: 'subtask 1/2: raise the arm', observations: 10, plans: 9, errors: 0 }] });
     expect((await post(base, '/api/logout', {}, { cookie: op })).status).toBe(204);
     expect((await fetch(`${base}/api/session`, { headers: { cookie: op } })).status).toBe(401);
   });

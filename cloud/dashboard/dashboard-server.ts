@@ -272,7 +272,7 @@ class Api {
     sendJson(res, 200, {
       robots: this.opts.robots,
       brain: this.opts.brain
-        ? sessions.map((s) => ({ robot: s.robotId, session: s.sessionId, profile: s.profileId, task: s.instruction, observations: s.observations, plans: s.plans, errors: s.errors }))
+        ? sessions.map((s) => ({ robot: s.robotId, session: s.sessionId, profile: s.profileId, task: s.instruction, status: s.backendStatus ?? '', observations: s.observations, plans: s.plans, errors: s.errors }))
         : null,
     });
   }

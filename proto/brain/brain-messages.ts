@@ -150,5 +150,7 @@ export interface SessionInfo {
   plans: number;
   errors: number;
   connectedSinceUs: number;
+  /** The backend's one line on this session (BrainBackend.status); empty when it has none. */
+  backendStatus?: string;
 }
 export interface ListSessionsResponse { sessions: SessionInfo[] }

@@ -32,6 +32,14 @@ export interface CurrentGoal {
   done: boolean;
 }
 
+/** A motion already under way that a new program's first step continues (same goal): its start,
+ * duration and begin time carry over, so a replanned program does not restart the path. */
+export interface ResumedMotion {
+  from: readonly number[];
+  timeS: number;
+  startMs: number;
+}
+
 export class GoalRunner {
   private step = 0;
   private stepStartMs: number;
@@ -47,16 +55,22 @@ export class GoalRunner {
     startState: ArrayLike<number>,
     nowMs: number,
     private readonly opts: GoalRunnerOptions = DEFAULT_GOAL_RUNNER,
+    resume?: ResumedMotion,
   ) {
     this.start = Array.from({ length: robot.names.length }, (_, j) => startState[j] as number);
-    this.stepStartMs = nowMs;
-    this.stepFrom = [...this.start];
-    this.stepTimeS = this.motionTimeFor(this.start);
+    this.stepStartMs = resume?.startMs ?? nowMs;
+    this.stepFrom = resume !== undefined ? [...resume.from] : [...this.start];
+    this.stepTimeS = resume?.timeS ?? this.motionTimeFor(this.start);
     this.stepTimeoutMs = this.stepTimeS * 1000 * this.opts.timeoutFactor + this.opts.timeoutSlackMs;
   }
 
   get stepIndex(): number {
     return this.step;
+  }
+
+  /** When the current step's motion began (the clock of next()'s nowMs). */
+  get stepStartedMs(): number {
+    return this.stepStartMs;
   }
 
   /** The goal for an observation of `state` at `nowMs` (advancing the program first). */

@@ -37,6 +37,16 @@ interface RobotState {
   runner: GoalRunner | null;
 }
 
+/** Null when a backend that plans in the reference goal space can serve this robot; else why not. */
+export function referenceGoalAccepts(h: Hello): string | null {
+  if (h.latentSpace !== REFERENCE_GOAL_LATENT_SPACE) return `it produces "${REFERENCE_GOAL_LATENT_SPACE}", the robot decodes "${h.latentSpace}"`;
+  const J = h.joints.length;
+  if (J === 0) return 'the hello lists no joints';
+  if (h.latentDim !== referenceGoalLatentDim(J)) return `latent_dim ${h.latentDim} does not fit ${J} joints (expected ${referenceGoalLatentDim(J)})`;
+  if (h.stateDim < J) return `state_dim ${h.stateDim} is smaller than the ${J} joint positions it reads`;
+  return null;
+}
+
 export class ReferenceBackend implements BrainBackend {
   readonly name = 'reference';
   private readonly sessions = new Map<string, RobotState>();
@@ -51,12 +61,7 @@ export class ReferenceBackend implements BrainBackend {
   }
 
   accepts(h: Hello): string | null {
-    if (h.latentSpace !== REFERENCE_GOAL_LATENT_SPACE) return `it produces "${REFERENCE_GOAL_LATENT_SPACE}", the robot decodes "${h.latentSpace}"`;
-    const J = h.joints.length;
-    if (J === 0) return 'the hello lists no joints';
-    if (h.latentDim !== referenceGoalLatentDim(J)) return `latent_dim ${h.latentDim} does not fit ${J} joints (expected ${referenceGoalLatentDim(J)})`;
-    if (h.stateDim < J) return `state_dim ${h.stateDim} is smaller than the ${J} joint positions it reads`;
-    return null;
+    return referenceGoalAccepts(h);
   }
 
   async infer(batch: readonly InferRequest[], _ctx: InferContext): Promise<InferResult[]> {
