@@ -83,6 +83,8 @@ describe('fleet dashboard in Chromium', () => {
     }
     await page.click('#fleet tr[data-robot="robot2"]');
     await page.waitForSelector('#detail:not([hidden])[data-samples]');
+    // The brain's own line on the robot: the wave's progress (or its end), from the dashboard server.
+    await page.locator('#brain-status').filter({ hasText: /^brain: (step \d+\/\d+ \(wave-|done: wave)/ }).waitFor({ timeout: 10_000 });
     const t0 = Number(await page.getAttribute('#detail', 'data-last-t'));
     await expect(page.locator('#plot-joints canvas').count()).resolves.toBe(1);
     await sleep(1000);

@@ -135,13 +135,16 @@ describe('reference backend', () => {
       const [r] = await b.infer([request(seq, state, 'home then ready')], ctx);
       return decodeGoal(latentOf(r), range).position[0] as number;
     };
+    expect(b.status('s1')).toBeNull();
     expect(await goal(1, [0.5, 0.5, 0])).toBeCloseTo(0, 5); // first goal: home
+    expect(b.status('s1')).toMatch(/^step 1\/2 \(/);
     clock.advanceMs(100);
     expect(await goal(2, [0.2, 0.5, -0.3])).toBeCloseTo(0, 5); // not there yet
     clock.advanceMs(100);
     expect(await goal(3, [0, 0.5, -0.5])).toBeCloseTo(0, 5); // reached; dwell 300 ms starts
     clock.advanceMs(350);
     expect(await goal(4, [0, 0.5, -0.5])).toBeCloseTo(1, 5); // on to ready
+    expect(b.status('s1')).toMatch(/^step 2\/2 \(/);
     // A robot that never gets there: the last step is held for good, whatever the time.
     clock.advanceMs(60_000);
     expect(await goal(5, [0, 0.5, -0.5])).toBeCloseTo(1, 5);

@@ -16,7 +16,7 @@ import {
 import type { Hello } from '../../../proto/brain/index.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { BrainBackend, InferContext, InferRequest, InferResult, Notice } from '../backend.js';
-import { GoalRunner, DEFAULT_GOAL_RUNNER, type GoalRunnerOptions } from './goal-runner.js';
+import { GoalRunner, DEFAULT_GOAL_RUNNER, type CurrentGoal, type GoalRunnerOptions } from './goal-runner.js';
 import { parseInstruction } from './instruction-parser.js';
 import { robotJointsFromHello, type RobotJoints } from './robot-kinematics.js';
 
@@ -35,6 +35,8 @@ interface RobotState {
   controlHz: number;
   taskId: string | null;
   runner: GoalRunner | null;
+  /** The goal of the last observation served: what `status` reports. */
+  last: CurrentGoal | null;
 }
 
 /** Null when a backend that plans in the reference goal space can serve this robot; else why not. */
@@ -74,7 +76,7 @@ export class ReferenceBackend implements BrainBackend {
     if (s === undefined) {
       const joints = robotJointsFromHello(r.session.hello);
       s = {
-        joints, range: goalRangeFromLimits(joints.lower, joints.upper), taskId: null, runner: null,
+        joints, range: goalRangeFromLimits(joints.lower, joints.upper), taskId: null, runner: null, last: null,
         controlHz: r.session.hello.controlHz > 0 ? r.session.hello.controlHz : this.defaultControlHz,
       };
       this.sessions.set(r.session.sessionId, s);
@@ -89,8 +91,18 @@ export class ReferenceBackend implements BrainBackend {
       s.taskId = r.task.taskId;
     }
     const goal = s.runner.next(state, nowMs);
+    s.last = goal;
     const latent = encodeGoal({ position: goal.position, from: goal.from, stepsToGoal: Math.max(1, goal.timeS * s.controlHz) }, s.range);
     return notice === undefined ? { ok: true, latent } : { ok: true, latent, notice };
+  }
+
+  /** The program's progress for operators: "step 2/3 (home): wave", or "done: wave". */
+  status(sessionId: string): string | null {
+    const s = this.sessions.get(sessionId);
+    if (s === undefined || s.runner === null || s.last === null) return null;
+    const { program } = s.runner;
+    if (s.last.done) return `done: ${program.label}`;
+    return `step ${s.last.step + 1}/${program.steps.length} (${s.last.label}): ${program.label}`;
   }
 
   endSession(sessionId: string): void {

@@ -25,6 +25,8 @@ const $ = (id) => /** @type {T} */ (document.getElementById(id));
 
 /** @typedef {{ user: string, role: 'operator' | 'viewer', fleet: string, mqttUrl: string, robots: string[], brokerAuth: 'token' | 'password' }} Me */
 const TOKEN_URL = '/api/broker-token';
+/** How often the open detail asks the dashboard server for the brain's line on the robot. */
+const BRAIN_STATUS_MS = 2000;
 
 /** @param {string} path @param {object} [body] */
 async function api(path, body) {
@@ -88,7 +90,9 @@ function start(me, password) {
     if (row) detail.stats(row);
     $('detail-title').textContent = id ?? '';
     $('task-result').textContent = '';
+    $('brain-status').textContent = '';
     tellSelection();
+    void showBrainStatus();
   };
   const overview = new OverviewView(/** @type {HTMLTableSectionElement} */ (document.querySelector('#fleet tbody')), $('overview'), { onSelect: select, onEstop: (id) => stop(id, `E-STOP ${id}`), canCommand });
   const events = new EventLogView(/** @type {HTMLOListElement} */ ($('events')));
@@ -195,6 +199,19 @@ function start(me, password) {
     ...(password === null ? { tokenUrl: TOKEN_URL } : { username: me.user, password }),
   });
   setInterval(() => overview.tick(), 1000);
+
+  // The brain's own line on the selected robot (a planner's "subtask 2/3: …", or why it holds),
+  // asked of the dashboard server while a robot's detail is open; MQTT does not carry it.
+  const showBrainStatus = async () => {
+    const id = selected;
+    if (id === null) return;
+    /** @type {{ brain: { robot: string, status: string }[] | null }} */
+    const r = await api('/api/robots').catch(() => ({ brain: null }));
+    if (selected !== id) return;
+    const line = r.brain?.find((b) => b.robot === id)?.status ?? '';
+    $('brain-status').textContent = line ? `brain: ${line}` : '';
+  };
+  setInterval(() => { void showBrainStatus(); }, BRAIN_STATUS_MS);
 
   /** @param {import('./commands.js').Outgoing} out @param {string} what */
   function send(out, what) {
