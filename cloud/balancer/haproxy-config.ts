@@ -46,6 +46,7 @@ export interface HaproxyOptions {
   connectTimeoutMs: number;
   /** Inactivity timeout of a robot's connection (ms); must exceed the gRPC keepalive. */
   idleTimeoutMs: number;
+  /** Robot connections at once; HAProxy needs two file descriptors each (raise LimitNOFILE to match). */
   maxconn: number;
 }
 
@@ -60,7 +61,7 @@ export const HAPROXY_DEFAULTS: Omit<HaproxyOptions, 'replicas'> = {
   rise: 2,
   connectTimeoutMs: 2000,
   idleTimeoutMs: 60_000,
-  maxconn: 20_000,
+  maxconn: 4096,
 };
 
 export class HaproxyConfigError extends Error {
