@@ -34,6 +34,11 @@ interface Step {
   heldP50: number;
   heldMax: number;
   markedDownMs: number;
+  /** Failed connection attempts and Hello timeouts of the moved robots during the failover. */
+  connectFailures: number;
+  helloTimeouts: number;
+  /** Plans accepted per observation sent over the latency window (all robots): below 1, the fleet is not kept up with. */
+  answered: number;
 }
 
 async function step(cli: string, haproxy: string, n: number): Promise<Step> {
@@ -44,12 +49,17 @@ async function step(cli: string, haproxy: string, n: number): Promise<Step> {
     const [first, second] = rig.replicas.map((r) => r.name) as [string, string];
     // Latency window: HAProxy's robots on the first replica against the direct ones (also there).
     for (const p of everyone) p.roundTrips.length = 0;
+    const sent0 = everyone.reduce((a, p) => a + p.link.health().observationsSent, 0);
     await new Promise((r) => setTimeout(r, LATENCY_WINDOW_MS));
+    const sent = everyone.reduce((a, p) => a + p.link.health().observationsSent, 0) - sent0;
+    const answered = everyone.reduce((a, p) => a + p.roundTrips.length, 0) / Math.max(1, sent);
     const via = stats(rig.on(first).flatMap((p) => p.roundTrips));
     const direct = stats(rig.direct.flatMap((p) => p.roundTrips));
     // Failover: the second replica dies.
     const moved: RobotProbe[] = rig.on(second);
     for (const p of moved) p.heldMs = 0;
+    const failures = (): [number, number] => moved.reduce<[number, number]>((a, p) => { const h = p.link.health(); return [a[0] + h.connectFailures, a[1] + h.helloTimeouts]; }, [0, 0]);
+    const [cf0, ht0] = failures();
     const victim = rig.replicas[1];
     const killedAt = performance.now();
     victim?.child.kill('SIGKILL');
@@ -61,12 +71,14 @@ async function step(cli: string, haproxy: string, n: number): Promise<Step> {
     await until('every robot of the dead replica served by the survivor', () => moved.every((p) => p.servedBy(first)), WAIT_MS);
     await down;
     const failover = stats(moved.map((p) => (p.firstPlanAt as number) - killedAt));
+    const [cf1, ht1] = failures();
     const heldRobots = moved.filter((p) => p.heldMs > 0);
     const held = stats(heldRobots.map((p) => p.heldMs));
     return {
       robots: n, moved: moved.length, viaP50: via.median, viaP99: via.p99, directP50: direct.median, directP99: direct.p99,
       failoverP50: failover.median, failoverMax: failover.max, held: heldRobots.length, heldP50: heldRobots.length > 0 ? held.median : 0,
       heldMax: heldRobots.length > 0 ? held.max : 0, markedDownMs: markedDownAt - killedAt,
+      connectFailures: cf1 - cf0, helloTimeouts: ht1 - ht0, answered,
     };
   } finally {
     await rig.close();
@@ -84,8 +96,8 @@ export const scenario: Scenario = {
     const steps: Step[] = [];
     for (const n of SIZES) steps.push(await step(cli, haproxy, n));
     const rows: Cell[][] = steps.map((s) => [
-      s.robots, s.moved, s.viaP50, s.viaP99, s.directP50, s.directP99, s.viaP50 - s.directP50, s.viaP99 - s.directP99,
-      s.markedDownMs, s.failoverP50, s.failoverMax, s.held, s.heldP50, s.heldMax,
+      s.robots, s.answered, s.moved, s.viaP50, s.viaP99, s.directP50, s.directP99, s.viaP50 - s.directP50, s.viaP99 - s.directP99,
+      s.markedDownMs, s.failoverP50, s.failoverMax, s.held, s.heldP50, s.heldMax, s.connectFailures, s.helloTimeouts,
     ]);
     const summary: Record<string, number> = {};
     for (const s of steps) {
@@ -98,14 +110,15 @@ export const scenario: Scenario = {
     return {
       scenario: 'brain-failover',
       title: `2 replicas behind HAProxy (check every ${INTER_MS} ms, fall ${FALL}), robots at 10 Hz over mTLS, ${DIRECT} direct robots as the latency peer`,
-      columns: ['robots', 'moved', 'via HAProxy p50 ms', 'p99 ms', 'direct p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms',
-        'marked down ms', 'failover p50 ms', 'failover max ms', 'robots that held', 'held p50 ms', 'held max ms'],
+      columns: ['robots', 'plans/obs', 'moved', 'via HAProxy p50 ms', 'p99 ms', 'direct p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms',
+        'marked down ms', 'failover p50 ms', 'failover max ms', 'robots that held', 'held p50 ms', 'held max ms', 'connect failures', 'hello timeouts'],
       rows,
       summary,
       notes: [
         'latency: observation send to plan receipt in the robot process, same replica, same run; all processes share this machine\'s cores',
         'failover: SIGKILL of a replica to each of its robots\' first plan from the other replica (reconnect backoff, HAProxy redispatch, TLS, Hello, first plan)',
         'held: a robot holds from the lapse of its last plan (planValidityMs 1000) until its first new plan',
+        'plans/obs: accepted plans per observation sent before the kill; well below 1 means the machine did not keep up with the fleet (a plan older than 1 s is refused by the edge)',
       ],
     };
   },
