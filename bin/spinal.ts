@@ -308,12 +308,13 @@ program
   .option('--inter <ms>', 'health check interval', positiveInt('--inter'), HAPROXY_DEFAULTS.interMs)
   .option('--fall <n>', 'failed checks before a replica is marked down (set the replicas\' health.downAfterChecks to it)', positiveInt('--fall'), HAPROXY_DEFAULTS.fall)
   .option('--rise <n>', 'good checks before it is marked up again', positiveInt('--rise'), HAPROXY_DEFAULTS.rise)
+  .option('--check-timeout <ms>', 'how long one health check may take', positiveInt('--check-timeout'), HAPROXY_DEFAULTS.checkTimeoutMs)
   .option('--maxconn <n>', 'robot connections at once (HAProxy needs two file descriptors each)', positiveInt('--maxconn'), HAPROXY_DEFAULTS.maxconn)
-  .action((o: { replicas: string; listen: string; out: string; statsSocket: string; inter: number; fall: number; rise: number; maxconn: number }) => {
+  .action((o: { replicas: string; listen: string; out: string; statsSocket: string; inter: number; fall: number; rise: number; checkTimeout: number; maxconn: number }) => {
     try {
       const file = writeHaproxyConfig(o.out, {
         ...HAPROXY_DEFAULTS, replicas: parseReplicas(o.replicas), listen: parseListen(o.listen), statsSocket: o.statsSocket,
-        interMs: o.inter, fall: o.fall, rise: o.rise, maxconn: o.maxconn,
+        interMs: o.inter, fall: o.fall, rise: o.rise, checkTimeoutMs: o.checkTimeout, maxconn: o.maxconn,
       });
       console.log(`${file}\ncheck: haproxy -c -f ${file}\nrun: haproxy -f ${file}`);
     } catch (e) {

@@ -42,6 +42,10 @@ export interface HaproxyOptions {
   fall: number;
   /** Good checks before a replica is marked up again. */
   rise: number;
+  /** How long one health check may take (ms). Generous on purpose: a busy replica that answers
+   * late must not be marked down, which would cut all its robots at once. A dead one refuses
+   * the connection at once whatever this is. */
+  checkTimeoutMs: number;
   /** Connect timeout to a replica (ms). */
   connectTimeoutMs: number;
   /** Inactivity timeout of a robot's connection (ms); must exceed the gRPC keepalive. */
@@ -59,6 +63,7 @@ export const HAPROXY_DEFAULTS: Omit<HaproxyOptions, 'replicas'> = {
   interMs: 1000,
   fall: 2,
   rise: 2,
+  checkTimeoutMs: 2000,
   connectTimeoutMs: 2000,
   idleTimeoutMs: 60_000,
   maxconn: 4096,
@@ -103,7 +108,7 @@ export function parseListen(spec: string): string {
 
 function checkOptions(o: HaproxyOptions): void {
   if (o.replicas.length === 0) throw new HaproxyConfigError('no replicas');
-  const ints: [keyof HaproxyOptions, number][] = [['interMs', 50], ['fall', 1], ['rise', 1], ['connectTimeoutMs', 100], ['idleTimeoutMs', 20_000], ['maxconn', 1]];
+  const ints: [keyof HaproxyOptions, number][] = [['interMs', 50], ['fall', 1], ['rise', 1], ['checkTimeoutMs', 100], ['connectTimeoutMs', 100], ['idleTimeoutMs', 20_000], ['maxconn', 1]];
   for (const [k, min] of ints) {
     const v = o[k] as number;
     if (!Number.isInteger(v) || v < min) throw new HaproxyConfigError(`${k} must be an integer >= ${min}, got ${v}`);
@@ -128,7 +133,7 @@ export function renderHaproxyConfig(o: HaproxyOptions): string {
     // Above the gRPC keepalive on both ends (10 s + 5 s): only a dead connection goes quiet this long.
     `    timeout client ${o.idleTimeoutMs}ms`,
     `    timeout server ${o.idleTimeoutMs}ms`,
-    `    timeout check ${Math.max(100, Math.min(o.interMs, 2000))}ms`,
+    `    timeout check ${o.checkTimeoutMs}ms`,
     '    retries 2',
     '    option redispatch',
     '',

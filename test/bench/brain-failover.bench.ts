@@ -39,6 +39,8 @@ interface Step {
   helloTimeouts: number;
   /** Plans accepted per observation sent over the latency window (all robots): below 1, the fleet is not kept up with. */
   answered: number;
+  /** Sessions beyond the first, summed over robots, before the kill (a replica marked down while busy would show here). */
+  earlyReconnects: number;
 }
 
 async function step(cli: string, haproxy: string, n: number): Promise<Step> {
@@ -57,6 +59,7 @@ async function step(cli: string, haproxy: string, n: number): Promise<Step> {
     const direct = stats(rig.direct.flatMap((p) => p.roundTrips));
     // Failover: the second replica dies.
     const moved: RobotProbe[] = rig.on(second);
+    const earlyReconnects = rig.robots.reduce((a, p) => a + p.sessions.length - 1, 0);
     for (const p of moved) p.heldMs = 0;
     const failures = (): [number, number] => moved.reduce<[number, number]>((a, p) => { const h = p.link.health(); return [a[0] + h.connectFailures, a[1] + h.helloTimeouts]; }, [0, 0]);
     const [cf0, ht0] = failures();
@@ -78,7 +81,7 @@ async function step(cli: string, haproxy: string, n: number): Promise<Step> {
       robots: n, moved: moved.length, viaP50: via.median, viaP99: via.p99, directP50: direct.median, directP99: direct.p99,
       failoverP50: failover.median, failoverMax: failover.max, held: heldRobots.length, heldP50: heldRobots.length > 0 ? held.median : 0,
       heldMax: heldRobots.length > 0 ? held.max : 0, markedDownMs: markedDownAt - killedAt,
-      connectFailures: cf1 - cf0, helloTimeouts: ht1 - ht0, answered,
+      connectFailures: cf1 - cf0, helloTimeouts: ht1 - ht0, answered, earlyReconnects,
     };
   } finally {
     await rig.close();
@@ -96,7 +99,7 @@ export const scenario: Scenario = {
     const steps: Step[] = [];
     for (const n of SIZES) steps.push(await step(cli, haproxy, n));
     const rows: Cell[][] = steps.map((s) => [
-      s.robots, s.answered, s.moved, s.viaP50, s.viaP99, s.directP50, s.directP99, s.viaP50 - s.directP50, s.viaP99 - s.directP99,
+      s.robots, s.answered, s.earlyReconnects, s.moved, s.viaP50, s.viaP99, s.directP50, s.directP99, s.viaP50 - s.directP50, s.viaP99 - s.directP99,
       s.markedDownMs, s.failoverP50, s.failoverMax, s.held, s.heldP50, s.heldMax, s.connectFailures, s.helloTimeouts,
     ]);
     const summary: Record<string, number> = {};
@@ -110,7 +113,7 @@ export const scenario: Scenario = {
     return {
       scenario: 'brain-failover',
       title: `2 replicas behind HAProxy (check every ${INTER_MS} ms, fall ${FALL}), robots at 10 Hz over mTLS, ${DIRECT} direct robots as the latency peer`,
-      columns: ['robots', 'plans/obs', 'moved', 'via HAProxy p50 ms', 'p99 ms', 'direct p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms',
+      columns: ['robots', 'plans/obs', 'reconnects before kill', 'moved', 'via HAProxy p50 ms', 'p99 ms', 'direct p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms',
         'marked down ms', 'failover p50 ms', 'failover max ms', 'robots that held', 'held p50 ms', 'held max ms', 'connect failures', 'hello timeouts'],
       rows,
       summary,
