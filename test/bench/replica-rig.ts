@@ -126,6 +126,8 @@ export interface ReplicaRigOptions {
   robots: number;
   /** Robots that connect straight to the first replica, bypassing HAProxy ("direct1", ...). */
   directRobots?: number;
+  /** More robot ids in the fleet, with certificates and tasks, that the caller connects itself (real edge daemons). */
+  extraRobots?: readonly string[];
   /** HAProxy's check interval (ms), fall and rise. */
   interMs?: number;
   fall?: number;
@@ -141,6 +143,8 @@ export interface ReplicaRig {
   direct: RobotProbe[];
   /** 127.0.0.1:<port> of HAProxy's listener. */
   address: string;
+  /** Paths of a robot's certificate, key and the CA (for extraRobots). */
+  robotTlsFiles(id: string): { ca: string; cert: string; key: string };
   instructionFor(robotId: string): string;
   /** `show servers state` of the brains' backend: server name -> operational state (0 down, 2 up). */
   serverStates(): Promise<Map<string, number>>;
@@ -205,7 +209,7 @@ async function startReplica(cli: string, dir: string, name: string, config: obje
 export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig> {
   const dir = mkdtempSync(join(tmpdir(), 'spinal-ha-'));
   const ids = Array.from({ length: o.robots }, (_, i) => `robot${i + 1}`);
-  const directIds = Array.from({ length: o.directRobots ?? 0 }, (_, i) => `direct${i + 1}`);
+  const directIds = [...Array.from({ length: o.directRobots ?? 0 }, (_, i) => `direct${i + 1}`), ...(o.extraRobots ?? [])];
   const fall = o.fall ?? 2;
   const replicas: Replica[] = [];
   const robots: RobotProbe[] = [];
@@ -291,9 +295,10 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
       return probe;
     };
     for (const id of ids) robots.push(makeRobot(id, address));
-    for (const id of directIds) direct.push(makeRobot(id, `127.0.0.1:${(replicas[0] as Replica).port}`));
+    for (const id of directIds.slice(0, o.directRobots ?? 0)) direct.push(makeRobot(id, `127.0.0.1:${(replicas[0] as Replica).port}`));
     return {
       replicas, robots, direct, address, instructionFor, serverStates,
+      robotTlsFiles: (id) => ({ ca: f('ca.pem'), cert: f(`robot-${id}.pem`), key: f(`robot-${id}-key.pem`) }),
       on: (replica) => robots.filter((r) => r.replica === replica),
       close,
     };
