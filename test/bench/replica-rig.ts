@@ -218,8 +218,10 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
   const close = async (): Promise<void> => {
     for (const r of [...robots, ...direct]) r.link.close();
     for (const r of replicas) if (r.exitedAt === null) r.child.kill('SIGKILL');
-    haproxy?.kill('SIGKILL');
-    await Promise.all(replicas.map((r) => r.exited));
+    const hp = haproxy;
+    const hpGone = hp === null || hp.exitCode !== null || hp.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => hp.once('exit', () => resolve()));
+    hp?.kill('SIGKILL');
+    await Promise.all([...replicas.map((r) => r.exited), hpGone]);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
