@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { brainServerHarness } from '../testing/brain-server-harness.js';
 import { testObservation } from '../testing/brain-test-client.js';
+import { parseCloudConfig } from '../config.js';
 import { startHealthEndpoint } from './health-http.js';
 
 const { start, opened, track } = brainServerHarness({ robots: ['r1', 'r2'], drainTimeoutMs: 2000 });
@@ -67,5 +68,14 @@ describe('HTTP health endpoint', () => {
     expect(server.sessions()[0]?.sessionId).toBe('brain-b-s1');
     await server.stop();
     expect((await s.next('error')).error.message).toContain('shutting down');
+  });
+
+  it('the cloud config\'s health section and replicaId: defaults, and errors that name the key', () => {
+    const c = parseCloudConfig({ robots: ['r1'], health: { port: 8081 }, replicaId: 'brain-a' }, 'test');
+    expect(c.health).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(c.replicaId).toBe('brain-a');
+    expect(() => parseCloudConfig({ robots: ['r1'], health: { port: 'x' } }, 'test')).toThrow(/health\.port/);
+    expect(() => parseCloudConfig({ robots: ['r1'], health: { port: 1, downAfterChecks: 0 } }, 'test')).toThrow(/health\.downAfterChecks/);
+    expect(() => parseCloudConfig({ robots: ['r1'], replicaId: 'a b' }, 'test')).toThrow(/replicaId/);
   });
 });
