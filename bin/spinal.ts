@@ -10,6 +10,7 @@ import { EDGE_SOFTWARE_VERSION, runEdge } from '../edge/main.js';
 import { CloudConfigError, loadCloudConfig, type CloudConfig } from '../cloud/config.js';
 import { runCloud } from '../cloud/main.js';
 import { CertsError, runCerts } from '../cloud/security/dev-certs.js';
+import { HAPROXY_DEFAULTS, HaproxyConfigError, parseListen, parseReplicas, writeHaproxyConfig } from '../cloud/balancer/haproxy-config.js';
 import { runModels } from '../edge/decoder/models/cli.js';
 import type { FleetAccounts } from '../edge/mqtt/broker/broker-users.js';
 import { parseFleetAccounts } from '../proto/mqtt/index.js';
@@ -294,6 +295,31 @@ program
       console.log(`${written.join('\n')}\nrun: mosquitto -c ${files.conf}`);
     } catch (e) {
       fail(`mosquitto: ${(e as Error).message}`);
+    }
+  });
+
+program
+  .command('haproxy')
+  .description('writes an HAProxy 2.6 configuration for brain replicas: TCP with TLS passed through, /healthz checks, drain over the stats socket')
+  .requiredOption('--replicas <list>', 'host:grpcPort:healthPort of each replica, comma-separated (healthPort: the replica\'s health.port)')
+  .option('--listen <host:port>', 'where robots connect', HAPROXY_DEFAULTS.listen)
+  .option('--out <dir>', 'output folder', 'haproxy')
+  .option('--stats-socket <path>', 'the admin socket (drain, show servers state)', HAPROXY_DEFAULTS.statsSocket)
+  .option('--inter <ms>', 'health check interval', positiveInt('--inter'), HAPROXY_DEFAULTS.interMs)
+  .option('--fall <n>', 'failed checks before a replica is marked down (set the replicas\' health.downAfterChecks to it)', positiveInt('--fall'), HAPROXY_DEFAULTS.fall)
+  .option('--rise <n>', 'good checks before it is marked up again', positiveInt('--rise'), HAPROXY_DEFAULTS.rise)
+  .option('--check-timeout <ms>', 'how long one health check may take', positiveInt('--check-timeout'), HAPROXY_DEFAULTS.checkTimeoutMs)
+  .option('--maxconn <n>', 'robot connections at once (HAProxy needs two file descriptors each)', positiveInt('--maxconn'), HAPROXY_DEFAULTS.maxconn)
+  .action((o: { replicas: string; listen: string; out: string; statsSocket: string; inter: number; fall: number; rise: number; checkTimeout: number; maxconn: number }) => {
+    try {
+      const file = writeHaproxyConfig(o.out, {
+        ...HAPROXY_DEFAULTS, replicas: parseReplicas(o.replicas), listen: parseListen(o.listen), statsSocket: o.statsSocket,
+        interMs: o.inter, fall: o.fall, rise: o.rise, checkTimeoutMs: o.checkTimeout, maxconn: o.maxconn,
+      });
+      console.log(`${file}\ncheck: haproxy -c -f ${file}\nrun: haproxy -f ${file}`);
+    } catch (e) {
+      if (e instanceof HaproxyConfigError) fail(`haproxy: ${e.message}`);
+      throw e;
     }
   });
 

@@ -13,6 +13,9 @@
  *   "backendTimeoutMs": 500, "planValidityMs": 1000, "drainTimeoutMs": 5000,
  *   "keepalive": { "timeMs": 10000, "timeoutMs": 5000 },
  *   "metrics":  { "host": "127.0.0.1", "port": 9464 },   // null: no /metrics endpoint
+ *   "health":   { "host": "127.0.0.1", "port": 8081,     // plain HTTP GET /healthz for load balancers (200 serving, 503 draining)
+ *                 "downAfterChecks": 2, "noticeTimeoutMs": 5000 },  // drain: wait for this many 503s (the balancer's fall), at most this long
+ *   "replicaId": "brain-a",                              // names this replica in session ids ("brain-a-s1"); omit: "s1"
  *   "dashboard": { "listen": { "host": "127.0.0.1", "port": 8080 }, "fleet": "demo",
  *                  "accountsFile": "accounts.json",            // the fleet's accounts (proto/mqtt/accounts.ts)
  *                  "mqttUrl": "ws://127.0.0.1:9001/mqtt",      // the broker's WebSocket listener, as browsers reach it
@@ -152,6 +155,13 @@ export const CloudConfigSchema = z.strictObject({
   drainTimeoutMs: z.number().int().min(0).max(60_000).optional(),
   keepalive: z.strictObject({ timeMs: z.number().int().min(1000).optional(), timeoutMs: z.number().int().min(100).optional() }).optional(),
   metrics: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port }).nullable().optional(),
+  health: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: Port,
+    downAfterChecks: z.number().int().min(1).max(100).optional(),
+    noticeTimeoutMs: z.number().int().min(0).max(120_000).optional(),
+  }).nullable().optional(),
+  replicaId: Id.optional(),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
   dashboard: z.strictObject({
     listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(8080) }).default({ host: '127.0.0.1', port: 8080 }),

@@ -71,6 +71,8 @@ export async function startCloud(config: CloudConfig, opts: { logger?: Logger; c
     const brain = await BrainServer.start({
       host: config.listen.host, port: config.listen.port, tls, robots: config.robots, backend, logger, processMetrics: true,
       metrics: config.metrics ?? null,
+      health: config.health != null ? dropUndefined(config.health) : null,
+      ...(config.replicaId !== undefined ? { replicaId: config.replicaId } : {}),
       ...(config.batching !== undefined ? { batching: dropUndefined(config.batching) } : {}),
       ...(config.backendTimeoutMs !== undefined ? { backendTimeoutMs: config.backendTimeoutMs } : {}),
       ...(config.planValidityMs !== undefined ? { planValidityMs: config.planValidityMs } : {}),

@@ -3,9 +3,14 @@
  * gRPC health checking, and Prometheus metrics on an HTTP /metrics endpoint. It owns the batcher
  * between sessions and the backend, the task store and the robot -> session registry.
  *
- * Shutdown (stop): health turns NOT_SERVING and new hellos are refused (OVERLOADED); every session
- * drains (its plan in progress goes out, then an Error "shutting down" and the end of its stream);
- * the gRPC server then shuts down gracefully, forced after `drainTimeoutMs`; last the backend closes.
+ * Shutdown (stop), in this order so a balancer never sends a robot back to a replica on its way out:
+ * 1. gRPC health and the HTTP /healthz turn NOT_SERVING / 503 and new hellos are refused (OVERLOADED);
+ * 2. with a /healthz endpoint, the drain waits until it has answered `downAfterChecks` checks with
+ *    503 (the balancer has marked this replica down), at most `noticeTimeoutMs`;
+ * 3. every session drains (its plan in progress goes out, then an Error "shutting down" and the end
+ *    of its stream: the edge reconnects at once, through the balancer, to another replica);
+ * 4. the gRPC server shuts down gracefully, which waits for the robots' connections to close, forced
+ *    after `drainTimeoutMs` (counted from step 3); last the backend closes.
  */
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -20,6 +25,7 @@ import { identityFromCertificate, type PeerIdentity } from '../security/peer-ide
 import { serverCredentials, type TlsPem } from '../security/server-credentials.js';
 import { Batcher } from './batcher.js';
 import { BrainMetrics } from './brain-metrics.js';
+import { startHealthEndpoint, type HealthEndpoint } from './health-http.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-http.js';
 import { operatorHandlers } from './operator-service.js';
 import { BrainSession, type SessionHost, type SessionStream } from './session.js';
@@ -60,11 +66,28 @@ export interface BrainServerOptions {
   /** Largest EdgeMessage accepted (bytes); larger ones fail the stream with RESOURCE_EXHAUSTED. */
   maxReceiveBytes?: number;
   drainTimeoutMs?: number;
+  /** The plain HTTP /healthz endpoint for load balancers; null or absent: none. Port 0 picks a free port. */
+  health?: HealthOptions | null;
+  /** Names this replica in its session ids ("<replicaId>-s1"), so robots, logs and operators can tell replicas apart. */
+  replicaId?: string;
   clock?: Clock;
   logger?: Logger;
   /** Also export Node process metrics (CPU, memory, event loop lag). */
   processMetrics?: boolean;
 }
+
+export interface HealthOptions {
+  host: string;
+  port: number;
+  /** 503 answers the balancer needs before it marks a replica down (HAProxy's `fall`). */
+  downAfterChecks?: number;
+  /** Longest the drain waits for those answers before it sends the robots away anyway (ms). */
+  noticeTimeoutMs?: number;
+}
+
+export const DEFAULT_HEALTH_DOWN_AFTER_CHECKS = 2;
+export const DEFAULT_HEALTH_NOTICE_TIMEOUT_MS = 5_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5_000;
 
 export const DEFAULT_BATCHING: BatchingOptions = { maxBatch: 64, maxWaitMs: 2, maxInFlight: 2 };
 export const DEFAULT_KEEPALIVE: KeepaliveOptions = { timeMs: 10_000, timeoutMs: 5_000 };
@@ -95,6 +118,7 @@ export class BrainServer implements SessionHost {
   private drainingFlag = false;
   private stopping: Promise<void> | null = null;
   private metricsEndpoint: MetricsEndpoint | null = null;
+  private healthEndpoint: HealthEndpoint | null = null;
   port = 0;
 
   private constructor(private readonly opts: BrainServerOptions) {
@@ -138,15 +162,18 @@ export class BrainServer implements SessionHost {
     s.port = await new Promise<number>((resolve, reject) => {
       s.grpcServer.bindAsync(hostPort(opts.host, opts.port), creds, (err, port) => (err !== null ? reject(err) : resolve(port)));
     });
-    if (opts.metrics != null) {
-      try {
-        s.metricsEndpoint = await startMetricsEndpoint(s.metrics.registry, opts.metrics.host, opts.metrics.port);
-      } catch (e) {
-        s.grpcServer.forceShutdown();
-        throw e;
-      }
+    try {
+      if (opts.metrics != null) s.metricsEndpoint = await startMetricsEndpoint(s.metrics.registry, opts.metrics.host, opts.metrics.port);
+      if (opts.health != null) s.healthEndpoint = await startHealthEndpoint(opts.health.host, opts.health.port, 'serving');
+    } catch (e) {
+      s.grpcServer.forceShutdown();
+      await s.metricsEndpoint?.close();
+      throw e;
     }
-    s.log.info({ host: opts.host, port: s.port, tls: opts.tls !== null, backend: opts.backend.name, metricsPort: s.metricsPort }, 'brain listening');
+    s.log.info({
+      host: opts.host, port: s.port, tls: opts.tls !== null, backend: opts.backend.name, metricsPort: s.metricsPort, healthPort: s.healthPort,
+      ...(opts.replicaId !== undefined ? { replica: opts.replicaId } : {}),
+    }, 'brain listening');
     return s;
   }
 
@@ -154,12 +181,18 @@ export class BrainServer implements SessionHost {
     return this.metricsEndpoint?.port ?? null;
   }
 
+  /** The /healthz endpoint's port; null when none is configured. */
+  get healthPort(): number | null {
+    return this.healthEndpoint?.port ?? null;
+  }
+
   get draining(): boolean {
     return this.drainingFlag;
   }
 
   newSessionId(): string {
-    return `s${this.nextSession++}`;
+    const n = this.nextSession++;
+    return this.opts.replicaId !== undefined ? `${this.opts.replicaId}-s${n}` : `s${n}`;
   }
 
   register(s: BrainSession): BrainSession | null {
@@ -206,7 +239,22 @@ export class BrainServer implements SessionHost {
   private async doStop(): Promise<void> {
     this.drainingFlag = true;
     for (const svc of ['', BRAIN_SERVICE, OPERATOR_SERVICE]) this.health.setStatus(svc, 'NOT_SERVING');
-    const drainTimeoutMs = this.opts.drainTimeoutMs ?? 5_000;
+    const hc = this.healthEndpoint;
+    if (hc !== null) {
+      hc.state = 'draining';
+      const checks = this.opts.health?.downAfterChecks ?? DEFAULT_HEALTH_DOWN_AFTER_CHECKS;
+      const noticeMs = this.opts.health?.noticeTimeoutMs ?? DEFAULT_HEALTH_NOTICE_TIMEOUT_MS;
+      this.log.info({ sessions: this.byRobot.size, checks, noticeMs }, 'draining: /healthz answers 503; waiting for the balancer to mark this replica down');
+      let noticeTimer: NodeJS.Timeout | undefined;
+      const noticed = await Promise.race([
+        hc.drainingSeen(checks).then(() => true),
+        new Promise<boolean>((resolve) => { noticeTimer = setTimeout(() => resolve(false), noticeMs); }),
+      ]);
+      clearTimeout(noticeTimer);
+      if (!noticed) this.log.warn({ answers: hc.drainingAnswers, checks, noticeMs }, 'draining: the balancer did not check /healthz enough times; sending the robots away anyway');
+    }
+    const drainTimeoutMs = this.opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.log.info({ sessions: this.byRobot.size, drainTimeoutMs }, 'draining: sending robots to another replica');
     const sessions = Promise.all([...this.all].map((s) => s.drain()));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainTimeoutMs); });
@@ -219,6 +267,7 @@ export class BrainServer implements SessionHost {
     clearTimeout(timer);
     this.grpcServer.forceShutdown();
     await this.metricsEndpoint?.close();
+    await hc?.close();
     await this.backend.close();
     this.log.info('brain stopped');
   }

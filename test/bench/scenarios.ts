@@ -27,6 +27,7 @@ import { scenario as policyAdapterLatency } from './policy-adapter-latency.bench
 import { scenario as motionQualityRealtime } from './motion-quality-realtime.bench.js';
 import { scenario as lineRate } from './line-rate.bench.js';
 import { scenario as vlmPlannerLatency } from './vlm-planner-latency.bench.js';
+import { scenario as brainFailover } from './brain-failover.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -56,4 +57,5 @@ export const scenarios: Scenario[] = [
   motionQualityRealtime,
   lineRate,
   vlmPlannerLatency,
+  brainFailover,
 ];
