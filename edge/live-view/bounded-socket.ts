@@ -12,10 +12,14 @@ import type { IWebSocket } from '@foxglove/ws-protocol';
 import type { WebSocket } from 'ws';
 
 export class BoundedSocket implements IWebSocket {
-  /** Message-data frames dropped because this client's queue was full. */
+  /** Messages (binary) dropped because this client's queue was full. */
   dropped = 0;
-  /** Message-data frames handed to the socket. */
+  /** Messages (binary) handed to the socket. */
   sent = 0;
+  /** Inside a binary message sent in fragments (`fin: false` until its last one). */
+  private fragmented = false;
+  /** The binary message being sent is dropped, all its fragments. */
+  private dropping = false;
 
   constructor(private readonly ws: WebSocket, private readonly maxBufferedBytes: number) {}
 
@@ -75,11 +79,14 @@ export class BoundedSocket implements IWebSocket {
   send(data: string | ArrayBuffer | ArrayBufferView, options?: { fin?: boolean }): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (typeof data !== 'string') {
-      if (this.ws.bufferedAmount >= this.maxBufferedBytes) {
-        this.dropped++;
-        return;
+      // Decided once per message, at its first fragment: a message goes whole or not at all.
+      if (!this.fragmented) {
+        this.dropping = this.ws.bufferedAmount >= this.maxBufferedBytes;
+        if (this.dropping) this.dropped++;
+        else this.sent++;
       }
-      this.sent++;
+      this.fragmented = options?.fin === false;
+      if (this.dropping) return;
     }
     this.ws.send(data, options ?? {});
   }
