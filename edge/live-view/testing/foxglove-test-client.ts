@@ -2,7 +2,7 @@
  * A Foxglove WebSocket client for tests (FoxgloveClient over `ws`): connects, learns the advertised
  * channels, subscribes by topic and keeps every message it receives, decoded from JSON.
  */
-import { FoxgloveClient, type Channel } from '@foxglove/ws-protocol';
+import { FoxgloveClient, type Channel, type IWebSocket } from '@foxglove/ws-protocol';
 import { WebSocket } from 'ws';
 
 export interface ReceivedMessage {
@@ -21,7 +21,8 @@ export class FoxgloveTestClient {
   private readonly decoder = new TextDecoder();
 
   private constructor(readonly ws: WebSocket) {
-    this.client = new FoxgloveClient({ ws });
+    // ws's send() overloads take a callback where IWebSocket has options; FoxgloveClient passes none.
+    this.client = new FoxgloveClient({ ws: ws as unknown as IWebSocket });
     this.client.on('serverInfo', (i) => { this.serverName = i.name; });
     this.client.on('advertise', (chs) => { for (const c of chs) this.channels.set(c.topic, c); });
     this.client.on('message', (m) => {
