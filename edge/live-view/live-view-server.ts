@@ -13,11 +13,15 @@
  * - Listens on a loopback address unless `allowNonLoopback` is set: the stream is plaintext and
  *   unauthenticated (it shows everything the robot does), so the remote way in is an ssh tunnel.
  */
-import { FoxgloveServer } from '@foxglove/ws-protocol';
+import foxgloveWs from '@foxglove/ws-protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isLoopbackHost } from '../../proto/security/loopback.js';
 import { CAMERA_SCHEMA_NAME, Topic, schemaFor, type RecordingSink } from '../../proto/recording/channels.js';
 import { BoundedSocket } from './bounded-socket.js';
+
+// The package is CommonJS: Node's ESM loader sees its classes on the default export only.
+const { FoxgloveServer } = foxgloveWs;
+type FoxgloveServer = InstanceType<typeof FoxgloveServer>;
 
 export const FOXGLOVE_SUBPROTOCOL = 'foxglove.websocket.v1';
 

@@ -2,8 +2,12 @@
  * A Foxglove WebSocket client for tests (FoxgloveClient over `ws`): connects, learns the advertised
  * channels, subscribes by topic and keeps every message it receives, decoded from JSON.
  */
-import { FoxgloveClient, type Channel, type IWebSocket } from '@foxglove/ws-protocol';
+import foxgloveWs, { type Channel, type IWebSocket } from '@foxglove/ws-protocol';
 import { WebSocket } from 'ws';
+
+// The package is CommonJS: Node's ESM loader sees its classes on the default export only.
+const { FoxgloveClient } = foxgloveWs;
+type FoxgloveClient = InstanceType<typeof FoxgloveClient>;
 
 export interface ReceivedMessage {
   topic: string;
