@@ -166,7 +166,9 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     recording.attach(liveView);
     logger.info({ url: liveView.url, maxClients: lv.maxClients }, 'live view (Foxglove WebSocket) listening');
   }
-  // The flight recorder plugs in here: its episode marks and its status (null: no recorder).
+  // The flight recorder plugs in here: attached to `recording`, its episode marks and its status
+  // (null: no recorder).
+  const recorderAttached = false;
   const episodes: EpisodeMarkSink | undefined = undefined;
   const recorderStatus: RecordingStatusSource = { status: () => null };
 
@@ -230,7 +232,14 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     mqtt?.publishEvent({ kind: 'commands-shed', shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) });
   });
   const unbind = bindSupervisor(supervisor, serial, estimator);
-  const unpublish = publishDaemonRecords({ bus: recording, profile, serial, lastSent: () => loop.gate.lastSent, supervisor });
+  // Records are built only for a sink that takes them: the live view says so per topic (a client
+  // subscribed to it); any other sink (the flight recorder) takes every topic.
+  const otherSinks = recorderAttached;
+  const lv = liveView;
+  const unpublish = publishDaemonRecords({
+    bus: recording, profile, serial, lastSent: () => loop.gate.lastSent, supervisor,
+    ...(lv !== null ? { wants: (topic: string) => otherSinks || lv.wants(topic) } : {}),
+  });
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
   if (notifier.disabled !== null) logger.warn({ socket: notifier.socket }, `sd_notify disabled: ${notifier.disabled}`);

@@ -12,7 +12,7 @@ const profile = getProfile('arm6-gripper');
 const n = profile.joints.length;
 
 function stateEvent(seq: number): StateEvent {
-  const msg = newState(n);
+  const msg = newState();
   msg.jointCount = n;
   profile.joints.forEach((j, i) => { msg.position[i] = radToCounts(j, 0.1 * (i + 1)); msg.current[i] = 0.5; });
   return { msg, seq, mcuTimeUs: 1000 * seq, hostTimeUs: 5_000_000 + 1000 * seq, synced: true };
@@ -55,6 +55,21 @@ describe('daemon records', () => {
     s.stop();
     s.serial.emit('state', stateEvent(5));
     expect(got).toHaveLength(4);
+  });
+
+  it('builds nothing for a topic no sink wants (the live view with no client subscribed to it)', () => {
+    const bus = new RecordingBus();
+    const serial = new EventEmitter<{ state: [StateEvent] }>();
+    const got: string[] = [];
+    bus.attach({ publish: (t) => got.push(t) });
+    let wanted = new Set<string>();
+    const sent: LastSent = { count: 1, atUs: 1, mode: 1, position: new Float64Array(n), velocity: new Float64Array(n), clampFlags: new Uint8Array(n), clampedJoints: 0, clampedCommands: 0 };
+    const stop = publishDaemonRecords({ bus, profile, serial, supervisor: new EventEmitter() as never, lastSent: () => sent, wants: (t) => wanted.has(t) });
+    serial.emit('state', stateEvent(1));
+    wanted = new Set([Topic.command]);
+    serial.emit('state', stateEvent(2));
+    expect(got).toEqual([Topic.command]);
+    stop();
   });
 
   it('stamps log times as Unix epoch ns of the host clock: its origin plus the µs, in ns', () => {

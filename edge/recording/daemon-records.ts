@@ -3,8 +3,8 @@
  * (`/spinal/state`, in SI units), the COMMANDs the tick thread put on the wire (`/spinal/command`)
  * and the safety supervisor's transitions (`/spinal/safety`).
  *
- * Cost: nothing is built while the bus has no sink (`bus.active` false): one property read per
- * STATE frame. COMMANDs are written by the tick thread; this thread sees the latest one through
+ * Cost: nothing is built while the bus has no sink (`bus.active` false), nor for a topic no sink
+ * takes (`wants`: the live view with no client subscribed to it): a check per STATE frame. COMMANDs are written by the tick thread; this thread sees the latest one through
  * shared memory (LastSent), read once per STATE frame, so at a COMMAND rate above the STATE rate
  * the channel carries the latest COMMAND per STATE frame and `seq` (the count of COMMANDs sent)
  * shows how many were in between.
@@ -65,15 +65,19 @@ export interface DaemonRecordSources {
   /** The latest COMMAND on the wire (ControlLoop.gate.lastSent). */
   lastSent: () => LastSent;
   supervisor: { on(e: 'transition', fn: (ev: TransitionEvent) => void): unknown; off(e: 'transition', fn: (ev: TransitionEvent) => void): unknown };
+  /** Whether some attached sink takes `topic` now; default: every topic while the bus is active. */
+  wants?: (topic: string) => boolean;
 }
 
 /** Starts publishing; the returned function stops it. */
 export function publishDaemonRecords(src: DaemonRecordSources): () => void {
   const { bus, profile } = src;
+  const wants = src.wants ?? (() => true);
   let lastCount = 0;
   const onState = (ev: StateEvent): void => {
     if (!bus.active) return;
-    bus.publish(Topic.state, epochNsOfHostUs(ev.hostTimeUs), stateRecord(ev, profile));
+    if (wants(Topic.state)) bus.publish(Topic.state, epochNsOfHostUs(ev.hostTimeUs), stateRecord(ev, profile));
+    if (!wants(Topic.command)) return;
     const s = src.lastSent();
     if (s.count !== lastCount && s.count > 0) {
       lastCount = s.count;
@@ -81,7 +85,7 @@ export function publishDaemonRecords(src: DaemonRecordSources): () => void {
     }
   };
   const onTransition = (e: TransitionEvent): void => {
-    if (!bus.active) return;
+    if (!bus.active || !wants(Topic.safety)) return;
     bus.publish(Topic.safety, epochNsOfHostUs(e.at), safetyRecord(e));
   };
   src.serial.on('state', onState);
