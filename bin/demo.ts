@@ -64,6 +64,8 @@ interface RobotProc {
   tasked: boolean;
   /** The demo operator resumes each robot once; after that only people do. */
   resumed: boolean;
+  /** The robot's Foxglove live view, on 127.0.0.1. */
+  liveViewPort: number;
 }
 
 /** `preferred` when it is free on 127.0.0.1, else any free port. */
@@ -125,6 +127,7 @@ function render(robots: RobotProc[], brain: string, broker: string, logs: string
     const pos = s?.sent ? s.sent.position.slice(0, 8).map(deg).join('') : '  (nothing sent yet)';
     lines.push(`${r.id.padEnd(8)}${r.profile.padEnd(15)}${(s?.safety.state ?? 'starting').padEnd(10)}${(s?.link.state ?? '-').padEnd(10)}${pos}`);
   }
+  lines.push('', `live view in Foxglove (Open connection → Foxglove WebSocket; docs/live-view.md): ${robots.map((r) => `${r.id} ws://127.0.0.1:${r.liveViewPort}`).join(' · ')}`);
   lines.push('', 'Every robot is given the task "wave" and resumed once by the demo operator; after a stop, reset and resume from the dashboard. Ctrl-C stops everything.');
   return lines.join('\n');
 }
@@ -231,7 +234,7 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       }));
       const edge = spawnNodeChild([...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
       children.push(edge);
-      robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false });
+      robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false, liveViewPort });
       log(`${id}: ${qemu ? 'QEMU (mps2-an386)' : 'virtual'} ${profile} on ${tty}, edge daemon started`);
       log(`${id}: live view for Foxglove at ws://127.0.0.1:${liveViewPort} (Open connection → Foxglove WebSocket; see docs/live-view.md)`);
     }
