@@ -234,11 +234,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   const unbind = bindSupervisor(supervisor, serial, estimator);
   // Records are built only for a sink that takes them: the live view says so per topic (a client
   // subscribed to it); any other sink (the flight recorder) takes every topic.
-  const otherSinks = recorderAttached;
-  const lv = liveView;
+  const view = liveView;
   const unpublish = publishDaemonRecords({
     bus: recording, profile, serial, lastSent: () => loop.gate.lastSent, supervisor,
-    ...(lv !== null ? { wants: (topic: string) => otherSinks || lv.wants(topic) } : {}),
+    ...(view !== null ? { wants: (topic: string) => recorderAttached || view.wants(topic) } : {}),
   });
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
