@@ -89,6 +89,19 @@ describe('live view server', () => {
     raw.resume();
   });
 
+  it('never throws on the caller: a message JSON cannot encode is counted and skipped', async () => {
+    const s = await server();
+    const c = await client(s);
+    c.subscribe(Topic.state);
+    await until('the subscription', () => s.wants(Topic.state));
+    expect(() => s.publish(Topic.state, 1n, { big: 1n })).not.toThrow();
+    s.publish(Topic.state, 2n, { seq: 1 });
+    await until('the next message', () => c.count(Topic.state) === 1);
+    expect(s.stats()).toMatchObject({ encodeErrors: 1, sent: 1 });
+    await s.close();
+    expect(() => s.publish(Topic.state, 3n, { seq: 2 })).not.toThrow();
+  });
+
   it('closes a client beyond maxClients with the reason, and one without the Foxglove subprotocol', async () => {
     const s = await server({ maxClients: 1 });
     await client(s);
