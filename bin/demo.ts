@@ -41,6 +41,8 @@ const DEMO_STATE_HZ = 250;
 const DEMO_WATCHDOG_MS = 300;
 /** The edge's main-loop stall bound in the demo: as above, the fleet shares one machine. */
 const DEMO_MAIN_STALL_BOUND_MS = 300;
+/** The first robot's live view port (Foxglove's usual one); the next robots take the ports after it. */
+const LIVE_VIEW_BASE_PORT = 8765;
 /**
  * Robots on the QEMU firmware: QEMU's UART takes only 10-26 kB/s from the host, and a COMMAND is
  * about 100 bytes on the wire for the 7-joint arm, 160 for the quadruped, so the daemon's default
@@ -62,6 +64,8 @@ interface RobotProc {
   tasked: boolean;
   /** The demo operator resumes each robot once; after that only people do. */
   resumed: boolean;
+  /** The robot's Foxglove live view, on 127.0.0.1. */
+  liveViewPort: number;
 }
 
 /** `preferred` when it is free on 127.0.0.1, else any free port. */
@@ -123,6 +127,7 @@ function render(robots: RobotProc[], brain: string, broker: string, logs: string
     const pos = s?.sent ? s.sent.position.slice(0, 8).map(deg).join('') : '  (nothing sent yet)';
     lines.push(`${r.id.padEnd(8)}${r.profile.padEnd(15)}${(s?.safety.state ?? 'starting').padEnd(10)}${(s?.link.state ?? '-').padEnd(10)}${pos}`);
   }
+  lines.push('', `live view in Foxglove (Open connection → Foxglove WebSocket; docs/live-view.md): ${robots.map((r) => `${r.id} ws://127.0.0.1:${r.liveViewPort}`).join(' · ')}`);
   lines.push('', 'Every robot is given the task "wave" and resumed once by the demo operator; after a stop, reset and resume from the dashboard. Ctrl-C stops everything.');
   return lines.join('\n');
 }
@@ -211,6 +216,8 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
       const sim = spawnNodeChild([...NODE_ARGS, ...simArgs], { stdio: ['ignore', 'pipe', out(`${id}-sim`)] });
       children.push(sim);
       await firstLine(sim, `${qemu ? 'QEMU' : 'virtual'} ${profile} for ${id}`, 120_000);
+      // Each robot's Foxglove live view (loopback only): 8765, 8766, … when free.
+      const liveViewPort = await portOr(LIVE_VIEW_BASE_PORT + i);
       const password = accounts.robots[i]?.password ?? '';
       writeFileSync(join(dir, `${id}.mqtt-password`), password, { mode: 0o600 });
       writeFileSync(join(dir, `${id}.json`), JSON.stringify({
@@ -222,12 +229,14 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         control: { mainStallBoundMs: DEMO_MAIN_STALL_BOUND_MS, ...(qemu ? { rateHz: QEMU_COMMAND_HZ } : {}) },
         cloud: { target: brainAddr, observationRateHz: 10 },
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
+        liveView: { port: liveViewPort },
         log: { level: 'info' },
       }));
       const edge = spawnNodeChild([...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
       children.push(edge);
-      robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false });
+      robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false, liveViewPort });
       log(`${id}: ${qemu ? 'QEMU (mps2-an386)' : 'virtual'} ${profile} on ${tty}, edge daemon started`);
+      log(`${id}: live view for Foxglove at ws://127.0.0.1:${liveViewPort} (Open connection → Foxglove WebSocket; see docs/live-view.md)`);
     }
 
     const opPassword = accounts.operators[0]?.password ?? '';

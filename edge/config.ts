@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { getProfile, listProfiles, type RobotProfile } from '../hardware/index.js';
 import { describeIssues, readJsonFile } from '../proto/config/json-config.js';
+import { LiveViewConfigSchema } from './live-view/live-view-config.js';
 import { MqttConfigSchema } from './mqtt/mqtt-config.js';
 import { SystemdConfigSchema } from './systemd/systemd-config.js';
 
@@ -78,6 +79,8 @@ export const EdgeConfigSchema = z.strictObject({
     }).optional(),
   }).optional(),
   mqtt: MqttConfigSchema.optional(),
+  /** The Foxglove live view (edge/live-view); absent: off. */
+  liveView: LiveViewConfigSchema.optional(),
   systemd: SystemdConfigSchema.default({ stopTimeoutMs: 3000 }),
 }).refine((c) => c.robot.id !== 'all', { message: '"all" is reserved for fleet-wide topics', path: ['robot', 'id'] });
 

@@ -1,7 +1,9 @@
 /**
  * The edge daemon, composed: serial link → state estimator → control loop (tick worker + action
  * decoder) → safety supervisor → back onto the wire; optionally the cloud link (plans in,
- * observations out), MQTT (telemetry out, e-stop, reset and resume in) and systemd (READY, WATCHDOG).
+ * observations out), MQTT (telemetry out, e-stop, reset, resume and episode marks in), systemd
+ * (READY, WATCHDOG), and the RecordingBus (STATE, COMMAND and safety transitions out to the flight
+ * recorder and the Foxglove live view, built only while a sink is attached).
  *
  * Start-up order matters: the decoder is loaded and the tick worker started before the serial
  * link opens, because both block this thread for a while, and a host that is silent beyond the
@@ -36,6 +38,10 @@ import { StateEstimator } from './estimation/state-estimator.js';
 import { EmbeddedBroker } from './mqtt/broker/embedded-broker.js';
 import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
+import type { EpisodeMarkSink, RecordingStatusSource } from './mqtt/ports.js';
+import { LiveViewServer } from './live-view/live-view-server.js';
+import { RecordingBus } from './recording/recording-bus.js';
+import { publishDaemonRecords } from './recording/daemon-records.js';
 import { clipTask, imuOf, measuredOf, motionOf, msOrNull, safetyOf, sentOf } from './mqtt/summary-fields.js';
 import { MotionStats } from './mqtt/motion-stats.js';
 import { publishSupervisorEvents } from './mqtt/supervisor-events.js';
@@ -66,6 +72,10 @@ export interface EdgeDaemon {
   readonly mqtt: RobotMqtt | null;
   /** The in-process broker when `mqtt.embedded` is configured. */
   readonly broker: EmbeddedBroker | null;
+  /** Where recorded messages go (the flight recorder and the live view attach to it). */
+  readonly recording: RecordingBus;
+  /** The Foxglove live view when `liveView` is configured. */
+  readonly liveView: LiveViewServer | null;
   readonly notifier: Notifier;
   /** Puts a category-1 stop on the wire and waits (bounded) for the MCU to report the latch. */
   stopOnWire(): Promise<boolean>;
@@ -140,6 +150,28 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   }
   logger.info({ model: config.decoder.model, name: spec.name, provider: decoder.info.provider, fallbacks: decoder.info.fallbacks, loadMs: decoder.info.loadMs }, 'decoder loaded');
 
+  const recording = new RecordingBus((err) => logger.error({ err: (err as Error).message }, 'a recording sink failed and was detached'));
+  let liveView: LiveViewServer | null = null;
+  if (config.liveView) {
+    const lv = config.liveView;
+    try {
+      liveView = await LiveViewServer.start({
+        host: lv.host, port: lv.port, maxClients: lv.maxClients, maxBufferedBytes: lv.maxBufferedBytes, allowNonLoopback: lv.allowNonLoopback,
+        name: `spinal ${config.robot.id}`, metadata: { robot: config.robot.id, profile: profile.id, edgeVersion: VERSION_STRING },
+      });
+    } catch (e) {
+      await decoder.close();
+      throw new DaemonConfigError((e as Error).message);
+    }
+    recording.attach(liveView);
+    logger.info({ url: liveView.url, maxClients: lv.maxClients }, 'live view (Foxglove WebSocket) listening');
+  }
+  // The flight recorder plugs in here: attached to `recording`, its episode marks and its status
+  // (null: no recorder).
+  const recorderAttached = false;
+  const episodes: EpisodeMarkSink | undefined = undefined;
+  const recorderStatus: RecordingStatusSource = { status: () => null };
+
   let link: SerialLink | null = null;
   const wire = {
     sendCommand: (c: CommandMsg): boolean => link?.sendCommand(c) ?? false,
@@ -200,6 +232,13 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     mqtt?.publishEvent({ kind: 'commands-shed', shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) });
   });
   const unbind = bindSupervisor(supervisor, serial, estimator);
+  // Records are built only for a sink that takes them: the live view says so per topic (a client
+  // subscribed to it); any other sink (the flight recorder) takes every topic.
+  const view = liveView;
+  const unpublish = publishDaemonRecords({
+    bus: recording, profile, serial, lastSent: () => loop.gate.lastSent, supervisor,
+    ...(view !== null ? { wants: (topic: string) => recorderAttached || view.wants(topic) } : {}),
+  });
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
   if (notifier.disabled !== null) logger.warn({ socket: notifier.socket }, `sd_notify disabled: ${notifier.disabled}`);
@@ -318,10 +357,12 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
           ...motionOf(motion.trackingRad(), motion.jitterRadS()),
         },
         task,
+        recording: recorderStatus.status(),
       };
     };
     mqtt = new RobotMqtt({
       url, fleet: m.fleet, robot: config.robot.id, username: config.robot.id, wire: serial, estop: supervisor, reset: supervisor, resume: resumeWithReason(supervisor),
+      ...(episodes ? { episodes } : {}),
       safety: supervisor, heartbeat: supervisor, linkLoss: { timeoutMs: m.linkLossTimeoutMs, category: m.linkLossCategory, sink: supervisor }, telemetry: { source: { summary }, rateHz: m.telemetryHz },
       operators: m.operators, resetMaxAgeMs: m.resetMaxAgeMs, keepaliveS: m.keepaliveS, reconnectPeriodMs: m.reconnectMs,
       software: VERSION_STRING, logger, allowPlaintext: m.allowPlaintext,
@@ -340,7 +381,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   }
 
   return {
-    link: serial, estimator, supervisor, loop, cloud, mqtt, broker, notifier,
+    link: serial, estimator, supervisor, loop, cloud, mqtt, broker, notifier, recording, liveView,
     async stopOnWire(): Promise<boolean> {
       watchdog?.stop();
       if (serial.state !== 'READY') return false;
@@ -352,6 +393,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     },
     async close(): Promise<void> {
       watchdog?.stop();
+      unpublish();
+      await liveView?.close();
       await mqtt?.stop('shutdown');
       cloud?.close();
       await loop.stop();

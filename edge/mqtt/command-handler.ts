@@ -9,17 +9,20 @@
  * - a reset or a resume reaches the supervisor only when live (not retained), well-formed, sent
  *   by the operator its topic names (and an allowed operator when a list is configured), fresh,
  *   and with no fleet latch. Both are per robot: a fleet-wide topic for either does not parse.
- * - who sent a reset or resume is the topic's last level, which the broker's ACL lets only that
+ * - an episode mark reaches the flight recorder (EpisodeMarkSink) under the same conditions as a
+ *   reset except the fleet latch (marking an episode a failure while stopped is what one does);
+ *   without a recorder it is refused with "recording is off". It never touches the motion path.
+ * - who sent a reset, resume or episode mark is the topic's last level, which the broker's ACL lets only that
  *   operator write (proto/mqtt/acl.ts); the payload's `role` is ignored and an `operator` naming
  *   anyone else is refused and reported as a forgery.
  */
 import {
-  decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, fleetTopics, parseTopic, type ResetCommand, type ResumeCommand,
+  decodeEpisodeMark, decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, fleetTopics, parseTopic, type EpisodeMarkCommand, type ResetCommand, type ResumeCommand,
 } from '../../proto/mqtt/index.js';
 import { EstopReason, EstopSource } from '../../proto/wire/index.js';
 import type { DeadmanWatch } from './deadman-watch.js';
 import {
-  silentLogger, type EstopSink, type EventReporter, type HeartbeatSink, type MqttLogger, type ResetOutcome, type ResetSink, type ResumeOutcome, type ResumeSink, type WireStop,
+  silentLogger, type EpisodeMarkSink, type EstopSink, type EventReporter, type HeartbeatSink, type MqttLogger, type ResetOutcome, type ResetSink, type ResumeOutcome, type ResumeSink, type WireStop,
 } from './ports.js';
 
 export interface CommandHandlerOptions {
@@ -30,6 +33,8 @@ export interface CommandHandlerOptions {
   reset: ResetSink;
   /** Remote resume; absent: every resume is refused (reported) and motion starts in-process only. */
   resume?: ResumeSink;
+  /** The flight recorder's episode marks; absent: every mark is refused ("recording is off"). */
+  episodes?: EpisodeMarkSink;
   events: EventReporter;
   deadman?: DeadmanWatch | null;
   /** Also told of every well-formed heartbeat (a supervisor that keeps its own dead-man timer). */
@@ -74,6 +79,7 @@ export class CommandHandler {
     else if (t.command === 'heartbeat') this.onHeartbeat(payload);
     else if (t.scope === 'robot' && t.command === 'reset') void this.onReset(payload, retained, t.sender);
     else if (t.scope === 'robot' && t.command === 'resume') this.onResume(payload, retained, t.sender);
+    else if (t.scope === 'robot' && t.command === 'episode') this.onEpisode(payload, retained, t.sender);
   }
 
   private onEstop(scope: 'robot' | 'fleet', payload: Uint8Array, topic: string): void {
@@ -130,13 +136,13 @@ export class CommandHandler {
   }
 
   /** Why a reset or resume may not reach the supervisor; null when it may. `sender`: the username the broker vouched for. */
-  private commandProblem(what: 'reset' | 'resume', cmd: ResetCommand | ResumeCommand, sender: string): string | null {
+  private commandProblem(what: 'reset' | 'resume' | 'episode mark', cmd: ResetCommand | ResumeCommand | EpisodeMarkCommand, sender: string): string | null {
     if (cmd.operator !== sender) return `forged ${what}: the payload names operator ${JSON.stringify(cmd.operator)} but the broker authenticated ${JSON.stringify(sender)}`;
     const allowed = this.opts.operators;
     if (allowed && allowed.length > 0 && !allowed.includes(sender)) return `operator ${JSON.stringify(sender)} is not authorised to ${what} this robot`;
     const ageMs = this.now() - cmd.at;
     if (this.maxAgeMs > 0 && Math.abs(ageMs) > this.maxAgeMs) return `${what}.at=${cmd.at} is ${Math.round(ageMs)} ms from now (limit ${this.maxAgeMs} ms)`;
-    if (this.latched) return `fleet e-stop latch is asserted on ${this.fleetEstopTopic}; release it first`;
+    if (this.latched && what !== 'episode mark') return `fleet e-stop latch is asserted on ${this.fleetEstopTopic}; release it first`;
     return null;
   }
 
@@ -171,6 +177,29 @@ export class CommandHandler {
     this.opts.events.report({ kind: 'resume-accepted', id: cmd.id, operator: cmd.operator });
   }
 
+  private onEpisode(payload: Uint8Array, retained: boolean, sender: string): void {
+    const refuse = (reason: string, cmd?: EpisodeMarkCommand): void => {
+      this.logger.warn({ reason, id: cmd?.id, operator: cmd?.operator }, 'episode mark refused');
+      this.opts.events.report({ kind: 'episode-refused', reason, ...(cmd ? { id: cmd.id, operator: cmd.operator } : {}) });
+    };
+    if (retained) return refuse('a retained episode mark is never applied: marks must be live commands');
+    const r = decodeEpisodeMark(payload);
+    if (!r.ok) return refuse(r.problem);
+    const cmd = r.value;
+    const problem = this.commandProblem('episode mark', cmd, sender);
+    if (problem) return refuse(problem, cmd);
+    const sink = this.opts.episodes;
+    if (!sink) return refuse('recording is off: this robot has no flight recorder configured', cmd);
+    let why: unknown;
+    try {
+      why = sink.mark({ outcome: cmd.outcome, end: cmd.end, operator: sender, ...(cmd.note !== undefined ? { note: cmd.note } : {}) });
+    } catch (err) {
+      return refuse(`flight recorder failed: ${(err as Error).message}`, cmd);
+    }
+    if (typeof why === 'string') return refuse(`flight recorder refused: ${why}`, cmd);
+    this.logger.info({ operator: sender, id: cmd.id, outcome: cmd.outcome, end: cmd.end }, 'episode mark taken');
+    this.opts.events.report({ kind: 'episode-marked', id: cmd.id, operator: sender, outcome: cmd.outcome, end: cmd.end });
+  }
 
   private onHeartbeat(payload: Uint8Array): void {
     const r = decodeHeartbeat(payload);

@@ -3,6 +3,7 @@
  * the serial link and the safety supervisor offer, so wiring is one object literal each.
  */
 import type { SafetyEventBody, StateSummary, StopCategory } from '../../proto/mqtt/index.js';
+import type { EpisodeMarkRequest, RecorderStatus } from '../../proto/recording/channels.js';
 
 /** The serial link's fast path (SerialLink.sendEstop fits): writes ESTOP now, no queue, no timer. */
 export interface WireStop {
@@ -34,6 +35,21 @@ export type ResumeOutcome = ResetOutcome;
  */
 export interface ResumeSink {
   resume(operator: { id: string; role: string }): ResumeOutcome | boolean;
+}
+
+/**
+ * The flight recorder's input for an operator's episode mark. Returns nothing when the mark is
+ * taken, or the reason it is not (no episode open, recorder stopped…), which the robot reports.
+ */
+export interface EpisodeMarkSink {
+  // void: a recorder's mark() that takes the mark simply returns (the contract the recorder implements).
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+  mark(req: EpisodeMarkRequest): void | string;
+}
+
+/** The flight recorder's status for the state summary; null when there is no recorder. */
+export interface RecordingStatusSource {
+  status(): RecorderStatus | null;
 }
 
 /** The supervisor's own dead-man input, when it keeps the timer itself: one call per heartbeat. */

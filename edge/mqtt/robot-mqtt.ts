@@ -34,7 +34,7 @@ import { DeadmanWatch } from './deadman-watch.js';
 import { LinkLossWatch, type LinkLossInfo } from './link-loss-watch.js';
 import { EventOutbox, isStopEvent } from './event-outbox.js';
 import {
-  silentLogger, type DeadmanSink, type LinkLossSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type ResumeSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop,
+  silentLogger, type DeadmanSink, type EpisodeMarkSink, type LinkLossSink, type EstopSink, type HeartbeatSink, type MqttLogger, type ResetSink, type ResumeSink, type SafetyEventSource, type SafetyTransition, type TelemetrySource, type WireStop,
 } from './ports.js';
 import { TelemetryPublisher } from './telemetry-publisher.js';
 
@@ -60,6 +60,8 @@ export interface RobotMqttOptions {
   reset: ResetSink;
   /** Remote resume (`cmd/resume`); absent: every resume is refused and reported. */
   resume?: ResumeSink;
+  /** Operators' episode marks (`cmd/episode`) go to the flight recorder; absent: refused, "recording is off". */
+  episodes?: EpisodeMarkSink;
   safety?: SafetyEventSource;
   telemetry?: { source: TelemetrySource; rateHz: number };
   /** Dead-man kept here: silence for timeoutMs → sink.deadmanExpired(). */
@@ -115,7 +117,7 @@ export class RobotMqtt {
     // QoS 1 (queued while offline) for e-stops only; QoS 0 (never queued) for everything that
     // must act only while the operator and the robot see each other.
     this.subscriptions = {
-      [this.topics.estop]: { qos: 1 }, [this.topics.resets]: { qos: 0 }, [this.topics.resumes]: { qos: 0 }, [this.topics.heartbeat]: { qos: 0 },
+      [this.topics.estop]: { qos: 1 }, [this.topics.resets]: { qos: 0 }, [this.topics.resumes]: { qos: 0 }, [this.topics.episodes]: { qos: 0 }, [this.topics.heartbeat]: { qos: 0 },
       [fleet.estop]: { qos: 1 }, [fleet.heartbeat]: { qos: 0 },
     };
     const loss = opts.linkLoss;
@@ -127,6 +129,7 @@ export class RobotMqtt {
       events: { report: (e) => this.publishEvent(e) }, deadman: this.deadman, now: this.now, logger: this.logger,
       ...(opts.heartbeat ? { heartbeat: opts.heartbeat } : {}),
       ...(opts.resume ? { resume: opts.resume } : {}),
+      ...(opts.episodes ? { episodes: opts.episodes } : {}),
       ...(opts.operators ? { operators: opts.operators } : {}),
       ...(opts.resetMaxAgeMs !== undefined ? { resetMaxAgeMs: opts.resetMaxAgeMs } : {}),
     });

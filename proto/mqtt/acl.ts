@@ -3,11 +3,12 @@
  * written out as a Mosquitto ACL file, so both brokers enforce the same contract.
  *
  * - robot R:    writes only its own status/state/brief/event; reads only its own commands and the fleet's.
- * - operator:   writes e-stops and heartbeats for any robot of the fleet (and fleet-wide), resets and
- *               resumes only under its own name (`cmd/reset/<username>`); reads everything of it.
+ * - operator:   writes e-stops and heartbeats for any robot of the fleet (and fleet-wide), resets,
+ *               resumes and episode marks only under its own name (`cmd/reset/<username>`); reads
+ *               everything of it.
  * - viewer:     reads everything of the fleet; writes nothing.
  * Invariant: no rule ever grants a write on another robot's telemetry, and only operators write
- * any `cmd/` topic; a reset or resume topic always ends with its writer's own username, so the
+ * any `cmd/` topic; a reset, resume or episode topic always ends with its writer's own username, so the
  * robot learns who sent it from the broker, not from the payload.
  */
 import { filterCovers, isValidFilter, topicMatchesFilter } from './filters.js';
@@ -50,6 +51,7 @@ export function aclRules(id: Identity): AclRule[] {
         { access: 'write', filter: `${any}/heartbeat` },
         { access: 'write', filter: `${any}/reset/${id.username}` },
         { access: 'write', filter: `${any}/resume/${id.username}` },
+        { access: 'write', filter: `${any}/episode/${id.username}` },
       ];
     }
     case 'viewer':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, encodePayload } from './decode.js';
+import { decodeEpisodeMark, decodeEstopMessage, decodeHeartbeat, decodeReset, decodeResume, encodePayload } from './decode.js';
 import { SafetyEventSchema, StateSummarySchema } from './payloads.js';
 
 const estop = { v: 1, kind: 'estop', id: 'e1', category: 1, operator: 'alice', at: 1 };
@@ -58,6 +58,14 @@ describe('reset and heartbeat decoding refuse anything malformed', () => {
     expect(decodeResume(Buffer.alloc(0))).toMatchObject({ ok: false, problem: 'resume: empty payload' });
     expect(decodeResume(Buffer.alloc(5000, 0x20))).toMatchObject({ ok: false, problem: expect.stringMatching(/exceeds 4096/) });
   });
+  it('reads an episode mark and refuses a bad outcome, naming it', () => {
+    const mark = (outcome: unknown) => encodePayload({ v: 1, kind: 'episode', id: 'm1', operator: 'alice', at: 1, outcome, end: false });
+    expect(decodeEpisodeMark(mark('failure'))).toEqual({ ok: true, value: { v: 1, kind: 'episode', id: 'm1', operator: 'alice', at: 1, outcome: 'failure', end: false } });
+    expect(decodeEpisodeMark(mark('great'))).toEqual({ ok: false, problem: 'episode mark: outcome: outcome "great" is not one of "success", "failure", "intervention"' });
+    expect(decodeEpisodeMark(mark('estop'))).toMatchObject({ ok: false, problem: expect.stringMatching(/outcome "estop"/) });
+    expect(decodeEpisodeMark(encodePayload({ v: 1, kind: 'episode', id: 'm1', operator: 'alice', at: 1, outcome: 'success' }))).toMatchObject({ ok: false, problem: expect.stringMatching(/^episode mark: end: /) });
+  });
+
   it('ignores a heartbeat that is not well-formed', () => {
     expect(decodeHeartbeat(encodePayload({ v: 1, kind: 'heartbeat', operator: 'alice', at: 5 })).ok).toBe(true);
     expect(decodeHeartbeat(Buffer.from('beat')).ok).toBe(false);

@@ -3,12 +3,12 @@
  *
  * Fail-safe rule for e-stop topics: ANY message that is not a well-formed e-stop or release is an
  * e-stop of category 0 (`malformed: true`); an empty payload (MQTT's "clear retained") included.
- * Resets, resumes and heartbeats are the opposite: anything not well-formed is refused / ignored.
+ * Resets, resumes, episode marks and heartbeats are the opposite: anything not well-formed is refused / ignored.
  */
 import type { z } from 'zod';
 import {
-  EstopTopicMessageSchema, HeartbeatSchema, ResetCommandSchema, ResumeCommandSchema,
-  type EstopCommand, type EstopRelease, type Heartbeat, type ResetCommand, type ResumeCommand, type StopCategory,
+  EpisodeMarkCommandSchema, EstopTopicMessageSchema, HeartbeatSchema, ResetCommandSchema, ResumeCommandSchema,
+  type EpisodeMarkCommand, type EstopCommand, type EstopRelease, type Heartbeat, type ResetCommand, type ResumeCommand, type StopCategory,
 } from './payloads.js';
 
 export type EstopDecision =
@@ -55,6 +55,10 @@ export function decodeReset(bytes: Uint8Array): Decoded<ResetCommand> {
 
 export function decodeResume(bytes: Uint8Array): Decoded<ResumeCommand> {
   return decodeJson(ResumeCommandSchema, bytes, 'resume');
+}
+
+export function decodeEpisodeMark(bytes: Uint8Array): Decoded<EpisodeMarkCommand> {
+  return decodeJson(EpisodeMarkCommandSchema, bytes, 'episode mark');
 }
 
 export function decodeHeartbeat(bytes: Uint8Array): Decoded<Heartbeat> {

@@ -73,6 +73,29 @@ export const ResumeCommandSchema = z.strictObject({
 });
 export type ResumeCommand = z.infer<typeof ResumeCommandSchema>;
 
+/** An operator's outcome for the recorded episode (the flight recorder's EpisodeMarkRequest). */
+export const EpisodeMarkOutcomeSchema = z.enum(['success', 'failure', 'intervention'], {
+  error: (iss) => `outcome ${JSON.stringify(iss.input)} is not one of "success", "failure", "intervention"`,
+});
+
+/**
+ * An operator's mark on the robot's open episode: `end: true` ends it with the outcome, `false`
+ * only marks it. Per robot, never retained, operators only (like reset); a robot without a flight
+ * recorder refuses it with an `episode-refused` event saying recording is off.
+ */
+export const EpisodeMarkCommandSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('episode'),
+  id: Id,
+  /** Must equal the sender's username in the topic (the broker vouches for that one); a mismatch is refused. */
+  operator: Name,
+  at: EpochMs,
+  outcome: EpisodeMarkOutcomeSchema,
+  end: z.boolean(),
+  note: z.string().max(200).optional(),
+});
+export type EpisodeMarkCommand = z.infer<typeof EpisodeMarkCommandSchema>;
+
 export const HeartbeatSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('heartbeat'),
@@ -92,6 +115,19 @@ export const RobotStatusSchema = z.strictObject({
   software: z.string().max(64).optional(),
 });
 export type RobotStatus = z.infer<typeof RobotStatusSchema>;
+
+const Count = z.number().int().nonnegative();
+/** The flight recorder's status (proto/recording/channels.ts RecorderStatus), in the state summary. */
+export const RecorderStatusSchema = z.strictObject({
+  recording: z.boolean(),
+  diskBytes: Count,
+  quotaBytes: Count,
+  files: Count,
+  episode: Count.nullable(),
+  blackBoxSaves: Count,
+  dropped: Count,
+  error: z.string().max(500).nullable(),
+});
 
 /** z.number() refuses NaN and ±Infinity (zod 4), so every number below is finite. */
 const FiniteArray = z.array(z.number()).max(64);
@@ -172,6 +208,8 @@ export const StateSummarySchema = z.strictObject({
   }).optional(),
   /** The instruction the brain last reported for this robot; null when none. */
   task: z.string().max(200).nullable().optional(),
+  /** The flight recorder's status; null when this robot has none; optional (older edges). */
+  recording: RecorderStatusSchema.nullable().optional(),
 });
 export type StateSummary = z.infer<typeof StateSummarySchema>;
 
@@ -202,6 +240,10 @@ export const SafetyEventSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...EventBase, kind: z.literal('reset-accepted'), id: z.string(), operator: z.string() }),
   z.strictObject({ ...EventBase, kind: z.literal('resume-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),
   z.strictObject({ ...EventBase, kind: z.literal('resume-accepted'), id: z.string(), operator: z.string() }),
+  /** An operator's episode mark, taken by the flight recorder. */
+  z.strictObject({ ...EventBase, kind: z.literal('episode-marked'), id: z.string(), operator: z.string(), outcome: z.string(), end: z.boolean() }),
+  /** An episode mark not applied: malformed, forged, stale, retained, or no flight recorder (recording off). */
+  z.strictObject({ ...EventBase, kind: z.literal('episode-refused'), reason: z.string(), id: z.string().optional(), operator: z.string().optional() }),
   z.strictObject({ ...EventBase, kind: z.literal('deadman-expired'), timeoutMs: z.number(), lastHeartbeatAgeMs: z.number().nullable() }),
   /** The broker connection was down for longer than `timeoutMs`: the remote e-stop channel failed, the robot stopped with `category`. */
   z.strictObject({ ...EventBase, kind: z.literal('mqtt-link-lost'), timeoutMs: z.number().nonnegative(), downForMs: z.number().nonnegative(), category: StopCategorySchema }),

@@ -1,7 +1,8 @@
 /** The state summary contract the dashboard reads: what it accepts and what it refuses. */
 import { describe, expect, it } from 'vitest';
 import { encodePayload } from './decode.js';
-import { StateSummarySchema } from './payloads.js';
+import type { RecorderStatus } from '../recording/channels.js';
+import { StateSummarySchema, type StateSummary } from './payloads.js';
 
 const base = {
   v: 1, robot: 'r1', at: 1_700_000_000_000, seq: 42,
@@ -16,6 +17,7 @@ const full = {
   imu: { roll: 0.01, pitch: -0.02, yaw: 1.5708, gyro: [0.001, 0, -0.002], accel: [0.05, -0.1, 9.806] },
   metrics: { loopLatenessP99Ms: 0.213, decoderMs: 8.4, cloudLatencyMs: 31.07, planAgeMs: 120.5 },
   task: 'pick up the red cube',
+  recording: { recording: true, diskBytes: 123_456_789, quotaBytes: 10_000_000_000, files: 3, episode: 7, blackBoxSaves: 1, dropped: 0, error: null },
 };
 type Json = Record<string, unknown>;
 /** `full` with one nested value replaced. */
@@ -33,6 +35,15 @@ describe('StateSummarySchema', () => {
     const r = StateSummarySchema.safeParse(full);
     expect(r.success).toBe(true);
     expect(r.data).toEqual(full);
+  });
+
+  it('carries the flight recorder\'s status as RecorderStatus, or null without a recorder', () => {
+    const fits: RecorderStatus = (StateSummarySchema.parse(full).recording ?? null) as NonNullable<StateSummary['recording']>;
+    expect(fits.diskBytes).toBe(123_456_789);
+    expect(parse(withValue(['recording'], null))).toBe(true);
+    expect(parse(withValue(['recording', 'episode'], null))).toBe(true);
+    expect(parse(withValue(['recording', 'diskBytes'], -1))).toBe(false);
+    expect(StateSummarySchema.safeParse(withValue(['recording', 'files'], 'three')).error?.issues[0]?.path).toEqual(['recording', 'files']);
   });
 
   it('accepts a summary from an edge that sends none of the new fields (each is optional)', () => {

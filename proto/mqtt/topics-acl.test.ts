@@ -104,6 +104,18 @@ describe('ACL', () => {
     expect(mayPublish(o, t.resetBy('bob'))).toBe(false);
     expect(mayPublish(aclRules({ username: 'bob', role: 'operator', fleet: 'f' }), t.resetBy('bob'))).toBe(true);
   });
+  it('parses an episode mark with its sender; a viewer or robot may not write one, a robot reads its own', () => {
+    const t = robotTopics('f', 'r1');
+    expect(t.episodeBy('alice')).toBe('spinal/v1/f/r1/cmd/episode/alice');
+    expect(parseTopic(t.episodeBy('alice'))).toEqual({ kind: 'command', fleet: 'f', scope: 'robot', robot: 'r1', command: 'episode', sender: 'alice' });
+    expect(parseTopic('spinal/v1/f/r1/cmd/episode')).toBeNull();
+    expect(parseTopic('spinal/v1/f/all/cmd/episode/alice')).toBeNull();
+    expect(mayPublish(o, t.episodeBy('alice'))).toBe(true);
+    expect(mayPublish(o, t.episodeBy('bob'))).toBe(false);
+    expect(mayPublish(v, t.episodeBy('vic'))).toBe(false);
+    expect(mayPublish(r, t.episodeBy('r1'))).toBe(false);
+    expect(maySubscribe(r, t.episodes)).toBe(true);
+  });
   it('over every account and every sender name, a reset or resume is writable only by an operator under its own name', () => {
     const ids: Identity[] = [operator, { username: 'bob', role: 'operator', fleet: 'f' }, viewer, robot, { username: 'r2', role: 'robot', fleet: 'f' }];
     for (const who of ids) {
@@ -111,7 +123,7 @@ describe('ACL', () => {
       for (const sender of ids.map((i) => i.username)) {
         for (const target of ['r1', 'r2']) {
           const t = robotTopics('f', target);
-          for (const topic of [t.resetBy(sender), t.resumeBy(sender)]) {
+          for (const topic of [t.resetBy(sender), t.resumeBy(sender), t.episodeBy(sender)]) {
             expect(mayPublish(rules, topic), `${who.username} → ${topic}`).toBe(who.role === 'operator' && sender === who.username);
             // What the robot reads back from that topic is the sender the broker let through.
             expect(parseTopic(topic)).toMatchObject({ robot: target, sender });

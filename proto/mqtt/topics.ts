@@ -8,6 +8,7 @@
  *   spinal/v1/<fleet>/<robot>/cmd/estop      e-stop for one robot, QoS 1
  *   spinal/v1/<fleet>/<robot>/cmd/reset/<operator>   reset for one robot, QoS 1, never retained
  *   spinal/v1/<fleet>/<robot>/cmd/resume/<operator>  resume for one robot, QoS 1, never retained
+ *   spinal/v1/<fleet>/<robot>/cmd/episode/<operator> an operator's mark on the recorded episode, QoS 1, never retained
  *   spinal/v1/<fleet>/<robot>/cmd/heartbeat  operator dead-man heartbeat for one robot
  *   spinal/v1/<fleet>/all/cmd/estop          fleet e-stop, QoS 1, RETAINED: the fleet latch
  *   spinal/v1/<fleet>/all/cmd/heartbeat      operator dead-man heartbeat for the whole fleet
@@ -15,7 +16,7 @@
  * Invariant: every topic has five to seven levels, and a robot is never named `all` (the
  * fleet-wide target), so a topic parses to one meaning only.
  *
- * The last level of a reset or resume is the sender's MQTT username. The broker's ACL lets a user
+ * The last level of a reset, resume or episode mark is the sender's MQTT username. The broker's ACL lets a user
  * write only under its own name (both brokers, from acl.ts), so that level is the identity the
  * broker authenticated; the payload's `operator` field is only checked against it.
  */
@@ -27,11 +28,11 @@ export const FLEET_TARGET = 'all';
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export type RobotChannel = 'status' | 'state' | 'brief' | 'event';
-export type CommandKind = 'estop' | 'reset' | 'resume' | 'heartbeat';
+export type CommandKind = 'estop' | 'reset' | 'resume' | 'episode' | 'heartbeat';
 /** Commands whose topic ends with the sender's username (authorisation decisions depend on who sent them). */
-export type SignedCommandKind = 'reset' | 'resume';
-export const SIGNED_COMMANDS: readonly CommandKind[] = ['reset', 'resume'];
-export const COMMAND_KINDS: readonly CommandKind[] = ['estop', 'reset', 'resume', 'heartbeat'];
+export type SignedCommandKind = 'reset' | 'resume' | 'episode';
+export const SIGNED_COMMANDS: readonly CommandKind[] = ['reset', 'resume', 'episode'];
+export const COMMAND_KINDS: readonly CommandKind[] = ['estop', 'reset', 'resume', 'episode', 'heartbeat'];
 export const ROBOT_CHANNELS: readonly RobotChannel[] = ['status', 'state', 'brief', 'event'];
 /** Commands an operator may send fleet-wide (a fleet reset or resume is deliberately not one of them). */
 export const FLEET_COMMANDS: readonly CommandKind[] = ['estop', 'heartbeat'];
@@ -62,10 +63,14 @@ export interface RobotTopics {
   resetBy(operator: string): string;
   /** The resume topic for a resume sent by `operator` (the sender's own MQTT username). */
   resumeBy(operator: string): string;
+  /** The episode-mark topic for a mark sent by `operator` (the sender's own MQTT username). */
+  episodeBy(operator: string): string;
   /** Subscription filter for this robot's resets, whoever sends them. */
   resets: string;
   /** Subscription filter for this robot's resumes, whoever sends them. */
   resumes: string;
+  /** Subscription filter for this robot's episode marks, whoever sends them. */
+  episodes: string;
   /** Subscription filter for this robot's own commands. */
   commands: string;
 }
@@ -89,9 +94,11 @@ export function robotTopics(fleet: string, robot: string): RobotTopics {
     estop: `${base}/cmd/estop`,
     resetBy: (operator) => `${base}/cmd/reset/${checkName('user', operator)}`,
     resumeBy: (operator) => `${base}/cmd/resume/${checkName('user', operator)}`,
+    episodeBy: (operator) => `${base}/cmd/episode/${checkName('user', operator)}`,
     heartbeat: `${base}/cmd/heartbeat`,
     resets: `${base}/cmd/reset/+`,
     resumes: `${base}/cmd/resume/+`,
+    episodes: `${base}/cmd/episode/+`,
     commands: `${base}/cmd/#`,
   };
 }
@@ -127,8 +134,8 @@ export function parseTopic(topic: string): ParsedTopic | null {
   const command = parts[5] as CommandKind;
   if (parts[4] !== 'cmd' || !COMMAND_KINDS.includes(command)) return null;
   if (target === FLEET_TARGET) return parts.length === 6 && FLEET_COMMANDS.includes(command) ? { kind: 'command', fleet, scope: 'fleet', command } : null;
-  if (command === 'reset' || command === 'resume') {
-    // Only with the sender's name: a reset or resume without one names nobody the broker vouched for.
+  if (command === 'reset' || command === 'resume' || command === 'episode') {
+    // Only with the sender's name: a signed command without one names nobody the broker vouched for.
     const sender = parts[6];
     if (sender === undefined || !NAME_PATTERN.test(sender)) return null;
     return { kind: 'command', fleet, scope: 'robot', robot: target, command, sender };

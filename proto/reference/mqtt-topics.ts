@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import {
-  EstopCommandSchema, EstopReleaseSchema, HeartbeatSchema, ResetCommandSchema, ResumeCommandSchema,
+  EpisodeMarkCommandSchema, EstopCommandSchema, EstopReleaseSchema, HeartbeatSchema, ResetCommandSchema, ResumeCommandSchema,
   RobotStatusSchema, SafetyEventSchema, StateBriefSchema, StateSummarySchema,
 } from '../mqtt/index.js';
 
@@ -150,6 +150,21 @@ export const TOPICS: TopicEntry[] = [
         payload: `{"v":1,"kind":"resume","id":"resume-1","operator":"alice","at":${NOW}}`,
         effect: { kind: 'resume-refused', id: 'resume-1', operator: 'alice' },
         says: 'a robot without a valid plan refuses and says why; with one it reports `resume-accepted`',
+      },
+    ],
+  },
+  {
+    pattern: 'spinal/v1/<fleet>/<robot>/cmd/episode/<operator>', example: `${robotBase}/cmd/episode/${EXAMPLE.operator}`, publisher: 'an operator, under its own username', qos: 1,
+    retain: 'never: a retained mark is refused',
+    payload: [{ name: 'EpisodeMarkCommand', schema: EpisodeMarkCommandSchema }],
+    purpose: 'label the robot\'s recorded episode: `outcome` success, failure or intervention; `end: true` ends the episode with it, `false` only marks it (the flight recorder writes it on `/spinal/episode`)',
+    refused: 'refused and reported as `episode-refused` with the reason: malformed (a bad `outcome` is named), retained, forged, stale, refused by the flight recorder, or no flight recorder on this robot ("recording is off"); the fleet latch does not refuse it',
+    examples: [
+      {
+        title: 'mark robot r1\'s episode a success and end it (refused here: no flight recorder)', user: EXAMPLE.operator, topic: `${robotBase}/cmd/episode/alice`, qos: 1, retain: false,
+        payload: `{"v":1,"kind":"episode","id":"mark-1","operator":"alice","at":${NOW},"outcome":"success","end":true}`,
+        effect: { kind: 'episode-refused', id: 'mark-1', operator: 'alice' },
+        says: 'a robot without a flight recorder answers that recording is off; with one it reports `episode-marked`',
       },
     ],
   },

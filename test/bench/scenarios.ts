@@ -28,6 +28,7 @@ import { scenario as motionQualityRealtime } from './motion-quality-realtime.ben
 import { scenario as lineRate } from './line-rate.bench.js';
 import { scenario as vlmPlannerLatency } from './vlm-planner-latency.bench.js';
 import { scenario as brainFailover } from './brain-failover.bench.js';
+import { scenario as liveView } from './live-view.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -58,4 +59,5 @@ export const scenarios: Scenario[] = [
   lineRate,
   vlmPlannerLatency,
   brainFailover,
+  liveView,
 ];

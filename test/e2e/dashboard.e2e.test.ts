@@ -2,7 +2,8 @@
  * The dashboard in headless Chromium against a fleet in this process: every robot shows online and
  * ACTIVE with moving plots; STOP ALL puts every virtual firmware into ESTOP and the page shows it;
  * a viewer cannot reset (the page offers nothing, and the broker refuses the publish); an operator's
- * release, reset and resume bring one robot back while the others stay stopped.
+ * release, reset and resume bring one robot back while the others stay stopped; an operator's episode
+ * mark reaches a robot, which answers that recording is off (a viewer's mark buttons are disabled).
  * Screenshots are left in test-results/ as artifacts.
  */
 import { mkdirSync } from 'node:fs';
@@ -148,6 +149,7 @@ describe('fleet dashboard in Chromium', () => {
     await page.click('#fleet tr[data-robot="robot1"]');
     await expect(page.isDisabled('#detail-reset')).resolves.toBe(true);
     await expect(page.isDisabled('#stop-all')).resolves.toBe(true);
+    for (const b of await page.locator('button.episode').all()) await expect(b.isDisabled()).resolves.toBe(true);
     const denied = rig.broker.denials.length;
     const client = await mqtt.connectAsync(rig.broker.wsUrl ?? '', { username: rig.viewer.name, password: rig.viewer.password, reconnectPeriod: 0 });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
@@ -179,5 +181,10 @@ describe('fleet dashboard in Chromium', () => {
     }
     await page.waitForSelector('#events li[data-kind="resume-accepted"]');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-reset-resume.png') });
+    // An episode mark: these robots have no flight recorder, which the page shows and the robot answers.
+    await page.waitForSelector('#detail[data-recording="off"]');
+    await page.click('button.episode[data-outcome="failure"][data-end="true"]');
+    await page.waitForSelector('#events li[data-kind="episode-refused"]');
+    await expect(page.textContent('#events li[data-kind="episode-refused"]')).resolves.toMatch(/recording is off/);
   });
 });

@@ -1,13 +1,16 @@
 /**
  * `npm start` smoke test: the demo (compiled dist/, as `npm start` runs it; see spinal-cli.ts) brings up its
  * brain, broker, virtual robots and edge daemons; every robot goes ACTIVE and sends motion within a
- * bounded time; the dashboard it prints answers and its operator login works; SIGINT stops
+ * bounded time; the dashboard it prints answers and its operator login works; the live view it
+ * prints for a robot streams STATE to a Foxglove client; SIGINT stops
  * everything cleanly and leaves no process behind.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FoxgloveTestClient } from '../../edge/live-view/testing/foxglove-test-client.js';
 import { spawnNodeChild } from '../../edge/process/tethered-child.js';
+import { Topic } from '../../proto/recording/channels.js';
 import { waitFor } from './link-harness.js';
 import { ROOT, spinalArgv } from './spinal-cli.js';
 
@@ -61,6 +64,15 @@ describe('npm start (spinal demo)', () => {
     expect((await fetch(url as string)).status).toBe(200);
     const login = await fetch(`${url as string}api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: opPassword }) });
     expect(await login.json()).toMatchObject({ user: 'operator', role: 'operator', fleet: 'demo', robots: ['robot1', 'robot2'], mqttUrl: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/mqtt$/) });
+
+    // The live view it printed for robot1 serves its STATE to a Foxglove client.
+    const lvUrl = /robot1 (ws:\/\/127\.0\.0\.1:\d+)/.exec(screen)?.[1];
+    expect(lvUrl, screen).toBeDefined();
+    const fox = await FoxgloveTestClient.connect(lvUrl as string);
+    await waitFor('live view channels', () => fox.channels.has(Topic.state));
+    fox.subscribe(Topic.state);
+    await waitFor('STATE records from robot1\'s live view', () => fox.count(Topic.state) >= 10, 10_000);
+    await fox.close();
 
     d.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => d.once('exit', (c) => resolve(c)));

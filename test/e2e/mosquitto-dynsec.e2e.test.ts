@@ -150,7 +150,7 @@ describe.runIf(findDynsecPlugin() !== null)('Mosquitto dynamic security with per
 
   it('holds the ACL matrix of proto/mqtt/acl.ts for a robot, an operator\'s session and a viewer\'s session', async () => {
     const topics = [
-      r1.status, r1.state, r1.brief, r1.event, r1.estop, r1.heartbeat, r1.resetBy('alice'), r1.resetBy('bob'), r1.resumeBy('alice'), r1.resumeBy('r1'),
+      r1.status, r1.state, r1.brief, r1.event, r1.estop, r1.heartbeat, r1.resetBy('alice'), r1.resetBy('bob'), r1.resumeBy('alice'), r1.resumeBy('r1'), r1.episodeBy('alice'), r1.episodeBy('vic'),
       r2.state, r2.event, r2.estop, r2.resetBy('alice'),
       `spinal/v1/${FLEET}/all/cmd/heartbeat`, `spinal/v1/${FLEET}/all/cmd/reset/alice`, 'spinal/v1/g/r1/cmd/estop',
     ];

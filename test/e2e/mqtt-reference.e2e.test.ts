@@ -85,8 +85,8 @@ async function user(name: string): Promise<MqttClient> {
 const examples = TOPICS.flatMap((t) => t.examples);
 
 describe('docs/mqtt.md examples', () => {
-  it('has examples for e-stop, malformed e-stop, fleet latch and release, reset, forged reset and resume', () => {
-    expect(examples.map((e) => e.effect.kind)).toEqual(['estop-received', 'estop-received', 'fleet-latch', 'fleet-latch', 'reset-accepted', 'reset-refused', 'resume-refused']);
+  it('has examples for e-stop, malformed e-stop, fleet latch and release, reset, forged reset, resume and episode mark', () => {
+    expect(examples.map((e) => e.effect.kind)).toEqual(['estop-received', 'estop-received', 'fleet-latch', 'fleet-latch', 'reset-accepted', 'reset-refused', 'resume-refused', 'episode-refused']);
   });
 
   // In document order: the e-stops latch the robot, the fleet latch is released, then the reset clears it.

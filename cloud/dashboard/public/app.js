@@ -243,6 +243,15 @@ function start(me, password) {
   $('release').addEventListener('click', async () => {
     if (await confirmAction('Release the fleet stop latch? Robots stay stopped until each is reset and resumed.')) send(cmd.releaseFleetLatch(sender), 'release fleet latch');
   });
+  for (const b of document.querySelectorAll('button.episode')) {
+    const el = /** @type {HTMLButtonElement} */ (b);
+    const outcome = /** @type {'success' | 'failure' | 'intervention'} */ (el.dataset.outcome);
+    const end = el.dataset.end === 'true';
+    el.addEventListener('click', () => {
+      // The robot answers on its event topic (episode-marked, or episode-refused with the reason).
+      if (selected && canCommand) send(cmd.episodeMark(sender, selected, outcome, end), `${end ? 'end episode' : 'mark episode'} ${outcome} on ${selected}`);
+    });
+  }
   $('detail-close').addEventListener('click', () => select(null));
   $('task-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();

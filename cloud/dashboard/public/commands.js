@@ -2,7 +2,7 @@
 /**
  * The operator's commands as proto/mqtt defines them (JSON, v: 1): topic, payload, retain, QoS.
  * The broker's ACL decides whether the logged-in user may send them; the robot checks them again.
- * A reset or resume is published under the user's own name (`cmd/reset/<user>`): the only topic
+ * A reset, resume or episode mark is published under the user's own name (`cmd/reset/<user>`): the only topic
  * the broker lets this account write for it, which is how the robot learns who sent it.
  */
 import { FLEET_TARGET, TOPIC_ROOT } from './fleet-model.js';
@@ -46,4 +46,15 @@ export function reset(who, robot) {
 export function resume(who, robot) {
   const payload = { v: 1, kind: 'resume', id: commandId('resume'), operator: who.user, at: Date.now() };
   return { topic: `${TOPIC_ROOT}/${who.fleet}/${robot}/cmd/resume/${who.user}`, payload: JSON.stringify(payload), retain: false, qos: 1 };
+}
+
+/**
+ * An operator's mark on the robot's recorded episode, under the user's own name like a reset.
+ * @param {Sender} who @param {string} robot @param {'success' | 'failure' | 'intervention'} outcome
+ * @param {boolean} end true: end the episode with this outcome; false: only mark it
+ * @returns {Outgoing}
+ */
+export function episodeMark(who, robot, outcome, end) {
+  const payload = { v: 1, kind: 'episode', id: commandId('episode'), operator: who.user, at: Date.now(), outcome, end };
+  return { topic: `${TOPIC_ROOT}/${who.fleet}/${robot}/cmd/episode/${who.user}`, payload: JSON.stringify(payload), retain: false, qos: 1 };
 }

@@ -6,6 +6,7 @@
  * count changes; otherwise setData.
  */
 import { num } from './format.js';
+import { recordingText } from './recording-view.js';
 
 /**
  * Series lines are 1 CSS px wide. Chromium rasterises a canvas line of width 1 as a hairline, and a
@@ -93,6 +94,8 @@ export class DetailView {
     this.els.safety.textContent = safety;
     this.els.safety.dataset.safety = safety;
     this.els.cause.textContent = r.cause ? `cause: ${r.cause}` : '';
+    const rec = recordingText(r.recording);
+    this.els.root.dataset.recording = rec.state;
     const rows = [
       ['software', r.software ?? '—'],
       ['link', r.link ?? '—'],
@@ -108,6 +111,8 @@ export class DetailView {
       ['tracking error', num(r.trackingRad === null ? null : r.trackingRad * 180 / Math.PI, 3, '°')],
       ['jitter (commanded velocity std)', num(r.jitterRadS, 4, ' rad/s')],
       ['fleet latch', r.fleetLatch ? 'asserted' : 'clear'],
+      ['recording', rec.status],
+      ['recording disk', rec.disk],
       ['summary seq', r.seq ?? '—'],
     ];
     const dl = this.els.stats;

@@ -94,6 +94,10 @@ export function describeEvent(e) {
       return { text: `resume refused: ${e.reason}`, severity: 'warn' };
     case 'resume-accepted':
       return { text: `resumed by ${e.operator}`, severity: 'info' };
+    case 'episode-marked':
+      return { text: `episode ${e.end ? 'ended' : 'marked'} ${e.outcome} by ${e.operator}`, severity: 'info' };
+    case 'episode-refused':
+      return { text: `episode mark refused: ${e.reason}`, severity: 'warn' };
     case 'deadman-expired':
       return { text: `operator heartbeat lost for ${e.timeoutMs} ms`, severity: 'alarm' };
     case 'mqtt-link-lost':

@@ -69,6 +69,8 @@ export function rowOf(r, presence) {
     trackingRad: /** @type {number | null} */ (m?.trackingRad ?? null), jitterRadS: /** @type {number | null} */ (m?.jitterRadS ?? null),
     link: o.link, rxFrames: /** @type {number | null} */ (s?.link?.rxFrames ?? null), lineErrors: /** @type {number | null} */ (s?.link?.errors ?? null),
     fleetLatch: o.fleetLatch, seq: /** @type {number | null} */ (s?.seq ?? null), software: r.software,
+    /** The flight recorder's status; null: no recorder; undefined: an edge that does not say. @type {any} */
+    recording: s ? s.recording : undefined,
     lastEvent: r.lastEvent ? { text: r.lastEvent.text, at: r.lastEvent.at } : null,
   };
 }

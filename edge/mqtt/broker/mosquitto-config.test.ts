@@ -23,7 +23,7 @@ describe('Mosquitto configuration', () => {
     const acl = renderAcl(accounts);
     expect(acl).toContain('user r1\ntopic write spinal/v1/f/r1/status\ntopic write spinal/v1/f/r1/state\ntopic write spinal/v1/f/r1/brief\ntopic write spinal/v1/f/r1/event\ntopic read spinal/v1/f/r1/cmd/#\ntopic read spinal/v1/f/all/cmd/#');
     expect(acl).toContain('user alice\ntopic read spinal/v1/f/#\ntopic write spinal/v1/f/+/cmd/estop\ntopic write spinal/v1/f/+/cmd/heartbeat\n'
-      + 'topic write spinal/v1/f/+/cmd/reset/alice\ntopic write spinal/v1/f/+/cmd/resume/alice');
+      + 'topic write spinal/v1/f/+/cmd/reset/alice\ntopic write spinal/v1/f/+/cmd/resume/alice\ntopic write spinal/v1/f/+/cmd/episode/alice');
     expect(acl).toContain('user vic\ntopic read spinal/v1/f/#');
   });
   it('lets operators only write a robot\'s resume (as Mosquitto reads the file: write rules per user)', () => {
@@ -41,6 +41,8 @@ describe('Mosquitto configuration', () => {
     expect(mayWrite('alice', t.resumeBy('vic'))).toBe(false);
     expect(mayWrite('r1', t.resumeBy('r1'))).toBe(false);
     expect(mayWrite('vic', t.resumeBy('vic'))).toBe(false);
+    expect(mayWrite('alice', t.episodeBy('alice'))).toBe(true);
+    expect(mayWrite('vic', t.episodeBy('vic'))).toBe(false);
     expect(renderAcl(accounts)).toMatch(/^user r1\n(?:topic .*\n)*topic read spinal\/v1\/f\/r1\/cmd\/#$/m);
   });
   it('writes conf, passwd and acl readable by the owner only, anonymous access off', () => {
