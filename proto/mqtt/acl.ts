@@ -6,6 +6,8 @@
  * - operator:   writes e-stops and heartbeats for any robot of the fleet (and fleet-wide), resets and
  *               resumes only under its own name (`cmd/reset/<username>`); reads everything of it.
  * - viewer:     reads everything of the fleet; writes nothing.
+ * - brain:      reads and writes every robot's retained `task` topic, and nothing else (a brain
+ *               replica's task store; it never sees telemetry nor sends commands).
  * Invariant: no rule ever grants a write on another robot's telemetry, and only operators write
  * any `cmd/` topic; a reset or resume topic always ends with its writer's own username, so the
  * robot learns who sent it from the broker, not from the payload.
@@ -13,7 +15,7 @@
 import { filterCovers, isValidFilter, topicMatchesFilter } from './filters.js';
 import { TOPIC_ROOT, checkName, fleetTopics, robotTopics } from './topics.js';
 
-export type Role = 'robot' | 'operator' | 'viewer';
+export type Role = 'robot' | 'operator' | 'viewer' | 'brain';
 
 export interface Identity {
   /** The MQTT username; a robot's username is its robot id. */
@@ -54,6 +56,8 @@ export function aclRules(id: Identity): AclRule[] {
     }
     case 'viewer':
       return [{ access: 'read', filter: fleet.everything }];
+    case 'brain':
+      return [{ access: 'read', filter: fleet.tasks }, { access: 'write', filter: fleet.tasks }];
   }
 }
 
