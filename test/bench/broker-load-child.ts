@@ -6,11 +6,14 @@
  *               so its CPU and memory can be read from /proc;
  * - robots:     a slice of the fleet, one MQTT connection per robot with its own account, each
  *               publishing the real state summary (dashboard-synthetic-robot.ts, QoS 0) at the
- *               fleet's rate, a safety event (QoS 1) now and then, subscribed to its commands as
+ *               fleet's rate and its brief (1 Hz and on change, QoS 0) as the edge does, a safety
+ *               event (QoS 1) now and then, subscribed to its commands as
  *               RobotMqtt is; and an operator that e-stops one of these robots every
  *               `estopProbeMs`, timed from its publish to the robot client's receipt (one clock);
- * - subscriber: a dashboard-like client subscribed to the whole fleet (`spinal/v1/<fleet>/#`):
- *               counts what it gets and, for each state summary, publish time (its `at`) to receipt.
+ * - subscriber: a dashboard-like client, subscribed to the whole fleet (`spinal/v1/<fleet>/#`,
+ *               mode `fleet`) or to what the dashboard's overview takes (every brief, status and
+ *               event, mode `overview`): counts what it gets and, for each summary or brief, its
+ *               publish time (`at`) to receipt.
  *
  * Publishing is one timer for the slice (what fell due goes out together; a robot late by more
  * than a period skips, never bunches) and pre-encoded QoS 0 packets written on the socket, so the
@@ -42,13 +45,14 @@ export interface RobotsConfig {
 export type ToChild =
   | { type: 'broker'; accounts: FleetAccounts }
   | { type: 'robots'; config: RobotsConfig }
-  | { type: 'subscriber'; url: string; fleet: string; viewer: { name: string; password: string } }
+  | { type: 'subscriber'; url: string; fleet: string; viewer: { name: string; password: string }; mode: 'fleet' | 'overview' }
   | { type: 'load'; on: boolean }
   | { type: 'stats' }
   | { type: 'quit' };
 
 export interface ChildStats {
   published: number;
+  briefs: number;
   skipped: number;
   events: number;
   received: number;
@@ -57,6 +61,7 @@ export interface ChildStats {
   /** Robots: e-stop publish-to-receipt (ms), and probes sent / received. */
   estopMs: number[];
   probesSent: number;
+  probesGot: number;
   /** Connections the broker closed during the run. */
   closes: number;
   cpuUs: number;
@@ -71,9 +76,9 @@ const TICK_MS = 4;
 const send = (m: FromChild): void => { process.send?.(m); };
 const nowEpochMs = (): number => performance.timeOrigin + performance.now();
 
-interface Live { robot: SyntheticRobot; client: MqttClient; stateTopic: Buffer; nextMs: number; tick: number }
+interface Live { robot: SyntheticRobot; client: MqttClient; stateTopic: Buffer; briefTopic: Buffer; nextMs: number; tick: number }
 
-const counters = { published: 0, skipped: 0, events: 0, received: 0, probesSent: 0, closes: 0 };
+const counters = { published: 0, briefs: 0, skipped: 0, events: 0, received: 0, probesSent: 0, probesGot: 0, closes: 0 };
 let lagMs: number[] = [];
 let estopMs: number[] = [];
 const fleet: Live[] = [];
@@ -98,10 +103,10 @@ async function startRobots(c: RobotsConfig): Promise<void> {
     await client.subscribeAsync([topics.commands, fleetTopics(c.fleet).commands], { qos: 1 });
     client.on('message', (topic, payload) => {
       const sentAt = probeSentAt.get(payload.toString('utf8'));
-      if (topic === topics.estop && sentAt !== undefined) estopMs.push(performance.now() - sentAt);
+      if (topic === topics.estop && sentAt !== undefined) { estopMs.push(performance.now() - sentAt); counters.probesGot++; }
     });
     clients.push(client);
-    fleet.push({ robot: r, client, stateTopic: topicBytes(topics.state), nextMs: 0, tick: 0 });
+    fleet.push({ robot: r, client, stateTopic: topicBytes(topics.state), briefTopic: topicBytes(topics.brief), nextMs: 0, tick: 0 });
   };
   // In batches: hundreds of handshakes at once only time each other out on two cores.
   for (let i = c.from; i < c.to; i += 50) {
@@ -132,9 +137,11 @@ function startLoad(c: RobotsConfig): void {
       if (l.nextMs > now) continue;
       const late = Math.floor((now - l.nextMs) / period);
       if (late > 0) { counters.skipped += late; l.nextMs += late * period; l.tick += late; }
-      const { state } = l.robot.next(l.tick, nowEpochMs());
-      (l.client.stream as unknown as Duplex).write(publishPacket(l.stateTopic, state[0], state[1]));
+      const { state, brief } = l.robot.next(l.tick, nowEpochMs());
+      const socket = l.client.stream as unknown as Duplex;
+      socket.write(publishPacket(l.stateTopic, state[0], state[1]));
       counters.published++;
+      if (brief) { socket.write(publishPacket(l.briefTopic, brief[0], brief[1])); counters.briefs++; }
       l.nextMs += period;
       l.tick++;
     }
@@ -150,20 +157,21 @@ function startLoad(c: RobotsConfig): void {
   }, c.eventPeriodMs));
 }
 
-async function startSubscriber(url: string, fleetName: string, viewer: { name: string; password: string }): Promise<void> {
+async function startSubscriber(url: string, fleetName: string, viewer: { name: string; password: string }, mode: 'fleet' | 'overview'): Promise<void> {
   const client = await mqtt.connectAsync(url, { username: viewer.name, password: viewer.password, clientId: 'load-dashboard', reconnectPeriod: 0, keepalive: 30 });
   client.on('close', () => { counters.closes++; });
   client.on('error', () => undefined);
   clients.push(client);
   client.on('message', (topic, payload) => {
     counters.received++;
-    if (!topic.endsWith('/state')) return;
-    // The summary's head is `{"v":1,"robot":"...","at":<epoch ms>,`: read `at` without parsing the rest.
+    if (!topic.endsWith('/state') && !topic.endsWith('/brief')) return;
+    // The summary's (and the brief's) head is `{"v":1,"robot":"...","at":<epoch ms>,`: read `at` without parsing the rest.
     const head = payload.toString('latin1', 0, 64);
     const i = head.indexOf('"at":');
     if (i >= 0) lagMs.push(nowEpochMs() - Number.parseInt(head.slice(i + 5), 10));
   });
-  await client.subscribeAsync(fleetTopics(fleetName).everything, { qos: 0 });
+  const root = `spinal/v1/${fleetName}`;
+  await client.subscribeAsync(mode === 'fleet' ? [fleetTopics(fleetName).everything] : [`${root}/+/brief`, `${root}/+/status`, `${root}/+/event`], { qos: 0 });
 }
 
 function stats(): ChildStats {
@@ -184,7 +192,7 @@ process.on('message', (m: ToChild) => {
       startRobots(m.config).then(() => send({ type: 'ready' }), fail);
       return;
     case 'subscriber':
-      startSubscriber(m.url, m.fleet, m.viewer).then(() => send({ type: 'ready' }), fail);
+      startSubscriber(m.url, m.fleet, m.viewer, m.mode).then(() => send({ type: 'ready' }), fail);
       return;
     case 'load':
       if (m.on && robotsConfig !== null && tickTimer === null) startLoad(robotsConfig);
