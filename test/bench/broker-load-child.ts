@@ -43,7 +43,7 @@ export interface RobotsConfig {
 }
 
 export type ToChild =
-  | { type: 'broker'; accounts: FleetAccounts }
+  | { type: 'broker'; accounts: FleetAccounts; deliveryConcurrency?: number }
   | { type: 'robots'; config: RobotsConfig }
   | { type: 'subscriber'; url: string; fleet: string; viewer: { name: string; password: string }; mode: 'fleet' | 'overview' }
   | { type: 'load'; on: boolean }
@@ -186,7 +186,7 @@ process.on('message', (m: ToChild) => {
   const fail = (e: unknown): void => send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
   switch (m.type) {
     case 'broker':
-      EmbeddedBroker.start({ ...m.accounts, host: '127.0.0.1', port: 0 }).then((b) => { broker = b; send({ type: 'ready', url: b.url }); }, fail);
+      EmbeddedBroker.start({ ...m.accounts, host: '127.0.0.1', port: 0, ...(m.deliveryConcurrency !== undefined ? { deliveryConcurrency: m.deliveryConcurrency } : {}) }).then((b) => { broker = b; send({ type: 'ready', url: b.url }); }, fail);
       return;
     case 'robots':
       startRobots(m.config).then(() => send({ type: 'ready' }), fail);

@@ -29,6 +29,8 @@ const ROBOTS = Number(process.env['SPINAL_BENCH_ROBOTS'] ?? '1000');
 const RATE_HZ = Number(process.env['SPINAL_BENCH_RATE_HZ'] ?? '20');
 const BROKERS = (process.env['SPINAL_BENCH_BROKERS'] ?? 'embedded,mosquitto').split(',');
 const PUBLISHERS = Number(process.env['SPINAL_BENCH_PUBLISHERS'] ?? '2');
+/** The embedded broker's deliveryConcurrency; unset: its default. */
+const CONCURRENCY = process.env['SPINAL_BENCH_AEDES_CONCURRENCY'];
 const MODES = (process.env['SPINAL_BENCH_MODES'] ?? 'fleet,overview').split(',') as ('fleet' | 'overview')[];
 const EVENT_PERIOD_MS = 100;
 const ESTOP_PROBE_MS = 250;
@@ -146,7 +148,7 @@ async function measure(kind: string, mode: 'fleet' | 'overview'): Promise<Figure
     let url: string;
     let pid: number;
     if (kind === 'embedded') {
-      const b = await LoadChild.start({ type: 'broker', accounts });
+      const b = await LoadChild.start({ type: 'broker', accounts, ...(CONCURRENCY !== undefined ? { deliveryConcurrency: Number(CONCURRENCY) } : {}) });
       children.push(b);
       url = b.url ?? '';
       pid = b.child.pid ?? 0;
