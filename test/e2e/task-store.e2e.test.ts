@@ -2,9 +2,11 @@
  * Tasks outlive a brain: the MQTT task store (retained task topics) against the embedded broker
  * and a real Mosquitto. A restarted brain gets its robots' tasks back, a task set on one replica
  * reaches a robot served by another, a broker outage answers UNAVAILABLE and loses nothing, a
- * stale record never wins, and a bad record is refused with a log line and ignored.
+ * stale record never wins, a bad record is refused with a log line and ignored, and a write
+ * acknowledged late is answered UNAVAILABLE, kept, and stored when the broker acknowledges it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -54,6 +56,30 @@ function capturedLogger(): { logger: pino.Logger; lines: { level: number; msg: s
   const lines: { level: number; msg: string }[] = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string }); done(); } });
   return { logger: pino({ level: 'info' }, sink), lines };
+}
+
+/** A TCP relay whose broker-to-client direction can be held (PUBACKs and deliveries wait) and released. */
+async function holdingProxy(target: string): Promise<{ url: string; hold(on: boolean): void; close(): Promise<void> }> {
+  const port = Number(new URL(target).port);
+  const pairs: { up: Socket; down: Socket }[] = [];
+  let holding = false;
+  const server = createServer({ noDelay: true }, (down) => {
+    const up = tcpConnect({ host: '127.0.0.1', port, noDelay: true });
+    for (const s of [up, down]) s.on('error', () => undefined);
+    down.pipe(up);
+    if (!holding) up.pipe(down);
+    pairs.push({ up, down });
+    down.on('close', () => up.destroy()); up.on('close', () => down.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hold(on) {
+      holding = on;
+      for (const p of pairs) if (on) { p.up.unpipe(p.down); p.up.pause(); } else { p.up.pipe(p.down); p.up.resume(); }
+    },
+    close: () => new Promise<void>((r) => { for (const p of pairs) { p.up.destroy(); p.down.destroy(); } server.close(() => r()); }),
+  };
 }
 
 type HealthClient = grpc.Client & { check(r: { service: string }, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void): void };
@@ -194,5 +220,29 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('tasks in retained topics o
     expect(brain.server.tasks.get('r1').taskId).toBe(id);
     expect(brain.server.tasks.get('r2').taskId).toBe('');
     expect(await brain.server.metrics.value('spinal_brain_task_records_rejected_total', { reason: 'invalid' })).toBe(2);
+  }, 30_000);
+
+  it('a write the broker acknowledges late: UNAVAILABLE saying it stays queued, then stored when acknowledged', async () => {
+    const b = await broker(kind);
+    cleanup.push(() => b.dispose());
+    const proxy = await holdingProxy(b.url);
+    cleanup.push(() => proxy.close());
+    const { logger, lines } = capturedLogger();
+    const store = await MqttTaskStore.start({ url: proxy.url, fleet: FLEET, username: 'brain', password: 'brain-secret', writer: 'brainA', logger, ackTimeoutMs: 300 });
+    cleanup.push(() => store.close());
+    const changes: string[] = [];
+    store.listen({ onChange: (robot, task) => changes.push(`${robot}:${task.instruction}`) });
+    proxy.hold(true);
+    const refused = await store.set('r1', 'late but kept').then(() => null, (e: Error) => e);
+    expect(refused?.name).toBe('TaskStoreUnavailable');
+    expect(refused?.message).toMatch(/did not acknowledge the task within 300 ms; it stays queued/);
+    expect(store.get('r1').taskId).toBe('');
+    proxy.hold(false);
+    await waitFor('the queued write stored once acknowledged', () => store.get('r1').instruction === 'late but kept', 10_000);
+    expect(changes).toEqual(['r1:late but kept']);
+    expect(lines.some((l) => l.msg.includes('acknowledged late'))).toBe(true);
+    // It reached the broker: a fresh replica reads it.
+    const fresh = await startBrain(b.url, 'brainB');
+    await waitFor('fresh replica has it', () => fresh.server.tasks.get('r1').instruction === 'late but kept');
   }, 30_000);
 });
