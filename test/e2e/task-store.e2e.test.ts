@@ -5,7 +5,7 @@
  * stale record never wins, a bad record is refused with a log line and ignored, and a write
  * acknowledged late is answered UNAVAILABLE, kept, and stored when the broker acknowledges it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ import { EmbeddedBroker, MosquittoProcess } from '../../edge/mqtt/index.js';
 import { ReferenceBackend } from '../../cloud/backends/reference/reference-backend.js';
 import { BrainServer, TASK_STORE_SERVICE } from '../../cloud/brain/brain-server.js';
 import { MqttTaskStore } from '../../cloud/brain/mqtt-task-store.js';
+import { parseCloudConfig } from '../../cloud/config.js';
+import { startCloud } from '../../cloud/main.js';
 import { TestSession, brainClient, operatorClient, setTask, testHello } from '../../cloud/testing/brain-test-client.js';
 import { ACCOUNTS, connectUser, type BrokerKind } from './mqtt-harness.js';
 import { waitFor } from './link-harness.js';
@@ -134,6 +136,27 @@ describe.each<BrokerKind>(['embedded', 'mosquitto'])('tasks in retained topics o
     await robot.waitTask(id1);
     expect(again.server.tasks.get('r1')).toEqual({ taskId: id1, instruction: 'stack the red cubes' });
     await waitFor('r2 task in the mirror', () => again.server.tasks.get('r2').taskId === id2);
+  }, 30_000);
+
+  it('spinal cloud from a config with tasks.store "mqtt": restarted, its robot continues the task', async () => {
+    const b = await broker(kind);
+    cleanup.push(() => b.dispose());
+    const dir = mkdtempSync(join(tmpdir(), 'spinal-cloud-tasks-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'brain.password'), 'brain-secret\n');
+    const config = parseCloudConfig({
+      listen: { host: '127.0.0.1', port: 0 }, robots: ['r1', 'r2'], log: { level: 'silent' },
+      tasks: { store: 'mqtt', url: b.url, fleet: FLEET, username: 'brain', passwordFile: 'brain.password' },
+    }, 'cloud.json', dir);
+    const logger = pino({ level: 'silent' });
+    const first = await startCloud(config, { logger });
+    const id = await setTask(client(operatorClient(`127.0.0.1:${first.brain.port}`)), 'r1', 'fold the towels');
+    await first.stop();
+    const again = await startCloud(config, { logger });
+    cleanup.push(() => again.stop());
+    const robot = await robotSession(`127.0.0.1:${again.brain.port}`, 'r1');
+    await robot.waitTask(id);
+    expect(again.brain.tasks.kind).toBe('mqtt');
   }, 30_000);
 
   it('SetTask on replica A reaches the robot served by replica B', async () => {
