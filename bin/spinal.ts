@@ -246,7 +246,7 @@ program
 program
   .command('mosquitto')
   .description('writes a Mosquitto config, password file and topic ACL for a fleet (robots publish only their own telemetry; only operators reset)')
-  .requiredOption('--accounts <file>', 'JSON: {"fleet", "robots": [{"id","password"}], "operators": [{"name","password"}], "viewers": [...]}')
+  .requiredOption('--accounts <file>', 'JSON: {"fleet", "robots": [{"id","password"}], "operators": [{"name","password"}], "viewers": [...], "brains": [...]}')
   .option('--out <dir>', 'output folder', 'mosquitto')
   .option('--port <n>', 'listener port', positiveInt('--port'), 1883)
   .option('--host <addr>', 'listener address', '127.0.0.1')

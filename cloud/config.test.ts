@@ -24,6 +24,15 @@ describe('cloud config', () => {
     expect(() => parseCloudConfig({ robots: ['r1', 'r1'] }, 'x.json')).toThrow(/"r1" is listed twice/);
   });
 
+  it('tasks: memory by default; an mqtt store resolves its files and needs MQTT-safe robot ids', () => {
+    expect(parseCloudConfig({ robots: ['r1'] }, 'x.json').tasks).toEqual({ store: 'memory' });
+    const c = parseCloudConfig({ robots: ['r1'], tasks: { store: 'mqtt', url: 'mqtt://broker:1883', fleet: 'demo', username: 'brain', passwordFile: 'brain.pw' } }, 'x.json', '/etc/spinal');
+    expect(c.tasks).toMatchObject({ store: 'mqtt', passwordFile: '/etc/spinal/brain.pw' });
+    expect(() => parseCloudConfig({ robots: ['r1'], tasks: { store: 'mqtt', url: 'http://b', fleet: 'demo', username: 'brain', passwordFile: 'p' } }, 'x.json')).toThrow(/tasks\.url: must be an mqtt:\/\//);
+    expect(() => parseCloudConfig({ robots: ['r.1'], tasks: { store: 'mqtt', url: 'mqtt://b:1', fleet: 'demo', username: 'brain', passwordFile: 'p' } }, 'x.json')).toThrow(/robots: "r\.1" cannot name an MQTT task topic/);
+    expect(() => parseCloudConfig({ robots: ['r1'], tasks: { store: 'redis' } }, 'x.json')).toThrow(/tasks\.store/);
+  });
+
   it('takes an openpi backend section and names its bad fields', () => {
     const c = parseCloudConfig({ robots: ['r1'], backend: { kind: 'openpi', url: 'ws://gpu:8000', actionHz: 50, images: { 'observation/image': 'front' }, imageSize: { width: 224, height: 224 } } }, 'x.json');
     expect(c.backend).toMatchObject({ kind: 'openpi', url: 'ws://gpu:8000', actionHz: 50 });

@@ -26,7 +26,11 @@
  *                  "brokerTokenTtlS": 60, "brokerCaFile": "ca.pem", "brokerRevokeUrl": "wss://broker:8884/mqtt",
  *                  "brokerAdminFile": "dashboard-broker-admin.json" },  // or: a Mosquitto client per session (dynamic security)
  *                                                              // omit the section: no dashboard
- *   "log":      { "level": "info" }
+ *   "log":      { "level": "info" },
+ *   "tasks":    { "store": "memory" }                       // default: this brain process only
+ *             | { "store": "mqtt", "url": "mqtt://broker:1883", "fleet": "demo", "username": "brain",
+ *                 "passwordFile": "brain.password", "caFile": "ca.pem", "ackTimeoutMs": 5000 }
+ *                                                              // retained task topics, shared by every replica (docs/scaling.md)
  * }
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -140,6 +144,25 @@ const VlmPlannerBackendSchema = z.strictObject({
   imageDecoding: ImageDecodingSchema.optional(),
 });
 
+/** Where robots' tasks live (cloud/brain/task-store.ts). */
+const TasksSchema = z.discriminatedUnion('store', [
+  z.strictObject({ store: z.literal('memory') }),
+  z.strictObject({
+    store: z.literal('mqtt'),
+    url: z.string().regex(/^(mqtts?|wss?):\/\/[^/\s]+/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL'),
+    fleet: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be an MQTT fleet name (1-64 letters, digits, "_" or "-")'),
+    /** An account of role `brain` in the fleet's accounts file. */
+    username: z.string().min(1),
+    /** The account's password, alone in a file (trailing newline ignored). */
+    passwordFile: z.string().min(1),
+    /** CA of the broker's certificate (mqtts://, wss://). */
+    caFile: z.string().min(1).optional(),
+    /** This replica's name in the records it writes; default random per process. */
+    writer: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 letters, digits, "_" or "-"').optional(),
+    ackTimeoutMs: z.number().int().min(100).max(60_000).optional(),
+  }),
+]);
+
 export const CloudConfigSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(50051) }).default({ host: '127.0.0.1', port: 50051 }),
   tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1) }).optional(),
@@ -163,6 +186,7 @@ export const CloudConfigSchema = z.strictObject({
   }).nullable().optional(),
   replicaId: Id.optional(),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
+  tasks: TasksSchema.default({ store: 'memory' }),
   dashboard: z.strictObject({
     listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: Port.default(8080) }).default({ host: '127.0.0.1', port: 8080 }),
     fleet: z.string().min(1),
@@ -202,6 +226,12 @@ export function parseCloudConfig(raw: unknown, source: string, baseDir = process
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   if (c.tls !== undefined) c.tls = { certFile: abs(c.tls.certFile), keyFile: abs(c.tls.keyFile), caFile: abs(c.tls.caFile) };
   if (c.backend.kind === 'onnx') c.backend = { ...c.backend, model: abs(c.backend.model) };
+  if (c.tasks.store === 'mqtt') {
+    c.tasks = { ...c.tasks, passwordFile: abs(c.tasks.passwordFile), ...(c.tasks.caFile !== undefined ? { caFile: abs(c.tasks.caFile) } : {}) };
+    // Task topics name the robot in one MQTT level: the brain's robot ids must be MQTT names too.
+    const bad = c.robots.find((id) => !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id) || id === 'all');
+    if (bad !== undefined) throw new CloudConfigError(`config ${source}: robots: "${bad}" cannot name an MQTT task topic (tasks.store "mqtt" needs letters, digits, "_" or "-", and not "all")`);
+  }
   if (c.dashboard !== undefined) {
     const d = c.dashboard;
     c.dashboard = {

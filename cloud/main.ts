@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { parseFleetAccounts } from '../proto/mqtt/index.js';
 import { createBackend } from './backends/registry.js';
 import { BrainServer } from './brain/brain-server.js';
+import { MqttTaskStore } from './brain/mqtt-task-store.js';
+import { MemoryTaskStore, type TaskStore } from './brain/task-store.js';
 import type { Clock } from './clock.js';
 import { CloudConfigError, dropUndefined, type CloudConfig } from './config.js';
 import { DashboardServer } from './dashboard/dashboard-server.js';
@@ -60,6 +62,20 @@ function readNamed(path: string, key: string): Buffer {
   }
 }
 
+/** The configured task store (tasks.store); an MQTT one is connecting (or retrying) when this resolves. */
+async function taskStore(config: CloudConfig, logger: Logger): Promise<TaskStore> {
+  const t = config.tasks;
+  if (t.store === 'memory') return new MemoryTaskStore();
+  const password = readNamed(t.passwordFile, 'tasks.passwordFile').toString('utf8').replace(/\r?\n$/, '');
+  if (password === '') throw new CloudConfigError(`tasks.passwordFile ${t.passwordFile} is empty`);
+  return MqttTaskStore.start({
+    url: t.url, fleet: t.fleet, username: t.username, password, logger: logger.child({ component: 'task-store' }),
+    ...(t.caFile !== undefined ? { ca: readNamed(t.caFile, 'tasks.caFile') } : {}),
+    ...(t.writer !== undefined ? { writer: t.writer } : {}),
+    ...(t.ackTimeoutMs !== undefined ? { ackTimeoutMs: t.ackTimeoutMs } : {}),
+  });
+}
+
 /** Starts everything the configuration asks for; rejects with a clear error when it cannot. */
 export async function startCloud(config: CloudConfig, opts: { logger?: Logger; clock?: Clock } = {}): Promise<RunningCloud> {
   const logger = opts.logger ?? pino({ level: config.log.level, base: { service: 'brain' } }, pino.destination({ fd: 1, sync: true }));
@@ -67,8 +83,11 @@ export async function startCloud(config: CloudConfig, opts: { logger?: Logger; c
   const d = config.dashboard;
   const users = d !== undefined ? dashboardUsers(d.accountsFile, d.fleet) : null;
   const backend = await createBackend(config.backend, opts.clock !== undefined ? { clock: opts.clock } : {});
+  let tasks: TaskStore | null = null;
   try {
+    tasks = await taskStore(config, logger);
     const brain = await BrainServer.start({
+      tasks,
       host: config.listen.host, port: config.listen.port, tls, robots: config.robots, backend, logger, processMetrics: true,
       metrics: config.metrics ?? null,
       health: config.health != null ? dropUndefined(config.health) : null,
@@ -111,6 +130,7 @@ export async function startCloud(config: CloudConfig, opts: { logger?: Logger; c
     return { brain, dashboard, stop: async () => { await dashboard?.close(); await brain.stop(); } };
   } catch (e) {
     await backend.close();
+    await tasks?.close();
     throw e;
   }
 }

@@ -140,7 +140,7 @@ export async function runTaskRealtime(task: EvalTask, cond: EvalCondition, setti
     const goals: PlanGoal[] = [];
     let firstPlanUs = Number.NaN;
     const snap = newObservation(n);
-    const taskId = brain.setTask(robotId, task.instruction).taskId;
+    const taskId = (await brain.setTask(robotId, task.instruction)).taskId;
     d.cloud?.on('plan', (p) => {
       if (p.taskId !== taskId) return;
       if (Number.isNaN(firstPlanUs)) firstPlanUs = p.receivedUs;

@@ -18,6 +18,10 @@ export class BrainMetrics {
   readonly batchSize: Histogram;
   readonly backendErrors: Counter<'kind'>;
   readonly tasksSet: Counter;
+  readonly taskStoreUp: Gauge;
+  readonly taskStoreRefused: Counter<'reason'>;
+  readonly taskRecordsRejected: Counter<'reason'>;
+  readonly taskStorePending: Gauge;
   readonly backendDropped: Gauge<'kind'>;
 
   /** `backendCounters`: the backend's own drop counts (BrainBackend.counters), read at each scrape. */
@@ -41,6 +45,10 @@ export class BrainMetrics {
     });
     this.backendErrors = new Counter({ name: 'spinal_brain_backend_errors_total', help: 'Backend calls or results that failed, by kind', labelNames: ['kind'], registers: r });
     this.tasksSet = new Counter({ name: 'spinal_brain_tasks_set_total', help: 'Operator SetTask calls accepted', registers: r });
+    this.taskStoreUp = new Gauge({ name: 'spinal_brain_task_store_up', help: 'Whether the task store takes writes (1) or not (0)', registers: r });
+    this.taskStoreRefused = new Counter({ name: 'spinal_brain_task_store_refused_total', help: 'Task writes answered UNAVAILABLE, by reason', labelNames: ['reason'], registers: r });
+    this.taskRecordsRejected = new Counter({ name: 'spinal_brain_task_records_rejected_total', help: 'Task records from the store ignored: invalid payloads and stale writes', labelNames: ['reason'], registers: r });
+    this.taskStorePending = new Gauge({ name: 'spinal_brain_task_store_pending', help: 'Task writes sent and not yet acknowledged by the store', registers: r });
     const read = opts.backendCounters;
     this.backendDropped = new Gauge({
       name: 'spinal_brain_backend_dropped_total', help: 'Work the backend dropped (expired before running, queue full, late answers, decoders stopped), by kind', labelNames: ['kind'], registers: r,

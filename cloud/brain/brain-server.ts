@@ -29,7 +29,10 @@ import { startHealthEndpoint, type HealthEndpoint } from './health-http.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-http.js';
 import { operatorHandlers } from './operator-service.js';
 import { BrainSession, type SessionHost, type SessionStream } from './session.js';
-import { TaskStore } from './task-store.js';
+import { MemoryTaskStore, type TaskStore } from './task-store.js';
+
+/** The gRPC health service name of the task store: NOT_SERVING while SetTask cannot store a task. */
+export const TASK_STORE_SERVICE = 'spinal.tasks.TaskStore';
 
 export interface BatchingOptions {
   /** Most requests in one backend call. */
@@ -74,6 +77,8 @@ export interface BrainServerOptions {
   logger?: Logger;
   /** Also export Node process metrics (CPU, memory, event loop lag). */
   processMetrics?: boolean;
+  /** Where tasks live (default: this process's memory); the server closes it at stop. */
+  tasks?: TaskStore;
 }
 
 export interface HealthOptions {
@@ -103,7 +108,7 @@ function hostPort(host: string, port: number): string {
 export class BrainServer implements SessionHost {
   readonly metrics: BrainMetrics;
   readonly batcher: Batcher;
-  readonly tasks = new TaskStore();
+  readonly tasks: TaskStore;
   readonly robots: ReadonlySet<string>;
   readonly clock: Clock;
   readonly planValidityMs: number;
@@ -148,7 +153,22 @@ export class BrainServer implements SessionHost {
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
       'grpc.max_receive_message_length': opts.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     });
-    this.health = new HealthImplementation({ '': 'SERVING', [BRAIN_SERVICE]: 'SERVING', [OPERATOR_SERVICE]: 'SERVING' });
+    this.tasks = opts.tasks ?? new MemoryTaskStore();
+    this.health = new HealthImplementation({
+      '': 'SERVING', [BRAIN_SERVICE]: 'SERVING', [OPERATOR_SERVICE]: 'SERVING', [TASK_STORE_SERVICE]: this.tasks.available ? 'SERVING' : 'NOT_SERVING',
+    });
+    this.metrics.taskStoreUp.set(this.tasks.available ? 1 : 0);
+    this.tasks.listen({
+      // Whoever set it (this replica or another), the robot's open session here gets it.
+      onChange: (robotId, task) => this.byRobot.get(robotId)?.pushTask(task),
+      onAvailability: (up) => {
+        this.metrics.taskStoreUp.set(up ? 1 : 0);
+        if (!this.drainingFlag) this.health.setStatus(TASK_STORE_SERVICE, up ? 'SERVING' : 'NOT_SERVING');
+      },
+      onRejected: (reason) => this.metrics.taskRecordsRejected.inc({ reason }),
+      onRefused: (reason) => this.metrics.taskStoreRefused.inc({ reason }),
+      onPending: (n) => this.metrics.taskStorePending.set(n),
+    });
   }
 
   /** Binds and serves; rejects (SecurityError) on plaintext off loopback, or when the port is taken. */
@@ -207,11 +227,11 @@ export class BrainServer implements SessionHost {
     if (this.byRobot.get(s.robotId) === s) this.byRobot.delete(s.robotId);
   }
 
-  setTask(robotId: string, instruction: string): Task {
-    const task = this.tasks.set(robotId, instruction);
+  /** Stores the task (the store pushes it to the robot's session); rejects with TaskStoreUnavailable. */
+  async setTask(robotId: string, instruction: string): Promise<Task> {
+    const task = await this.tasks.set(robotId, instruction);
     this.metrics.tasksSet.inc();
-    this.byRobot.get(robotId)?.pushTask(task);
-    this.log.info({ robot: robotId, task: task.taskId }, 'task set');
+    this.log.info({ robot: robotId, task: task.taskId, store: this.tasks.kind }, 'task set');
     return task;
   }
 
@@ -238,7 +258,7 @@ export class BrainServer implements SessionHost {
 
   private async doStop(): Promise<void> {
     this.drainingFlag = true;
-    for (const svc of ['', BRAIN_SERVICE, OPERATOR_SERVICE]) this.health.setStatus(svc, 'NOT_SERVING');
+    for (const svc of ['', BRAIN_SERVICE, OPERATOR_SERVICE, TASK_STORE_SERVICE]) this.health.setStatus(svc, 'NOT_SERVING');
     const hc = this.healthEndpoint;
     if (hc !== null) {
       hc.state = 'draining';
@@ -269,6 +289,7 @@ export class BrainServer implements SessionHost {
     await this.metricsEndpoint?.close();
     await hc?.close();
     await this.backend.close();
+    await this.tasks.close();
     this.log.info('brain stopped');
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The Operator service: SetTask stores a robot's instruction and pushes a TaskChange to its open
- * session (if any); ListSessions reports the open sessions. Under TLS only a certificate naming an
+ * session (if any), answering only once the task store holds it (UNAVAILABLE, naming the store,
+ * when it cannot); ListSessions reports the open sessions. Under TLS only a certificate naming an
  * operator (URI spiffe://spinal/operator/<name> or CN operator:<name>) may call it; on a plaintext
  * loopback listener anyone local may.
  */
@@ -10,11 +11,12 @@ import type {
 } from '../../proto/brain/index.js';
 import type { Task } from '../backends/backend.js';
 import type { PeerIdentity } from '../security/peer-identity.js';
+import { TaskStoreUnavailable } from './task-store.js';
 
 export interface OperatorHost {
   readonly robots: ReadonlySet<string>;
-  /** Stores the task and pushes it to the robot's session; returns the stored task. */
-  setTask(robotId: string, instruction: string): Task;
+  /** Stores the task and pushes it to the robot's session; resolves with the stored task, rejects with TaskStoreUnavailable. */
+  setTask(robotId: string, instruction: string): Promise<Task>;
   sessions(): SessionInfo[];
   /** 'plaintext', or the identity of the caller's certificate (null: none recognised). */
   peerOf(call: grpc.ServerUnaryCall<unknown, unknown>): PeerIdentity | null | 'plaintext';
@@ -44,7 +46,12 @@ export function operatorHandlers(host: OperatorHost): grpc.UntypedServiceImpleme
       callback(status(grpc.status.INVALID_ARGUMENT, `instruction has ${text.length} characters, the limit is ${MAX_INSTRUCTION_CHARS}`));
       return;
     }
-    callback(null, { taskId: host.setTask(robotId, text).taskId });
+    host.setTask(robotId, text).then(
+      (task) => callback(null, { taskId: task.taskId }),
+      (e: unknown) => callback(e instanceof TaskStoreUnavailable
+        ? status(grpc.status.UNAVAILABLE, e.message)
+        : status(grpc.status.INTERNAL, `task not stored: ${e instanceof Error ? e.message : String(e)}`)),
+    );
   };
   const listSessions: grpc.handleUnaryCall<ListSessionsRequest, ListSessionsResponse> = (call, callback) => {
     const refusal = denied(host, call);

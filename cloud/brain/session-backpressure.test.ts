@@ -11,7 +11,7 @@ import { ScriptedBackend } from '../testing/scripted-backend.js';
 import { Batcher } from './batcher.js';
 import { BrainMetrics } from './brain-metrics.js';
 import { BrainSession, type SessionHost, type SessionStream } from './session.js';
-import { TaskStore } from './task-store.js';
+import { MemoryTaskStore } from './task-store.js';
 
 class FakeStream extends EventEmitter {
   readonly written: BrainMessage[] = [];
@@ -26,7 +26,7 @@ class FakeStream extends EventEmitter {
 function host(backend: ScriptedBackend): SessionHost {
   const metrics = new BrainMetrics();
   return {
-    backend, metrics, clock: new ManualClock(), tasks: new TaskStore('t'), robots: new Set(['r1']), planValidityMs: 500,
+    backend, metrics, clock: new ManualClock(), tasks: new MemoryTaskStore('t'), robots: new Set(['r1']), planValidityMs: 500,
     draining: false, batcher: new Batcher(backend, { maxBatch: 8, maxWaitMs: 0, timeoutMs: 1000, maxInFlight: 1 }),
     newSessionId: () => 's1', register: () => null, unregister: () => undefined,
   };

@@ -126,6 +126,18 @@ describe('dashboard HTTP server', () => {
     expect((brain as FakeBrain).tasks).toHaveLength(1);
   });
 
+  it('answers 503 with the store\'s reason when the brain cannot store the task', async () => {
+    const unavailable: DashboardBrain = {
+      setTask: () => Promise.reject(Object.assign(new Error('task store: the MQTT broker mqtt://b:1883 is not connected (ECONNREFUSED); the task was not stored'), { name: 'TaskStoreUnavailable' })),
+      sessions: () => [],
+    };
+    const { base } = await start(unavailable);
+    const op = await login(base, 'olga', 'op-secret');
+    const r = await post(base, '/api/robots/r1/task', { instruction: 'wave' }, { cookie: op });
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: string }).error).toMatch(/^task store: the MQTT broker mqtt:\/\/b:1883 is not connected/);
+  });
+
   it('refuses cross-origin posts, ends a session at logout, and lists the brain\'s sessions', async () => {
     const { base } = await start();
     const op = await login(base, 'olga', 'op-secret');

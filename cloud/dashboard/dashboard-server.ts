@@ -33,7 +33,8 @@ import type { DashboardUsers } from './users.js';
 
 /** What the dashboard needs of the brain (BrainServer satisfies it). */
 export interface DashboardBrain {
-  setTask(robotId: string, instruction: string): { taskId: string; instruction: string };
+  /** Rejects with an error named TaskStoreUnavailable when the task could not be stored. */
+  setTask(robotId: string, instruction: string): Promise<{ taskId: string; instruction: string }> | { taskId: string; instruction: string };
   sessions(): readonly SessionInfo[];
 }
 
@@ -285,7 +286,10 @@ class Api {
     if (!brain) throw new HttpError(503, 'no brain is attached to this dashboard');
     const instruction = stringField(await readJsonObject(req), 'instruction', INSTRUCTION_MAX).trim();
     if (instruction.length === 0) throw new HttpError(400, 'instruction must not be blank');
-    const task = brain.setTask(robot, instruction);
+    const task = await Promise.resolve(brain.setTask(robot, instruction)).catch((e: unknown) => {
+      if (e instanceof Error && e.name === 'TaskStoreUnavailable') throw new HttpError(503, e.message);
+      throw e;
+    });
     this.logger.info({ user: s.name, robot, task: task.taskId, instruction }, 'task set from the dashboard');
     sendJson(res, 200, { robot, taskId: task.taskId, instruction: task.instruction });
   }

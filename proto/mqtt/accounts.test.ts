@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseFleetAccounts } from './accounts.js';
 
-const ok = { fleet: 'f', robots: [{ id: 'r1', password: 'p' }], operators: [{ name: 'olga', password: 'q' }], viewers: [{ name: 'vic', password: 'v' }] };
+const ok = { fleet: 'f', robots: [{ id: 'r1', password: 'p' }], operators: [{ name: 'olga', password: 'q' }], viewers: [{ name: 'vic', password: 'v' }], brains: [{ name: 'brain', password: 'b' }] };
 
 describe('fleet accounts file', () => {
-  it('accepts a fleet with robots, operators and viewers, and defaults missing lists to empty', () => {
+  it('accepts a fleet with robots, operators, viewers and brains, and defaults missing lists to empty', () => {
     expect(parseFleetAccounts(ok, 'a.json')).toEqual(ok);
-    expect(parseFleetAccounts({ fleet: 'f' }, 'a.json')).toEqual({ fleet: 'f', robots: [], operators: [], viewers: [] });
+    expect(parseFleetAccounts({ fleet: 'f' }, 'a.json')).toEqual({ fleet: 'f', robots: [], operators: [], viewers: [], brains: [] });
   });
   it('names the file and key of every problem, never a password', () => {
     expect(() => parseFleetAccounts({ ...ok, operators: [{ name: 'bad name', password: 'secret1' }] }, 'a.json'))

@@ -6,7 +6,8 @@
  * { "fleet": "demo",
  *   "robots":    [{ "id": "robot1", "password": "..." }],
  *   "operators": [{ "name": "alice",  "password": "..." }],
- *   "viewers":   [{ "name": "vic",    "password": "..." }] }
+ *   "viewers":   [{ "name": "vic",    "password": "..." }],
+ *   "brains":    [{ "name": "brain",  "password": "..." }] }   // the brains' task store (optional)
  */
 import { z } from 'zod';
 import { NAME_PATTERN } from './topics.js';
@@ -19,6 +20,7 @@ export const FleetAccountsSchema = z.strictObject({
   robots: z.array(z.strictObject({ id: Name, password: Password })).default([]),
   operators: z.array(z.strictObject({ name: Name, password: Password })).default([]),
   viewers: z.array(z.strictObject({ name: Name, password: Password })).default([]),
+  brains: z.array(z.strictObject({ name: Name, password: Password })).default([]),
 });
 export type FleetAccountsFile = z.infer<typeof FleetAccountsSchema>;
 
@@ -33,9 +35,9 @@ export function parseFleetAccounts(raw: unknown, source: string): FleetAccountsF
     const problems = r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
     throw new AccountsError(`accounts ${source}: ${problems.join('; ')}`);
   }
-  const names = [...r.data.robots.map((x) => x.id), ...r.data.operators.map((x) => x.name), ...r.data.viewers.map((x) => x.name)];
+  const names = [...r.data.robots.map((x) => x.id), ...r.data.operators.map((x) => x.name), ...r.data.viewers.map((x) => x.name), ...r.data.brains.map((x) => x.name)];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw new AccountsError(`accounts ${source}: "${dup}" is defined twice (robots, operators and viewers share one namespace)`);
+  if (dup !== undefined) throw new AccountsError(`accounts ${source}: "${dup}" is defined twice (robots, operators, viewers and brains share one namespace)`);
   if (names.includes('all')) throw new AccountsError(`accounts ${source}: "all" is reserved for fleet-wide topics`);
   return r.data;
 }

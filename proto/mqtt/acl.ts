@@ -7,6 +7,8 @@
  *               resumes and episode marks only under its own name (`cmd/reset/<username>`); reads
  *               everything of it.
  * - viewer:     reads everything of the fleet; writes nothing.
+ * - brain:      reads and writes every robot's retained `task` topic, and nothing else (a brain
+ *               replica's task store; it never sees telemetry nor sends commands).
  * Invariant: no rule ever grants a write on another robot's telemetry, and only operators write
  * any `cmd/` topic; a reset, resume or episode topic always ends with its writer's own username, so the
  * robot learns who sent it from the broker, not from the payload.
@@ -14,7 +16,7 @@
 import { filterCovers, isValidFilter, topicMatchesFilter } from './filters.js';
 import { TOPIC_ROOT, checkName, fleetTopics, robotTopics } from './topics.js';
 
-export type Role = 'robot' | 'operator' | 'viewer';
+export type Role = 'robot' | 'operator' | 'viewer' | 'brain';
 
 export interface Identity {
   /** The MQTT username; a robot's username is its robot id. */
@@ -56,6 +58,8 @@ export function aclRules(id: Identity): AclRule[] {
     }
     case 'viewer':
       return [{ access: 'read', filter: fleet.everything }];
+    case 'brain':
+      return [{ access: 'read', filter: fleet.tasks }, { access: 'write', filter: fleet.tasks }];
   }
 }
 

@@ -10,6 +10,7 @@ import {
   EpisodeMarkCommandSchema, EstopTopicMessageSchema, HeartbeatSchema, ResetCommandSchema, ResumeCommandSchema,
   type EpisodeMarkCommand, type EstopCommand, type EstopRelease, type Heartbeat, type ResetCommand, type ResumeCommand, type StopCategory,
 } from './payloads.js';
+import { TaskRecordSchema, type TaskRecord } from './task-record.js';
 
 export type EstopDecision =
   | { kind: 'estop'; category: StopCategory; malformed: false; command: EstopCommand }
@@ -25,9 +26,9 @@ function preview(bytes: Uint8Array): string {
   return `${JSON.stringify(head)}${bytes.length > 24 ? '...' : ''} (${bytes.length} bytes)`;
 }
 
-function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): Decoded<T> {
+function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string, maxBytes = 4096): Decoded<T> {
   if (bytes.length === 0) return { ok: false, problem: `${what}: empty payload` };
-  if (bytes.length > 4096) return { ok: false, problem: `${what}: payload of ${bytes.length} bytes exceeds 4096` };
+  if (bytes.length > maxBytes) return { ok: false, problem: `${what}: payload of ${bytes.length} bytes exceeds ${maxBytes}` };
   let raw: unknown;
   try {
     raw = JSON.parse(utf8.decode(bytes));
@@ -63,6 +64,14 @@ export function decodeEpisodeMark(bytes: Uint8Array): Decoded<EpisodeMarkCommand
 
 export function decodeHeartbeat(bytes: Uint8Array): Decoded<Heartbeat> {
   return decodeJson(HeartbeatSchema, bytes, 'heartbeat');
+}
+
+/** A retained task record; `robot` must match the topic's robot level. */
+export function decodeTask(bytes: Uint8Array, topicRobot: string): Decoded<TaskRecord> {
+  // 2000 characters of instruction may take up to 3 bytes each in UTF-8.
+  const r = decodeJson(TaskRecordSchema, bytes, 'task', 8192);
+  if (r.ok && r.value.robot !== topicRobot) return { ok: false, problem: `task: robot ${JSON.stringify(r.value.robot)} does not match the topic's robot ${JSON.stringify(topicRobot)}` };
+  return r;
 }
 
 export function encodePayload(value: object): Buffer {

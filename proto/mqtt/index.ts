@@ -7,3 +7,4 @@ export * from './decode.js';
 export * from './accounts.js';
 export * from './broker-token.js';
 export * from './dynsec.js';
+export * from './task-record.js';

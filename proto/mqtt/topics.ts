@@ -5,6 +5,7 @@
  *   spinal/v1/<fleet>/<robot>/state          state summary, QoS 0, 10-50 Hz
  *   spinal/v1/<fleet>/<robot>/brief          the few fields a fleet overview shows, QoS 0, 1 Hz and on change
  *   spinal/v1/<fleet>/<robot>/event          safety events, QoS 1
+ *   spinal/v1/<fleet>/<robot>/task           the robot's current task, QoS 1, RETAINED, written by brains
  *   spinal/v1/<fleet>/<robot>/cmd/estop      e-stop for one robot, QoS 1
  *   spinal/v1/<fleet>/<robot>/cmd/reset/<operator>   reset for one robot, QoS 1, never retained
  *   spinal/v1/<fleet>/<robot>/cmd/resume/<operator>  resume for one robot, QoS 1, never retained
@@ -27,13 +28,13 @@ export const FLEET_TARGET = 'all';
 /** Names of fleets, robots and users: one topic level, no wildcards, no `$`, no `/`. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export type RobotChannel = 'status' | 'state' | 'brief' | 'event';
+export type RobotChannel = 'status' | 'state' | 'brief' | 'event' | 'task';
 export type CommandKind = 'estop' | 'reset' | 'resume' | 'episode' | 'heartbeat';
 /** Commands whose topic ends with the sender's username (authorisation decisions depend on who sent them). */
 export type SignedCommandKind = 'reset' | 'resume' | 'episode';
 export const SIGNED_COMMANDS: readonly CommandKind[] = ['reset', 'resume', 'episode'];
 export const COMMAND_KINDS: readonly CommandKind[] = ['estop', 'reset', 'resume', 'episode', 'heartbeat'];
-export const ROBOT_CHANNELS: readonly RobotChannel[] = ['status', 'state', 'brief', 'event'];
+export const ROBOT_CHANNELS: readonly RobotChannel[] = ['status', 'state', 'brief', 'event', 'task'];
 /** Commands an operator may send fleet-wide (a fleet reset or resume is deliberately not one of them). */
 export const FLEET_COMMANDS: readonly CommandKind[] = ['estop', 'heartbeat'];
 
@@ -57,6 +58,8 @@ export interface RobotTopics {
   state: string;
   brief: string;
   event: string;
+  /** Retained: the robot's current task, written by the brain replicas (the task store). */
+  task: string;
   estop: string;
   heartbeat: string;
   /** The reset topic for a reset sent by `operator` (the sender's own MQTT username). */
@@ -82,6 +85,8 @@ export interface FleetTopics {
   commands: string;
   /** Subscription filter for everything of the fleet (dashboards). */
   everything: string;
+  /** Subscription filter for every robot's task (brains). */
+  tasks: string;
 }
 
 export function robotTopics(fleet: string, robot: string): RobotTopics {
@@ -91,6 +96,7 @@ export function robotTopics(fleet: string, robot: string): RobotTopics {
     state: `${base}/state`,
     brief: `${base}/brief`,
     event: `${base}/event`,
+    task: `${base}/task`,
     estop: `${base}/cmd/estop`,
     resetBy: (operator) => `${base}/cmd/reset/${checkName('user', operator)}`,
     resumeBy: (operator) => `${base}/cmd/resume/${checkName('user', operator)}`,
@@ -110,6 +116,7 @@ export function fleetTopics(fleet: string): FleetTopics {
     heartbeat: `${base}/${FLEET_TARGET}/cmd/heartbeat`,
     commands: `${base}/${FLEET_TARGET}/cmd/#`,
     everything: `${base}/#`,
+    tasks: `${base}/+/task`,
   };
 }
 

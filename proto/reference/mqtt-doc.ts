@@ -68,6 +68,7 @@ const IDS: { label: string; id: Identity }[] = [
   { label: `operator \`${EXAMPLE.operator}\``, id: { username: EXAMPLE.operator, role: 'operator', fleet: EXAMPLE.fleet } },
   { label: 'another operator', id: { username: 'bob', role: 'operator', fleet: EXAMPLE.fleet } },
   { label: 'viewer', id: { username: EXAMPLE.viewer, role: 'viewer', fleet: EXAMPLE.fleet } },
+  { label: 'brain', id: { username: 'brain', role: 'brain', fleet: EXAMPLE.fleet } },
 ];
 
 function rights(t: TopicEntry, id: Identity): string {

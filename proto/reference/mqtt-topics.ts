@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import {
   EpisodeMarkCommandSchema, EstopCommandSchema, EstopReleaseSchema, HeartbeatSchema, ResetCommandSchema, ResumeCommandSchema,
-  RobotStatusSchema, SafetyEventSchema, StateBriefSchema, StateSummarySchema,
+  RobotStatusSchema, SafetyEventSchema, StateBriefSchema, StateSummarySchema, TaskRecordSchema,
 } from '../mqtt/index.js';
 
 /** Names used in the examples (the demo fleet's shape). */
@@ -75,6 +75,13 @@ export const TOPICS: TopicEntry[] = [
     payload: [{ name: 'SafetyEvent', schema: SafetyEventSchema }],
     purpose: 'safety events: transitions, e-stops received, resets and resumes accepted or refused, link changes',
     refused: 'the dashboard drops an event it cannot parse', examples: [],
+  },
+  {
+    pattern: 'spinal/v1/<fleet>/<robot>/task', example: `${robotBase}/task`, publisher: 'a brain replica (account of role `brain`)', qos: 1,
+    retain: 'yes: the robot\'s current task, the record every brain replica reads at start (tasks.store "mqtt", docs/scaling.md)',
+    payload: [{ name: 'TaskRecord', schema: TaskRecordSchema }],
+    purpose: 'where tasks live: the operator\'s instruction for the robot, ordered by (`at`, `writer`, `taskId`) so a stale write never replaces a newer one',
+    refused: 'a brain logs and ignores a record that is not valid or names another robot, and one older than the record it holds; it then writes its newer record again', examples: [],
   },
   {
     pattern: 'spinal/v1/<fleet>/<robot>/cmd/estop', example: `${robotBase}/cmd/estop`, publisher: 'an operator', qos: 1, retain: 'no',

@@ -29,6 +29,7 @@ import { scenario as lineRate } from './line-rate.bench.js';
 import { scenario as vlmPlannerLatency } from './vlm-planner-latency.bench.js';
 import { scenario as brainFailover } from './brain-failover.bench.js';
 import { scenario as liveView } from './live-view.bench.js';
+import { scenario as brokerLoad } from './broker-load.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -60,4 +61,5 @@ export const scenarios: Scenario[] = [
   vlmPlannerLatency,
   brainFailover,
   liveView,
+  brokerLoad,
 ];

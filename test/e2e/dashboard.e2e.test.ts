@@ -74,7 +74,7 @@ describe('fleet dashboard in Chromium', () => {
     // away from there.
     const plant = rig.robots[0]?.robot.plant.truth.q;
     const atResume = Array.from(plant ?? []);
-    for (const r of rig.robots) rig.brain.setTask(r.id, 'wave');
+    for (const r of rig.robots) await rig.brain.setTask(r.id, 'wave');
 
     operatorPage = await logIn(rig.operator);
     const page = operatorPage;

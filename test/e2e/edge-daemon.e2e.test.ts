@@ -64,7 +64,7 @@ describe('edge daemon, composed', () => {
     const goal = start.slice();
     goal[0] = 0.5;
     goal[2] = -0.4;
-    brain.setTask('r1', `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`);
+    await brain.setTask('r1', `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`);
     await waitFor('a plan for the task', () => d.cloud?.currentPlan()?.taskId !== undefined && d.cloud.currentPlan()?.taskId !== '', 5000);
     // No motion until an operator resumes (a reset or a fresh start never resumes by itself).
     expect(d.supervisor.state).toBe('IDLE');
@@ -75,7 +75,7 @@ describe('edge daemon, composed', () => {
 
     // The cloud dies mid-motion: the robot follows the valid part of its plan, then holds, with no
     // jump in what goes on the wire; when the brain returns, the link reconnects and motion resumes.
-    brain.setTask('r1', `joints ${start.map((q) => q.toFixed(3)).join(' ')}`);
+    await brain.setTask('r1', `joints ${start.map((q) => q.toFixed(3)).join(' ')}`);
     await waitFor('moving back', () => Math.abs(r.plant.truth.qd[0] as number) > 0.1, 5000);
     const period = 1 / config.control.rateHz;
     const vmax = config.profileData.joints[0]?.limits.velocityMax ?? 0;
@@ -102,7 +102,7 @@ describe('edge daemon, composed', () => {
     expect(maxStep).toBeLessThanOrEqual(2 * vmax * period * 1.01);
     brain = await startBrain(brainPort);
     await waitFor('cloud session back', () => d.cloud?.linkState === 'ACTIVE', 10_000);
-    brain.setTask('r1', `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`);
+    await brain.setTask('r1', `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`);
     await waitFor('ACTIVE again on a new plan', () => d.supervisor.state === 'ACTIVE', 5000);
 
     // An operator's e-stop over MQTT reaches the firmware.

@@ -134,7 +134,7 @@ describe('edge daemon killed with SIGKILL', () => {
     goal[0] = 0.5;
     goal[2] = -0.4;
     const instruction = `joints ${goal.map((q) => q.toFixed(3)).join(' ')}`;
-    brain.setTask('r1', instruction);
+    await brain.setTask('r1', instruction);
     const accepted = (): boolean => events.some((e) => e.kind === 'resume-accepted');
     const deadline = Date.now() + 10_000;
     while (!accepted()) {

@@ -79,7 +79,7 @@ describe('edge daemon with a blocked main thread', () => {
     await waitFor('cloud session ACTIVE', () => d.cloud?.linkState === 'ACTIVE', 10_000);
 
     // Moving: a task, a plan, a resume.
-    brain.setTask('r1', 'joints 0.8 0 -0.6 0 0 0 0');
+    await brain.setTask('r1', 'joints 0.8 0 -0.6 0 0 0 0');
     await waitFor('a plan for the task', () => (d.cloud?.currentPlan()?.taskId ?? '') !== '', 10_000);
     const resume = (): boolean => d.supervisor.resume({ id: 'alice', role: 'operator' });
     const refusals: string[] = [];

@@ -53,7 +53,7 @@ describe('holding a pose, through the daemon on a PTY', () => {
     d.loop.on('feed-failed', (e) => transitions.push(`feed-failed ${JSON.stringify(e)}`));
     await waitFor('serial READY and safety IDLE', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE' && d.supervisor.mcuLatch !== 'unknown', 10_000);
     await waitFor('cloud session ACTIVE', () => d.cloud?.linkState === 'ACTIVE', 10_000);
-    brain.setTask('r1', 'hold');
+    await brain.setTask('r1', 'hold');
     await waitFor('a plan for the task', () => (d.cloud?.currentPlan()?.taskId ?? '') !== '', 5000);
     expect(d.supervisor.resume({ id: 'op', role: 'operator' })).toBe(true);
     const sentAtResume = d.loop.gate.lastSent.count;

@@ -153,7 +153,7 @@ describe('the daemon on a 115200-baud line', () => {
     d.supervisor.on('transition', (e) => { if (e.to === 'ESTOP' || e.to === 'FAULT') trouble.push(`${e.to} (${e.cause}: ${e.detail ?? ''})`); });
     await waitFor('serial READY and safety IDLE', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE' && d.supervisor.mcuLatch !== 'unknown', 10_000);
     await waitFor('cloud session ACTIVE', () => d.cloud?.linkState === 'ACTIVE', 10_000);
-    brain.setTask('r1', 'hold');
+    await brain.setTask('r1', 'hold');
     await waitFor('a plan for the task', () => (d.cloud?.currentPlan()?.taskId ?? '') !== '', 5000);
     expect(d.supervisor.resume({ id: 'op', role: 'operator' })).toBe(true);
     const obeyedAtResume = robot.mcu.counters.commandsObeyed;

@@ -28,8 +28,9 @@ export const ACCOUNTS: FleetAccounts = {
   robots: [{ id: 'r1', password: 'r1-secret' }, { id: 'r2', password: 'r2-secret' }],
   operators: [{ name: 'alice', password: 'alice-secret' }, { name: 'bob', password: 'bob-secret' }],
   viewers: [{ name: 'vic', password: 'vic-secret' }],
+  brains: [{ name: 'brain', password: 'brain-secret' }],
 };
-export const PASSWORDS: Record<string, string> = { r1: 'r1-secret', r2: 'r2-secret', alice: 'alice-secret', bob: 'bob-secret', vic: 'vic-secret' };
+export const PASSWORDS: Record<string, string> = { r1: 'r1-secret', r2: 'r2-secret', alice: 'alice-secret', bob: 'bob-secret', vic: 'vic-secret', brain: 'brain-secret' };
 
 export type BrokerKind = 'embedded' | 'mosquitto';
 export interface TestBroker {

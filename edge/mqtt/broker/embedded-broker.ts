@@ -54,6 +54,14 @@ export interface EmbeddedBrokerOptions extends FleetAccounts {
    * back every client's messages, e-stops included. Default 250 ms; 0 waits forever (never do).
    */
   drainTimeoutMs?: number;
+  /**
+   * Messages aedes delivers at once (its `concurrency`); past it, publishes wait in one queue
+   * shared by every client. Default 0: no limit, each client waits only on its own socket (which
+   * `drainTimeoutMs` bounds). With a limit, 1000 robots x 20 Hz on a starved machine let that
+   * queue grow until aedes' queue (mqemitter) overflowed the stack working it off, killing the
+   * broker (`npm run bench -- broker-load`, docs/scaling.md).
+   */
+  deliveryConcurrency?: number;
   /** Also listen for MQTT over WebSocket. host defaults to `host`, port 0 (default) picks a free one, path defaults to '/mqtt'. */
   ws?: { host?: string; port?: number; path?: string };
   /** mqtts:// and wss://. Without it the listeners must be on loopback addresses, unless allowPlaintext. */
@@ -200,8 +208,11 @@ export class EmbeddedBroker {
       }, Math.min(Math.max(left, 0), MAX_TIMER_MS));
       a.timer.unref();
     };
+    const concurrency = opts.deliveryConcurrency ?? 0;
+    if (!(Number.isInteger(concurrency) && concurrency >= 0)) throw new RangeError(`embedded broker deliveryConcurrency=${concurrency} must be a whole number >= 0`);
     const aedes = await Aedes.createBroker({
       drainTimeout,
+      concurrency,
       authenticate(client, username, password, done) {
         const refuse = (code: number, why: string, count = true): void => {
           if (count) throttle.failed([`address ${addressOf(client)}`, `account ${username ?? ''}`]);

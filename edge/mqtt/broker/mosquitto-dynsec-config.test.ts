@@ -37,6 +37,14 @@ describe('Mosquitto dynamic security configuration', () => {
     for (const pw of ['alice-pw', 'vic-pw']) expect(text).not.toContain(pw);
   });
 
+  it('gives a brain account a client of its own and a role with the task topics only', () => {
+    const c = renderDynsecConfig({ ...accounts, brains: [{ name: 'brain', password: 'brain-pw' }] }, admin);
+    expect(c.clients.map((x) => x.username)).toEqual(['spinal-dashboard', 'r1', 'brain']);
+    const acls = c.roles.find((r) => r.rolename === accountRoleName('brain'))?.acls ?? [];
+    expect(acls).toEqual(dynsecAcls(aclRules({ username: 'brain', role: 'brain', fleet: 'f' })));
+    expect(new Set(acls.map((a) => a.topic))).toEqual(new Set(['spinal/v1/f/+/task']));
+  });
+
   it('hashes client passwords as the plugin checks them (PBKDF2-SHA512, 64 bytes)', () => {
     const salt = Buffer.alloc(12, 3);
     const c = dynsecClient('r1', 'secret', 'role', 'text', salt, 101);

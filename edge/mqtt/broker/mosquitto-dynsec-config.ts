@@ -1,7 +1,8 @@
 /**
  * The dynamic security plugin's configuration file for a fleet (Mosquitto 2.0's
  * mosquitto_dynamic_security.so, shipped in Debian's mosquitto package): robots as clients with
- * their passwords, one role per account (proto/mqtt/dynsec.ts), and the dashboard's admin client.
+ * their passwords, brains (the brains' task store) likewise, one role per account
+ * (proto/mqtt/dynsec.ts), and the dashboard's admin client.
  * Operators and viewers get roles but no clients: their passwords never reach the broker; the
  * dashboard adds a client with a random 128-bit secret per login session and deletes it at
  * logout and expiry (cloud/dashboard/dynsec-sessions.ts).
@@ -63,7 +64,7 @@ export function renderDynsecConfig(accounts: FleetAccounts, admin: DynsecAdmin):
     defaultACLAccess: DYNSEC_DEFAULT_ACCESS,
     clients: [
       dynsecClient(admin.username, admin.password, DYNSEC_ADMIN_ROLE, 'the dashboard: adds and removes session clients'),
-      ...users.filter((u) => u.role === 'robot').map((u) => dynsecClient(u.username, u.password, accountRoleName(u.username), `robot ${u.username}`)),
+      ...users.filter((u) => u.role === 'robot' || u.role === 'brain').map((u) => dynsecClient(u.username, u.password, accountRoleName(u.username), `${u.role} ${u.username}`)),
     ],
     groups: [],
     roles: [

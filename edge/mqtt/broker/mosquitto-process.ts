@@ -57,6 +57,11 @@ export class MosquittoProcess {
     return `${this.secure ? 'mqtts' : 'mqtt'}://${this.host}:${this.port}`;
   }
 
+  /** The broker's process id (setpriv execs into mosquitto: the same process); null if it never started. */
+  get pid(): number | null {
+    return this.child.pid ?? null;
+  }
+
   /** True when the listeners speak TLS (started with `tls`). */
   get secure(): boolean {
     return this.tls;
