@@ -58,7 +58,8 @@ export function parquetBytes(columns: readonly Column[], kvMetadata: { key: stri
   const buf = parquetWriteBuffer({
     columnData: columns.map((c) => ({ name: c.name, data: dataOf(c) })),
     schema,
-    kvMetadata,
+    // An empty key-value list is written as such, and arrow-rs then misreads LIST columns: omit it.
+    ...(kvMetadata.length > 0 ? { kvMetadata } : {}),
     createdBy: 'spinal dataset',
   });
   return new Uint8Array(buf);
