@@ -366,4 +366,43 @@ program
     if (mode === 'real-time') setTimeout(() => process.exit(), 1000).unref();
   });
 
+const dataset = program
+  .command('dataset')
+  .description('flight recordings (MCAP) to LeRobot datasets: export, inspect, replay');
+
+dataset
+  .command('export')
+  .description('convert recordings into one LeRobot v3.0 dataset (parquet frames resampled to --fps, MP4 videos through ffmpeg when present)')
+  .argument('<recordings...>', 'MCAP files written by the edge recorder, in the order their episodes should take')
+  .requiredOption('--out <dir>', 'dataset directory (written whole or not at all)')
+  .option('--fps <n>', 'frames per second of the dataset', positiveInt('--fps'), 30)
+  .option('--task-from <source>', 'task text of an episode: episodes (its recorded task) or task-id', 'episodes')
+  .option('--task <text>', 'one task text for every episode instead')
+  .option('--skip-empty', 'leave out episodes with no frame at this fps (default: refuse)')
+  .option('--overwrite', 'replace --out when it exists')
+  .option('--no-videos', 'do not encode camera videos')
+  .action(async (recordings: string[], o: { out: string; fps: number; taskFrom: string; task?: string; skipEmpty?: boolean; overwrite?: boolean; videos: boolean }) => {
+    const { runExportCli } = await import('./dataset/cli.js');
+    process.exitCode = await runExportCli(recordings, o);
+  });
+
+dataset
+  .command('inspect')
+  .description('a recording\'s episodes, durations, topics and rates, joints; or a dataset directory\'s summary')
+  .argument('<path>', 'an MCAP recording or a dataset directory')
+  .action(async (path: string) => {
+    const { runInspectCli } = await import('./dataset/cli.js');
+    process.exitCode = await runInspectCli(path);
+  });
+
+dataset
+  .command('replay')
+  .description('feed a recording\'s commands into the simulated plant and report how it tracks the recorded state')
+  .argument('<recording>', 'an MCAP recording')
+  .option('--into <target>', 'plant (dashboard is not available yet)', 'plant')
+  .action(async (recording: string, o: { into: string }) => {
+    const { runReplayCli } = await import('./dataset/cli.js');
+    process.exitCode = await runReplayCli(recording, o.into);
+  });
+
 await program.parseAsync(process.argv);

@@ -8,7 +8,10 @@
  * - Grid: frame k of an episode is at `start + k / fps`. Frames before both a STATE and a COMMAND
  *   exist are skipped, so frame 0 is the first grid time with both; frame indices are contiguous.
  * - observation.state at time t: joint positions then velocities, linearly interpolated between the
- *   last STATE at or before t and the first after it (the last one alone, held, when none follows).
+ *   last STATE at or before t and the first at or after it. No frame is made past the recording's
+ *   last STATE (nothing is extrapolated): an episode whose STATE stops before its end record ends
+ *   at its last STATE. Across a gap in STATE (link loss) the interpolation spans the gap, and the
+ *   episode counts those frames in `gapFrames`.
  * - action at time t: the target of the last COMMAND at or before t (a zero-order hold, as the MCU
  *   holds it).
  * - camera image at time t: the last image at or before t (null before a camera's first image).
@@ -36,7 +39,7 @@ export interface EpisodeCut {
   note: string;
   marks: number;
   frames: number;
-  /** Frames whose bracketing STATE samples were more than 50 ms apart (or with none after). */
+  /** Frames whose bracketing STATE samples were more than 50 ms apart. */
   gapFrames: number;
 }
 
@@ -119,11 +122,13 @@ export class Framer {
     this.watermark = Infinity;
     this.run(this.lastStateUs);
     if (this.open !== null) {
-      // run() stops an episode without an end at the last STATE; this closes it there.
-      this.open.cut.endUs = Math.max(this.open.cut.startUs, this.lastStateUs);
-      if (this.open.cut.note === '') this.open.cut.note = 'recording ended inside the episode (no end record)';
-      this.run(this.lastStateUs);
-      if (this.open !== null) this.close();
+      // run() stops at the last STATE; an episode still open ends there.
+      const cut = this.open.cut;
+      if (cut.endUs === Infinity) {
+        cut.endUs = Math.max(cut.startUs, this.lastStateUs);
+        if (cut.note === '') cut.note = 'recording ended inside the episode (no end record)';
+      } else cut.note = [cut.note, `STATE stops ${((cut.endUs - this.lastStateUs) / 1e6).toFixed(3)} s before the end record`].filter((x) => x !== '').join('; ');
+      this.close();
     }
   }
 
@@ -151,6 +156,8 @@ export class Framer {
       }
       const next = Math.min(evUs, tUs);
       if (next === Infinity || next > this.watermark) break;
+      // A frame waits for a STATE at or after its time (through a link loss, until STATE resumes).
+      if (evUs > tUs && tUs > this.lastStateUs) break;
       if (evUs <= tUs) {
         const r = this.events.itemAt(evI);
         this.events.shift();
@@ -202,7 +209,7 @@ export class Framer {
     const n = this.jointCount;
     const state = new Float32Array(2 * n);
     const a = this.states.itemAt(si);
-    if (this.states.has(si + 1)) {
+    if (this.states.timeAt(si) < tUs && this.states.has(si + 1)) {
       const t0 = this.states.timeAt(si);
       const t1 = this.states.timeAt(si + 1);
       const b = this.states.itemAt(si + 1);
@@ -215,11 +222,11 @@ export class Framer {
       }
       if (t1 - t0 > GAP_US) o.cut.gapFrames++;
     } else {
+      // A STATE exactly at t (the loop only makes a frame once one at or after t exists).
       for (let j = 0; j < n; j++) {
         state[j] = a.position[j] as number;
         state[n + j] = a.velocity[j] as number;
       }
-      o.cut.gapFrames++;
     }
     const target = this.commands.itemAt(ci);
     const action = new Float32Array(n);
