@@ -12,7 +12,7 @@ function run(fps: number, msgs: readonly Msg[]): { frames: Frame[]; cuts: Episod
   for (const m of msgs) {
     if (m.kind === 'state') f.state(m.us, { position: [m.v], velocity: [-m.v] });
     else if (m.kind === 'command') f.command(m.us, [m.v]);
-    else f.episode(m.r);
+    else if ('r' in m) f.episode(m.r);
   }
   f.flush();
   return { frames, cuts };
