@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportDataset } from '../../bin/dataset/export-dataset.js';
 import { inspect, inspectRecording } from '../../bin/dataset/inspect.js';
 import { replayIntoPlant } from '../../bin/dataset/replay-plant.js';
+import { at } from './checked-index.js';
 import { writeSyntheticRecording } from './synthetic-recording.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinal-dataset-inspect-'));
@@ -59,8 +60,8 @@ describe('spinal dataset replay --into plant', () => {
     // The gripper cannot follow the recorded negative angles (its limits are 0..0.8 rad): the
     // replay must show it, as it would show a joint that tracked differently on the robot.
     // The pan joint carries no gravity load: the model follows its commands within a few mrad.
-    expect(r.joints[0]!.rmsRad).toBeLessThan(0.02);
-    const gripper = r.joints[6]!;
+    expect(at(r.joints, 0).rmsRad).toBeLessThan(0.02);
+    const gripper = at(r.joints, 6);
     expect(gripper.maxAbsRad).toBeGreaterThan(0.3);
   });
 
