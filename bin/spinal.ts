@@ -397,12 +397,18 @@ dataset
 
 dataset
   .command('replay')
-  .description('feed a recording\'s commands into the simulated plant and report how it tracks the recorded state')
+  .description('feed a recording\'s commands into the simulated plant and report how it tracks the recorded state, or show it again on the dashboard')
   .argument('<recording>', 'an MCAP recording')
-  .option('--into <target>', 'plant (dashboard is not available yet)', 'plant')
-  .action(async (recording: string, o: { into: string }) => {
+  .option('--into <target>', 'plant (the simulated plant: tracking vs recorded STATE) or dashboard (state summaries on the fleet broker)', 'plant')
+  .option('--broker <url>', 'dashboard: the fleet broker, e.g. mqtt://127.0.0.1:1883')
+  .option('--fleet <name>', 'dashboard: the fleet to publish in')
+  .option('--robot <id>', 'dashboard: the robot id to publish as (default: the recording\'s)')
+  .option('--username <name>', 'dashboard: broker user (its password from SPINAL_REPLAY_PASSWORD)')
+  .option('--speed <x>', 'dashboard: recorded seconds per second, or max (default 1)')
+  .option('--rate <hz>', 'dashboard: summaries per recorded second (default 10)', positiveInt('--rate'))
+  .action(async (recording: string, o: { into: string; broker?: string; fleet?: string; robot?: string; username?: string; speed?: string; rate?: number }) => {
     const { runReplayCli } = await import('./dataset/cli.js');
-    process.exitCode = await runReplayCli(recording, o.into);
+    process.exitCode = await runReplayCli(recording, o);
   });
 
 await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@
 import { DatasetError } from './dataset-error.js';
 import { exportDataset, type TaskFrom } from './export-dataset.js';
 import { inspect } from './inspect.js';
+import { replayIntoDashboard } from './replay-dashboard.js';
 import { renderReplay, replayIntoPlant } from './replay-plant.js';
 
 export interface ExportCliOptions {
@@ -54,11 +55,39 @@ export async function runInspectCli(path: string): Promise<number> {
   }
 }
 
-export async function runReplayCli(path: string, into: string): Promise<number> {
-  if (into === 'dashboard') {
-    console.error('spinal dataset replay --into dashboard: not available yet; --into plant replays the commands into the plant model');
+export interface ReplayCliOptions {
+  into: string;
+  broker?: string;
+  fleet?: string;
+  robot?: string;
+  username?: string;
+  speed?: string;
+  rate?: number;
+}
+
+async function replayDashboard(path: string, o: ReplayCliOptions): Promise<number> {
+  if (o.broker === undefined || o.fleet === undefined) {
+    console.error('spinal dataset replay --into dashboard: needs --broker <url> and --fleet <name>');
     return 2;
   }
+  const speed = o.speed === undefined ? 1 : o.speed === 'max' ? Infinity : Number(o.speed);
+  try {
+    const password = process.env['SPINAL_REPLAY_PASSWORD'];
+    const r = await replayIntoDashboard({
+      recording: path, brokerUrl: o.broker, fleet: o.fleet, speed,
+      ...(o.robot !== undefined ? { robot: o.robot } : {}), ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(password !== undefined ? { password } : {}), ...(o.rate !== undefined ? { rateHz: o.rate } : {}),
+    });
+    console.log(`${path}: ${r.published} state summaries over ${r.recordedS.toFixed(1)} recorded s published on ${r.topic}`);
+    return 0;
+  } catch (e) {
+    return refuse(e);
+  }
+}
+
+export async function runReplayCli(path: string, o: ReplayCliOptions): Promise<number> {
+  const into = o.into;
+  if (into === 'dashboard') return replayDashboard(path, o);
   if (into !== 'plant') {
     console.error(`spinal dataset replay: --into ${JSON.stringify(into)} is not one of plant, dashboard`);
     return 2;
