@@ -2,7 +2,7 @@
 /**
  * The `spinal` command line. This file is the composition root: it owns no behaviour, it parses
  * arguments and calls into the layer that owns each subcommand (firmware-shim for sim, edge for
- * edge, test/bench for bench); the demo composes processes, not modules.
+ * edge, test/bench for bench, bin/dataset for dataset); the demo composes processes, not modules.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { parseEdgeConfig, loadEdgeConfig, ConfigError, type EdgeConfig } from '../edge/config.js';
