@@ -1,8 +1,9 @@
 /**
- * Writes a LeRobot v3.0 dataset into a directory (the exporter's temporary one): data files packed
- * episode by episode, then the episodes table, tasks, stats and info.json at the end. Holds in
- * memory only the current data file's frames (at most `data_files_size_in_mb` of them) and one
- * statistics row per episode.
+ * Writes a LeRobot v3.0 dataset into a directory (the exporter's temporary one): each episode goes
+ * to the current data file as it comes (row groups of at most ROW_GROUP_FRAMES frames), a new file
+ * starts past `data_files_size_in_mb`, and the episodes table, tasks, stats and info.json are
+ * written at the end. Holds in memory one episode's frames (the caller's) and one statistics row
+ * per episode.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +12,7 @@ import {
   ACTION_KEY, CHUNKS_SIZE, CODEBASE_VERSION, DATA_FILES_SIZE_IN_MB, DATA_PATH, EPISODES_PATH, INDEX_FEATURES, STATE_KEY, VIDEO_FILES_SIZE_IN_MB, VIDEO_PATH,
   chunkFilePath, imageKey, type DatasetInfo, type Feature,
 } from './lerobot-layout.js';
-import { writeParquet, type Column } from './parquet-table.js';
+import { ParquetFileWriter, writeParquet, type Column } from './parquet-table.js';
 import type { VideoInfo } from './video-encoder.js';
 
 export interface EpisodeInput {
@@ -48,13 +49,16 @@ interface EpisodeRow {
   source: EpisodeInput['source'];
 }
 
+/** Frames per parquet row group: bounds the transient memory of encoding one (a few hundred bytes a frame). */
+const ROW_GROUP_FRAMES = 16_384;
+
 const FEATURE_KEYS = [STATE_KEY, ACTION_KEY, 'timestamp', 'frame_index', 'episode_index', 'index', 'task_index'];
 
 export class LeRobotWriter {
   private readonly tasks = new Map<string, number>();
   private readonly episodes: EpisodeRow[] = [];
-  private pieces: EpisodeInput[] = [];
-  private pieceBytes = 0;
+  private dataFile: ParquetFileWriter | null = null;
+  private fileBytes = 0;
   private chunk = 0;
   private file = 0;
   private totalFrames = 0;
@@ -95,52 +99,41 @@ export class LeRobotWriter {
       index: columnStats(seq((i) => from + i), n, 1),
       task_index: columnStats(seq(() => taskIndex), n, 1),
     };
-    this.episodes.push({ index, task: e.task, length: n, chunk: this.chunk, file: this.file, from, to: from + n, stats, source: e.source });
-    this.pieces.push(e);
+    const row: EpisodeRow = { index, task: e.task, length: n, chunk: this.chunk, file: this.file, from, to: from + n, stats, source: e.source };
+    this.episodes.push(row);
+    this.writeFrames(row, e, taskIndex);
     this.totalFrames += n;
-    this.pieceBytes += n * (4 * (this.stateDim + this.actionDim) + 4 + 8 * 4);
-    if (this.pieceBytes >= (this.o.dataFileMb ?? DATA_FILES_SIZE_IN_MB) * 1024 * 1024) this.flushDataFile();
+    this.fileBytes += n * (4 * (this.stateDim + this.actionDim) + 4 + 8 * 4);
+    if (this.fileBytes >= (this.o.dataFileMb ?? DATA_FILES_SIZE_IN_MB) * 1024 * 1024) this.closeDataFile();
     return index;
   }
 
-  private flushDataFile(): void {
-    if (this.pieces.length === 0) return;
-    const rows = this.pieces.reduce((s, p) => s + p.frames, 0);
-    const state = new Float32Array(rows * this.stateDim);
-    const action = new Float32Array(rows * this.actionDim);
-    const timestamp = new Float32Array(rows);
-    const frameIndex = new Float64Array(rows);
-    const episodeIndex = new Float64Array(rows);
-    const index = new Float64Array(rows);
-    const taskIndex = new Float64Array(rows);
-    let r = 0;
-    const firstEpisode = this.episodes.length - this.pieces.length;
-    this.pieces.forEach((p, k) => {
-      const ep = this.episodes[firstEpisode + k] as EpisodeRow;
-      state.set(p.state, r * this.stateDim);
-      action.set(p.action, r * this.actionDim);
-      const task = this.tasks.get(p.task) as number;
-      for (let i = 0; i < p.frames; i++, r++) {
-        timestamp[r] = i / this.o.fps;
-        frameIndex[r] = i;
-        episodeIndex[r] = ep.index;
-        index[r] = ep.from + i;
-        taskIndex[r] = task;
-      }
-    });
-    const path = join(this.root, chunkFilePath(DATA_PATH, this.chunk, this.file));
-    mkdirSync(dirname(path), { recursive: true });
-    writeParquet(path, [
-      { name: STATE_KEY, kind: 'list<float>', data: state, dim: this.stateDim },
-      { name: ACTION_KEY, kind: 'list<float>', data: action, dim: this.actionDim },
-      { name: 'timestamp', kind: 'float', data: timestamp },
-      { name: 'frame_index', kind: 'int64', data: frameIndex },
-      { name: 'episode_index', kind: 'int64', data: episodeIndex },
-      { name: 'index', kind: 'int64', data: index },
-      { name: 'task_index', kind: 'int64', data: taskIndex },
-    ]);
-    this.pieces = [];
-    this.pieceBytes = 0;
+  private writeFrames(ep: EpisodeRow, e: EpisodeInput, taskIndex: number): void {
+    if (this.dataFile === null) {
+      const path = join(this.root, chunkFilePath(DATA_PATH, this.chunk, this.file));
+      mkdirSync(dirname(path), { recursive: true });
+      this.dataFile = new ParquetFileWriter(path);
+    }
+    for (let first = 0; first < e.frames; first += ROW_GROUP_FRAMES) {
+      const rows = Math.min(ROW_GROUP_FRAMES, e.frames - first);
+      const frame = Float64Array.from({ length: rows }, (_, i) => first + i);
+      this.dataFile.write([
+        { name: STATE_KEY, kind: 'list<float>', data: e.state.subarray(first * this.stateDim, (first + rows) * this.stateDim), dim: this.stateDim },
+        { name: ACTION_KEY, kind: 'list<float>', data: e.action.subarray(first * this.actionDim, (first + rows) * this.actionDim), dim: this.actionDim },
+        { name: 'timestamp', kind: 'float', data: frame.map((i) => i / this.o.fps) },
+        { name: 'frame_index', kind: 'int64', data: frame },
+        { name: 'episode_index', kind: 'int64', data: new Float64Array(rows).fill(ep.index) },
+        { name: 'index', kind: 'int64', data: frame.map((i) => ep.from + i) },
+        { name: 'task_index', kind: 'int64', data: new Float64Array(rows).fill(taskIndex) },
+      ]);
+    }
+  }
+
+  private closeDataFile(): void {
+    if (this.dataFile === null) return;
+    this.dataFile.finish();
+    this.dataFile = null;
+    this.fileBytes = 0;
     this.file++;
     if (this.file === CHUNKS_SIZE) {
       this.file = 0;
@@ -151,7 +144,7 @@ export class LeRobotWriter {
   /** Writes the remaining data and the metadata; `videos` has one entry per camera of the options. */
   finish(videos: ReadonlyMap<string, VideoInfo | null>): DatasetInfo {
     if (this.episodes.length === 0) throw new RangeError('a dataset needs at least one episode');
-    this.flushDataFile();
+    this.closeDataFile();
     const cameras = this.o.cameras.filter((c) => videos.get(c) != null);
     this.writeEpisodes(cameras);
     this.writeTasks();

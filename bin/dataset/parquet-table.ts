@@ -3,7 +3,7 @@
  * types are what LeRobot reads: int64 indices, float32 frames, and 3-level LIST columns for vectors.
  */
 import { writeFileSync } from 'node:fs';
-import { parquetWriteBuffer, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
+import { fileWriter, ParquetWriter, parquetWriteBuffer, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
 
 export type Column =
   | { name: string; kind: 'int64'; data: ArrayLike<number> }
@@ -53,8 +53,12 @@ function dataOf(c: Column): ColumnSource['data'] {
   }
 }
 
+function schemaFor(columns: readonly Column[]): SchemaElement[] {
+  return [{ name: 'schema', num_children: columns.length }, ...columns.flatMap(schemaOf)];
+}
+
 export function parquetBytes(columns: readonly Column[], kvMetadata: { key: string; value: string }[] = []): Uint8Array {
-  const schema: SchemaElement[] = [{ name: 'schema', num_children: columns.length }, ...columns.flatMap(schemaOf)];
+  const schema = schemaFor(columns);
   const buf = parquetWriteBuffer({
     columnData: columns.map((c) => ({ name: c.name, data: dataOf(c) })),
     schema,
@@ -69,4 +73,25 @@ export function writeParquet(path: string, columns: readonly Column[], kvMetadat
   const bytes = parquetBytes(columns, kvMetadata);
   writeFileSync(path, bytes);
   return bytes.length;
+}
+
+/**
+ * A parquet file written row group by row group, so that only the rows being written are ever
+ * converted to the writer's input (a JS array per list cell costs tens of times the typed data).
+ * Every `write` must give the same columns, in the same order, as the first.
+ */
+export class ParquetFileWriter {
+  private writer: ParquetWriter | null = null;
+
+  constructor(private readonly path: string) {}
+
+  write(columns: readonly Column[]): void {
+    this.writer ??= new ParquetWriter({ writer: fileWriter(this.path), schema: schemaFor(columns), createdBy: 'spinal dataset' });
+    this.writer.write({ columnData: columns.map((c) => ({ name: c.name, data: dataOf(c) })), rowGroupSize: Number.MAX_SAFE_INTEGER });
+  }
+
+  finish(): void {
+    void this.writer?.finish(); // synchronous with the file writer
+    this.writer = null;
+  }
 }

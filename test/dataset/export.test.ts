@@ -235,3 +235,24 @@ describe('spinal dataset export refuses bad input, naming it, and leaves nothing
     expect(await refusal(join(dir, 'ok.mcap'), { fps: 29.97 })).toMatch(/--fps 29\.97: must be an integer/);
   });
 });
+
+describe('spinal dataset export data files', () => {
+  it('starts a new data file past data_files_size_in_mb, keeping each episode whole in one', async () => {
+    const p = join(dir, 'three.mcap');
+    await writeSyntheticRecording(p, { durationS: 3, stateHz: 200, commandHz: 50, joints: 2, episodes: [{ startS: 0.1, endS: 0.9, task: 'a' }, { startS: 1.1, endS: 1.9, task: 'b' }, { startS: 2.1, endS: 2.9, task: 'a' }] });
+    const out = join(dir, 'rolled');
+    const s = await exportDataset({ recordings: [p], out, dataFileMb: 0.0001 });
+    const eps = readParquetFile(join(out, 'meta/episodes/chunk-000/file-000.parquet'));
+    expect(eps.columns.get('data/file_index')).toEqual([0, 1, 2]);
+    expect(s.info.data_files_size_in_mb).toBe(0.0001);
+    const lengths = eps.columns.get('length') as number[];
+    let index = 0;
+    for (let f = 0; f < 3; f++) {
+      const t = readParquetFile(join(out, `data/chunk-000/file-00${f}.parquet`));
+      expect(t.numRows).toBe(at(lengths, f));
+      expect(t.columns.get('episode_index')).toEqual(new Array(t.numRows).fill(f));
+      expect(t.columns.get('index')).toEqual(Array.from({ length: t.numRows }, (_, i) => index + i));
+      index += t.numRows;
+    }
+  });
+});
