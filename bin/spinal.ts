@@ -2,7 +2,7 @@
 /**
  * The `spinal` command line. This file is the composition root: it owns no behaviour, it parses
  * arguments and calls into the layer that owns each subcommand (firmware-shim for sim, edge for
- * edge, test/bench for bench); the demo composes processes, not modules.
+ * edge, test/bench for bench, bin/dataset for dataset); the demo composes processes, not modules.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { parseEdgeConfig, loadEdgeConfig, ConfigError, type EdgeConfig } from '../edge/config.js';
@@ -390,6 +390,51 @@ program
     }
     // Real time: a straggling handle of a torn-down daemon must not keep a finished run alive.
     if (mode === 'real-time') setTimeout(() => process.exit(), 1000).unref();
+  });
+
+const dataset = program
+  .command('dataset')
+  .description('flight recordings (MCAP) to LeRobot datasets: export, inspect, replay');
+
+dataset
+  .command('export')
+  .description('convert recordings into one LeRobot v3.0 dataset (parquet frames resampled to --fps, MP4 videos through ffmpeg when present)')
+  .argument('<recordings...>', 'MCAP files written by the edge recorder, in the order their episodes should take')
+  .requiredOption('--out <dir>', 'dataset directory (written whole or not at all)')
+  .option('--fps <n>', 'frames per second of the dataset', positiveInt('--fps'), 30)
+  .option('--task-from <source>', 'task text of an episode: episodes (its recorded task) or task-id', 'episodes')
+  .option('--task <text>', 'one task text for every episode instead')
+  .option('--skip-empty', 'leave out episodes with no frame at this fps (default: refuse)')
+  .option('--overwrite', 'replace --out when it exists')
+  .option('--no-videos', 'do not encode camera videos')
+  .action(async (recordings: string[], o: { out: string; fps: number; taskFrom: string; task?: string; skipEmpty?: boolean; overwrite?: boolean; videos: boolean }) => {
+    const { runExportCli } = await import('./dataset/cli.js');
+    process.exitCode = await runExportCli(recordings, o);
+  });
+
+dataset
+  .command('inspect')
+  .description('a recording\'s episodes, durations, topics and rates, joints; or a dataset directory\'s summary')
+  .argument('<path>', 'an MCAP recording or a dataset directory')
+  .action(async (path: string) => {
+    const { runInspectCli } = await import('./dataset/cli.js');
+    process.exitCode = await runInspectCli(path);
+  });
+
+dataset
+  .command('replay')
+  .description('feed a recording\'s commands into the simulated plant and report how it tracks the recorded state, or show it again on the dashboard')
+  .argument('<recording>', 'an MCAP recording')
+  .option('--into <target>', 'plant (the simulated plant: tracking vs recorded STATE) or dashboard (state summaries on the fleet broker)', 'plant')
+  .option('--broker <url>', 'dashboard: the fleet broker, e.g. mqtt://127.0.0.1:1883')
+  .option('--fleet <name>', 'dashboard: the fleet to publish in')
+  .option('--robot <id>', 'dashboard: the robot id to publish as (default: the recording\'s)')
+  .option('--username <name>', 'dashboard: broker user (its password from SPINAL_REPLAY_PASSWORD)')
+  .option('--speed <x>', 'dashboard: recorded seconds per second, or max (default 1)')
+  .option('--rate <hz>', 'dashboard: summaries per recorded second (default 10)', positiveInt('--rate'))
+  .action(async (recording: string, o: { into: string; broker?: string; fleet?: string; robot?: string; username?: string; speed?: string; rate?: number }) => {
+    const { runReplayCli } = await import('./dataset/cli.js');
+    process.exitCode = await runReplayCli(recording, o);
   });
 
 await program.parseAsync(process.argv);

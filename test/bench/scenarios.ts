@@ -30,6 +30,7 @@ import { scenario as vlmPlannerLatency } from './vlm-planner-latency.bench.js';
 import { scenario as brainFailover } from './brain-failover.bench.js';
 import { scenario as liveView } from './live-view.bench.js';
 import { scenario as brokerLoad } from './broker-load.bench.js';
+import { scenario as datasetExport } from './dataset-export.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -62,4 +63,5 @@ export const scenarios: Scenario[] = [
   brainFailover,
   liveView,
   brokerLoad,
+  datasetExport,
 ];
