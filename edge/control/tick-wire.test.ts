@@ -111,7 +111,7 @@ describe('tick thread owns motion on the wire', () => {
     const sync = newMessage(MsgType.TIME_SYNC_REQ);
     const until = Date.now() + 10_000;
     let cycles = 0, direct = 0;
-    const stillActive: string[] = [];
+    const afterDirectStop: string[] = [];
     while (Date.now() < until) {
       // Routine frames from this thread at an irregular pace while the tick thread writes.
       for (let k = 0; k < 20; k++) {
@@ -125,7 +125,7 @@ describe('tick thread owns motion on the wire', () => {
         main.write(MsgType.ESTOP, { category: StopCategory.CAT1, source: EstopSource.HOST, reason: 0 }, FrameKind.STOP);
         direct++;
         await sleep(30);
-        stillActive.push(sup.state);
+        afterDirectStop.push(sup.state);
         sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
       } else {
         sup.remoteEstop({ scope: 'robot', category: 1, malformed: false });
@@ -144,8 +144,10 @@ describe('tick thread owns motion on the wire', () => {
     expect(commands).toBeGreaterThan(1000);
     expect(estops).toBe(cycles + direct);
     expect(gaps(r.frames)).toBe(0);
-    // The direct stops left the supervisor ACTIVE: only the wire's inhibit kept commands off.
-    expect(stillActive).toEqual(stillActive.map(() => 'ACTIVE'));
+    // The direct stops did not go through the supervisor (it was not in ESTOP; on a loaded machine
+    // a late tick may have put it in HOLD, which still sends COMMANDs): only the wire's inhibit kept
+    // commands off.
+    expect(afterDirectStop.filter((state) => state === 'ESTOP')).toEqual([]);
     expect(direct).toBeGreaterThan(0);
     expect(commandsAfterStop(r.frames)).toBe(0);
   }, 60_000);
