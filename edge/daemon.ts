@@ -49,6 +49,9 @@ import { SharedWire } from './serial/shared-wire.js';
 import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
 import { SystemdWatchdog, watchdogPeriodUs } from './systemd/watchdog.js';
 import { parseFleetAccounts } from '../proto/mqtt/index.js';
+import type { RecorderPort } from '../proto/recording/channels.js';
+import { composeRecording, startRecorder, type DaemonRecording } from './recording/daemon-recording.js';
+import type { RecordingBus } from './recording/recording-bus.js';
 
 export const EDGE_SOFTWARE_VERSION = { major: 0, minor: 2, patch: 0 } as const;
 const VERSION_STRING = `${EDGE_SOFTWARE_VERSION.major}.${EDGE_SOFTWARE_VERSION.minor}.${EDGE_SOFTWARE_VERSION.patch}`;
@@ -67,6 +70,12 @@ export interface EdgeDaemon {
   /** The in-process broker when `mqtt.embedded` is configured. */
   readonly broker: EmbeddedBroker | null;
   readonly notifier: Notifier;
+  /** Where recorded channels are published: the flight recorder and the live view attach here. */
+  readonly recordingBus: RecordingBus;
+  /** The recorder's status (null without a `recording` section) and operators' episode marks. */
+  readonly recorder: RecorderPort;
+  /** The recording side in full (taps, episodes, the FlightRecorder): for tests and tools. */
+  readonly recording: DaemonRecording;
   /** Puts a category-1 stop on the wire and waits (bounded) for the MCU to report the latch. */
   stopOnWire(): Promise<boolean>;
   /** Releases everything; the MCU watchdog covers whatever the wire stop did not. */
@@ -165,6 +174,14 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   // Latent plans feed the decoder; action-chunk plans go straight to the schedule (same gate).
   const plans = new PlanExecution({ jointCount: profile.joints.length, stepUs, maxRows: chunkRows });
   const sharedWire = SharedWire.create();
+  // The recorder's thread starts here, before the serial link opens (as the tick thread does).
+  const recorder = await startRecorder(config.recording, profile, {
+    robotId: config.robot.id, stateRateHz: config.serial.stateRateHz ?? profile.serial.stateRateHz, controlRateHz: line.commandRateHz,
+    cameraIds: (config.cloud?.cameras ?? []).map((c) => (c === 'sim' ? 'sim' : basename(c))), edgeVersion: VERSION_STRING,
+  }).catch(async (e: Error) => {
+    await decoder.close();
+    throw new DaemonConfigError(`recording: ${e.message}`);
+  });
   const loop = new ControlLoop({
     profile, rateHz: line.commandRateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
     wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs, tickSpinUs: config.control.tickSpinUs,
@@ -200,6 +217,10 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     mqtt?.publishEvent({ kind: 'commands-shed', shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) });
   });
   const unbind = bindSupervisor(supervisor, serial, estimator);
+  // Before serial.start(): every STATE the estimator sees is on the bus too.
+  const recording = composeRecording(recorder, config.recording, clock, {
+    profile, serial, loop, estimator, supervisor, plans, sampleHz: config.recording?.sampleHz ?? 50,
+  }, logger);
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
   if (notifier.disabled !== null) logger.warn({ socket: notifier.socket }, `sd_notify disabled: ${notifier.disabled}`);
@@ -245,6 +266,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       logger.info(t, 'task from the brain');
     });
     cloud.on('error', (e) => logger.warn(e, 'brain error'));
+    recording.attachCloud(cloud);
     cloud.start();
   }
 
@@ -341,6 +363,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
 
   return {
     link: serial, estimator, supervisor, loop, cloud, mqtt, broker, notifier,
+    recordingBus: recording.bus, recorder: { status: () => recording.status(), mark: (req) => recording.mark(req) }, recording,
     async stopOnWire(): Promise<boolean> {
       watchdog?.stop();
       if (serial.state !== 'READY') return false;
@@ -355,6 +378,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       await mqtt?.stop('shutdown');
       cloud?.close();
       await loop.stop();
+      // After the loop: the last COMMANDs are in the ring; the file is closed with its summary.
+      await recording.close().catch((e: Error) => logger.error({ err: e.message }, 'recorder did not close cleanly'));
       await decoder.close();
       unbind();
       supervisor.dispose();
