@@ -7,8 +7,8 @@
  * one piece and synced to the disk, so a crash or power cut loses at most the chunk being built.
  * The file then lacks its summary and footer; recover.ts turns it into a valid file.
  */
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { McapWriter } from '@mcap/core';
+import { McapFileSink } from './mcap-sink.js';
 import * as zstd from '@foxglove/wasm-zstd';
 import {
   CAMERA_SCHEMA_NAME, RECORDING_LIBRARY, RECORDING_METADATA_NAME, RECORDING_PROFILE, schemaFor, type RecordingMetadata,
@@ -36,26 +36,6 @@ export async function compressionReady(c: Compression): Promise<void> {
   if (c === 'zstd') await zstd.isLoaded;
 }
 
-class FdWritable {
-  private pos = 0n;
-  bytes = 0;
-  constructor(private readonly fd: number) {}
-
-  write(buffer: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < buffer.length) off += writeSync(this.fd, buffer, off, buffer.length - off);
-    this.pos += BigInt(buffer.length);
-    this.bytes += buffer.length;
-    // A chunk (or the summary) is the unit a crash may lose: sync each large write.
-    if (buffer.length >= 4096) fdatasyncSync(this.fd);
-    return Promise.resolve();
-  }
-
-  position(): bigint {
-    return this.pos;
-  }
-}
-
 const encoder = new TextEncoder();
 
 export interface McapFileOptions {
@@ -68,8 +48,7 @@ export interface McapFileOptions {
 export class McapFile {
   readonly path: string;
   readonly openedAtMs = Date.now();
-  private readonly fd: number;
-  private readonly out: FdWritable;
+  private readonly out: McapFileSink;
   private readonly writer: McapWriter;
   /** Topic → MCAP channel id. */
   private readonly channels = new Map<string, number>();
@@ -83,8 +62,7 @@ export class McapFile {
 
   private constructor(o: McapFileOptions) {
     this.path = o.path;
-    this.fd = openSync(o.path, 'wx');
-    this.out = new FdWritable(this.fd);
+    this.out = McapFileSink.create(o.path);
     this.writer = new McapWriter({
       writable: this.out,
       chunkSize: o.chunkBytes,
@@ -147,15 +125,15 @@ export class McapFile {
   async close(): Promise<number> {
     try {
       await this.writer.end();
-      fdatasyncSync(this.fd);
+      this.out.sync();
     } finally {
-      closeSync(this.fd);
+      this.out.close();
     }
     return this.out.bytes;
   }
 
   /** Closes the descriptor without a summary (the writer failed): the file is left to recover. */
   abandon(): void {
-    try { closeSync(this.fd); } catch { /* already closed */ }
+    this.out.close();
   }
 }

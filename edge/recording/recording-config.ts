@@ -22,7 +22,7 @@ export const RecordingConfigSchema = z.strictObject({
   /** …or after this long. */
   rotateSeconds: z.number().min(1).max(86_400).default(600),
   /** All `*.mcap` files in `dir` together stay under this; the oldest are deleted first. */
-  quotaBytes: z.number().int().min(256 * 1024).default(4096 * MiB),
+  quotaBytes: z.number().int().min(128 * 1024).default(4096 * MiB),
   /** Recording stops (and says so) rather than leave the file system with less free space. */
   minFreeBytes: z.number().int().min(0).default(256 * MiB),
   /** Seconds of every channel the black box keeps; saved on an e-stop or fault. 0 turns it off. */
