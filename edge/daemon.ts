@@ -378,12 +378,13 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       await mqtt?.stop('shutdown');
       cloud?.close();
       await loop.stop();
-      // After the loop: the last COMMANDs are in the ring; the file is closed with its summary.
-      await recording.close().catch((e: Error) => logger.error({ err: e.message }, 'recorder did not close cleanly'));
       await decoder.close();
       unbind();
       supervisor.dispose();
       await serial.stop();
+      // Last: the loop and the link are stopped, so every COMMAND and STATE is on the bus; the
+      // file is closed with its summary.
+      await recording.close().catch((e: Error) => logger.error({ err: e.message }, 'recorder did not close cleanly'));
       await broker?.close();
       await notifier.close();
     },

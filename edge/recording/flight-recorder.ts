@@ -177,7 +177,7 @@ export class FlightRecorder extends EventEmitter<FlightRecorderEvents> implement
         return;
       case 'file': this.emit('file', { path: m.path, bytes: m.bytes, messages: m.messages, deleted: m.deleted }); return;
       case 'blackbox':
-        if (m.problem === null) this.writer = { ...this.writer, blackBoxSaves: this.writer.blackBoxSaves + 1 };
+        this.writer = m.status;
         this.emit('blackbox', { path: m.path, bytes: m.bytes, messages: m.messages, reason: m.reason, problem: m.problem });
         return;
       case 'error':

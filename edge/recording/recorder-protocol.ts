@@ -33,6 +33,6 @@ export type FromRecorder =
   /** `n` messages of batches handed over are done with (written, kept in the ring, or refused). */
   | { t: 'ack'; n: number; status: WriterStatus }
   | { t: 'file'; path: string; bytes: number; messages: number; deleted: string[] }
-  | { t: 'blackbox'; path: string | null; bytes: number; messages: number; reason: string; problem: string | null }
+  | { t: 'blackbox'; path: string | null; bytes: number; messages: number; reason: string; problem: string | null; status: WriterStatus }
   | { t: 'error'; message: string }
   | { t: 'closed'; status: WriterStatus };

@@ -29,7 +29,7 @@ if (port !== null && data?.mark === RECORDER_WORKER_MARK) {
         return;
       }
       case 'record': await writer.setRecording(m.on); return;
-      case 'blackbox': post({ t: 'blackbox', ...(await writer.saveBlackBox(m.reason)) }); return;
+      case 'blackbox': post({ t: 'blackbox', ...(await writer.saveBlackBox(m.reason)), status: writer.status() }); return;
       case 'close':
         await writer.close();
         closed = true;
