@@ -49,7 +49,7 @@ import { SharedWire } from './serial/shared-wire.js';
 import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
 import { SystemdWatchdog, watchdogPeriodUs } from './systemd/watchdog.js';
 import { parseFleetAccounts } from '../proto/mqtt/index.js';
-import type { RecorderPort } from '../proto/recording/channels.js';
+import type { RecorderPort, RecorderStatus } from '../proto/recording/channels.js';
 import { composeRecording, startRecorder, type DaemonRecording } from './recording/daemon-recording.js';
 import type { RecordingBus } from './recording/recording-bus.js';
 
@@ -130,6 +130,11 @@ function resumeWithReason(sup: SafetySupervisor): { resume(op: { id: string; rol
       }
     },
   };
+}
+
+/** The recorder's status as the state summary carries it (the error clipped to its schema's length). */
+function recorderSummary(s: RecorderStatus | null): SummaryBody['recorder'] {
+  return s === null ? null : { ...s, error: s.error === null ? null : s.error.slice(0, 300) };
 }
 
 export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promise<EdgeDaemon> {
@@ -340,6 +345,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
           ...motionOf(motion.trackingRad(), motion.jitterRadS()),
         },
         task,
+        recorder: recorderSummary(recording.status()),
       };
     };
     mqtt = new RobotMqtt({

@@ -172,6 +172,21 @@ export const StateSummarySchema = z.strictObject({
   }).optional(),
   /** The instruction the brain last reported for this robot; null when none. */
   task: z.string().max(200).nullable().optional(),
+  /**
+   * The flight recorder (edge/recording): full recording on, bytes of recordings on disk and the
+   * quota, files, the open episode, black boxes saved, messages dropped because the writer fell
+   * behind, and why recording stopped. Null when the robot has no recorder; optional (older edges).
+   */
+  recorder: z.strictObject({
+    recording: z.boolean(),
+    diskBytes: z.number().int().nonnegative(),
+    quotaBytes: z.number().int().nonnegative(),
+    files: z.number().int().nonnegative(),
+    episode: z.number().int().positive().nullable(),
+    blackBoxSaves: z.number().int().nonnegative(),
+    dropped: z.number().int().nonnegative(),
+    error: z.string().max(300).nullable(),
+  }).nullable().optional(),
 });
 export type StateSummary = z.infer<typeof StateSummarySchema>;
 

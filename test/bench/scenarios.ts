@@ -26,6 +26,7 @@ import { scenario as chunkPolicyLatency } from './chunk-policy-latency.bench.js'
 import { scenario as policyAdapterLatency } from './policy-adapter-latency.bench.js';
 import { scenario as motionQualityRealtime } from './motion-quality-realtime.bench.js';
 import { scenario as lineRate } from './line-rate.bench.js';
+import { scenario as recorderCost } from './recorder-cost.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -54,4 +55,5 @@ export const scenarios: Scenario[] = [
   policyAdapterLatency,
   motionQualityRealtime,
   lineRate,
+  recorderCost,
 ];
