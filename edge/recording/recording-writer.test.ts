@@ -8,7 +8,7 @@ import { listRecordings } from './disk-quota.js';
 import { recordingConfig } from './recording-config.js';
 import { RecordingWriter } from './recording-writer.js';
 import { recoverMcap, salvage } from './recover.js';
-import { openIndexed, readAllMessages } from './testing-mcap.js';
+import { openIndexed, readAllMessages } from './read-recording.js';
 
 const root = mkdtempSync(join(tmpdir(), 'spinal-rec-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -15,7 +15,7 @@ import { parseEdgeConfig } from '../../edge/config.js';
 import { startEdgeDaemon, type EdgeDaemon } from '../../edge/daemon.js';
 import { newObservation } from '../../edge/estimation/observation.js';
 import { listRecordings } from '../../edge/recording/disk-quota.js';
-import { readAllMessages, type ReadMessage } from '../../edge/recording/testing-mcap.js';
+import { readAllMessages, type ReadMessage } from '../../edge/recording/read-recording.js';
 import { Topic, type EpisodeRecord } from '../../proto/recording/channels.js';
 import { VirtualRobot } from '../../firmware-shim/virtual/virtual-robot.js';
 import { waitFor } from './link-harness.js';
