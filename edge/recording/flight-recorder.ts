@@ -136,7 +136,12 @@ export class FlightRecorder extends EventEmitter<FlightRecorderEvents> implement
   async drained(): Promise<void> {
     this.flush();
     if (this.inFlight === 0) return;
-    await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    this.worker.ref();
+    try {
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    } finally {
+      this.worker.unref();
+    }
   }
 
   /** Writes what is queued, closes the open file (with its summary) and ends the thread. */
@@ -144,6 +149,8 @@ export class FlightRecorder extends EventEmitter<FlightRecorderEvents> implement
     this.closing ??= (async () => {
       this.flush();
       const closed = new Promise<WriterStatus>((resolve) => this.closedWaiters.push(resolve));
+      // Waited for: the thread must keep the process alive until it has closed the file.
+      this.worker.ref();
       this.post({ t: 'close' });
       this.writer = await closed;
       await this.worker.terminate();
