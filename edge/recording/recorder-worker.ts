@@ -4,12 +4,19 @@
  * thread knows how much is in flight and drops (and counts) rather than queue without bound.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setThreadNice } from '../thread-priority.js';
 import { RECORDER_WORKER_MARK, type FromRecorder, type RecorderWorkerData, type ToRecorder } from './recorder-protocol.js';
 import { RecordingWriter } from './recording-writer.js';
+
+/** Lower than the decoder thread's. */
+export const RECORDER_THREAD_NICE = 15;
 
 const data = workerData as RecorderWorkerData | null;
 const port = parentPort;
 if (port !== null && data?.mark === RECORDER_WORKER_MARK) {
+  // Below everything else on the robot computer: on a loaded machine, compressing and writing
+  // waits (its queue is bounded and drops), the tick, the safety logic and the decoder do not.
+  setThreadNice(RECORDER_THREAD_NICE);
   const post = (m: FromRecorder): void => port.postMessage(m);
   const writer = new RecordingWriter(data.config, data.metadata, {
     onFile: (e) => post({ t: 'file', ...e }),
