@@ -3,12 +3,27 @@
  * (by name: names begin with a sortable UTC time) are deleted first; free space on the file system
  * is checked too, so recording never fills the disk.
  */
-import { readdirSync, statSync, statfsSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, statfsSync, unlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export interface RecordingFile {
   name: string;
   bytes: number;
+}
+
+/**
+ * Makes `dir` and any missing parent, one level at a time: Node 20's recursive mkdirSync can spin
+ * forever on some file systems (seen under /proc), which would hang the daemon's start.
+ */
+export function makeDirectory(dir: string): void {
+  const abs = resolve(dir);
+  if (existsSync(abs)) {
+    if (!statSync(abs).isDirectory()) throw new Error(`${abs} is not a directory`);
+    return;
+  }
+  const parent = dirname(abs);
+  if (parent !== abs) makeDirectory(parent);
+  mkdirSync(abs);
 }
 
 /** The `*.mcap` files in `dir`, oldest first. */

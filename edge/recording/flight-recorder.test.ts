@@ -36,6 +36,7 @@ describe('FlightRecorder', () => {
   it('refuses to start, naming the directory, when it cannot be made', async () => {
     const file = join(root, 'a-file');
     writeFileSync(file, 'not a directory');
-    await expect(FlightRecorder.start(recordingConfig({ dir: join(file, 'sub') }), meta)).rejects.toThrow(/^recording.dir ".*a-file\/sub": ENOTDIR/);
+    await expect(FlightRecorder.start(recordingConfig({ dir: join(file, 'sub') }), meta)).rejects.toThrow(/^recording.dir ".*a-file\/sub": .*a-file is not a directory$/);
+    await expect(FlightRecorder.start(recordingConfig({ dir: '/proc/spinal-cannot-be-here' }), meta)).rejects.toThrow(/^recording.dir "\/proc\/spinal-cannot-be-here": /);
   });
 });

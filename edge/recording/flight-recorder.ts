@@ -17,6 +17,7 @@ import { recorderWorkerUrl } from './recorder-worker-url.js';
 
 const BATCH = 256;
 const FLUSH_MS = 20;
+const START_TIMEOUT_MS = 15_000;
 
 export interface FlightRecorderEvents {
   /** A recording file was closed (rotation, recording turned off, or close()). */
@@ -64,7 +65,10 @@ export class FlightRecorder extends EventEmitter<FlightRecorderEvents> implement
         else if (m.t === 'error') done(new Error(m.message));
       };
       const onExit = (code: number): void => done(new Error(`recorder thread exited with code ${code} before it was ready`));
+      // A directory that never answers (a hung network mount) must not hang the daemon's start.
+      const timer = setTimeout(() => done(new Error(`recording.dir ${JSON.stringify(cfg.dir)}: recorder thread not ready within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
       const done = (e: Error | null): void => {
+        clearTimeout(timer);
         worker.off('message', onMsg);
         worker.off('exit', onExit);
         if (e === null) resolve();

@@ -8,10 +8,9 @@
  * `*.mcap` files in the directory never exceed `quotaBytes` together, and the file system keeps
  * `minFreeBytes` free; when that cannot be had, recording stops and says why in `error`.
  */
-import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RecordingMetadata } from '../../proto/recording/channels.js';
-import { listRecordings, makeRoom, type RecordingFile } from './disk-quota.js';
+import { listRecordings, makeDirectory, makeRoom, type RecordingFile } from './disk-quota.js';
 import { compressionReady, McapFile } from './mcap-file.js';
 import type { RecordingConfig } from './recording-config.js';
 import type { WriterStatus } from './recorder-protocol.js';
@@ -52,7 +51,7 @@ export class RecordingWriter {
   }
 
   async init(): Promise<void> {
-    mkdirSync(this.cfg.dir, { recursive: true });
+    makeDirectory(this.cfg.dir);
     await compressionReady(this.cfg.compression);
     this.rescan();
   }
