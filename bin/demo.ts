@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,8 @@ const OPERATOR = 'demo-operator';
 const PROFILES = ['arm6-gripper', 'quadruped12'];
 /** The virtual firmware's STATE rate in the demo: enough to see, light enough for a laptop. */
 const DEMO_STATE_HZ = 250;
+/** Flight recordings of one demo robot are kept under this (oldest files deleted first). */
+const DEMO_RECORDING_QUOTA_BYTES = 256 * 1024 * 1024;
 /** The virtual MCU's host watchdog in the demo (see where it is used). */
 const DEMO_WATCHDOG_MS = 300;
 /** The edge's main-loop stall bound in the demo: as above, the fleet shares one machine. */
@@ -134,6 +136,8 @@ function render(robots: RobotProc[], brain: string, broker: string, logs: string
 
 export async function runDemo(opts: { robots: number; rate?: number; dashboardPort?: number; firmware?: 'virtual' | 'qemu' }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'spinal-demo-'));
+  // Kept after the demo ends (unlike `dir`): the flight recordings, one directory per robot.
+  const recordings = resolvePath(process.env.SPINAL_RECORDINGS ?? 'recordings');
   const children: ChildProcess[] = [];
   let broker: EmbeddedBroker | null = null;
   let op: mqtt.MqttClient | null = null;
@@ -230,12 +234,14 @@ export async function runDemo(opts: { robots: number; rate?: number; dashboardPo
         cloud: { target: brainAddr, observationRateHz: 10 },
         mqtt: { url: broker.url, fleet: FLEET, passwordFile: join(dir, `${id}.mqtt-password`), telemetryHz: 10 },
         liveView: { port: liveViewPort },
+        // The demo records everything (a robot in production records only when configured to).
+        recording: { enabled: true, dir: join(recordings, id), quotaBytes: DEMO_RECORDING_QUOTA_BYTES, rotateBytes: DEMO_RECORDING_QUOTA_BYTES / 4 },
         log: { level: 'info' },
       }));
       const edge = spawnNodeChild([...NODE_ARGS, 'edge', '--config', join(dir, `${id}.json`)], { stdio: ['ignore', out(`${id}-edge`), out(`${id}-edge`)] });
       children.push(edge);
       robots.push({ id, profile, sim, edge, summary: null, tasked: false, resumed: false, liveViewPort });
-      log(`${id}: ${qemu ? 'QEMU (mps2-an386)' : 'virtual'} ${profile} on ${tty}, edge daemon started`);
+      log(`${id}: ${qemu ? 'QEMU (mps2-an386)' : 'virtual'} ${profile} on ${tty}, edge daemon started, recording to ${join(recordings, id)}`);
       log(`${id}: live view for Foxglove at ws://127.0.0.1:${liveViewPort} (Open connection → Foxglove WebSocket; see docs/live-view.md)`);
     }
 

@@ -7,6 +7,7 @@ import { getProfile, listProfiles, type RobotProfile } from '../hardware/index.j
 import { describeIssues, readJsonFile } from '../proto/config/json-config.js';
 import { LiveViewConfigSchema } from './live-view/live-view-config.js';
 import { MqttConfigSchema } from './mqtt/mqtt-config.js';
+import { RecordingConfigSchema } from './recording/recording-config.js';
 import { SystemdConfigSchema } from './systemd/systemd-config.js';
 
 const LogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
@@ -82,6 +83,8 @@ export const EdgeConfigSchema = z.strictObject({
   /** The Foxglove live view (edge/live-view); absent: off. */
   liveView: LiveViewConfigSchema.optional(),
   systemd: SystemdConfigSchema.default({ stopTimeoutMs: 3000 }),
+  /** Flight recorder (edge/recording): absent, no recorder; see recording-config.ts. */
+  recording: RecordingConfigSchema.optional(),
 }).refine((c) => c.robot.id !== 'all', { message: '"all" is reserved for fleet-wide topics', path: ['robot', 'id'] });
 
 export type EdgeConfigFile = z.infer<typeof EdgeConfigSchema>;

@@ -38,10 +38,7 @@ import { StateEstimator } from './estimation/state-estimator.js';
 import { EmbeddedBroker } from './mqtt/broker/embedded-broker.js';
 import type { FleetAccounts } from './mqtt/broker/broker-users.js';
 import { RobotMqtt } from './mqtt/robot-mqtt.js';
-import type { EpisodeMarkSink, RecordingStatusSource } from './mqtt/ports.js';
 import { LiveViewServer } from './live-view/live-view-server.js';
-import { RecordingBus } from './recording/recording-bus.js';
-import { publishDaemonRecords } from './recording/daemon-records.js';
 import { clipTask, imuOf, measuredOf, motionOf, msOrNull, safetyOf, sentOf } from './mqtt/summary-fields.js';
 import { MotionStats } from './mqtt/motion-stats.js';
 import { publishSupervisorEvents } from './mqtt/supervisor-events.js';
@@ -55,6 +52,9 @@ import { SharedWire } from './serial/shared-wire.js';
 import { createNotifier, type Notifier } from './systemd/sd-notifier.js';
 import { SystemdWatchdog, watchdogPeriodUs } from './systemd/watchdog.js';
 import { parseFleetAccounts } from '../proto/mqtt/index.js';
+import type { EpisodeMarkRequest, RecorderPort, RecorderStatus } from '../proto/recording/channels.js';
+import { composeRecording, startRecorder, type DaemonRecording } from './recording/daemon-recording.js';
+import type { RecordingBus } from './recording/recording-bus.js';
 
 export const EDGE_SOFTWARE_VERSION = { major: 0, minor: 2, patch: 0 } as const;
 const VERSION_STRING = `${EDGE_SOFTWARE_VERSION.major}.${EDGE_SOFTWARE_VERSION.minor}.${EDGE_SOFTWARE_VERSION.patch}`;
@@ -72,11 +72,15 @@ export interface EdgeDaemon {
   readonly mqtt: RobotMqtt | null;
   /** The in-process broker when `mqtt.embedded` is configured. */
   readonly broker: EmbeddedBroker | null;
-  /** Where recorded messages go (the flight recorder and the live view attach to it). */
-  readonly recording: RecordingBus;
   /** The Foxglove live view when `liveView` is configured. */
   readonly liveView: LiveViewServer | null;
   readonly notifier: Notifier;
+  /** Where recorded channels are published: the flight recorder and the live view attach here. */
+  readonly recordingBus: RecordingBus;
+  /** The recorder's status (null without a `recording` section) and operators' episode marks. */
+  readonly recorder: RecorderPort;
+  /** The recording side in full (taps, episodes, the FlightRecorder): for tests and tools. */
+  readonly recording: DaemonRecording;
   /** Puts a category-1 stop on the wire and waits (bounded) for the MCU to report the latch. */
   stopOnWire(): Promise<boolean>;
   /** Releases everything; the MCU watchdog covers whatever the wire stop did not. */
@@ -133,6 +137,11 @@ function resumeWithReason(sup: SafetySupervisor): { resume(op: { id: string; rol
   };
 }
 
+/** The recorder's status as the state summary carries it (the error clipped to its schema's length). */
+function recorderSummary(s: RecorderStatus | null): SummaryBody['recording'] {
+  return s === null ? null : { ...s, error: s.error === null ? null : s.error.slice(0, 500) };
+}
+
 export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promise<EdgeDaemon> {
   const profile = config.profileData;
   const clock = systemClock;
@@ -150,7 +159,6 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   }
   logger.info({ model: config.decoder.model, name: spec.name, provider: decoder.info.provider, fallbacks: decoder.info.fallbacks, loadMs: decoder.info.loadMs }, 'decoder loaded');
 
-  const recording = new RecordingBus((err) => logger.error({ err: (err as Error).message }, 'a recording sink failed and was detached'));
   let liveView: LiveViewServer | null = null;
   if (config.liveView) {
     const lv = config.liveView;
@@ -163,14 +171,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       await decoder.close();
       throw new DaemonConfigError((e as Error).message);
     }
-    recording.attach(liveView);
     logger.info({ url: liveView.url, maxClients: lv.maxClients }, 'live view (Foxglove WebSocket) listening');
   }
-  // The flight recorder plugs in here: attached to `recording`, its episode marks and its status
-  // (null: no recorder).
-  const recorderAttached = false;
-  const episodes: EpisodeMarkSink | undefined = undefined;
-  const recorderStatus: RecordingStatusSource = { status: () => null };
 
   let link: SerialLink | null = null;
   const wire = {
@@ -197,6 +199,15 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   // Latent plans feed the decoder; action-chunk plans go straight to the schedule (same gate).
   const plans = new PlanExecution({ jointCount: profile.joints.length, stepUs, maxRows: chunkRows });
   const sharedWire = SharedWire.create();
+  // The recorder's thread starts here, before the serial link opens (as the tick thread does).
+  const recorder = await startRecorder(config.recording, profile, {
+    robotId: config.robot.id, stateRateHz: config.serial.stateRateHz ?? profile.serial.stateRateHz, controlRateHz: line.commandRateHz,
+    cameraIds: (config.cloud?.cameras ?? []).map((c) => (c === 'sim' ? 'sim' : basename(c))), edgeVersion: VERSION_STRING,
+  }).catch(async (e: Error) => {
+    await liveView?.close();
+    await decoder.close();
+    throw new DaemonConfigError(`recording: ${e.message}`);
+  });
   const loop = new ControlLoop({
     profile, rateHz: line.commandRateHz, decoder, observation: estimator.buffer, link: wire, supervisor,
     wire: sharedWire, mainStallBoundMs: config.control.mainStallBoundMs, tickSpinUs: config.control.tickSpinUs,
@@ -232,13 +243,12 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     mqtt?.publishEvent({ kind: 'commands-shed', shed: e.shed, total: e.total, windowMs: Math.round(e.windowMs) });
   });
   const unbind = bindSupervisor(supervisor, serial, estimator);
-  // Records are built only for a sink that takes them: the live view says so per topic (a client
-  // subscribed to it); any other sink (the flight recorder) takes every topic.
-  const view = liveView;
-  const unpublish = publishDaemonRecords({
-    bus: recording, profile, serial, lastSent: () => loop.gate.lastSent, supervisor,
-    ...(view !== null ? { wants: (topic: string) => recorderAttached || view.wants(topic) } : {}),
-  });
+  // Before serial.start(): every STATE the estimator sees is on the bus too.
+  const recording = composeRecording(recorder, config.recording, clock, {
+    profile, serial, loop, estimator, supervisor, plans, sampleHz: config.recording?.sampleHz ?? 50,
+  }, logger);
+  // The live view takes the same channels as the recorder: one bus, one set of taps.
+  const detachLiveView = liveView !== null ? recording.bus.attach(liveView) : () => undefined;
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
   if (notifier.disabled !== null) logger.warn({ socket: notifier.socket }, `sd_notify disabled: ${notifier.disabled}`);
@@ -284,6 +294,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       logger.info(t, 'task from the brain');
     });
     cloud.on('error', (e) => logger.warn(e, 'brain error'));
+    recording.attachCloud(cloud);
     cloud.start();
   }
 
@@ -357,12 +368,13 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
           ...motionOf(motion.trackingRad(), motion.jitterRadS()),
         },
         task,
-        recording: recorderStatus.status(),
+        recording: recorderSummary(recording.status()),
       };
     };
     mqtt = new RobotMqtt({
       url, fleet: m.fleet, robot: config.robot.id, username: config.robot.id, wire: serial, estop: supervisor, reset: supervisor, resume: resumeWithReason(supervisor),
-      ...(episodes ? { episodes } : {}),
+      // Without a recorder a mark would be kept nowhere: RobotMqtt answers "recording is off".
+      ...(recording.recorder !== null ? { episodes: { mark: (req: EpisodeMarkRequest) => { const r = recording.mark(req); return r.accepted ? undefined : r.reason; } } } : {}),
       safety: supervisor, heartbeat: supervisor, linkLoss: { timeoutMs: m.linkLossTimeoutMs, category: m.linkLossCategory, sink: supervisor }, telemetry: { source: { summary }, rateHz: m.telemetryHz },
       operators: m.operators, resetMaxAgeMs: m.resetMaxAgeMs, keepaliveS: m.keepaliveS, reconnectPeriodMs: m.reconnectMs,
       software: VERSION_STRING, logger, allowPlaintext: m.allowPlaintext,
@@ -381,7 +393,8 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
   }
 
   return {
-    link: serial, estimator, supervisor, loop, cloud, mqtt, broker, notifier, recording, liveView,
+    link: serial, estimator, supervisor, loop, cloud, mqtt, broker, notifier, liveView,
+    recordingBus: recording.bus, recorder: { status: () => recording.status(), mark: (req) => recording.mark(req) }, recording,
     async stopOnWire(): Promise<boolean> {
       watchdog?.stop();
       if (serial.state !== 'READY') return false;
@@ -393,7 +406,7 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     },
     async close(): Promise<void> {
       watchdog?.stop();
-      unpublish();
+      detachLiveView();
       await liveView?.close();
       await mqtt?.stop('shutdown');
       cloud?.close();
@@ -402,6 +415,9 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
       unbind();
       supervisor.dispose();
       await serial.stop();
+      // Last: the loop and the link are stopped, so every COMMAND and STATE is on the bus; the
+      // file is closed with its summary.
+      await recording.close().catch((e: Error) => logger.error({ err: e.message }, 'recorder did not close cleanly'));
       await broker?.close();
       await notifier.close();
     },

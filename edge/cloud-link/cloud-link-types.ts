@@ -110,6 +110,18 @@ export interface PlanExpiredEvent {
   linkState: CloudLinkState;
 }
 
+export interface ObservationSentEvent {
+  seq: number;
+  /** µs, edge clock. */
+  captureUs: number;
+  sendUs: number;
+  /** rad, the joint positions sent. */
+  state: number[];
+  taskId: string;
+  /** The frames attached (new in this session), as sent; `captureUs` on the edge clock. */
+  frames: { cameraId: string; encoding: string; data: Uint8Array; width: number; height: number; captureUs: number }[];
+}
+
 export interface TaskEvent {
   taskId: string;
   instruction: string;
@@ -148,6 +160,8 @@ export type CloudLinkEvents = {
   'plan-rejected': [ev: PlanRejectedEvent];
   'plan-expired': [ev: PlanExpiredEvent];
   task: [ev: TaskEvent];
+  /** An observation was handed to the stream (for the flight recorder); emitted only when heard. */
+  'observation-sent': [ev: ObservationSentEvent];
   /** Emitted only when someone listens (an unheard 'error' would throw in EventEmitter). */
   error: [ev: CloudLinkErrorEvent];
 };

@@ -490,6 +490,7 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
     const state = new Array<number>(snap.jointCount);
     for (let j = 0; j < snap.jointCount; j++) state[j] = snap.position[j] as number;
     this.sent.record(seq, snap.hostTimeUs, now);
+    const frames = this.collectFrames();
     const msg: EdgeMessage = {
       msg: 'observation',
       observation: {
@@ -497,7 +498,7 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
         captureTimeUs: Math.round(snap.hostTimeUs + this.epochOffsetUs),
         sendTimeUs: Math.round(now + this.epochOffsetUs),
         state,
-        frames: this.collectFrames(),
+        frames,
         taskId: this.task.taskId,
       },
     };
@@ -509,6 +510,13 @@ export class CloudLink extends EventEmitter<CloudLinkEvents> {
       this.writeSettled();
     });
     this.counters.observationsSent++;
+    if (this.listenerCount('observation-sent') > 0) {
+      const off = this.epochOffsetUs;
+      this.emit('observation-sent', {
+        seq, captureUs: snap.hostTimeUs, sendUs: now, state, taskId: this.task.taskId,
+        frames: frames.map((f) => ({ cameraId: f.cameraId, encoding: f.encoding, data: f.data, width: f.width, height: f.height, captureUs: f.captureTimeUs - off })),
+      });
+    }
     if (!ok) {
       this.needDrain = true;
       call.once('drain', () => {

@@ -24,11 +24,16 @@
  * ACTIVE_SINCE_US, when the supervisor last became ACTIVE (main thread clock, as OBS_TIME_US), so
  * the gate seeds its limiter only from a measurement taken after a resume. The main thread writes
  * CMD_EPOCH and `safety` before bumping SAFETY_GEN.
+ * `commands` (Float64 ring, worker → main): every COMMAND the worker put on the wire, one record of
+ * CommandRing stride each (wire sequence number, host µs, mode, position[N] rad, velocity[N] rad/s),
+ * CMD_RING_IDX counting the records written (uint32): the flight recorder drains it, so it sees every
+ * COMMAND and not only the latest. The worker writes the record before it advances the count; a
+ * reader that falls a whole ring behind loses the oldest records and can tell how many.
  * Invariant: SEQ is even iff no write is in progress; likewise SENT_SEQ.
  */
 export const Word = {
   STOP: 0, SEQ: 1, LATE_IDX: 2, OVERRUNS: 3, REQUESTS: 4,
-  SAFETY: 5, SAFETY_GEN: 6, HOLD_CHUNK: 7, MAIN_BEAT: 8, STALL: 9, WIRE_IDX: 10, SENT_SEQ: 11, CMD_EPOCH: 12,
+  SAFETY: 5, SAFETY_GEN: 6, HOLD_CHUNK: 7, MAIN_BEAT: 8, STALL: 9, WIRE_IDX: 10, SENT_SEQ: 11, CMD_EPOCH: 12, CMD_RING_IDX: 13,
 } as const;
 const WORDS = 16;
 export const Stall = { NONE: 0, STALLED: 1, ENDED: 2 } as const;
@@ -46,6 +51,14 @@ export interface MailboxMemory {
   sent: SharedArrayBuffer;
   wire: SharedArrayBuffer;
   safety: SharedArrayBuffer;
+  commands: SharedArrayBuffer;
+}
+
+/** Records in the COMMAND ring: 4 s at 1 kHz, far more than the recorder's drain period. */
+export const COMMAND_RING_RECORDS = 4096;
+export const CommandRing = { SEQ: 0, AT_US: 1, MODE: 2, HEADER: 3 } as const;
+export function commandRingStride(jointCount: number): number {
+  return CommandRing.HEADER + 2 * jointCount;
 }
 
 export class CommandMailbox {
@@ -61,6 +74,8 @@ export class CommandMailbox {
   readonly wire: Float64Array;
   /** Main → worker: SafetySlot values of the supervisor. */
   readonly safety: Float64Array;
+  /** Worker → main: every COMMAND written (see the file comment). */
+  readonly commands: Float64Array;
 
   static create(jointCount: number, latenessCapacity = 1 << 16): CommandMailbox {
     const mb = new CommandMailbox({
@@ -70,6 +85,7 @@ export class CommandMailbox {
       sent: new SharedArrayBuffer((SENT_HEADER + 3 * jointCount) * 8),
       wire: new SharedArrayBuffer(Math.max(1, latenessCapacity) * 8),
       safety: new SharedArrayBuffer(SAFETY_SLOTS * 8),
+      commands: new SharedArrayBuffer(COMMAND_RING_RECORDS * commandRingStride(jointCount) * 8),
     }, jointCount);
     mb.safety[SafetySlot.ACTIVE_SINCE_US] = Number.NaN; // never ACTIVE yet
     return mb;
@@ -84,6 +100,30 @@ export class CommandMailbox {
     this.sent = new Float64Array(memory.sent);
     this.wire = new Float64Array(memory.wire);
     this.safety = new Float64Array(memory.safety);
+    this.commands = new Float64Array(memory.commands);
+  }
+
+  /** Worker: appends a COMMAND it wrote to the ring (record first, then the count). */
+  recordCommand(seq: number, atUs: number, mode: number, pos: ArrayLike<number>, vel: ArrayLike<number>): void {
+    const n = this.jointCount;
+    const stride = commandRingStride(n);
+    const cap = this.commands.length / stride;
+    const i = (Atomics.load(this.words, Word.CMD_RING_IDX) >>> 0) % cap;
+    const c = this.commands;
+    const o = i * stride;
+    c[o + CommandRing.SEQ] = seq;
+    c[o + CommandRing.AT_US] = atUs;
+    c[o + CommandRing.MODE] = mode;
+    for (let j = 0; j < n; j++) {
+      c[o + CommandRing.HEADER + j] = pos[j] as number;
+      c[o + CommandRing.HEADER + n + j] = vel[j] as number;
+    }
+    Atomics.add(this.words, Word.CMD_RING_IDX, 1);
+  }
+
+  /** COMMAND records written so far (uint32, wraps). */
+  get commandsWritten(): number {
+    return Atomics.load(this.words, Word.CMD_RING_IDX) >>> 0;
   }
 
   recordWire(us: number): void {

@@ -112,9 +112,10 @@ class RemoteGate extends EventEmitter<CommandGateEvents> implements LoopGate {
 }
 
 export type ControlLoopEvents = {
-  chunk: [ev: { originUs: number; decodeMs: number }];
+  /** A decoded chunk went to the schedule; `actions` ([rows, A] rad) is not to be written to. */
+  chunk: [ev: { originUs: number; decodeMs: number; actions: Float32Array }];
   /** An action chunk from a plan went to the schedule (rows at the schedule's step). */
-  'action-chunk': [ev: { originUs: number; rows: number }];
+  'action-chunk': [ev: { originUs: number; rows: number; actions: Float32Array }];
   'feed-failed': [ev: FeedResult];
   /** The tick worker ended while the loop was running (the supervisor is told: FAULT). */
   'worker-failed': [ev: { detail: string }];
@@ -314,7 +315,7 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
   pushChunk(actions: Float32Array, originUs: number): void {
     this.parkedRequest = false;
     this.toWorker({ type: 'chunk', actions, originUs });
-    this.emit('action-chunk', { originUs, rows: actions.length / this.n });
+    this.emit('action-chunk', { originUs, rows: actions.length / this.n, actions });
   }
 
   /** The chunk source changed (e.g. a brain with another backend): a request parked for a plan
@@ -398,7 +399,7 @@ export class ControlLoop extends EventEmitter<ControlLoopEvents> {
     }
     if (r.status === 'chunk') {
       this.toWorker({ type: 'chunk', actions: r.actions, originUs: r.originUs });
-      this.emit('chunk', { originUs: r.originUs, decodeMs: r.decodeMs });
+      this.emit('chunk', { originUs: r.originUs, decodeMs: r.decodeMs, actions: r.actions });
       return;
     }
     this.toWorker({ type: 'request-failed' });

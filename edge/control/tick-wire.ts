@@ -126,6 +126,8 @@ export class TickWire {
   private lastBeatUs = 0;
   private stalledSinceUs = 0;
   private deadlineUs = 0;
+  /** Wire sequence number of the latest COMMAND written. */
+  private lastCommandSeq = 0;
 
   constructor(o: TickWireOptions, private readonly mb: CommandMailbox, periodUs: number, private readonly nowUs: () => number, post: (m: GateReport) => void) {
     this.wire = new SharedWire(o.wire);
@@ -152,6 +154,7 @@ export class TickWire {
     if (this.gate.submit(target, measured, measuredAtUs)) {
       const ls = this.gate.lastSent;
       this.mb.writeSent(ls.count, ls.atUs, ls.mode, ls.position, ls.velocity, ls.clampFlags, ls.clampedJoints, ls.clampedCommands);
+      this.mb.recordCommand(this.lastCommandSeq, ls.atUs, ls.mode, ls.position, ls.velocity);
       this.lastFeedUs = t;
       return;
     }
@@ -176,6 +179,7 @@ export class TickWire {
     const r = this.writer.write(MsgType.COMMAND, c, FrameKind.MOTION);
     const w = this.wire.words;
     if (r >= 0) {
+      this.lastCommandSeq = r;
       this.mb.recordWire(this.nowUs() - this.deadlineUs);
       Atomics.add(w, WireWord.TICK_FRAMES, 1);
       Atomics.add(w, WireWord.TICK_COMMANDS, 1);

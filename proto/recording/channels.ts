@@ -203,3 +203,16 @@ export interface EpisodeMarkRequest {
   note?: string;
   operator: string;
 }
+
+/** The answer to an EpisodeMarkRequest: refused between episodes or for a bad outcome, naming why. */
+export type EpisodeMarkResult = { accepted: true; episode: number } | { accepted: false; reason: string };
+
+/**
+ * The recorder as the MQTT side and the dashboard reach it (the edge daemon's `recorder`): its
+ * status for state summaries, and operators' marks on the open episode. Marks work without a
+ * recorder too (they go on `/spinal/episode` to the live view); `status()` is null then.
+ */
+export interface RecorderPort {
+  status(): RecorderStatus | null;
+  mark(req: EpisodeMarkRequest): EpisodeMarkResult;
+}

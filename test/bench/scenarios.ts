@@ -31,6 +31,7 @@ import { scenario as brainFailover } from './brain-failover.bench.js';
 import { scenario as liveView } from './live-view.bench.js';
 import { scenario as brokerLoad } from './broker-load.bench.js';
 import { scenario as datasetExport } from './dataset-export.bench.js';
+import { scenario as recorderCost } from './recorder-cost.bench.js';
 
 export const scenarios: Scenario[] = [
   codecDecode,
@@ -64,4 +65,5 @@ export const scenarios: Scenario[] = [
   liveView,
   brokerLoad,
   datasetExport,
+  recorderCost,
 ];
