@@ -248,7 +248,9 @@ export async function startEdgeDaemon(config: EdgeConfig, logger: Logger): Promi
     profile, serial, loop, estimator, supervisor, plans, sampleHz: config.recording?.sampleHz ?? 50,
   }, logger);
   // The live view takes the same channels as the recorder: one bus, one set of taps.
-  const detachLiveView = liveView !== null ? recording.bus.attach(liveView) : () => undefined;
+  // Without a subscriber the view is idle: with no recorder either, no record is built at all.
+  const view = liveView;
+  const detachLiveView = view !== null ? recording.bus.attach(view, () => view.idle) : () => undefined;
 
   const notifier = createNotifier(config.systemd.notifyHelper !== undefined ? { path: config.systemd.notifyHelper } : {});
   if (notifier.disabled !== null) logger.warn({ socket: notifier.socket }, `sd_notify disabled: ${notifier.disabled}`);

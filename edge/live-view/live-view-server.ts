@@ -146,6 +146,11 @@ export class LiveViewServer implements RecordingSink {
     return { clients: this.sockets.size, sent, dropped, refused: this.refused, encodeErrors: this.encodeErrors };
   }
 
+  /** True when no client subscribes to anything: the daemon need not build records for this view. */
+  get idle(): boolean {
+    return this.subscribed.size === 0;
+  }
+
   /** True when some client subscribes to `topic` (a publisher may skip building its message). */
   wants(topic: string): boolean {
     const id = this.channels.get(topic);

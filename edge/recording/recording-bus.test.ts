@@ -23,6 +23,20 @@ describe('RecordingBus', () => {
     expect(b.got).toEqual(['/x', '/y']);
   });
 
+  it('is not active on account of a sink that says it is idle', () => {
+    const bus = new RecordingBus();
+    let idle = true;
+    const live = collector();
+    bus.attach(live, () => idle);
+    expect(bus.active).toBe(false);
+    idle = false;
+    expect(bus.active).toBe(true);
+    const recorder = collector();
+    idle = true;
+    bus.attach(recorder);
+    expect(bus.active).toBe(true);
+  });
+
   it('detaches a sink that throws, reports it once, and keeps feeding the others', () => {
     const errors: unknown[] = [];
     const bus = new RecordingBus((err) => errors.push(err));

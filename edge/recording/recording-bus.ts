@@ -10,18 +10,25 @@ import type { RecordingSink } from '../../proto/recording/channels.js';
 
 export class RecordingBus implements RecordingSink {
   private sinks: RecordingSink[] = [];
+  /** Per sink, whether it takes nothing at the moment (a live view with no subscriber). */
+  private readonly idle = new Map<RecordingSink, () => boolean>();
 
   constructor(private readonly onSinkError: (err: unknown, sink: RecordingSink) => void = () => undefined) {}
 
-  /** True when a sink is attached: callers may skip building a message nobody takes. */
+  /** True when an attached sink takes messages now: callers may skip building one nobody takes. */
   get active(): boolean {
-    return this.sinks.length > 0;
+    for (const sink of this.sinks) if (this.idle.get(sink)?.() !== true) return true;
+    return false;
   }
 
-  /** Attaches a sink; the returned function detaches it. */
-  attach(sink: RecordingSink): () => void {
+  /**
+   * Attaches a sink; the returned function detaches it. `idle`, when given, says whether the sink
+   * takes nothing at the moment (the bus is then not `active` on its account).
+   */
+  attach(sink: RecordingSink, idle?: () => boolean): () => void {
     this.sinks = [...this.sinks, sink];
-    return () => { this.sinks = this.sinks.filter((s) => s !== sink); };
+    if (idle !== undefined) this.idle.set(sink, idle);
+    return () => { this.sinks = this.sinks.filter((s) => s !== sink); this.idle.delete(sink); };
   }
 
   publish(topic: string, logTimeNs: bigint, message: object): void {
@@ -31,6 +38,7 @@ export class RecordingBus implements RecordingSink {
         sink.publish(topic, logTimeNs, message);
       } catch (err) {
         this.sinks = this.sinks.filter((s) => s !== sink);
+        this.idle.delete(sink);
         this.onSinkError(err, sink);
       }
     }
