@@ -16,13 +16,15 @@ export async function checkHandshake(c: CheckContext): Promise<CheckResult> {
   const from = s.received.length;
   const t0 = hostNowUs();
   s.send(MsgType.HELLO, buildHostHello(c.profile, c.software));
-  const rx = await s.waitForType(MsgType.HELLO, HELLO_TIMEOUT_MS, (m) => m.role === 1, from);
+  // A longer ACK wait, when asked for (a slow bridge or emulator), is the longer reply wait here too.
+  const waitMs = Math.max(HELLO_TIMEOUT_MS, c.ackTimeoutMs);
+  const rx = await s.waitForType(MsgType.HELLO, waitMs, (m) => m.role === 1, from);
   o.figure('framesReceived', s.received.length - from).figure('crcErrors', s.lineErrors.crc);
   if (!rx) {
     const hint = s.lineErrors.crc > 0 && s.received.length === from
       ? `; all ${s.lineErrors.crc} segments received failed the CRC-32C check (wrong CRC polynomial or parameters?)`
       : s.lineErrors.version > 0 ? `; frames of protocol major ${s.decoder.lastForeignVersion} were received` : '';
-    return o.fail(`no HELLO within ${HELLO_TIMEOUT_MS} ms${hint}`);
+    return o.fail(`no HELLO within ${waitMs} ms${hint}`);
   }
   const h = rx.msg;
   o.figure('replyMs', (rx.hostUs - t0) / 1000).figure('protocol', `${h.protoMajor}.${h.protoMinor}`)
