@@ -24,15 +24,14 @@
  * SPINAL_BENCH_ROUNDS (4, each one honest and one hostile window) change the load.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import type { BrainMessage, CameraFrame } from '../../proto/brain/index.js';
 import { brainClient, testHello } from '../../cloud/testing/brain-test-client.js';
 import { grayJpeg, noiseJpeg, withDeclaredSize } from '../../cloud/testing/test-jpegs.js';
 import { IMAGES_LATENT_DIM, IMAGES_LATENT_SPACE, type FromImagesChild, type ToImagesChild } from './brain-images-protocol.js';
 import { stats, type BenchResult, type Scenario } from './harness.js';
+import { benchChildEntry } from './child-entry.js';
 
 const ROBOTS = Number(process.env['SPINAL_BENCH_ROBOTS'] ?? '100');
 const ASKED_RATE_HZ = Number(process.env['SPINAL_BENCH_RATE_HZ'] ?? '2');
@@ -46,14 +45,7 @@ const ROUNDS = Number(process.env['SPINAL_BENCH_ROUNDS'] ?? '4');
 const CHANNELS = 4;
 const TICK_MS = 5;
 
-function childCommand(): { path: string; execArgv: string[] } {
-  const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.js')) return { path: fileURLToPath(new URL('./brain-images-child.js', here)), execArgv: [] };
-  const hooks = new URL('../../edge/decoder/worker-ts-hooks.mjs', here);
-  if (!existsSync(fileURLToPath(hooks))) throw new Error('TypeScript hooks not found; run the benchmark from dist/');
-  const boot = `import { register } from 'node:module'; register(${JSON.stringify(hooks.href)});`;
-  return { path: fileURLToPath(new URL('./brain-images-child.ts', here)), execArgv: ['--import', `data:text/javascript,${encodeURIComponent(boot)}`] };
-}
+const childCommand = (): { path: string; execArgv: string[] } => benchChildEntry('brain-images-child');
 
 class Brain {
   private constructor(private readonly child: ChildProcess, readonly port: number) {}

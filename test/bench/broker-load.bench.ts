@@ -15,14 +15,14 @@
  * SPINAL_BENCH_MODES ("fleet,overview"), SPINAL_BENCH_PUBLISHERS (robot processes, default 2).
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findMosquitto, MosquittoProcess } from '../../edge/mqtt/broker/mosquitto-process.js';
 import { spawnNodeChild } from '../../edge/process/tethered-child.js';
 import type { ChildStats, FromChild, ToChild } from './broker-load-child.js';
 import { stats, type BenchResult, type Cell, type Scenario } from './harness.js';
+import { benchChildEntry } from './child-entry.js';
 
 const LOAD_S = Number(process.env['SPINAL_BENCH_LOAD_S'] ?? '15');
 const ROBOTS = Number(process.env['SPINAL_BENCH_ROBOTS'] ?? '1000');
@@ -41,14 +41,7 @@ const VIEWER = { name: 'dash', password: 'dash-secret' };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function childCommand(): { path: string; execArgv: string[] } {
-  const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.js')) return { path: fileURLToPath(new URL('./broker-load-child.js', here)), execArgv: [] };
-  const hooks = new URL('../../edge/decoder/worker-ts-hooks.mjs', here);
-  if (!existsSync(fileURLToPath(hooks))) throw new Error('TypeScript hooks not found; run the benchmark from dist/');
-  const boot = `import { register } from 'node:module'; register(${JSON.stringify(hooks.href)});`;
-  return { path: fileURLToPath(new URL('./broker-load-child.ts', here)), execArgv: ['--import', `data:text/javascript,${encodeURIComponent(boot)}`] };
-}
+const childCommand = (): { path: string; execArgv: string[] } => benchChildEntry('broker-load-child');
 
 /** One tethered child of broker-load-child.ts, in the role of its first message. */
 class LoadChild {

@@ -3,22 +3,13 @@
  * it tethered to this process, and asks it over IPC to connect, publish, report and stop.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { spawnNodeChild } from '../../edge/process/tethered-child.js';
 import type { FleetConfig, FleetStats, FromChild, ToChild } from './dashboard-fleet-child.js';
+import { benchChildEntry } from './child-entry.js';
 
 export type { FleetStats } from './dashboard-fleet-child.js';
 
-/** The child's entry: the compiled .js beside this file, or the .ts through the project's TS hooks. */
-function childCommand(): { path: string; execArgv: string[] } {
-  const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.js')) return { path: fileURLToPath(new URL('./dashboard-fleet-child.js', here)), execArgv: [] };
-  const hooks = new URL('../../edge/decoder/worker-ts-hooks.mjs', here);
-  if (!existsSync(fileURLToPath(hooks))) throw new Error('TypeScript hooks not found; run the benchmark from dist/');
-  const boot = `import { register } from 'node:module'; register(${JSON.stringify(hooks.href)});`;
-  return { path: fileURLToPath(new URL('./dashboard-fleet-child.ts', here)), execArgv: ['--import', `data:text/javascript,${encodeURIComponent(boot)}`] };
-}
+const childCommand = (): { path: string; execArgv: string[] } => benchChildEntry('dashboard-fleet-child');
 
 export class FleetProcess {
   private exited: string | null = null;
