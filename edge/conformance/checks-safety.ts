@@ -126,7 +126,8 @@ export function clampingCheck(pump: HeartbeatPump, plan: () => ClampPlan | strin
     const restore = await sendConfig(c, c.config);
     o.figure('windowRad', p.windowRad).figure('maxExcessCounts', worst.excess).figure('worstJoint', worst.joint)
       .figure('travelOfWindow', moved);
-    if (!restore.ack || restore.ack.msg.result !== AckResult.OK) return o.fail('the profile CONFIG was not accepted again after the check');
+    if (!restore.ack) return o.fail(`the profile CONFIG was not answered within ${c.ackTimeoutMs} ms after the check`);
+    if (restore.ack.msg.result !== AckResult.OK) return o.fail(`the profile CONFIG was refused after the check (ACK result ${restore.ack.msg.result})`);
     const j = worst.joint;
     if (j >= 0 && worst.excess > (p.toleranceCounts[j] as number)) {
       return o.fail(`joint ${j} reached ${worst.pos} counts, ${worst.excess} beyond its CONFIG limit ${worst.pos > (p.config.posMax[j] as number) ? p.config.posMax[j] : p.config.posMin[j]} (allowed overshoot ${p.toleranceCounts[j]})`);
