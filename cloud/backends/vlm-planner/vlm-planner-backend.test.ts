@@ -244,6 +244,23 @@ describe('vlm-planner: plans and their execution', () => {
     expect(g1.stepsToGoal).toBeCloseTo(g0.stepsToGoal, 3);
   });
 
+  it('a model that keeps answering with a plan the robot has already done is asked again only after a growing back-off', async () => {
+    const s = await server(() => plan(sub('pose', 'go to ready', { pose: 'ready' })));
+    const clock = new ManualClock();
+    const b = backend(s, { clock });
+    // The robot is at "ready" already: every plan is done as soon as it arrives.
+    for (let k = 1; k <= 200; k++) {
+      await step(b, k, [1, 1, 1]);
+      await b.settled('s1');
+      clock.advanceMs(50);
+    }
+    // 10 s: without a back-off the model is asked at every observation (200 calls); with one doubling from
+    // 250 ms (0.25, 0.5, 1, 2, 4 s), the first call and about six more.
+    expect(s.calls.length).toBeGreaterThanOrEqual(4);
+    expect(s.calls.length).toBeLessThanOrEqual(8);
+    expect(b.counters()['in-backoff']).toBeGreaterThan(100);
+  });
+
   it('a server that only takes json_object: the client falls back, with the schema in the request and the prompt', async () => {
     const s = await server(() => plan(sub('pose', 'go to ready', { pose: 'ready' })), { jsonObjectOnly: true });
     const b = backend(s);

@@ -61,6 +61,11 @@ export const VLM_DEFAULTS = {
 
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
+/**
+ * A plan done this soon after it arrived did not move the robot on (a model that answers with what
+ * is already done): the next call for it waits out a back-off that doubles while this repeats.
+ */
+const QUICK_DONE_MS = 1000;
 
 interface ModelPlan {
   texts: string[];
@@ -87,6 +92,8 @@ interface PlannerSession {
   abort: AbortController | null;
   lastCallMs: number;
   failures: number;
+  /** Plans in a row done within QUICK_DONE_MS of arriving. */
+  quickDone: number;
   retryAtMs: number;
   /** Bumped on every task change: replies to an older task are dropped. */
   generation: number;
@@ -200,7 +207,7 @@ export class VlmPlannerBackend implements BrainBackend {
         controlHz: r.session.hello.controlHz > 0 ? r.session.hello.controlHz : this.o.defaultControlHz,
         schema: planJsonSchema(joints, this.o.maxSubtasks),
         taskId: null, instruction: '', runner: this.holdRunner(joints, state, now), plan: null, lastGoal: null, step: 0,
-        want: null, inFlight: null, abort: null, lastCallMs: -Infinity, failures: 0, retryAtMs: -Infinity, generation: 0,
+        want: null, inFlight: null, abort: null, lastCallMs: -Infinity, failures: 0, quickDone: 0, retryAtMs: -Infinity, generation: 0,
         state, frame: undefined, notice: null, holding: 'holding: no task', calls: 0,
       };
       this.sessions.set(r.session.sessionId, s);
@@ -222,7 +229,15 @@ export class VlmPlannerBackend implements BrainBackend {
     if (s.plan !== null && !s.plan.done) {
       if (goal.step > s.step && goal.step < s.plan.texts.length) s.want ??= `subtask ${s.step + 1}/${s.plan.texts.length} done`;
       const finished = goal.done && goal.step >= s.plan.texts.length - 1;
-      if (finished && s.lastGoal?.done !== true) s.want ??= `the plan is done (${s.plan.texts.length}/${s.plan.texts.length} subtasks)`;
+      if (finished && s.lastGoal?.done !== true) {
+        if (now - s.plan.arrivedMs < QUICK_DONE_MS) {
+          s.quickDone++;
+          s.retryAtMs = Math.max(s.retryAtMs, now + Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (s.quickDone - 1)));
+        } else {
+          s.quickDone = 0;
+        }
+        s.want ??= `the plan is done (${s.plan.texts.length}/${s.plan.texts.length} subtasks)`;
+      }
       if (this.o.replanIntervalMs > 0 && now - s.lastCallMs >= this.o.replanIntervalMs) s.want ??= `timer: ${this.o.replanIntervalMs} ms since the last call`;
     }
     s.step = goal.step;
@@ -244,6 +259,7 @@ export class VlmPlannerBackend implements BrainBackend {
     s.taskId = taskId;
     s.instruction = instruction.trim();
     s.failures = 0;
+    s.quickDone = 0;
     s.retryAtMs = -Infinity;
     s.lastCallMs = -Infinity;
     this.hold(s, now, s.instruction === '' ? 'holding: no task' : 'holding: waiting for the first plan');
