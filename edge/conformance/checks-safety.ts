@@ -159,9 +159,11 @@ async function tripWatchdog(c: CheckContext, o: Outcome, wd: number, pump: Heart
   // The TIME_SYNC_REQ rides in the same write as the last HEARTBEAT, just before it: its t1 is
   // the MCU's own time of (at most) the last feed, so the trip time is measured on the MCU clock.
   s.sendTogether([{ type: MsgType.TIME_SYNC_REQ, msg: { id: 0x3d06 } }, { type: MsgType.HEARTBEAT, msg: { hostState: 2 } }]);
-  const sync = await s.waitForType(MsgType.TIME_SYNC_RESP, 200, (m) => m.id === 0x3d06, from);
   const limit = Math.max(3 * wd, wd + 1000);
+  // Both awaited side by side: a slow bridge (or QEMU) may deliver the reply after the trip.
+  const syncReply = s.waitForType(MsgType.TIME_SYNC_RESP, Math.max(limit, c.ackTimeoutMs), (m) => m.id === 0x3d06, from);
   const trip = await s.waitForType(MsgType.ESTOP, limit, (m) => m.source === EstopSource.MCU_WATCHDOG, from);
+  const sync = await syncReply;
   if (!trip) {
     o.figure('silenceMs', limit);
     return o.fail(`no watchdog ESTOP within ${limit} ms of host silence (watchdog_ms ${wd})`);
