@@ -156,6 +156,7 @@ export function tapDaemon(bus: RecordingBus, time: RecordingClock, s: TapSources
     off.push(() => (em.off as (e: string, f: typeof fn) => unknown)(ev, fn));
   };
   const pub = (topic: string, hostUs: number, rec: object): void => bus.publish(topic, time.logTimeNs(hostUs), rec);
+  const now = stampNow(bus, time);
   const commands = new CommandDrain(s.loop.mailbox, bus, time);
   const taps: Taps = { commands, states: 0, attachCloud: () => undefined, detach: () => undefined };
 
@@ -178,11 +179,7 @@ export function tapDaemon(bus: RecordingBus, time: RecordingClock, s: TapSources
   });
 
   // Safety: every transition and event of the supervisor, the MCU's own stops, the loop's failures.
-  const safety = (event: string) => (e: object): void => {
-    if (!bus.active) return;
-    const hostUs = time.nowUs();
-    pub(Topic.safety, hostUs, { hostUs, event, ...e });
-  };
+  const safety = (event: string) => (e: object): void => now(Topic.safety, { event, ...e });
   for (const ev of ['transition', 'refused', 'estop-sent', 'stop-while-latched', 'hold-cause', 'mcu-latch', 'link'] as const) on(s.supervisor, ev, safety(ev));
   on(s.serial, 'mcu-estop', safety('mcu-estop'));
   on(s.serial, 'commands-shed', safety('commands-shed'));
@@ -191,26 +188,17 @@ export function tapDaemon(bus: RecordingBus, time: RecordingClock, s: TapSources
   on(s.loop.gate, 'bad-numbers', safety('bad-numbers'));
 
   // Chunks as they go to the schedule: decoded from a latent, or received as joint targets.
-  on(s.loop, 'chunk', (e: { originUs: number; decodeMs: number; actions: Float32Array }) => {
-    if (!bus.active) return;
-    const hostUs = time.nowUs();
-    pub(Topic.chunk, hostUs, { hostUs, source: 'decoder', originUs: e.originUs, decodeMs: e.decodeMs, actions: rows(e.actions, n) });
-  });
-  on(s.loop, 'action-chunk', (e: { originUs: number; rows: number; actions: Float32Array }) => {
-    if (!bus.active) return;
-    const hostUs = time.nowUs();
-    pub(Topic.chunk, hostUs, { hostUs, source: 'plan', originUs: e.originUs, actions: rows(e.actions, n) });
-  });
-  on(s.loop, 'feed-failed', (e: { status: string; detail?: string }) => {
-    if (!bus.active) return;
-    const hostUs = time.nowUs();
-    pub(Topic.switching, hostUs, { hostUs, decision: 'feed-failed', status: e.status, detail: e.detail ?? '' });
-  });
+  on(s.loop, 'chunk', (e: { originUs: number; decodeMs: number; actions: Float32Array }) =>
+    now(Topic.chunk, () => ({ source: 'decoder', originUs: e.originUs, decodeMs: e.decodeMs, actions: rows(e.actions, n) })));
+  on(s.loop, 'action-chunk', (e: { originUs: number; rows: number; actions: Float32Array }) =>
+    now(Topic.chunk, () => ({ source: 'plan', originUs: e.originUs, actions: rows(e.actions, n) })));
+  on(s.loop, 'feed-failed', (e: { status: string; detail?: string }) =>
+    now(Topic.switching, { decision: 'feed-failed', status: e.status, detail: e.detail ?? '' }));
 
   let cloud: CloudLink | null = null;
   taps.attachCloud = (c: CloudLink): void => {
     cloud = c;
-    tapCloud(c, s.plans, bus, time, on);
+    tapCloud(c, s.plans, bus, time, on, now);
   };
 
   // Link health, and a COMMAND drain that does not depend on STATE arriving.
@@ -239,10 +227,23 @@ export function tapDaemon(bus: RecordingBus, time: RecordingClock, s: TapSources
   return taps;
 }
 
+/**
+ * Publishes `fields` stamped with the host time now (`hostUs` first), when a sink takes records;
+ * a function for `fields` is called only then (records whose building costs something).
+ */
+type StampNow = (topic: string, fields: object | (() => object)) => void;
+function stampNow(bus: RecordingBus, time: RecordingClock): StampNow {
+  return (topic, fields) => {
+    if (!bus.active) return;
+    const hostUs = time.nowUs();
+    bus.publish(topic, time.logTimeNs(hostUs), { hostUs, ...(typeof fields === 'function' ? fields() : fields) });
+  };
+}
+
 type On = (em: { on: (ev: never, fn: never) => unknown; off: (ev: never, fn: never) => unknown }, ev: string, fn: (...a: never[]) => void) => void;
 
 /** Plans, their switching, observations sent and camera frames, from the cloud link. */
-function tapCloud(cloud: CloudLink, plans: PlanExecution, bus: RecordingBus, time: RecordingClock, on: On): void {
+function tapCloud(cloud: CloudLink, plans: PlanExecution, bus: RecordingBus, time: RecordingClock, on: On, now: StampNow): void {
   const pub = (topic: string, hostUs: number, rec: object): void => bus.publish(topic, time.logTimeNs(hostUs), rec);
   let kind = plans.kind;
   // Registered after the daemon's own 'plan' listener: PlanExecution has judged the plan by now.
@@ -259,16 +260,8 @@ function tapCloud(cloud: CloudLink, plans: PlanExecution, bus: RecordingBus, tim
     if (kind !== was) pub(Topic.switching, hostUs, { hostUs, decision: 'plan-kind', from: was, to: kind, planId: p.planId });
     if (plans.lastRefusal !== '' && plans.lastRefusal.startsWith(`plan ${p.planId}:`)) pub(Topic.switching, hostUs, { hostUs, decision: 'plan-not-used', planId: p.planId, detail: plans.lastRefusal });
   });
-  on(cloud, 'plan-rejected', (e: object) => {
-    if (!bus.active) return;
-    const hostUs = time.nowUs();
-    pub(Topic.plan, hostUs, { hostUs, rejected: true, ...e });
-  });
-  on(cloud, 'plan-expired', (e: object) => {
-    if (!bus.active) return;
-    const hostUs = time.nowUs();
-    pub(Topic.switching, hostUs, { hostUs, decision: 'plan-expired', ...e });
-  });
+  on(cloud, 'plan-rejected', (e: object) => now(Topic.plan, { rejected: true, ...e }));
+  on(cloud, 'plan-expired', (e: object) => now(Topic.switching, { decision: 'plan-expired', ...e }));
   on(cloud, 'observation-sent', (e: ObservationSentEvent) => {
     if (!bus.active) return;
     pub(Topic.observation, e.captureUs, {
