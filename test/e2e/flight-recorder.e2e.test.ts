@@ -37,7 +37,11 @@ async function startRobot(name: string): Promise<{ robot: VirtualRobot; tty: str
 
 async function readDir(recDir: string, blackBox: boolean): Promise<ReadMessage[]> {
   const out: ReadMessage[] = [];
-  for (const f of listRecordings(recDir).filter((x) => x.name.includes('-blackbox-') === blackBox)) out.push(...(await readAllMessages(join(recDir, f.name))).messages);
+  // In write order (each file's sequence numbers): the indexed reader sorts by log time, the host
+  // time of each message, which may step back a little when time sync corrects its estimate.
+  for (const f of listRecordings(recDir).filter((x) => x.name.includes('-blackbox-') === blackBox)) {
+    out.push(...(await readAllMessages(join(recDir, f.name))).messages.sort((a, b) => a.sequence - b.sequence));
+  }
   return out;
 }
 
