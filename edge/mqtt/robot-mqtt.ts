@@ -89,6 +89,9 @@ export interface RobotMqttOptions {
   logger?: MqttLogger;
 }
 
+/** Bytes waiting on the connection past which a state summary is skipped (about 20 summaries). */
+export const TELEMETRY_BACKLOG_BYTES = 16 * 1024;
+
 export class RobotMqtt {
   readonly topics: RobotTopics;
   readonly handler: CommandHandler;
@@ -103,6 +106,7 @@ export class RobotMqtt {
   private eventSeq = 0;
   private stateSeq = 0;
   private briefSeq = 0;
+  private skippedSummaries = 0;
   private readonly brief = new BriefSchedule();
   private stopped = false;
   private readonly outbox: EventOutbox;
@@ -222,6 +226,11 @@ export class RobotMqtt {
     this.sendEvent(e.kind, encodePayload(msg), isStopEvent(e));
   }
 
+  /** State summaries (and their briefs) not published because the connection was backed up, since start. */
+  get telemetrySkipped(): number {
+    return this.skippedSummaries;
+  }
+
   /** Safety events dropped from the outbox while offline, since start. */
   get eventsDropped(): number {
     return this.outbox.dropped;
@@ -270,6 +279,14 @@ export class RobotMqtt {
 
   private publishState(source: TelemetrySource): void {
     if (!this.client.connected) return;
+    // A summary is a latest value: when the ones before it have not left yet (a broker that reads
+    // this connection less often under fleet load, a slow link), skip this one instead of queueing
+    // it in memory behind them. Events (QoS 1) are never skipped.
+    const waiting = (this.client.stream as { writableLength?: number } | undefined)?.writableLength ?? 0;
+    if (waiting > TELEMETRY_BACKLOG_BYTES) {
+      if (this.skippedSummaries++ % 100 === 0) this.logger.warn({ waitingBytes: waiting, skipped: this.skippedSummaries }, 'MQTT connection backed up: skipping state summaries until it drains');
+      return;
+    }
     let body;
     try {
       body = source.summary();

@@ -19,10 +19,11 @@
  * than a period skips, never bunches) and pre-encoded QoS 0 packets written on the socket, so the
  * publishers cost little next to the broker they load.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EmbeddedBroker } from '../../edge/mqtt/broker/embedded-broker.js';
+import { TELEMETRY_BACKLOG_BYTES } from '../../edge/mqtt/robot-mqtt.js';
 import type { FleetAccounts } from '../../edge/mqtt/broker/broker-users.js';
 import { watchParent } from '../../edge/process/tethered-child.js';
 import { encodePayload, fleetTopics, robotTopics } from '../../proto/mqtt/index.js';
@@ -65,6 +66,12 @@ export interface ChildStats {
   /** Connections the broker closed during the run. */
   closes: number;
   cpuUs: number;
+  /** Robots: summaries not sent because the robot's connection was backed up (as the edge skips them). */
+  heldBack: number;
+  /** Broker: QoS 0 messages it skipped for subscribers that fell behind (embedded broker only). */
+  brokerSkipped: number;
+  /** This process's event-loop delay p99 in this window (ms): how starved the process itself was. */
+  loopP99Ms: number;
 }
 
 export type FromChild =
@@ -78,7 +85,9 @@ const nowEpochMs = (): number => performance.timeOrigin + performance.now();
 
 interface Live { robot: SyntheticRobot; client: MqttClient; stateTopic: Buffer; briefTopic: Buffer; nextMs: number; tick: number }
 
-const counters = { published: 0, briefs: 0, skipped: 0, events: 0, received: 0, probesSent: 0, probesGot: 0, closes: 0 };
+const counters = { published: 0, briefs: 0, skipped: 0, events: 0, received: 0, probesSent: 0, probesGot: 0, closes: 0, heldBack: 0 };
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 let lagMs: number[] = [];
 let estopMs: number[] = [];
 const fleet: Live[] = [];
@@ -139,6 +148,8 @@ function startLoad(c: RobotsConfig): void {
       if (late > 0) { counters.skipped += late; l.nextMs += late * period; l.tick += late; }
       const { state, brief } = l.robot.next(l.tick, nowEpochMs());
       const socket = l.client.stream as unknown as Duplex;
+      // As the edge does (robot-mqtt.ts): a summary is skipped while the ones before it wait.
+      if (socket.writableLength > TELEMETRY_BACKLOG_BYTES) { counters.heldBack++; l.nextMs += period; l.tick++; continue; }
       socket.write(publishPacket(l.stateTopic, state[0], state[1]));
       counters.published++;
       if (brief) { socket.write(publishPacket(l.briefTopic, brief[0], brief[1])); counters.briefs++; }
@@ -176,9 +187,10 @@ async function startSubscriber(url: string, fleetName: string, viewer: { name: s
 
 function stats(): ChildStats {
   const cpu = process.cpuUsage();
-  const s: ChildStats = { ...counters, lagMs, estopMs, cpuUs: cpu.user + cpu.system };
+  const s: ChildStats = { ...counters, lagMs, estopMs, cpuUs: cpu.user + cpu.system, brokerSkipped: broker?.skippedQos0 ?? 0, loopP99Ms: loopDelay.percentile(99) / 1e6 };
   lagMs = [];
   estopMs = [];
+  loopDelay.reset();
   return s;
 }
 

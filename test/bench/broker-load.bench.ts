@@ -127,6 +127,10 @@ interface Figures {
   cpuPct: number;
   rssMb: number;
   skipped: number;
+  heldBack: number;
+  brokerSkipped: number;
+  brokerLoopP99: number;
+  clientLoopP99: number;
   closes: number;
   load: number;
 }
@@ -183,7 +187,7 @@ async function measure(kind: string, mode: 'fleet' | 'overview'): Promise<Figure
       await sleep(500);
       totals = await Promise.all(children.map((c) => c.stats()));
     }
-    const delta = (k: 'published' | 'briefs' | 'received' | 'events' | 'skipped' | 'closes' | 'probesSent', list: ChildStats[] = after, base: ChildStats[] = before): number => list.reduce((a, s, i) => a + s[k] - (base[i]?.[k] ?? 0), 0);
+    const delta = (k: 'published' | 'briefs' | 'received' | 'events' | 'skipped' | 'closes' | 'probesSent' | 'heldBack' | 'brokerSkipped', list: ChildStats[] = after, base: ChildStats[] = before): number => list.reduce((a, s, i) => a + s[k] - (base[i]?.[k] ?? 0), 0);
     const subIndex = children.indexOf(sub);
     const published = delta('published');
     const events = delta('events');
@@ -204,6 +208,10 @@ async function measure(kind: string, mode: 'fleet' | 'overview'): Promise<Figure
       cpuPct: ((u1.cpuS - u0.cpuS) / seconds) * 100,
       rssMb: rss / 2 ** 20,
       skipped: delta('skipped'),
+      heldBack: delta('heldBack'),
+      brokerSkipped: delta('brokerSkipped'),
+      brokerLoopP99: kind === 'embedded' ? after[0]?.loopP99Ms ?? Number.NaN : Number.NaN,
+      clientLoopP99: Math.max(...after.filter((_, i) => kind !== 'embedded' || i > 0).map((s) => s.loopP99Ms)),
       closes: after.reduce((a, s) => a + s.closes, 0),
       load,
     };
@@ -228,7 +236,7 @@ export const scenario: Scenario = {
         const key = `${kind}/${mode}`;
         rows.push([
           key, f.publishedPerS, f.deliveredPerS, (100 * f.deliveredPerS) / f.duePerS, f.lag.median, f.lag.p99, f.estop.median, f.estop.p99, f.estop.n, f.probesLost,
-          f.cpuPct, f.rssMb, f.skipped, f.closes, f.load,
+          f.cpuPct, f.rssMb, f.brokerLoopP99, f.clientLoopP99, f.skipped, f.heldBack, f.brokerSkipped, f.closes, f.load,
         ]);
         summary[`${key} delivered %`] = (100 * f.deliveredPerS) / f.duePerS;
         summary[`${key} subscriber lag p99 ms`] = f.lag.p99;
@@ -240,10 +248,12 @@ export const scenario: Scenario = {
     }
     notes.push(`${LOAD_S} s measured after ${WARMUP_MS / 1000} s of warm-up, ${PUBLISHERS} publisher processes, on ${cpus().length} cores shared with other work (load average column: the 1-minute peak during the run)`);
     notes.push('published/s counts state summaries, briefs and events as sent; delivered % is what the subscriber received of what its subscription covers');
+    notes.push('late skips: summaries a publisher skipped because it ran late; held back: summaries not sent because the robot connection was backed up (the edge skips those too); broker skipped: QoS 0 messages the embedded broker did not send to a subscriber that fell behind');
+    notes.push('loop p99: event-loop delay p99 of the embedded broker process and of the most delayed client process (publishers and subscriber) in the window: a client that is late itself inflates the e-stop and lag columns');
     notes.push('e-stop columns: latency of the probes received in the measured window; e-stops lost: sent during the run and not received 10 s after the load stopped');
     return {
       scenario: 'broker-load', title: `broker under fleet load: ${ROBOTS} robots x ${RATE_HZ} Hz`,
-      columns: ['broker/subscriber', 'published/s', 'delivered/s', 'delivered %', 'lag p50 ms', 'lag p99 ms', 'e-stop p50 ms', 'e-stop p99 ms', 'e-stops', 'e-stops lost', 'broker CPU %', 'broker RSS MB', 'skipped', 'closes', 'load avg'],
+      columns: ['broker/subscriber', 'published/s', 'delivered/s', 'delivered %', 'lag p50 ms', 'lag p99 ms', 'e-stop p50 ms', 'e-stop p99 ms', 'e-stops', 'e-stops lost', 'broker CPU %', 'broker RSS MB', 'broker loop p99 ms', 'client loop p99 ms', 'late skips', 'held back', 'broker skipped', 'closes', 'load avg'],
       rows, summary, notes,
     };
   },
