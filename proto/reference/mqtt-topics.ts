@@ -61,7 +61,7 @@ export const TOPICS: TopicEntry[] = [
   {
     pattern: 'spinal/v1/<fleet>/<robot>/state', example: `${robotBase}/state`, publisher: 'the robot', qos: 0, retain: 'no',
     payload: [{ name: 'StateSummary', schema: StateSummarySchema }],
-    purpose: 'telemetry at 10-50 Hz: what was sent to the motors, what was measured, safety, link, timing',
+    purpose: 'telemetry at 10-50 Hz: what was sent to the motors, what was measured, safety, link, timing. A summary is a latest value: the robot skips one (and its brief) while more than 16 KiB it sent before still waits on its connection, and a broker may skip it for a subscriber that fell behind',
     refused: 'the dashboard drops a summary it cannot parse', examples: [],
   },
   {
