@@ -3,8 +3,10 @@
  * processes (each a tethered child, so kill -9 and SIGTERM are real), HAProxy from the
  * configuration `spinal haproxy` writes (a child under a parent-death SIGKILL), and robots played
  * by CloudLink clients (the edge's own brain link, without control loops) over mutual TLS, each
- * recording what it lived through: sessions, plans, lapses, tasks. Loopback only; the brains and
- * the health endpoints take port 0 and report their ports in their first log line.
+ * recording what it lived through: sessions, plans, lapses, tasks. The replicas keep tasks in one
+ * shared store (`tasks.store: "mqtt"` on an embedded broker in this process), and each robot's
+ * task is set through one replica only. Loopback only; the brains and the health endpoints take
+ * port 0 and report their ports in their first log line.
  */
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { HAPROXY_BACKEND, HAPROXY_DEFAULTS, writeHaproxyConfig } from '../../clo
 import { runCerts } from '../../cloud/security/dev-certs.js';
 import { operatorClient, setTask } from '../../cloud/testing/brain-test-client.js';
 import { CloudLink } from '../../edge/cloud-link/cloud-link.js';
+import { EmbeddedBroker } from '../../edge/mqtt/broker/embedded-broker.js';
 import { SettableState, J, profile } from '../../edge/cloud-link/testing/link-fixture.js';
 import type { AcceptedPlan } from '../../edge/cloud-link/cloud-link-types.js';
 import { spawnNodeChild, spawnProgram } from '../../edge/process/tethered-child.js';
@@ -146,6 +149,10 @@ export interface ReplicaRig {
   /** Paths of a robot's certificate, key and the CA (for extraRobots). */
   robotTlsFiles(id: string): { ca: string; cert: string; key: string };
   instructionFor(robotId: string): string;
+  /** The replica each robot's task was set through (one per robot, round robin): the store carries it to the others. */
+  taskSetThrough(robotId: string): string;
+  /** The shared task store's broker (in this process); the replicas use it with the "brain" account. */
+  taskBroker: EmbeddedBroker;
   /** `show servers state` of the brains' backend: server name -> operational state (0 down, 2 up). */
   serverStates(): Promise<Map<string, number>>;
   /** Robots of `replica` (as far as they know). */
@@ -175,6 +182,7 @@ async function freePort(): Promise<number> {
 }
 
 const INSTRUCTIONS = ['go home', 'hold', 'wave', 'go to ready'];
+const TASK_FLEET = 'ha';
 
 async function startReplica(cli: string, dir: string, name: string, config: object): Promise<Replica> {
   const file = join(dir, `${name}.json`);
@@ -215,6 +223,7 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
   const robots: RobotProbe[] = [];
   const direct: RobotProbe[] = [];
   let haproxy: ChildProcess | null = null;
+  let taskBroker: EmbeddedBroker | null = null;
   const close = async (): Promise<void> => {
     for (const r of [...robots, ...direct]) r.link.close();
     for (const r of replicas) if (r.exitedAt === null) r.child.kill('SIGKILL');
@@ -222,11 +231,15 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
     const hpGone = hp === null || hp.exitCode !== null || hp.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => hp.once('exit', () => resolve()));
     hp?.kill('SIGKILL');
     await Promise.all([...replicas.map((r) => r.exited), hpGone]);
+    await taskBroker?.close();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     await runCerts({ out: dir, robots: [...ids, ...directIds], operators: ['olga'], serverNames: ['127.0.0.1', 'localhost'] });
     const f = (n: string): string => join(dir, n);
+    const tasksBroker = await EmbeddedBroker.start({ fleet: TASK_FLEET, robots: [], operators: [], viewers: [], brains: [{ name: 'brain', password: 'brain-secret' }] });
+    taskBroker = tasksBroker;
+    writeFileSync(f('brain.password'), 'brain-secret\n');
     for (let i = 0; i < o.replicas; i++) {
       replicas.push(await startReplica(o.cli, dir, `brain${i + 1}`, {
         listen: { host: '127.0.0.1', port: 0 },
@@ -234,16 +247,19 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
         robots: [...ids, ...directIds], replicaId: `brain${i + 1}`,
         planValidityMs: o.planValidityMs ?? 1000, drainTimeoutMs: o.drainTimeoutMs ?? 5000,
         health: { host: '127.0.0.1', port: 0, downAfterChecks: fall, noticeTimeoutMs: 30_000 },
+        tasks: { store: 'mqtt', url: tasksBroker.url, fleet: TASK_FLEET, username: 'brain', passwordFile: f('brain.password') },
         log: { level: 'info' },
       }));
     }
-    // Every replica gets the same tasks (until a shared task store exists, the operator sets them on each).
+    // Each robot's task is set through one replica, round robin; the shared store brings it to the others.
     const instructionFor = (id: string): string => INSTRUCTIONS[Number(/\d+$/.exec(id)?.[0] ?? 0) % INSTRUCTIONS.length] as string;
+    const allIds = [...ids, ...directIds];
+    const taskSetThrough = (id: string): string => (replicas[allIds.indexOf(id) % replicas.length] as Replica).name;
     const creds = grpc.credentials.createSsl(readFileSync(f('ca.pem')), readFileSync(f('operator-olga-key.pem')), readFileSync(f('operator-olga.pem')));
     for (const r of replicas) {
       const op = operatorClient(`127.0.0.1:${r.port}`, creds);
       try {
-        for (const id of [...ids, ...directIds]) await setTask(op, id, instructionFor(id));
+        for (const id of allIds) if (taskSetThrough(id) === r.name) await setTask(op, id, instructionFor(id));
       } finally {
         op.close();
       }
@@ -299,7 +315,7 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
     for (const id of ids) robots.push(makeRobot(id, address));
     for (const id of directIds.slice(0, o.directRobots ?? 0)) direct.push(makeRobot(id, `127.0.0.1:${(replicas[0] as Replica).port}`));
     return {
-      replicas, robots, direct, address, instructionFor, serverStates,
+      replicas, robots, direct, address, instructionFor, taskSetThrough, taskBroker: tasksBroker, serverStates,
       robotTlsFiles: (id) => ({ ca: f('ca.pem'), cert: f(`robot-${id}.pem`), key: f(`robot-${id}-key.pem`) }),
       on: (replica) => robots.filter((r) => r.replica === replica),
       close,

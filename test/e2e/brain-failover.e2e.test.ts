@@ -11,7 +11,9 @@
  * - SIGTERM (drain): the replica answers 503, HAProxy marks it down, and only then are its robots
  *   sent away; every one of them has left before the replica exits and is served by the other.
  *
- * Tasks are set on both replicas through the Operator service (each replica keeps its own).
+ * Tasks live in the replicas' shared task store (an MQTT broker the rig starts): each robot's task
+ * is set through one replica only, and robots whose task went through the replica that dies still
+ * have it on the survivor.
  * HAProxy is Debian's package (`.ci/run` installs it); without it the file skips outside CI.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -131,6 +133,10 @@ describe.skipIf(HAPROXY === null)('brain replicas behind HAProxy', () => {
     dead?.child.kill('SIGKILL');
     await dead?.exited;
     await until(`every robot ACTIVE on ${other} with its task`, () => r.robots.every((p) => p.servedBy(other) && p.instruction === r.instructionFor(p.id)), WAIT_MS);
+    // Half the tasks were set through the replica that died: the survivor has them from the shared store.
+    const viaVictim = r.robots.filter((p) => r.taskSetThrough(p.id) === victim);
+    expect(viaVictim.length).toBeGreaterThanOrEqual(Math.floor(r.robots.length / 2));
+    expect(viaVictim.filter((p) => !(p.servedBy(other) && p.instruction === r.instructionFor(p.id))).map((p) => p.id)).toEqual([]);
     await until(`HAProxy to mark ${victim} down`, async () => (await r.serverStates()).get(victim) === 0, WAIT_MS);
     expect((await r.serverStates()).get(other)).toBe(2);
     expectCleanHistories(r);
