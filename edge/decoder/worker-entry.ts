@@ -10,12 +10,21 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export function decoderWorkerUrl(): URL {
-  const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.js')) return new URL('./decoder-worker.js', here);
-  const entry = new URL('./decoder-worker.ts', here);
-  const hooks = new URL('./worker-ts-hooks.mjs', here);
+  return workerModuleUrl(import.meta.url, 'decoder-worker');
+}
+
+/**
+ * The URL to start a worker thread on for the module `<name>` beside `from` (the caller's
+ * import.meta.url): `<name>.js` when the caller runs compiled, else the bootstrap above for
+ * `<name>.ts`. The tick and recorder threads start the same way.
+ */
+export function workerModuleUrl(from: string, name: string): URL {
+  const here = new URL(from);
+  if (here.pathname.endsWith('.js')) return new URL(`./${name}.js`, here);
+  const entry = new URL(`./${name}.ts`, here);
+  const hooks = new URL('./worker-ts-hooks.mjs', import.meta.url);
   if (!existsSync(fileURLToPath(entry)) || !existsSync(fileURLToPath(hooks))) {
-    throw new Error(`decoder worker sources not found next to ${here.href}`);
+    throw new Error(`${name} sources not found next to ${here.href}`);
   }
   const boot = `import { register } from 'node:module'; register(${JSON.stringify(hooks.href)}); await import(${JSON.stringify(entry.href)});`;
   return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);

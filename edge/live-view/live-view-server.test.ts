@@ -2,7 +2,8 @@ import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEMAS, Topic } from '../../proto/recording/channels.js';
 import { LiveViewConfigError, LiveViewServer } from './live-view-server.js';
-import { FoxgloveTestClient, until } from './testing/foxglove-test-client.js';
+import { waitFor } from '../cloud-link/testing/link-fixture.js';
+import { FoxgloveTestClient } from './testing/foxglove-test-client.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -18,7 +19,7 @@ async function server(opts: Partial<Parameters<typeof LiveViewServer.start>[0]> 
 async function client(s: LiveViewServer): Promise<FoxgloveTestClient> {
   const c = await FoxgloveTestClient.connect(s.url);
   open.push(c);
-  await until('the channels advertised', () => c.channels.has(Topic.state));
+  await waitFor(() => c.channels.has(Topic.state), 'the channels advertised');
   return c;
 }
 
@@ -37,25 +38,25 @@ describe('live view server', () => {
     const s = await server();
     const c = await client(s);
     const sub = c.subscribe(Topic.state);
-    await until('the subscription seen by the server', () => s.wants(Topic.state));
+    await waitFor(() => s.wants(Topic.state), 'the subscription seen by the server');
     expect(s.wants(Topic.command)).toBe(false);
     for (let i = 0; i < 50; i++) {
       s.publish(Topic.command, 1000n + BigInt(i), { seq: i });
       s.publish(Topic.state, 2000n + BigInt(i), { seq: i });
     }
-    await until('50 states', () => c.count(Topic.state) === 50);
+    await waitFor(() => c.count(Topic.state) === 50, '50 states');
     expect(c.count(Topic.command)).toBe(0);
     expect(c.received.map((m) => m.message.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(c.received[7]?.logTimeNs).toBe(2007n);
 
     c.unsubscribe(sub);
-    await until('the unsubscription seen by the server', () => !s.wants(Topic.state));
+    await waitFor(() => !s.wants(Topic.state), 'the unsubscription seen by the server');
     s.publish(Topic.state, 1n, { seq: 999 });
     // A marker on another channel, sent after: once it is here, the state (if any) would be too.
     c.subscribe(Topic.safety);
-    await until('the safety subscription', () => s.wants(Topic.safety));
+    await waitFor(() => s.wants(Topic.safety), 'the safety subscription');
     s.publish(Topic.safety, 2n, { marker: true });
-    await until('the marker', () => c.count(Topic.safety) === 1);
+    await waitFor(() => c.count(Topic.safety) === 1, 'the marker');
     expect(c.count(Topic.state)).toBe(50);
     expect(s.stats()).toMatchObject({ clients: 1, sent: 51, dropped: 0 });
   });
@@ -64,7 +65,7 @@ describe('live view server', () => {
     const s = await server();
     const c = await client(s);
     s.publish('/spinal/camera/front', 1n, { format: 'jpeg' });
-    await until('the camera channel', () => c.channels.has('/spinal/camera/front'));
+    await waitFor(() => c.channels.has('/spinal/camera/front'), 'the camera channel');
     expect(c.channels.get('/spinal/camera/front')?.schemaName).toBe('foxglove.CompressedImage');
   });
 
@@ -72,7 +73,7 @@ describe('live view server', () => {
     const s = await server({ maxBufferedBytes: 64 * 1024 });
     const slow = await client(s);
     slow.subscribe(Topic.state);
-    await until('the subscription', () => s.wants(Topic.state));
+    await waitFor(() => s.wants(Topic.state), 'the subscription');
     // The slow client stops reading: its kernel buffers fill, then its queue in the daemon.
     const raw = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
@@ -93,10 +94,10 @@ describe('live view server', () => {
     const s = await server();
     const c = await client(s);
     c.subscribe(Topic.state);
-    await until('the subscription', () => s.wants(Topic.state));
+    await waitFor(() => s.wants(Topic.state), 'the subscription');
     expect(() => s.publish(Topic.state, 1n, { big: 1n })).not.toThrow();
     s.publish(Topic.state, 2n, { seq: 1 });
-    await until('the next message', () => c.count(Topic.state) === 1);
+    await waitFor(() => c.count(Topic.state) === 1, 'the next message');
     expect(s.stats()).toMatchObject({ encodeErrors: 1, sent: 1 });
     await s.close();
     expect(() => s.publish(Topic.state, 3n, { seq: 2 })).not.toThrow();
@@ -107,7 +108,7 @@ describe('live view server', () => {
     await client(s);
     const extra = await FoxgloveTestClient.connect(s.url);
     open.push(extra);
-    await until('the extra client closed', () => extra.closed !== null);
+    await waitFor(() => extra.closed !== null, 'the extra client closed');
     expect(extra.closed).toEqual({ code: 1013, reason: 'live view full: at most 1 clients' });
     const plain = new WebSocket(s.url);
     const failed = await new Promise<string>((resolve) => {

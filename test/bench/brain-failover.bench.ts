@@ -11,7 +11,8 @@
  * HAProxy checks every 200 ms with fall 2 (the rig's setting; deployments default to 1 s).
  */
 import { fileURLToPath } from 'node:url';
-import { findHaproxy, startReplicaRig, until, type RobotProbe } from './replica-rig.js';
+import { waitFor } from '../e2e/link-harness.js';
+import { findHaproxy, startReplicaRig, type RobotProbe } from './replica-rig.js';
 import { stats, type BenchResult, type Cell, type Scenario } from './harness.js';
 
 const SIZES = (process.env['SPINAL_FAILOVER_ROBOTS'] ?? '20,200').split(',').map(Number);
@@ -47,7 +48,7 @@ async function step(cli: string, haproxy: string, n: number): Promise<Step> {
   const rig = await startReplicaRig({ cli, haproxy, replicas: 2, robots: n, directRobots: DIRECT, interMs: INTER_MS, fall: FALL, rise: 2 });
   try {
     const everyone = [...rig.robots, ...rig.direct];
-    await until('every robot served', () => everyone.every((p) => p.replica !== null && p.servedBy(p.replica)), WAIT_MS);
+    await waitFor('every robot served', () => everyone.every((p) => p.replica !== null && p.servedBy(p.replica)), WAIT_MS);
     const [first, second] = rig.replicas.map((r) => r.name) as [string, string];
     // Latency window: HAProxy's robots on the first replica against the direct ones (also there).
     for (const p of everyone) p.roundTrips.length = 0;
@@ -68,10 +69,10 @@ async function step(cli: string, haproxy: string, n: number): Promise<Step> {
     victim?.child.kill('SIGKILL');
     let markedDownAt = Number.NaN;
     const down = (async (): Promise<void> => {
-      await until('HAProxy marks the dead replica down', async () => (await rig.serverStates()).get(second) === 0, WAIT_MS);
+      await waitFor('HAProxy marks the dead replica down', async () => (await rig.serverStates()).get(second) === 0, WAIT_MS);
       markedDownAt = performance.now();
     })();
-    await until('every robot of the dead replica served by the survivor', () => moved.every((p) => p.servedBy(first)), WAIT_MS);
+    await waitFor('every robot of the dead replica served by the survivor', () => moved.every((p) => p.servedBy(first)), WAIT_MS);
     await down;
     const failover = stats(moved.map((p) => (p.firstPlanAt as number) - killedAt));
     const [cf1, ht1] = failures();

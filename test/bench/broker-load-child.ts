@@ -27,7 +27,7 @@ import { TELEMETRY_BACKLOG_BYTES } from '../../edge/mqtt/robot-mqtt.js';
 import type { FleetAccounts } from '../../edge/mqtt/broker/broker-users.js';
 import { watchParent } from '../../edge/process/tethered-child.js';
 import { encodePayload, fleetTopics, robotTopics } from '../../proto/mqtt/index.js';
-import { SyntheticRobot, publishPacket, topicBytes } from './dashboard-synthetic-robot.js';
+import { SyntheticRobot, forEachDue, publishPacket, stagger, topicBytes } from './dashboard-synthetic-robot.js';
 
 watchParent();
 
@@ -138,24 +138,17 @@ async function startRobots(c: RobotsConfig): Promise<void> {
 function startLoad(c: RobotsConfig): void {
   const period = 1000 / c.rateHz;
   const start = performance.now() + 20;
-  // Staggered over one period: a stream, as from independent robots.
-  for (const l of fleet) l.nextMs = start + ((l.robot.index - c.from) * period) / fleet.length;
+  stagger(fleet, start, period);
   const loop = (): void => {
-    const now = performance.now();
-    for (const l of fleet) {
-      if (l.nextMs > now) continue;
-      const late = Math.floor((now - l.nextMs) / period);
-      if (late > 0) { counters.skipped += late; l.nextMs += late * period; l.tick += late; }
-      const { state, brief } = l.robot.next(l.tick, nowEpochMs());
+    counters.skipped += forEachDue(fleet, period, performance.now(), (l) => {
       const socket = l.client.stream as unknown as Duplex;
       // As the edge does (robot-mqtt.ts): a summary is skipped while the ones before it wait.
-      if (socket.writableLength > TELEMETRY_BACKLOG_BYTES) { counters.heldBack++; l.nextMs += period; l.tick++; continue; }
+      if (socket.writableLength > TELEMETRY_BACKLOG_BYTES) { counters.heldBack++; return; }
+      const { state, brief } = l.robot.next(l.tick, nowEpochMs());
       socket.write(publishPacket(l.stateTopic, state[0], state[1]));
       counters.published++;
       if (brief) { socket.write(publishPacket(l.briefTopic, brief[0], brief[1])); counters.briefs++; }
-      l.nextMs += period;
-      l.tick++;
-    }
+    });
     tickTimer = setTimeout(loop, TICK_MS);
   };
   tickTimer = setTimeout(loop, 20);

@@ -17,7 +17,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Duplex } from 'node:stream';
 import { watchParent } from '../../edge/process/tethered-child.js';
 import { SafetyEventSchema, StateBriefSchema, StateSummarySchema, encodePayload, fleetTopics, robotTopics } from '../../proto/mqtt/index.js';
-import { SyntheticRobot, publishPacket, topicBytes } from './dashboard-synthetic-robot.js';
+import { SyntheticRobot, forEachDue, publishPacket, stagger, topicBytes } from './dashboard-synthetic-robot.js';
 
 watchParent();
 
@@ -97,18 +97,12 @@ function write(client: MqttClient, packet: Buffer): void {
 }
 
 function publishDue(period: number): void {
-  const now = performance.now();
-  for (const l of fleet) {
-    if (l.nextMs > now) continue;
-    const late = Math.floor((now - l.nextMs) / period);
-    if (late > 0) { counters.skipped += late; l.nextMs += late * period; l.tick += late; }
+  counters.skipped += forEachDue(fleet, period, performance.now(), (l) => {
     const { state, brief } = l.robot.next(l.tick, nowEpochMs());
     write(l.client, publishPacket(l.stateTopic, state[0], state[1]));
     counters.published++;
     if (brief) { write(l.client, publishPacket(l.briefTopic, brief[0], brief[1])); counters.briefs++; }
-    l.nextMs += period;
-    l.tick++;
-  }
+  });
 }
 
 async function init(c: FleetConfig): Promise<void> {
@@ -177,8 +171,7 @@ async function init(c: FleetConfig): Promise<void> {
 function startLoad(c: FleetConfig): void {
   const period = 1000 / c.rateHz;
   const start = performance.now() + 50;
-  // Staggered over one period, so the messages arrive as a stream, as from independent robots.
-  for (const l of fleet) { l.nextMs = start + (l.robot.index * period) / fleet.length; }
+  stagger(fleet, start, period);
   const loop = (): void => {
     publishDue(period);
     tickTimer = setTimeout(loop, TICK_MS);

@@ -155,3 +155,33 @@ export class SyntheticRobot {
     return hold ? { ...base, cause: 'plan-expired', source: 'edge:plan-ttl', detail: 'plan older than its validity' } : { ...base, cause: 'new-plan', source: 'edge:cloud-link' };
   }
 }
+
+/** A robot's place in its fleet's publishing schedule: the next deadline (performance.now ms) and its sample count. */
+export interface Scheduled {
+  readonly robot: SyntheticRobot;
+  nextMs: number;
+  tick: number;
+}
+
+/** Spreads the fleet's first deadlines evenly over one period from `startMs`: a stream, as from independent robots. */
+export function stagger(fleet: readonly Scheduled[], startMs: number, periodMs: number): void {
+  fleet.forEach((l, k) => { l.nextMs = startMs + (k * periodMs) / fleet.length; });
+}
+
+/**
+ * Calls `publish` for every robot whose sample fell due by `nowMs`, then moves it one period on.
+ * A robot late by more than a period skips the samples it missed, never bunches them; returns how
+ * many were skipped.
+ */
+export function forEachDue<T extends Scheduled>(fleet: readonly T[], periodMs: number, nowMs: number, publish: (l: T) => void): number {
+  let skipped = 0;
+  for (const l of fleet) {
+    if (l.nextMs > nowMs) continue;
+    const late = Math.floor((nowMs - l.nextMs) / periodMs);
+    if (late > 0) { skipped += late; l.nextMs += late * periodMs; l.tick += late; }
+    publish(l);
+    l.nextMs += periodMs;
+    l.tick++;
+  }
+  return skipped;
+}

@@ -22,6 +22,7 @@ import { EmbeddedBroker } from '../../edge/mqtt/broker/embedded-broker.js';
 import { SettableState, J, profile } from '../../edge/cloud-link/testing/link-fixture.js';
 import type { AcceptedPlan } from '../../edge/cloud-link/cloud-link-types.js';
 import { spawnNodeChild, spawnProgram } from '../../edge/process/tethered-child.js';
+import { waitFor } from '../e2e/link-harness.js';
 import { REFERENCE_GOAL_LATENT_SPACE, referenceGoalLatentDim } from '../../proto/latent/reference-goal.js';
 
 /** Debian's haproxy binary, or null when this machine has none. */
@@ -33,15 +34,6 @@ export function findHaproxy(): string | null {
     } catch { /* next */ }
   }
   return null;
-}
-
-/** Polls `cond` every 5 ms until true; throws naming `what` after `timeoutMs`. */
-export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 export interface Replica {
@@ -291,7 +283,7 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
       }
       return out;
     };
-    await until('HAProxy to mark every replica up', async () => {
+    await waitFor('HAProxy to mark every replica up', async () => {
       if (hpExit !== undefined) throw new Error(`haproxy exited (${hpExit}): ${hpErr}`);
       try {
         const st = await serverStates();
@@ -299,7 +291,7 @@ export async function startReplicaRig(o: ReplicaRigOptions): Promise<ReplicaRig>
       } catch {
         return false;
       }
-    });
+    }, 20_000);
     const address = `127.0.0.1:${listen}`;
     const makeRobot = (id: string, target: string): RobotProbe => {
       const link = new CloudLink({

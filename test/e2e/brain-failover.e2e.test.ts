@@ -27,7 +27,8 @@ import { startEdgeDaemon, type EdgeDaemon } from '../../edge/daemon.js';
 import { VirtualRobot } from '../../firmware-shim/virtual/virtual-robot.js';
 import type { CommandMsg } from '../../proto/wire/index.js';
 import { SPINAL_CLI } from './spinal-cli.js';
-import { findHaproxy, replicaOf, startReplicaRig, until, type ReplicaRig } from '../bench/replica-rig.js';
+import { findHaproxy, replicaOf, startReplicaRig, type ReplicaRig } from '../bench/replica-rig.js';
+import { waitFor } from './link-harness.js';
 
 const HAPROXY = findHaproxy();
 if (HAPROXY === null && process.env.CI) throw new Error('CI must have haproxy (see .ci/run)');
@@ -55,7 +56,7 @@ afterEach(async () => {
 async function startRig(extraRobots: string[] = []): Promise<ReplicaRig> {
   rig = await startReplicaRig({ cli: SPINAL_CLI, haproxy: HAPROXY as string, replicas: 2, robots: ROBOTS, interMs: 200, fall: 2, rise: 2, extraRobots });
   const r = rig;
-  await until('every robot served with its task', () => r.robots.every((p) => p.replica !== null && p.servedBy(p.replica) && p.instruction === r.instructionFor(p.id)), WAIT_MS);
+  await waitFor('every robot served with its task', () => r.robots.every((p) => p.replica !== null && p.servedBy(p.replica) && p.instruction === r.instructionFor(p.id)), WAIT_MS);
   return r;
 }
 
@@ -117,11 +118,11 @@ describe.skipIf(HAPROXY === null)('brain replicas behind HAProxy', () => {
     const d = daemon;
     const transitions: string[] = [];
     d.supervisor.on('transition', (e) => transitions.push(`${e.from}>${e.to}:${e.cause}`));
-    await until('serial READY, safety IDLE, a plan for the task', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE'
+    await waitFor('serial READY, safety IDLE, a plan for the task', () => d.link.state === 'READY' && d.supervisor.state === 'IDLE'
       && d.supervisor.mcuLatch !== 'unknown' && (d.cloud?.currentPlan()?.taskId ?? '') !== '', WAIT_MS);
     expect(d.supervisor.resume({ id: 'op', role: 'operator' })).toBe(true);
     const sentAtResume = d.loop.gate.lastSent.count;
-    await until('commands flowing', () => d.loop.gate.lastSent.count > sentAtResume + 50, WAIT_MS);
+    await waitFor('commands flowing', () => d.loop.gate.lastSent.count > sentAtResume + 50, WAIT_MS);
     transitions.length = 0;
     // The replica serving the edge daemon dies, with the robots it serves.
     const victim = replicaOf(d.cloud?.health().sessionId ?? '');
@@ -132,12 +133,12 @@ describe.skipIf(HAPROXY === null)('brain replicas behind HAProxy', () => {
     const dead = r.replicas.find((x) => x.name === victim);
     dead?.child.kill('SIGKILL');
     await dead?.exited;
-    await until(`every robot ACTIVE on ${other} with its task`, () => r.robots.every((p) => p.servedBy(other) && p.instruction === r.instructionFor(p.id)), WAIT_MS);
+    await waitFor(`every robot ACTIVE on ${other} with its task`, () => r.robots.every((p) => p.servedBy(other) && p.instruction === r.instructionFor(p.id)), WAIT_MS);
     // Half the tasks were set through the replica that died: the survivor has them from the shared store.
     const viaVictim = r.robots.filter((p) => r.taskSetThrough(p.id) === victim);
     expect(viaVictim.length).toBeGreaterThanOrEqual(Math.floor(r.robots.length / 2));
     expect(viaVictim.filter((p) => !(p.servedBy(other) && p.instruction === r.instructionFor(p.id))).map((p) => p.id)).toEqual([]);
-    await until(`HAProxy to mark ${victim} down`, async () => (await r.serverStates()).get(victim) === 0, WAIT_MS);
+    await waitFor(`HAProxy to mark ${victim} down`, async () => (await r.serverStates()).get(victim) === 0, WAIT_MS);
     expect((await r.serverStates()).get(other)).toBe(2);
     expectCleanHistories(r);
     for (const p of moved) {
@@ -148,10 +149,10 @@ describe.skipIf(HAPROXY === null)('brain replicas behind HAProxy', () => {
     // The survivors' robots were not disturbed.
     for (const p of stayed) expect(p.sessions, p.id).toHaveLength(1);
     // The edge daemon: back on the other replica, ACTIVE again by itself, commands within limits throughout.
-    await until('the edge daemon ACTIVE on the survivor, commands flowing', () => replicaOf(d.cloud?.health().sessionId ?? '') === other
+    await waitFor('the edge daemon ACTIVE on the survivor, commands flowing', () => replicaOf(d.cloud?.health().sessionId ?? '') === other
       && d.supervisor.state === 'ACTIVE' && (d.cloud?.roundTripMs ?? null) !== null, WAIT_MS);
     const sentAfter = d.loop.gate.lastSent.count;
-    await until('commands after the failover', () => d.loop.gate.lastSent.count > sentAfter + 50, WAIT_MS);
+    await waitFor('commands after the failover', () => d.loop.gate.lastSent.count > sentAfter + 50, WAIT_MS);
     // At most a hold when its plan lapsed or its last chunk ran out, cleared by the new replica's plans; never a stop.
     const planHold = /^ACTIVE>HOLD:(plan-expired|chunk-exhausted)$/;
     expect(transitions.every((t) => planHold.test(t) || t.startsWith('HOLD>ACTIVE')), transitions.join(', ')).toBe(true);
@@ -180,7 +181,7 @@ describe.skipIf(HAPROXY === null)('brain replicas behind HAProxy', () => {
     // Every robot of the draining replica had left it before it exited.
     for (const p of moved) expect(p.sessionEndedAt, p.id).toBeLessThanOrEqual(draining?.exitedAt as number);
     expect((await r.serverStates()).get(victim)).toBe(0);
-    await until(`every robot ACTIVE on ${other} with its task`, () => r.robots.every((p) => p.servedBy(other) && p.instruction === r.instructionFor(p.id)), WAIT_MS);
+    await waitFor(`every robot ACTIVE on ${other} with its task`, () => r.robots.every((p) => p.servedBy(other) && p.instruction === r.instructionFor(p.id)), WAIT_MS);
     expectCleanHistories(r);
     for (const p of moved) expect(p.sessions.map((s) => s.slice(0, s.lastIndexOf('-s'))), p.id).toEqual([victim, other]);
   }, 180_000);

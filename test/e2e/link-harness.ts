@@ -43,10 +43,10 @@ export async function startRig(robotOpts: Omit<VirtualRobotOptions, 'linkPath'>,
   };
 }
 
-/** Resolves when `pred` holds, polling every few ms; rejects after `ms` naming what it waited for. */
-export async function waitFor(what: string, pred: () => boolean, ms = 5000): Promise<void> {
+/** Resolves when `pred` holds (it may be async), polling every few ms; rejects after `ms` naming what it waited for. */
+export async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

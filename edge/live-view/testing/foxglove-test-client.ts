@@ -73,12 +73,3 @@ export class FoxgloveTestClient {
     await done;
   }
 }
-
-/** Resolves when `pred` holds (checked every few ms); rejects after `ms`, naming what it waited for. */
-export async function until(what: string, pred: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -392,9 +392,15 @@ export class EmbeddedBroker {
     });
     /** Every client stream, TCP, TLS or WebSocket, enters aedes through here. */
     const handle = (stream: Duplex, req?: IncomingMessage): void => {
+      // Asked on every read and write: the answer is kept once the client has logged in (its role is fixed for the connection).
+      let robot: boolean | null = null;
       const isRobot = (): boolean => {
+        if (robot !== null) return robot;
         const client = (stream as Duplex & { client?: Client }).client;
-        return client !== undefined && authed.get(client)?.role === 'robot';
+        const a = client === undefined ? undefined : authed.get(client);
+        if (a === undefined) return false;
+        robot = a.role === 'robot';
+        return robot;
       };
       if (gate) gateReads(stream, gate, isRobot);
       // A robot's connection is never held: it carries the robot's commands and e-stops, a few a
