@@ -7,13 +7,13 @@
  * cut short by a crash has none and is refused with the reason.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { McapIndexedReader, type TypedMcapRecords } from '@mcap/core';
+import { MCAP_MAGIC, McapIndexedReader, type TypedMcapRecords } from '@mcap/core';
 import { FileHandleReadable } from '@mcap/nodejs';
 import * as zstd from '@foxglove/wasm-zstd';
 import { RECORDING_METADATA_NAME, RECORDING_PROFILE, type RecordingMetadata } from '../../proto/recording/channels.js';
+import { decompressHandlers } from '../../edge/recording/recover.js';
 import { DatasetError } from './dataset-error.js';
 
-const MCAP_MAGIC = [0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a];
 
 export interface RecordedMessage {
   topic: string;
@@ -34,13 +34,6 @@ export interface OpenRecording {
   /** Messages in log-time order; `topics` limits them. */
   messages(topics?: readonly string[]): AsyncGenerator<RecordedMessage, void, void>;
   close(): Promise<void>;
-}
-
-function decompressHandlers(): Record<string, (data: Uint8Array, size: bigint) => Uint8Array> {
-  return {
-    zstd: (data, size) => zstd.decompress(data, Number(size)),
-    '': (data) => data,
-  };
 }
 
 async function checkMagic(fh: FileHandle, path: string): Promise<void> {
@@ -107,7 +100,7 @@ export async function openRecording(path: string): Promise<OpenRecording> {
     await zstd.isLoaded;
     let reader: McapIndexedReader;
     try {
-      reader = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(fh), decompressHandlers: decompressHandlers() });
+      reader = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(fh), decompressHandlers });
     } catch (e) {
       throw new DatasetError(`${path}: MCAP file without a readable index or summary (was the recording closed? recover it with \`mcap recover\`): ${(e as Error).message}`);
     }

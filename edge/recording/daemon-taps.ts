@@ -155,7 +155,7 @@ export function tapDaemon(bus: RecordingBus, time: RecordingClock, s: TapSources
     (em.on as (e: string, f: typeof fn) => unknown)(ev, fn);
     off.push(() => (em.off as (e: string, f: typeof fn) => unknown)(ev, fn));
   };
-  const pub = (topic: string, hostUs: number, rec: object): void => bus.publish(topic, time.logTimeNs(hostUs), rec);
+  const pub: Publish = (topic, hostUs, rec) => bus.publish(topic, time.logTimeNs(hostUs), rec);
   const now = stampNow(bus, time);
   const commands = new CommandDrain(s.loop.mailbox, bus, time);
   const taps: Taps = { commands, states: 0, attachCloud: () => undefined, detach: () => undefined };
@@ -198,7 +198,7 @@ export function tapDaemon(bus: RecordingBus, time: RecordingClock, s: TapSources
   let cloud: CloudLink | null = null;
   taps.attachCloud = (c: CloudLink): void => {
     cloud = c;
-    tapCloud(c, s.plans, bus, time, on, now);
+    tapCloud(c, s.plans, bus, time, pub, on, now);
   };
 
   // Link health, and a COMMAND drain that does not depend on STATE arriving.
@@ -240,11 +240,13 @@ function stampNow(bus: RecordingBus, time: RecordingClock): StampNow {
   };
 }
 
+/** Publishes a record stamped with the host time it carries (µs). */
+type Publish = (topic: string, hostUs: number, rec: object) => void;
+
 type On = (em: { on: (ev: never, fn: never) => unknown; off: (ev: never, fn: never) => unknown }, ev: string, fn: (...a: never[]) => void) => void;
 
 /** Plans, their switching, observations sent and camera frames, from the cloud link. */
-function tapCloud(cloud: CloudLink, plans: PlanExecution, bus: RecordingBus, time: RecordingClock, on: On, now: StampNow): void {
-  const pub = (topic: string, hostUs: number, rec: object): void => bus.publish(topic, time.logTimeNs(hostUs), rec);
+function tapCloud(cloud: CloudLink, plans: PlanExecution, bus: RecordingBus, time: RecordingClock, pub: Publish, on: On, now: StampNow): void {
   let kind = plans.kind;
   // Registered after the daemon's own 'plan' listener: PlanExecution has judged the plan by now.
   on(cloud, 'plan', (p: AcceptedPlan) => {
