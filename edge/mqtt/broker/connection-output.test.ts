@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { coalesceWrites, watchOutput } from './connection-output.js';
+import { coalesceWrites, watchOutput, type OutputLimits } from './connection-output.js';
 
 /** A sink that counts the writes that reach it; `complete` decides when each write's callback runs. */
 function sink(opts: { highWaterMark?: number; complete?: (cb: () => void) => void } = {}): Writable & { calls: number; bytes: number } {
@@ -19,6 +19,9 @@ function sink(opts: { highWaterMark?: number; complete?: (cb: () => void) => voi
   w.bytes = 0;
   return w;
 }
+
+/** Limits with only the stall verdict at work. */
+const stall = (stallMs: number): OutputLimits => ({ stallMs, maxWaitingBytes: 0 });
 
 /** Writes one small packet from each of `n` separate immediates, as aedes delivers, and waits until all left. */
 async function deliverFromImmediates(w: Writable, n: number): Promise<void> {
@@ -68,13 +71,14 @@ describe('watchOutput', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] });
     const w = sink({ highWaterMark: 100, complete: () => undefined }); // never completes: a frozen reader
     const onStall = vi.fn();
-    watchOutput(w, 250, onStall);
+    watchOutput(w, stall(250), onStall);
     w.write(Buffer.alloc(200));
     w.write(Buffer.alloc(200));
     vi.advanceTimersByTime(249);
     expect(onStall).not.toHaveBeenCalled();
     vi.advanceTimersByTime(10);
     expect(onStall).toHaveBeenCalledTimes(1);
+    expect(onStall).toHaveBeenCalledWith('stalled');
     w.write(Buffer.alloc(200));
     vi.advanceTimersByTime(1000);
     expect(onStall).toHaveBeenCalledTimes(1);
@@ -85,7 +89,7 @@ describe('watchOutput', () => {
     // Each write completes 200 ms after it started; the writer keeps the buffer full for 5 s.
     const w = sink({ highWaterMark: 100, complete: (cb) => setTimeout(cb, 200) });
     const onStall = vi.fn();
-    const out = watchOutput(w, 250, onStall);
+    const out = watchOutput(w, stall(250), onStall);
     for (let t = 0; t < 5000; t += 50) {
       w.write(Buffer.alloc(100));
       vi.advanceTimersByTime(50);
@@ -99,13 +103,13 @@ describe('watchOutput', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] });
     const idle = sink();
     const onIdleStall = vi.fn();
-    watchOutput(idle, 250, onIdleStall);
+    watchOutput(idle, stall(250), onIdleStall);
     idle.write(Buffer.alloc(1000));
     vi.advanceTimersByTime(5000);
     expect(onIdleStall).not.toHaveBeenCalled();
     const frozen = sink({ highWaterMark: 100, complete: () => undefined });
     const never = vi.fn();
-    watchOutput(frozen, 0, never);
+    watchOutput(frozen, stall(0), never);
     frozen.write(Buffer.alloc(200));
     vi.advanceTimersByTime(5000);
     expect(never).not.toHaveBeenCalled();
@@ -113,7 +117,7 @@ describe('watchOutput', () => {
 
   it('counts reserved deliveries as waiting until they are written', () => {
     const w = sink({ complete: () => undefined });
-    const out = watchOutput(w, 250, () => undefined);
+    const out = watchOutput(w, stall(250), () => undefined);
     out.reserve(300);
     expect(out.waiting).toBe(300);
     w.write(Buffer.alloc(100)); // in flight, and 100 of the reservation written
@@ -122,8 +126,26 @@ describe('watchOutput', () => {
     expect(out.waiting).toBe(600); // the reservation never goes below zero
   });
 
+  it('never tells the writer to wait, and gives up a reader whose backlog passes maxWaitingBytes, once', () => {
+    // aedes stops reading a publisher while any subscriber's write() says the stream is full.
+    const w = sink({ highWaterMark: 100, complete: () => undefined });
+    const onGone = vi.fn();
+    watchOutput(w, { stallMs: 0, maxWaitingBytes: 1000 }, onGone);
+    const answers: boolean[] = [];
+    for (let i = 0; i < 5; i++) answers.push(w.write(Buffer.alloc(200)));
+    expect(answers).toEqual([true, true, true, true, true]);
+    expect(w.writableLength).toBe(1000);
+    expect(onGone).not.toHaveBeenCalled();
+    expect(w.write(Buffer.alloc(1))).toBe(true);
+    expect(onGone).toHaveBeenCalledTimes(1);
+    expect(onGone).toHaveBeenCalledWith('overflow');
+    w.write(Buffer.alloc(5000));
+    expect(onGone).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses a stall time that is not a whole number of ms', () => {
-    expect(() => watchOutput(sink(), 2.5, () => undefined)).toThrow(/stallMs=2.5/);
-    expect(() => watchOutput(sink(), -1, () => undefined)).toThrow(/stallMs=-1/);
+    expect(() => watchOutput(sink(), stall(2.5), () => undefined)).toThrow(/stallMs=2.5/);
+    expect(() => watchOutput(sink(), stall(-1), () => undefined)).toThrow(/stallMs=-1/);
+    expect(() => watchOutput(sink(), { stallMs: 250, maxWaitingBytes: 1.5 }, () => undefined)).toThrow(/maxWaitingBytes=1.5/);
   });
 });

@@ -25,8 +25,7 @@ import type { Writable } from 'node:stream';
  * answers no for a robot's connection: its few messages are commands and e-stops).
  *
  * Invariants: each hold is released exactly once (`held`); write()'s return value is the stream's
- * own, so a full stream still tells its writer to wait for 'drain'; a stream that ended or was
- * destroyed meanwhile is left alone (end() flushes by itself).
+ * own; a stream that ended or was destroyed meanwhile is left alone (end() flushes by itself).
  */
 export function coalesceWrites(stream: Writable, hold: () => boolean = () => true): void {
   let held = false;
@@ -59,34 +58,62 @@ export interface ConnectionOutput {
   reserve(bytes: number): void;
 }
 
+/** What the broker tolerates on one connection's output before it drops the reader. */
+export interface OutputLimits {
+  /** Data waiting this long with none of it taken: the reader stopped (0: never judged). */
+  stallMs: number;
+  /** More than this many bytes waiting in the stream: the reader takes less than it is sent (0: no limit). */
+  maxWaitingBytes: number;
+}
+
+/** Why a reader was given up: it took nothing for `stallMs`, or its backlog passed `maxWaitingBytes`. */
+export type OutputVerdict = 'stalled' | 'overflow';
+
 /**
  * Watches `stream`'s output (call it before anything is written to it): `waiting` and
- * `accepted` (above), and `onStall` (called once) when the stream has had data waiting for
- * `stallMs` and handed none of it on meanwhile: a reader that stopped reading (a frozen browser
- * tab, a dead link). A reader that is slow but moving is kept; the broker thins what it sends to
- * one that falls behind (QoS 0 past a backlog) instead.
+ * `accepted` (above), and `onGone` (called once) when the reader is given up:
+ * - 'stalled': the stream has had data waiting for `stallMs` and handed none of it on meanwhile:
+ *   a reader that stopped reading (a frozen browser tab, a dead link). A reader that is slow but
+ *   moving is kept; the broker thins what it sends to one that falls behind (QoS 0 past a
+ *   backlog) instead.
+ * - 'overflow': more than `maxWaitingBytes` wait in the stream: a reader that moves, but slower
+ *   than the QoS 1 messages sent to it, which are never thinned.
+ *
+ * write() always answers true to its caller. Why: aedes waits for a subscriber's 'drain' before it
+ * completes a publish, and reads nothing more from the publisher until then. So one reader behind
+ * on its socket held back every robot whose messages it took, and an operator's next e-stop
+ * behind a robot that stopped reading (measured: on a loaded machine a paused viewer held a
+ * robot's publishes until the viewer was dropped). What waits instead is bounded here: by the
+ * thinning, by the stall verdict and by `maxWaitingBytes`.
  *
  * Progress is seen when a write request completes, and a request holds everything that was
  * buffered when it started: keep the backlog small (the broker's QoS 0 limit) so that a live
  * reader completes one well within `stallMs`.
  *
- * The verdict is taken in the check phase after the timer, never in the timer itself: a write that
- * completed while the broker's own event loop was stalled (hundreds of ms while 1000 robots
- * connect) is reported in the poll phase that follows the timers, and a verdict in the timer saw
- * such a reader as stuck (measured: a healthy dashboard dropped at the start of the fleet bench).
- * 0 for `stallMs` never calls `onStall`.
+ * The stall verdict is taken in the check phase after the timer, never in the timer itself: a
+ * write that completed while the broker's own event loop was stalled (hundreds of ms while 1000
+ * robots connect) is reported in the poll phase that follows the timers, and a verdict in the
+ * timer saw such a reader as stuck (measured: a healthy dashboard dropped at the start of the
+ * fleet bench).
  */
-export function watchOutput(stream: Writable, stallMs: number, onStall: () => void): ConnectionOutput {
+export function watchOutput(stream: Writable, limits: OutputLimits, onGone: (verdict: OutputVerdict) => void): ConnectionOutput {
+  const { stallMs, maxWaitingBytes } = limits;
   if (!(Number.isInteger(stallMs) && stallMs >= 0)) throw new RangeError(`stallMs=${stallMs} must be a whole number of ms >= 0`);
+  if (!(Number.isInteger(maxWaitingBytes) && maxWaitingBytes >= 0)) throw new RangeError(`maxWaitingBytes=${maxWaitingBytes} must be a whole number of bytes >= 0`);
   let written = 0;
   let reserved = 0;
   let timer: NodeJS.Timeout | null = null;
   let mark = 0;
-  let stalled = false;
+  let gone = false;
   const accepted = (): number => written - stream.writableLength;
   const disarm = (): void => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
+  };
+  const giveUp = (verdict: OutputVerdict): void => {
+    gone = true;
+    disarm();
+    onGone(verdict);
   };
   const arm = (): void => {
     mark = accepted();
@@ -95,11 +122,10 @@ export function watchOutput(stream: Writable, stallMs: number, onStall: () => vo
   };
   const verdict = (): void => {
     timer = null;
-    if (stalled || stream.destroyed) return;
+    if (gone || stream.destroyed) return;
     if (stream.writableLength === 0) return;
     if (accepted() > mark) return arm();
-    stalled = true;
-    onStall();
+    giveUp('stalled');
   };
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
@@ -107,8 +133,11 @@ export function watchOutput(stream: Writable, stallMs: number, onStall: () => vo
     written += bytes;
     reserved = Math.max(0, reserved - bytes);
     const ok = write(chunk, ...rest);
-    if (!ok && stallMs > 0 && timer === null && !stalled) arm();
-    return ok;
+    if (!gone && !stream.destroyed) {
+      if (maxWaitingBytes > 0 && stream.writableLength > maxWaitingBytes) giveUp('overflow');
+      else if (!ok && stallMs > 0 && timer === null) arm();
+    }
+    return true;
   }) as Writable['write'];
   stream.on('drain', disarm);
   stream.once('close', () => { disarm(); reserved = 0; });

@@ -57,22 +57,22 @@ export interface EmbeddedBrokerOptions extends FleetAccounts {
    * A subscriber whose connection has had data waiting this long without taking any of it is
    * disconnected (it reconnects and catches up from retained state): a frozen tab, a dead link.
    * A subscriber that is slow but reading is kept (connection-output.ts). Default 250 ms; 0 never
-   * drops a reader for stalling (then only `drainDeadlineMs` does).
+   * drops a reader for stalling (then only `maxBacklogBytes` does).
    */
   drainTimeoutMs?: number;
   /**
-   * A subscriber whose connection has not once been drained for this long is disconnected, even
-   * though it reads: its backlog would otherwise grow without end and slow the publishers it
-   * takes from. Default 10 s; must be > 0 (aedes completes the deliveries waiting on a connection
-   * only when it closes or drains).
+   * A client with more than this many bytes waiting on its connection is disconnected, even
+   * though it reads: it takes less than the QoS 1 messages sent to it (QoS 0 is thinned long
+   * before, `qos0BacklogBytes`). No publisher ever waits for a subscriber's connection, so this
+   * bounds the broker's memory per client instead. Default 8 MiB; must be > 0.
    */
-  drainDeadlineMs?: number;
+  maxBacklogBytes?: number;
   /**
    * Past this many bytes waiting on a client's connection, QoS 0 messages (telemetry: summaries,
    * briefs) to that client are skipped until it catches up; QoS 1 messages (events, commands,
    * e-stops, status) are always queued. A subscriber that cannot keep up with the fleet (a tool
-   * taking every robot's summary at 20 Hz) then gets a thinned stream instead of holding back the
-   * publishers and piling up memory. Default 256 KiB (about 330 state summaries); 0 never skips.
+   * taking every robot's summary at 20 Hz) then gets a thinned stream instead of piling up
+   * memory. Default 256 KiB (about 330 state summaries); 0 never skips.
    */
   qos0BacklogBytes?: number;
   /**
@@ -84,8 +84,8 @@ export interface EmbeddedBrokerOptions extends FleetAccounts {
   ingestBudgetMs?: number;
   /**
    * Messages aedes delivers at once (its `concurrency`); past it, publishes wait in one queue
-   * shared by every client. Default 0: no limit, each client waits only on its own socket (which
-   * `drainTimeoutMs` bounds). With a limit, 1000 robots x 20 Hz on a starved machine let that
+   * shared by every client. Default 0: no limit (no delivery waits for a socket either:
+   * connection-output.ts). With a limit, 1000 robots x 20 Hz on a starved machine let that
    * queue grow until aedes' queue (mqemitter) overflowed the stack working it off, killing the
    * broker (`npm run bench -- broker-load`, docs/scaling.md).
    */
@@ -249,8 +249,8 @@ export class EmbeddedBroker {
     const ingestBudget = opts.ingestBudgetMs ?? 2;
     if (!(Number.isFinite(ingestBudget) && ingestBudget >= 0)) throw new RangeError(`embedded broker ingestBudgetMs=${ingestBudget} must be a number of ms >= 0`);
     const gate = ingestBudget > 0 ? new IngestGate(ingestBudget) : null;
-    const drainDeadline = opts.drainDeadlineMs ?? 10_000;
-    if (!(Number.isInteger(drainDeadline) && drainDeadline > 0)) throw new RangeError(`embedded broker drainDeadlineMs=${drainDeadline} must be a whole number of ms > 0`);
+    const maxBacklog = opts.maxBacklogBytes ?? 8 * 1024 * 1024;
+    if (!(Number.isInteger(maxBacklog) && maxBacklog > 0)) throw new RangeError(`embedded broker maxBacklogBytes=${maxBacklog} must be a whole number of bytes > 0`);
     const isRevoked = (sid: string): boolean => {
       const until = revoked.get(sid);
       if (until === undefined) return false;
@@ -274,9 +274,9 @@ export class EmbeddedBroker {
     const concurrency = opts.deliveryConcurrency ?? 0;
     if (!(Number.isInteger(concurrency) && concurrency >= 0)) throw new RangeError(`embedded broker deliveryConcurrency=${concurrency} must be a whole number >= 0`);
     const aedes = await Aedes.createBroker({
-      // aedes' own timer judges a socket in the timers phase, before the poll phase reports writes
-      // that completed while the loop was busy; the stall watch below judges after it.
-      drainTimeout: drainDeadline,
+      // Never used: the connections' write() never reports a full stream to aedes, so it never
+      // waits for a drain (connection-output.ts says why, and what bounds the backlog instead).
+      drainTimeout: 0,
       concurrency,
       authenticate(client, username, password, done) {
         const refuse = (code: number, why: string, count = true): void => {
@@ -406,10 +406,11 @@ export class EmbeddedBroker {
       // A robot's connection is never held: it carries the robot's commands and e-stops, a few a
       // second (nothing to gather), and they must leave now, not after the next turn of a busy loop.
       coalesceWrites(stream, () => !isRobot());
-      outputs.set(stream, watchOutput(stream, drainTimeout, () => {
+      outputs.set(stream, watchOutput(stream, { stallMs: drainTimeout, maxWaitingBytes: maxBacklog }, (verdict) => {
         const client = (stream as Duplex & { client?: Client }).client;
-        logger.warn({ client: client?.id ?? null, username: client ? authed.get(client)?.username ?? null : null, stalledMs: drainTimeout, buffered: stream.writableLength },
-          'MQTT client stopped reading; disconnected');
+        const who = { client: client?.id ?? null, username: client ? authed.get(client)?.username ?? null : null, buffered: stream.writableLength };
+        if (verdict === 'stalled') logger.warn({ ...who, stalledMs: drainTimeout }, 'MQTT client stopped reading; disconnected');
+        else logger.warn({ ...who, limitBytes: maxBacklog }, 'MQTT client takes less than it is sent (backlog past maxBacklogBytes); disconnected');
         stream.destroy();
       }));
       if (req) aedes.handle(stream, req);

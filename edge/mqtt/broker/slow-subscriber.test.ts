@@ -65,7 +65,47 @@ async function flood(robot: mqtt.MqttClient, n: number): Promise<void> {
   await robot.publishAsync(topics.event, '{"v":1,"kind":"after-the-flood"}', { qos: 1 });
 }
 
+/**
+ * Publishes `n` events of 32 KiB at QoS 1 (never thinned), waiting for each PUBACK in windows of 100.
+ * 48 MiB for n = 1536: more than a paused reader's kernel buffers take here (32 MiB receive, 4 MiB send at most).
+ */
+async function floodEvents(robot: mqtt.MqttClient, n: number): Promise<void> {
+  const topic = robotTopics('f', 'r1').event;
+  const body = Buffer.alloc(32 * 1024, 0x42);
+  for (let i = 0; i < n; i += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => robot.publishAsync(topic, body, { qos: 1 })));
+  }
+}
+
 describe('embedded broker with subscribers that do not keep up', () => {
+  it('never holds a robot\'s publishes back for a viewer that is behind: every event acknowledged while it is paused, all of them delivered when it reads again', async () => {
+    // No stall verdict and a backlog limit above the flood: the viewer stays, and aedes would wait
+    // for its socket to drain before reading the robot's next packets if the broker let it.
+    const logger = recordingLogger();
+    const { robot } = await start({ drainTimeoutMs: 0, maxBacklogBytes: 256 * 1024 * 1024, logger });
+    const viewer = await rawViewer(broker?.url ?? '');
+    viewer.socket.pause();
+    const sent = 1536;
+    await floodEvents(robot, sent);
+    viewer.socket.resume();
+    const events = (): number => viewer.packets.filter((p) => p.cmd === 'publish' && p.topic.endsWith('/event')).length;
+    await vi.waitFor(() => expect(events()).toBe(sent), { timeout: 30_000 });
+    expect(logger.lines.filter((l) => /disconnected/.test(l.msg))).toEqual([]);
+  }, 60_000);
+
+  it('disconnects a viewer whose backlog passes maxBacklogBytes, says so, and an operator\'s e-stop still reaches the robot', async () => {
+    const logger = recordingLogger();
+    const { robot, operator } = await start({ drainTimeoutMs: 0, maxBacklogBytes: 1024 * 1024, logger });
+    const viewer = await rawViewer(broker?.url ?? '');
+    viewer.socket.pause();
+    await floodEvents(robot, 1536);
+    expect(logger.lines.some((l) => /backlog past maxBacklogBytes\); disconnected/.test(l.msg) && (l.obj as { username?: string }).username === 'vic')).toBe(true);
+    const topics = robotTopics('f', 'r1');
+    const estop = new Promise<void>((resolve) => robot.on('message', (t) => { if (t === topics.estop) resolve(); }));
+    await operator.publishAsync(topics.estop, '{"v":1}', { qos: 1 });
+    await estop;
+  }, 60_000);
+
   it('thins a viewer that falls behind to what it can take, but delivers every QoS 1 message to it', async () => {
     // drainTimeoutMs 0: a viewer is never dropped for stalling, so only the thinning is at work.
     const logger = recordingLogger();
@@ -74,16 +114,16 @@ describe('embedded broker with subscribers that do not keep up', () => {
     viewer.socket.pause();
     const sent = 8000; // 16 MiB: more than the paused socket's kernel buffers take
     await flood(robot, sent);
-    await vi.waitFor(() => expect(broker?.skippedQos0 ?? 0).toBeGreaterThan(0), { timeout: 10_000 });
+    await vi.waitFor(() => expect(broker?.skippedQos0 ?? 0).toBeGreaterThan(0), { timeout: 20_000 });
     viewer.socket.resume();
-    await vi.waitFor(() => expect(viewer.packets.some((p) => p.cmd === 'publish' && p.topic.endsWith('/event'))).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(viewer.packets.some((p) => p.cmd === 'publish' && p.topic.endsWith('/event'))).toBe(true), { timeout: 20_000 });
     const states = viewer.packets.filter((p) => p.cmd === 'publish' && p.topic.endsWith('/state')).length;
     // Every summary was either delivered or skipped, none both, none lost otherwise.
-    await vi.waitFor(() => expect(states + (broker?.skippedQos0 ?? 0)).toBe(sent), { timeout: 10_000 });
+    await vi.waitFor(() => expect(states + (broker?.skippedQos0 ?? 0)).toBe(sent), { timeout: 20_000 });
     expect(states).toBeLessThan(sent);
     expect(logger.lines.some((l) => l.level === 'warn' && /falling behind; skipping QoS 0/.test(l.msg) && (l.obj as { username?: string }).username === 'vic')).toBe(true);
     expect(viewer.socket.destroyed).toBe(false);
-  }, 30_000);
+  }, 60_000);
 
   it('disconnects a WebSocket viewer that stops reading, says so, and an operator\'s e-stop still reaches the robot', async () => {
     const logger = recordingLogger();
@@ -99,8 +139,8 @@ describe('embedded broker with subscribers that do not keep up', () => {
     const topics = robotTopics('f', 'r1');
     const estop = new Promise<void>((resolve) => robot.on('message', (t) => { if (t === topics.estop) resolve(); }));
     await flood(robot, 8000);
-    await vi.waitFor(() => expect(logger.lines.some((l) => /stopped reading; disconnected/.test(l.msg) && (l.obj as { username?: string }).username === 'vic')).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(logger.lines.some((l) => /stopped reading; disconnected/.test(l.msg) && (l.obj as { username?: string }).username === 'vic')).toBe(true), { timeout: 20_000 });
     await operator.publishAsync(topics.estop, '{"v":1}', { qos: 1 });
     await estop;
-  }, 30_000);
+  }, 60_000);
 });
