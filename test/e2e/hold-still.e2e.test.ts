@@ -41,9 +41,11 @@ describe('holding a pose, through the daemon on a PTY', () => {
     await robot.start();
     brain = await BrainServer.start({ host: '127.0.0.1', port: 0, tls: null, robots: ['r1'], backend: new ReferenceBackend(), planValidityMs: 1000, drainTimeoutMs: 200 });
     const config = parseEdgeConfig({
-      // A host watchdog of 500 ms, as the demo uses: robot, brain and daemon share this process
-      // and two loaded cores; a stall of the test process is not what this test is about.
+      // A host watchdog of 500 ms, as the demo uses, and a main-loop stall bound of 2 s: robot,
+      // brain and daemon share this process and two loaded cores; a stall of the test process is
+      // not what this test is about (edge-stall.e2e.test.ts is).
       robot: { id: 'r1', profile }, serial: { path: ttyPath, watchdogMs: 500 },
+      control: { rateHz: 200, mainStallBoundMs: 2000 },
       cloud: { target: `127.0.0.1:${brain.port}`, observationRateHz: 10 },
     }, 'test');
     daemon = await startEdgeDaemon(config, pino({ level: 'silent' }));
