@@ -144,3 +144,17 @@ describe('embedded broker with subscribers that do not keep up', () => {
     await estop;
   }, 60_000);
 });
+
+describe('embedded broker output limits', () => {
+  it.each([
+    ['drainTimeoutMs', 2.5],
+    ['drainTimeoutMs', -1],
+    ['qos0BacklogBytes', -4],
+    ['maxBacklogBytes', 0],
+    ['maxBacklogBytes', 1.5],
+    ['ingestBudgetMs', Number.NaN],
+    ['deliveryConcurrency', -1],
+  ] as const)('refuses %s=%s before it listens, naming the value', async (name, value) => {
+    await expect(EmbeddedBroker.start({ ...accounts, port: 0, allowPlaintext: true, [name]: value })).rejects.toThrow(`embedded broker ${name}=${value} must be`);
+  });
+});
