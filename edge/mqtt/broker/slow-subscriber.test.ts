@@ -5,7 +5,7 @@
  * holds back an operator's e-stop to a robot. The viewers here speak MQTT over a raw socket the
  * test pauses and resumes.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { robotTopics } from '../../../proto/mqtt/index.js';
 import type { MqttLogger } from '../ports.js';
 import { EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.js';
+import { freePort } from './mosquitto-process.js';
 
 const accounts = { fleet: 'f', robots: [{ id: 'r1', password: 'rp' }], operators: [{ name: 'olga', password: 'op' }], viewers: [{ name: 'vic', password: 'vp' }] };
 let broker: EmbeddedBroker | null = null;
@@ -155,6 +156,11 @@ describe('embedded broker output limits', () => {
     ['ingestBudgetMs', Number.NaN],
     ['deliveryConcurrency', -1],
   ] as const)('refuses %s=%s before it listens, naming the value', async (name, value) => {
-    await expect(EmbeddedBroker.start({ ...accounts, port: 0, allowPlaintext: true, [name]: value })).rejects.toThrow(`embedded broker ${name}=${value} must be`);
+    const port = await freePort();
+    await expect(EmbeddedBroker.start({ ...accounts, port, allowPlaintext: true, [name]: value })).rejects.toThrow(`embedded broker ${name}=${value} must be`);
+    // Nothing was left listening: the port is still free.
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(port, '127.0.0.1', resolve); });
+    await new Promise((resolve) => probe.close(resolve));
   });
 });
